@@ -1,0 +1,161 @@
+using System.Numerics.Tensors;
+using Ml.Normalization.Kernels;
+
+namespace Ml.Normalization.Layers;
+
+/// <summary>
+/// Batch normalization over the feature axis of a row-major (rows x <see cref="Features"/>) block, as in the
+/// seed article: training mode normalizes with the batch's mean and biased variance and updates the running
+/// statistics; test mode normalizes with the running statistics.
+/// </summary>
+/// <remarks>
+/// <para>Forward: <c>x_hat = (x - mean) / sqrt(var + Epsilon)</c>, <c>y = Gamma * x_hat + Beta</c>.</para>
+/// <para>Running statistics: <c>running = Momentum * running + (1 - Momentum) * batch</c>, both starting at 0
+/// (the reference's convention; PyTorch starts the variance at 1, see the ML.NET stage's options).</para>
+/// <para>Backward gives dx, dGamma and dBeta of the last training forward pass. The layer keeps that pass's
+/// normalized input (rows x Features floats); buffers are reused while the batch size does not grow, so
+/// training is allocation-free after the first batch. Not thread-safe.</para>
+/// </remarks>
+public sealed class BatchNormLayer
+{
+    private readonly float[] _batchMean;
+    private readonly float[] _batchVariance;
+    private readonly float[] _inverseStd;
+    private readonly float[] _testScale;
+    private float[] _xHat = [];
+    private int _cachedRows;
+
+    /// <summary>Creates a layer for rows of <paramref name="features"/> values, with Gamma 1, Beta 0 and zero running statistics.</summary>
+    /// <param name="features">Number of features (columns), at least 1.</param>
+    /// <param name="momentum">Weight of the old running value, in [0, 1).</param>
+    /// <param name="epsilon">Added to the variance before the square root; positive and finite.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A parameter is outside its range (NaN included).</exception>
+    public BatchNormLayer(int features, float momentum = 0.9f, float epsilon = 1e-5f)
+    {
+        if (features < 1)
+        {
+            ThrowHelper.ThrowOutOfRange(nameof(features), features, "at least 1");
+        }
+
+        if (!(momentum >= 0f && momentum < 1f))
+        {
+            ThrowHelper.ThrowOutOfRange(nameof(momentum), momentum, "in [0, 1)");
+        }
+
+        if (!(epsilon > 0f) || float.IsInfinity(epsilon))
+        {
+            ThrowHelper.ThrowOutOfRange(nameof(epsilon), epsilon, "positive and finite");
+        }
+
+        Features = features;
+        Momentum = momentum;
+        Epsilon = epsilon;
+        Gamma = new float[features];
+        Gamma.AsSpan().Fill(1f);
+        Beta = new float[features];
+        RunningMean = new float[features];
+        RunningVariance = new float[features];
+        _batchMean = new float[features];
+        _batchVariance = new float[features];
+        _inverseStd = new float[features];
+        _testScale = new float[features];
+    }
+
+    /// <summary>Number of features per row.</summary>
+    public int Features { get; }
+
+    /// <summary>Weight of the old running value in the running-statistics update.</summary>
+    public float Momentum { get; }
+
+    /// <summary>Added to the variance before the square root.</summary>
+    public float Epsilon { get; }
+
+    /// <summary>Per-feature scale, starts at 1. Writable: an optimizer updates it in place.</summary>
+    public float[] Gamma { get; }
+
+    /// <summary>Per-feature shift, starts at 0. Writable: an optimizer updates it in place.</summary>
+    public float[] Beta { get; }
+
+    /// <summary>Running mean used in test mode, starts at 0.</summary>
+    public float[] RunningMean { get; }
+
+    /// <summary>Running (biased) variance used in test mode, starts at 0.</summary>
+    public float[] RunningVariance { get; }
+
+    /// <summary>Normalizes <paramref name="rows"/> rows of <paramref name="x"/> into <paramref name="y"/>.</summary>
+    /// <param name="x">Input, row-major, rows x <see cref="Features"/>.</param>
+    /// <param name="y">Output, same shape; may be the same memory as <paramref name="x"/>.</param>
+    /// <param name="rows">Number of rows, at least 1.</param>
+    /// <param name="training">True: batch statistics, update the running statistics and keep what <see cref="Backward"/> needs.
+    /// False: running statistics.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> is less than 1.</exception>
+    /// <exception cref="ArgumentException"><paramref name="x"/> or <paramref name="y"/> is not rows x Features long.</exception>
+    public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows, bool training)
+    {
+        if (rows < 1)
+        {
+            ThrowHelper.ThrowOutOfRange(nameof(rows), rows, "at least 1");
+        }
+
+        int length = rows * Features;
+        ThrowHelper.ThrowIfLengthDiffers(length, x.Length, nameof(x));
+        ThrowHelper.ThrowIfLengthDiffers(length, y.Length, nameof(y));
+        int f = Features;
+
+        if (!training)
+        {
+            Span<float> scale = _testScale;
+            TensorPrimitives.Add(RunningVariance, Epsilon, scale);
+            TensorPrimitives.ReciprocalSqrt(scale, scale);
+            TensorPrimitives.Multiply(scale, Gamma, scale);
+            for (int i = 0; i < rows; i++)
+            {
+                NormalizationKernels.Normalize(x.Slice(i * f, f), RunningMean, scale, Beta, y.Slice(i * f, f));
+            }
+
+            return;
+        }
+
+        NormalizationKernels.BatchMoments(x, rows, _batchMean, _batchVariance);
+        TensorPrimitives.Add(_batchVariance, Epsilon, _inverseStd);
+        TensorPrimitives.ReciprocalSqrt(_inverseStd, _inverseStd);
+
+        if (_xHat.Length < length)
+        {
+            _xHat = new float[length];
+        }
+
+        var xHat = _xHat.AsSpan(0, length);
+        for (int i = 0; i < rows; i++)
+        {
+            NormalizationKernels.NormalizeTraining(x.Slice(i * f, f), _batchMean, _inverseStd, Gamma, Beta, xHat.Slice(i * f, f), y.Slice(i * f, f));
+        }
+
+        // running = momentum * running + (1 - momentum) * batch, in the reference's order of operations.
+        TensorPrimitives.Multiply(RunningMean, Momentum, RunningMean);
+        TensorPrimitives.MultiplyAdd(_batchMean, 1f - Momentum, RunningMean, RunningMean);
+        TensorPrimitives.Multiply(RunningVariance, Momentum, RunningVariance);
+        TensorPrimitives.MultiplyAdd(_batchVariance, 1f - Momentum, RunningVariance, RunningVariance);
+        _cachedRows = rows;
+    }
+
+    /// <summary>Gradients of the last training-mode <see cref="Forward"/> with respect to its input, Gamma and Beta.</summary>
+    /// <param name="dy">Upstream gradient, rows x Features of that pass.</param>
+    /// <param name="dx">Receives the gradient with respect to x, same shape; may be the same memory as <paramref name="dy"/>.</param>
+    /// <param name="dGamma">Receives the gradient with respect to Gamma, length Features.</param>
+    /// <param name="dBeta">Receives the gradient with respect to Beta, length Features.</param>
+    /// <exception cref="InvalidOperationException">No training forward pass since construction (test-mode passes in between do not count).</exception>
+    /// <exception cref="ArgumentException">A span's length does not fit that pass.</exception>
+    public void Backward(ReadOnlySpan<float> dy, Span<float> dx, Span<float> dGamma, Span<float> dBeta)
+    {
+        if (_cachedRows == 0)
+        {
+            throw new InvalidOperationException("Backward needs a preceding Forward(training: true); there was none since the layer was created.");
+        }
+
+        int length = _cachedRows * Features;
+        ThrowHelper.ThrowIfLengthDiffers(length, dy.Length, nameof(dy));
+        ThrowHelper.ThrowIfLengthDiffers(length, dx.Length, nameof(dx));
+        NormalizationKernels.BatchNormBackward<float>(dy, _xHat.AsSpan(0, length), _cachedRows, Gamma, _inverseStd, dx, dGamma, dBeta);
+    }
+}

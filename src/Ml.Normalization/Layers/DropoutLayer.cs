@@ -1,0 +1,79 @@
+using Ml.Normalization.Kernels;
+
+namespace Ml.Normalization.Layers;
+
+/// <summary>
+/// Inverted dropout, as in the seed article: in training each value is zeroed with probability
+/// <see cref="DropProbability"/> and kept values are scaled by 1 / (1 - p), so the expected output equals the
+/// input; at test time the layer is the identity.
+/// </summary>
+/// <remarks>
+/// Masks come from a counter-based generator keyed on (seed, forward-call number), so the same seed gives the same
+/// sequence of masks run after run, and <see cref="Backward"/> recomputes the last mask instead of storing it:
+/// the layer allocates nothing after construction. Not thread-safe.
+/// </remarks>
+public sealed class DropoutLayer
+{
+    private readonly ulong _seed;
+    private readonly uint _keepThreshold;
+    private readonly float _scale;
+    private ulong _calls;
+    private ulong _lastKey;
+    private int _lastLength = -1;
+
+    /// <summary>Creates a dropout layer.</summary>
+    /// <param name="dropProbability">p, the probability of dropping a unit, in [0, 1).</param>
+    /// <param name="seed">Seed of the masks; null draws one at random.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dropProbability"/> is outside [0, 1) or NaN.</exception>
+    public DropoutLayer(float dropProbability, int? seed = null)
+    {
+        if (!(dropProbability >= 0f && dropProbability < 1f))
+        {
+            ThrowHelper.ThrowOutOfRange(nameof(dropProbability), dropProbability, "in [0, 1)");
+        }
+
+        DropProbability = dropProbability;
+        _seed = (ulong)(uint)(seed ?? Random.Shared.Next());
+        _keepThreshold = DropoutMask.KeepThreshold(dropProbability);
+        _scale = 1f / (1f - dropProbability);
+    }
+
+    /// <summary>p, the probability of dropping a unit.</summary>
+    public float DropProbability { get; }
+
+    /// <summary>Training: <c>y = x * mask / (1 - p)</c> with a fresh mask; otherwise <c>y = x</c>.</summary>
+    /// <param name="x">Input, any length.</param>
+    /// <param name="y">Output, same length; may be the same memory as <paramref name="x"/>.</param>
+    /// <param name="training">Whether to drop.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/>'s length differs from <paramref name="x"/>'s.</exception>
+    public void Forward(ReadOnlySpan<float> x, Span<float> y, bool training)
+    {
+        ThrowHelper.ThrowIfLengthDiffers(x.Length, y.Length, nameof(y));
+        if (!training)
+        {
+            x.CopyTo(y);
+            return;
+        }
+
+        _lastKey = DropoutMask.Key(_seed, ++_calls);
+        _lastLength = x.Length;
+        NormalizationKernels.Dropout(x, y, _lastKey, _keepThreshold, _scale);
+    }
+
+    /// <summary><c>dx = dy * mask / (1 - p)</c> with the mask of the last training <see cref="Forward"/>.</summary>
+    /// <param name="dy">Upstream gradient, the length of that pass.</param>
+    /// <param name="dx">Receives the gradient; may be the same memory as <paramref name="dy"/>.</param>
+    /// <exception cref="InvalidOperationException">There was no training forward pass.</exception>
+    /// <exception cref="ArgumentException">A span's length differs from that pass's.</exception>
+    public void Backward(ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        if (_lastLength < 0)
+        {
+            throw new InvalidOperationException("Backward needs a preceding Forward(training: true); there was none.");
+        }
+
+        ThrowHelper.ThrowIfLengthDiffers(_lastLength, dy.Length, nameof(dy));
+        ThrowHelper.ThrowIfLengthDiffers(_lastLength, dx.Length, nameof(dx));
+        NormalizationKernels.Dropout(dy, dx, _lastKey, _keepThreshold, _scale);
+    }
+}

@@ -1,0 +1,218 @@
+using Ml.Normalization.Kernels;
+using Ml.Normalization.Tests.TestSupport;
+
+namespace Ml.Normalization.Tests.Kernels;
+
+/// <summary>Each kernel's vector path against its scalar reference, over lengths that cover every SIMD tail.</summary>
+public class NormalizationKernelsTests
+{
+    public static TheoryData<int> Lengths => SeededData.Lengths();
+
+    public static TheoryData<int> NonEmptyLengths => SeededData.Lengths(minimum: 1);
+
+    [Theory]
+    [MemberData(nameof(NonEmptyLengths))]
+    public void BatchMoments_VectorPath_MatchesScalarReference(int features)
+    {
+        const int rows = 13;
+        var x = SeededData.Normal(features, rows * features, 5, 2);
+        var mean = new float[features];
+        var variance = new float[features];
+        var meanRef = new float[features];
+        var varianceRef = new float[features];
+        NormalizationKernels.BatchMoments<float>(x, rows, mean, variance);
+        NormalizationKernels.BatchMomentsScalar<float>(x, rows, meanRef, varianceRef);
+        Assert.Equal(meanRef, mean);
+        Assert.Equal(varianceRef, variance);
+    }
+
+    [Fact]
+    public void BatchMoments_LargeOffset_StaysAccurate_WhereTheNaiveFormulaFails()
+    {
+        const int rows = 4096;
+        var x = SeededData.Normal(2, rows, 1e4, 1); // one feature
+        var mean = new float[1];
+        var variance = new float[1];
+        NormalizationKernels.BatchMoments<float>(x, rows, mean, variance);
+
+        double exactMean = x.Average(v => (double)v);
+        double exactVariance = x.Average(v => Math.Pow(v - exactMean, 2));
+        Assert.InRange(variance[0], exactVariance * 0.999, exactVariance * 1.001);
+
+        // The same data through E[x^2] - E[x]^2 in float is off by far more: the accuracy is the algorithm's.
+        float sum = 0, sumSquares = 0;
+        foreach (var v in x)
+        {
+            sum += v;
+            sumSquares += v * v;
+        }
+
+        float naive = (sumSquares / rows) - ((sum / rows) * (sum / rows));
+        Assert.True(Math.Abs(naive - exactVariance) > 0.1 * exactVariance, $"naive {naive} vs exact {exactVariance}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void AccumulateFiniteMoments_VectorPath_MatchesScalarReference(int length)
+    {
+        var rows = Enumerable.Range(0, 5).Select(r => SeededData.Normal(100 + r, length, 3, 2)).ToArray();
+        // Holes: NaN and infinities in some slots of some rows, and a slot that is never finite.
+        for (int j = 0; j < length; j += 3)
+        {
+            rows[j % 5][j] = (j % 2 == 0) ? float.NaN : float.PositiveInfinity;
+        }
+
+        if (length > 2)
+        {
+            foreach (var row in rows)
+            {
+                row[2] = float.NegativeInfinity;
+            }
+        }
+
+        var (k1, s1, q1, c1) = NewAccumulators(length);
+        var (k2, s2, q2, c2) = NewAccumulators(length);
+        foreach (var row in rows)
+        {
+            NormalizationKernels.AccumulateFiniteMoments<float>(row, k1, s1, q1, c1);
+            NormalizationKernels.AccumulateFiniteMomentsScalar<float>(row, k2, s2, q2, c2);
+        }
+
+        Assert.Equal(k2, k1);
+        Assert.Equal(s2, s1);
+        Assert.Equal(q2, q1);
+        Assert.Equal(c2, c1);
+    }
+
+    [Fact]
+    public void FiniteMoments_SkipNonFinite_InStatistics()
+    {
+        float[][] rows = [[1f, float.NaN, 5f], [3f, 2f, float.PositiveInfinity], [8f, 4f, 7f]];
+        var (k, s, q, c) = NewAccumulators(3);
+        foreach (var row in rows)
+        {
+            NormalizationKernels.AccumulateFiniteMoments<float>(row, k, s, q, c);
+        }
+
+        var mean = new double[3];
+        var variance = new double[3];
+        NormalizationKernels.FiniteMomentsToBatchStatistics<float>(k, s, q, c, mean, variance);
+        Assert.Equal([3f, 2f, 2f], c);
+        Assert.Equal(4.0, mean[0], 12);
+        Assert.Equal(((9.0 + 1.0 + 16.0) / 3), variance[0], 12);
+        Assert.Equal(3.0, mean[1], 12);
+        Assert.Equal(1.0, variance[1], 12);
+        Assert.Equal(6.0, mean[2], 12);
+        Assert.Equal(1.0, variance[2], 12);
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void Normalize_VectorPath_MatchesScalarReference(int length)
+    {
+        var x = SeededData.Normal(1, length, 2, 3);
+        var mean = SeededData.Normal(2, length);
+        var scale = SeededData.Normal(3, length);
+        var offset = SeededData.Normal(4, length);
+        var y = new float[length];
+        var yRef = new float[length];
+        NormalizationKernels.Normalize<float>(x, mean, scale, offset, y);
+        NormalizationKernels.NormalizeScalar<float>(x, mean, scale, offset, yRef);
+        Assert.Equal(yRef, y);
+
+        // In place gives the same result.
+        NormalizationKernels.Normalize<float>(x, mean, scale, offset, x);
+        Assert.Equal(yRef, x);
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void Normalize_Double_MatchesScalarReference(int length)
+    {
+        var x = SeededData.ToDouble(SeededData.Normal(1, length, 2, 3));
+        var mean = SeededData.ToDouble(SeededData.Normal(2, length));
+        var scale = SeededData.ToDouble(SeededData.Normal(3, length));
+        var y = new double[length];
+        var yRef = new double[length];
+        NormalizationKernels.Normalize<double>(x, mean, scale, mean, y);
+        NormalizationKernels.NormalizeScalar<double>(x, mean, scale, mean, yRef);
+        Assert.Equal(yRef, y);
+    }
+
+    [Fact]
+    public void Normalize_PassesNaNThrough()
+    {
+        float[] x = [1f, float.NaN, 3f];
+        var y = new float[3];
+        NormalizationKernels.Normalize<float>(x, [0f, 0f, 0f], [2f, 2f, 2f], [1f, 1f, 1f], y);
+        Assert.Equal(3f, y[0]);
+        Assert.True(float.IsNaN(y[1]));
+        Assert.Equal(7f, y[2]);
+    }
+
+    [Theory]
+    [MemberData(nameof(NonEmptyLengths))]
+    public void BatchNormBackward_VectorPath_MatchesArticleFormula(int features)
+    {
+        const int rows = 7;
+        var dy = SeededData.Normal(features, rows * features);
+        var xHat = SeededData.Normal(features + 1, rows * features);
+        var gamma = SeededData.Normal(features + 2, features, 1, 0.2);
+        var inverseStd = SeededData.Normal(features + 3, features, 2, 0.1);
+        var (dx, dGamma, dBeta) = (new float[rows * features], new float[features], new float[features]);
+        var (dxRef, dGammaRef, dBetaRef) = (new float[rows * features], new float[features], new float[features]);
+        NormalizationKernels.BatchNormBackward<float>(dy, xHat, rows, gamma, inverseStd, dx, dGamma, dBeta);
+        NormalizationKernels.BatchNormBackwardScalar(dy, xHat, rows, gamma, inverseStd, dxRef, dGammaRef, dBetaRef);
+        Approx.Equal(dBetaRef, dBeta, 1e-5, 1e-5, "dBeta");
+        Approx.Equal(dGammaRef, dGamma, 1e-5, 1e-5, "dGamma");
+        Approx.Equal(dxRef, dx, 1e-5, 1e-5 * dxRef.Max(Math.Abs), "dx");
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void Dropout_VectorPath_MatchesScalarReference(int length)
+    {
+        var x = SeededData.Normal(8, length);
+        var y = new float[length];
+        var yRef = new float[length];
+        uint threshold = DropoutMask.KeepThreshold(0.35);
+        NormalizationKernels.Dropout(x, y, key: 77, threshold, 1f / 0.65f, firstIndex: 5);
+        NormalizationKernels.DropoutScalar(x, yRef, key: 77, threshold, 1f / 0.65f, firstIndex: 5);
+        Assert.Equal(yRef, y);
+
+        var xd = SeededData.ToDouble(x);
+        var yd = new double[length];
+        NormalizationKernels.Dropout(xd, yd, key: 77, threshold, 1.0 / 0.65, firstIndex: 5);
+        for (int i = 0; i < length; i++)
+        {
+            Assert.Equal(yRef[i] == 0f && x[i] != 0f, yd[i] == 0.0 && xd[i] != 0.0);
+        }
+    }
+
+    [Fact]
+    public void DropoutMask_NeighbouringKeysAndIndices_AreUncorrelated()
+    {
+        // Keep/drop at p = 0.5 for element i under key k and under key k + 1, and for i and i + 1:
+        // independent bits agree half the time (sd 0.5 / sqrt(n)).
+        const int n = 100_000;
+        uint threshold = DropoutMask.KeepThreshold(0.5);
+        int sameKeyNeighbour = 0, sameIndexNeighbour = 0;
+        for (uint i = 0; i < n; i++)
+        {
+            bool a = DropoutMask.Hash(1000, i) >= threshold;
+            sameKeyNeighbour += a == (DropoutMask.Hash(1000, i + 1) >= threshold) ? 1 : 0;
+            sameIndexNeighbour += a == (DropoutMask.Hash(1001, i) >= threshold) ? 1 : 0;
+        }
+
+        double bound = 4 * 0.5 / Math.Sqrt(n);
+        Assert.InRange((double)sameKeyNeighbour / n, 0.5 - bound, 0.5 + bound);
+        Assert.InRange((double)sameIndexNeighbour / n, 0.5 - bound, 0.5 + bound);
+    }
+
+    private static (float[] Shift, float[] Sum, float[] SumOfSquares, float[] Count) NewAccumulators(int length)
+    {
+        var shift = new float[length];
+        shift.AsSpan().Fill(float.NaN);
+        return (shift, new float[length], new float[length], new float[length]);
+    }
+}

@@ -1,0 +1,75 @@
+using Ml.Normalization;
+using Ml.Normalization.MlNetInterop;
+
+namespace Microsoft.ML;
+
+/// <summary>
+/// <c>mlContext.Transforms.BatchNormalize(...)</c>: batch normalization as an ML.NET pipeline stage.
+/// </summary>
+public static class BatchNormalizationCatalog
+{
+    /// <summary>
+    /// Normalizes <paramref name="inputColumnName"/> with running statistics fitted over mini-batches:
+    /// <c>y = (x - running_mean) / sqrt(running_var + epsilon)</c> per slot.
+    /// </summary>
+    /// <param name="catalog">The transform catalog.</param>
+    /// <param name="outputColumnName">Name of the column to produce; it has the input's type and size.</param>
+    /// <param name="inputColumnName">Name of the column to normalize; null means <paramref name="outputColumnName"/>.
+    /// <c>Single</c> or <c>Double</c>, scalar or known-size vector, dense or sparse.</param>
+    /// <param name="batchSize">Rows per mini-batch, at least 2.</param>
+    /// <param name="momentum">Weight of the old running value, in [0, 1) (the seed article's 0.9 = PyTorch's 0.1).</param>
+    /// <param name="epsilon">Added to the variance before the square root; positive.</param>
+    /// <returns>The estimator; its fitted transformer exposes the statistics in <see cref="BatchNormalizingTransformer.Columns"/>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range; at fit or schema time, a column is missing or of another type.</exception>
+    /// <remarks>NaN and infinities are left out of the statistics; NaN passes through the transform.
+    /// See <see cref="BatchNormalizingEstimator"/> for how each batch's statistics are formed.</remarks>
+    public static BatchNormalizingEstimator BatchNormalize(this TransformsCatalog catalog,
+        string outputColumnName, string? inputColumnName = null,
+        int batchSize = BatchNormalizingEstimator.Defaults.BatchSize,
+        float momentum = BatchNormalizingEstimator.Defaults.Momentum,
+        float epsilon = BatchNormalizingEstimator.Defaults.Epsilon) =>
+        BatchNormalize(catalog, [new InputOutputColumnPair(outputColumnName, inputColumnName ?? outputColumnName)], batchSize, momentum, epsilon);
+
+    /// <summary>Normalizes several columns in one pass over the data; see the single-column overload.</summary>
+    /// <param name="catalog">The transform catalog.</param>
+    /// <param name="columns">The (output, input) column pairs. Inputs: <c>Single</c> or <c>Double</c>, scalar or known-size vector.</param>
+    /// <param name="batchSize">Rows per mini-batch, at least 2.</param>
+    /// <param name="momentum">Weight of the old running value, in [0, 1).</param>
+    /// <param name="epsilon">Added to the variance before the square root; positive.</param>
+    /// <returns>The estimator.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
+    public static BatchNormalizingEstimator BatchNormalize(this TransformsCatalog catalog,
+        InputOutputColumnPair[] columns,
+        int batchSize = BatchNormalizingEstimator.Defaults.BatchSize,
+        float momentum = BatchNormalizingEstimator.Defaults.Momentum,
+        float epsilon = BatchNormalizingEstimator.Defaults.Epsilon) =>
+        BatchNormalize(catalog, columns, new BatchNormalizingEstimator.Options { BatchSize = batchSize, Momentum = momentum, Epsilon = epsilon });
+
+    /// <summary>Normalizes several columns with every option spelled out (bias correction, PyTorch conventions, gamma, beta).</summary>
+    /// <param name="catalog">The transform catalog.</param>
+    /// <param name="columns">The (output, input) column pairs. Inputs: <c>Single</c> or <c>Double</c>, scalar or known-size vector.</param>
+    /// <param name="options">The options; validated here.</param>
+    /// <returns>The estimator.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the exception's ParamName names it.</exception>
+    public static BatchNormalizingEstimator BatchNormalize(this TransformsCatalog catalog,
+        InputOutputColumnPair[] columns, BatchNormalizingEstimator.Options options) =>
+        new(MlNetEnvironment.Of(catalog), columns, options);
+
+    /// <summary>
+    /// A batch-normalization stage from known parameters, without fitting: for example the <c>running_mean</c>,
+    /// <c>running_var</c>, <c>weight</c>, <c>bias</c> and <c>eps</c> of a trained PyTorch <c>BatchNorm1d</c>.
+    /// </summary>
+    /// <param name="catalog">The transform catalog.</param>
+    /// <param name="columns">One set of parameters per column pair.</param>
+    /// <returns>A transformer that can be appended to a chain, used, saved and loaded like a fitted one.</returns>
+    public static BatchNormalizingTransformer BatchNormalize(this TransformsCatalog catalog, params BatchNormalizationParameters[] columns)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        if (columns.Length == 0)
+        {
+            throw new ArgumentException("At least one set of parameters is needed.", nameof(columns));
+        }
+
+        return new BatchNormalizingTransformer(MlNetEnvironment.Of(catalog), [.. columns]);
+    }
+}

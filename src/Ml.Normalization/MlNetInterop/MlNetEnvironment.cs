@@ -1,0 +1,42 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+
+namespace Ml.Normalization.MlNetInterop;
+
+/// <summary>
+/// The ML.NET environment behind a catalog, and its channels. <c>CatalogUtils.GetEnvironment</c> is internal:
+/// there is no public way to reach the MLContext's seed, log and cancellation from a catalog extension.
+/// </summary>
+internal static class MlNetEnvironment
+{
+    /// <summary>The environment (seed, log, cancellation) of the MLContext that owns <paramref name="catalog"/>.</summary>
+    public static IHostEnvironment Of(TransformsCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return catalog.GetEnvironment();
+    }
+
+    /// <summary>A named host under <paramref name="environment"/>; its channels reach <c>mlContext.Log</c>.</summary>
+    public static IHost Register(IHostEnvironment environment, string name) => environment.Register(name);
+
+    /// <summary>The environment's random seed, or null when the MLContext was made without one.</summary>
+    public static int? Seed(IHostEnvironment environment) => (environment as IHostEnvironmentInternal)?.Seed;
+
+    /// <summary>Writes an informational message to <c>mlContext.Log</c> through a channel of <paramref name="host"/>.</summary>
+    public static void Info(IHost host, string channelName, string message)
+    {
+        using var channel = host.Start(channelName);
+        channel.Info(MessageSensitivity.None, message);
+    }
+
+    /// <summary>Writes a trace message (progress) to <c>mlContext.Log</c>.</summary>
+    public static void Trace(IHost host, string channelName, string message)
+    {
+        using var channel = host.Start(channelName);
+        channel.Trace(MessageSensitivity.None, message);
+    }
+
+    /// <summary>Throws if the MLContext was cancelled (<c>mlContext.CancelExecution()</c>).</summary>
+    public static void CheckAlive(IHost host) => host.CheckAlive();
+}

@@ -1,0 +1,33 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace Ml.Normalization.MlNetInterop;
+
+/// <summary>
+/// Builds <see cref="SchemaShape.Column"/> values for estimators' <c>GetOutputSchema</c>: its constructor is
+/// internal, so a third-party estimator has no public way to describe the column it adds.
+/// </summary>
+internal static class SchemaShapes
+{
+    public static SchemaShape.Column Column(string name, SchemaShape.Column.VectorKind kind, DataViewType itemType, bool isKey, SchemaShape? annotations = null) =>
+        new(name, kind, itemType, isKey, annotations);
+
+    /// <summary>The annotation shape of a normalized column: the input's SlotNames (if any) and IsNormalized.</summary>
+    public static SchemaShape NormalizedAnnotations(SchemaShape.Column input)
+    {
+        var columns = new List<SchemaShape.Column>();
+        if (input.Annotations.TryFindColumn(AnnotationUtils.Kinds.SlotNames, out var slotNames))
+        {
+            columns.Add(slotNames);
+        }
+
+        columns.Add(Column(AnnotationUtils.Kinds.IsNormalized, SchemaShape.Column.VectorKind.Scalar, BooleanDataViewType.Instance, false));
+        return new SchemaShape(columns);
+    }
+
+    /// <summary>The annotation shape that passes the input's SlotNames (if any) through.</summary>
+    public static SchemaShape SlotNamesOnly(SchemaShape.Column input) =>
+        input.Annotations.TryFindColumn(AnnotationUtils.Kinds.SlotNames, out var slotNames)
+            ? new SchemaShape([slotNames])
+            : new SchemaShape([]);
+}

@@ -1,0 +1,82 @@
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+using Ml.Normalization.MlNetInterop;
+
+namespace Ml.Normalization.Transforms;
+
+/// <summary>The streaming fit: one cursor, in row order, over only the needed columns; memory O(slots).</summary>
+internal static class BatchNormalizationFit
+{
+    private const int ProgressEveryBatches = 1024;
+    private const string ChannelName = "BatchNormalize";
+
+    public sealed record Result(RunningStatistics[] Statistics, long Batches, long Rows);
+
+    public static Result Run(IHost host, IDataView input, InputOutputColumnPair[] columns, NumericColumnShape[] shapes, BatchNormalizingEstimator.Options options)
+    {
+        var statistics = new RunningStatistics[columns.Length];
+        for (int i = 0; i < columns.Length; i++)
+        {
+            statistics[i] = new RunningStatistics(shapes[i].Size, options.Momentum, options.BiasCorrection, options.UnbiasedRunningVariance,
+                options.InitialRunningMean, options.InitialRunningVariance);
+        }
+
+        var needed = columns.Select(c => input.Schema[c.InputColumnName]).DistinctBy(c => c.Index).ToArray();
+        long rowsRead = 0, rowsUsed = 0, batches = 0;
+        int inBatch = 0;
+        using (var cursor = input.GetRowCursor(needed))
+        {
+            var fitters = new ColumnFitter[columns.Length];
+            for (int i = 0; i < fitters.Length; i++)
+            {
+                fitters[i] = ColumnFitter.Create(cursor, input.Schema[columns[i].InputColumnName], shapes[i], statistics[i]);
+            }
+
+            while (cursor.MoveNext())
+            {
+                foreach (var fitter in fitters)
+                {
+                    fitter.AddRow();
+                }
+
+                rowsRead++;
+                if (++inBatch == options.BatchSize)
+                {
+                    EndBatch(fitters, ref inBatch, ref batches, ref rowsUsed);
+                    if (batches % ProgressEveryBatches == 0)
+                    {
+                        MlNetEnvironment.CheckAlive(host);
+                        MlNetEnvironment.Trace(host, ChannelName, $"BatchNormalize: {rowsRead} rows in {batches} mini-batches so far.");
+                    }
+                }
+            }
+
+            if (inBatch >= 2)
+            {
+                EndBatch(fitters, ref inBatch, ref batches, ref rowsUsed);
+            }
+        }
+
+        if (rowsRead < 2)
+        {
+            throw new InvalidOperationException($"BatchNormalize needs at least 2 rows to fit its statistics; the training data has {rowsRead}.");
+        }
+
+        int emptySlots = statistics.Sum(s => s.SlotsWithoutData);
+        MlNetEnvironment.Info(host, ChannelName, $"BatchNormalize: fitted {columns.Length} column(s) on {rowsUsed} of {rowsRead} rows in {batches} mini-batches of up to {options.BatchSize} rows"
+            + (emptySlots > 0 ? $"; {emptySlots} slot(s) had no batch with 2 finite values and keep the initial statistics." : "."));
+        return new Result(statistics, batches, rowsUsed);
+    }
+
+    private static void EndBatch(ColumnFitter[] fitters, ref int inBatch, ref long batches, ref long rowsUsed)
+    {
+        foreach (var fitter in fitters)
+        {
+            fitter.EndBatch();
+        }
+
+        batches++;
+        rowsUsed += inBatch;
+        inBatch = 0;
+    }
+}

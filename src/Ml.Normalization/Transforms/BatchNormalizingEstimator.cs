@@ -1,0 +1,205 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Ml.Normalization.MlNetInterop;
+using Ml.Normalization.Transforms;
+
+namespace Ml.Normalization;
+
+/// <summary>
+/// Batch normalization as an ML.NET estimator: <see cref="Fit"/> streams the training data once in mini-batches
+/// of <see cref="Options.BatchSize"/> consecutive rows and keeps running statistics per slot; the fitted
+/// <see cref="BatchNormalizingTransformer"/> computes <c>y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta</c>.
+/// </summary>
+/// <remarks>
+/// <format type="text/markdown"><![CDATA[
+/// | Estimator characteristics | |
+/// | -- | -- |
+/// | Does this estimator need to look at the data to train its parameters? | Yes |
+/// | Input column data type | `Single` or `Double`, scalar or known-size vector (sparse accepted) |
+/// | Output column data type | The input's type and size, dense |
+/// | Exportable to ONNX | Not yet |
+///
+/// Per slot and mini-batch, the statistics are the mean and biased variance of the slot's finite values in that
+/// batch: NaN and infinities are left out (as `NormalizeMeanVariance` does), and a slot with fewer than 2 finite
+/// values in a batch skips that batch. The running statistics follow the seed article,
+/// `running = Momentum * running + (1 - Momentum) * batch`, optionally bias-corrected (see <see cref="Options"/>).
+/// A slot whose running variance is 0 (constant input) maps its constant to `beta`, other values are scaled by
+/// `gamma / sqrt(epsilon)`. NaN passes through the transform as NaN.
+/// ]]></format>
+/// </remarks>
+public sealed class BatchNormalizingEstimator : IEstimator<BatchNormalizingTransformer>
+{
+    private readonly IHost _host;
+    private readonly InputOutputColumnPair[] _columns;
+    private readonly Options _options;
+
+    internal BatchNormalizingEstimator(IHostEnvironment environment, InputOutputColumnPair[] columns, Options options)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(columns);
+        ArgumentNullException.ThrowIfNull(options);
+        if (columns.Length == 0)
+        {
+            throw new ArgumentException("At least one column pair is needed.", nameof(columns));
+        }
+
+        foreach (var pair in columns)
+        {
+            ArgumentNullException.ThrowIfNull(pair, nameof(columns));
+        }
+
+        options.Validate();
+        _host = MlNetEnvironment.Register(environment, nameof(BatchNormalizingEstimator));
+        _columns = [.. columns];
+        _options = options.Clone();
+    }
+
+    /// <summary>Default values of the catalog methods and of <see cref="Options"/>.</summary>
+    public static class Defaults
+    {
+        /// <summary>Rows per mini-batch.</summary>
+        public const int BatchSize = 256;
+
+        /// <summary>Weight of the old running value (the seed article's 0.9; PyTorch's momentum 0.1).</summary>
+        public const float Momentum = 0.9f;
+
+        /// <summary>Added to the variance before the square root.</summary>
+        public const float Epsilon = 1e-5f;
+    }
+
+    /// <summary>
+    /// Everything the fit can be told. The defaults reproduce the short catalog overloads; see the README for the
+    /// seed-reference, PyTorch and Keras conventions side by side.
+    /// </summary>
+    public sealed class Options
+    {
+        /// <summary>Rows per mini-batch, at least 2. A final partial batch counts if it has at least 2 rows.</summary>
+        public int BatchSize = Defaults.BatchSize;
+
+        /// <summary>
+        /// <c>running = Momentum * running + (1 - Momentum) * batch</c>, in [0, 1); null: the plain average of all batches.
+        /// </summary>
+        public float? Momentum = Defaults.Momentum;
+
+        /// <summary>Added to the variance before the square root; positive and finite.</summary>
+        public float Epsilon = Defaults.Epsilon;
+
+        /// <summary>
+        /// Divide out the weight of the initial values, <c>(running - Momentum^t * initial) / (1 - Momentum^t)</c> with t
+        /// the batches seen (as Adam does), so a fit of few batches is not pulled toward the initial values.
+        /// </summary>
+        public bool BiasCorrection = true;
+
+        /// <summary>Feed the batch variance times n/(n-1) into the running variance (PyTorch's convention).</summary>
+        public bool UnbiasedRunningVariance;
+
+        /// <summary>Initial running mean of every slot: 0, as the seed reference and PyTorch.</summary>
+        public float InitialRunningMean;
+
+        /// <summary>Initial running variance of every slot: 0, as the seed reference (PyTorch starts at 1).</summary>
+        public float InitialRunningVariance;
+
+        /// <summary>Scale per slot, or one value for all slots; null: 1.</summary>
+        public float[]? Gamma;
+
+        /// <summary>Shift per slot, or one value for all slots; null: 0.</summary>
+        public float[]? Beta;
+
+        internal Options Clone() => (Options)MemberwiseClone();
+
+        internal void Validate()
+        {
+            if (BatchSize < 2)
+            {
+                throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, $"'{nameof(BatchSize)}' must be at least 2, got {BatchSize}.");
+            }
+
+            if (Momentum is float m && !(m >= 0f && m < 1f))
+            {
+                throw new ArgumentOutOfRangeException(nameof(Momentum), m, $"'{nameof(Momentum)}' must be in [0, 1) or null, got {m}.");
+            }
+
+            if (!(Epsilon > 0f) || float.IsInfinity(Epsilon))
+            {
+                throw new ArgumentOutOfRangeException(nameof(Epsilon), Epsilon, $"'{nameof(Epsilon)}' must be positive and finite, got {Epsilon}.");
+            }
+
+            if (!float.IsFinite(InitialRunningMean))
+            {
+                throw new ArgumentOutOfRangeException(nameof(InitialRunningMean), InitialRunningMean, $"'{nameof(InitialRunningMean)}' must be finite, got {InitialRunningMean}.");
+            }
+
+            if (!(InitialRunningVariance >= 0f) || float.IsInfinity(InitialRunningVariance))
+            {
+                throw new ArgumentOutOfRangeException(nameof(InitialRunningVariance), InitialRunningVariance, $"'{nameof(InitialRunningVariance)}' must be finite and not negative, got {InitialRunningVariance}.");
+            }
+
+            CheckFinite(Gamma, nameof(Gamma));
+            CheckFinite(Beta, nameof(Beta));
+        }
+
+        private static void CheckFinite(float[]? values, string name)
+        {
+            if (values is null)
+            {
+                return;
+            }
+
+            if (values.Length == 0)
+            {
+                throw new ArgumentException($"'{name}' must have 1 value or one per slot, got none.", name);
+            }
+
+            int bad = Array.FindIndex(values, v => !float.IsFinite(v));
+            if (bad >= 0)
+            {
+                throw new ArgumentOutOfRangeException(name, values[bad], $"'{name}[{bad}]' must be finite, got {values[bad]}.");
+            }
+        }
+    }
+
+    /// <summary>Fits the running statistics of every column pair in one pass over <paramref name="input"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or not Single/Double, scalar or known-size vector.</exception>
+    /// <exception cref="ArgumentException">Gamma or Beta has neither 1 value nor one per slot.</exception>
+    /// <exception cref="InvalidOperationException">The data has fewer than 2 rows.</exception>
+    public BatchNormalizingTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var shapes = new NumericColumnShape[_columns.Length];
+        var gammas = new float[_columns.Length][];
+        var betas = new float[_columns.Length][];
+        for (int i = 0; i < _columns.Length; i++)
+        {
+            shapes[i] = ColumnTypes.Check(input.Schema, _columns[i].InputColumnName, allowVariableSize: false, nameof(input));
+            gammas[i] = BatchNormalizationParameters.Broadcast(_options.Gamma, shapes[i].Size, 1f, nameof(Options.Gamma));
+            betas[i] = BatchNormalizationParameters.Broadcast(_options.Beta, shapes[i].Size, 0f, nameof(Options.Beta));
+        }
+
+        var result = BatchNormalizationFit.Run(_host, input, _columns, shapes, _options);
+        var parameters = new BatchNormalizationParameters[_columns.Length];
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            var (mean, variance) = result.Statistics[i].Finish();
+            parameters[i] = new BatchNormalizationParameters(_columns[i].OutputColumnName, _columns[i].InputColumnName,
+                mean, variance, gammas[i], betas[i], _options.Epsilon, result.Batches, result.Rows);
+        }
+
+        return new BatchNormalizingTransformer(_host, parameters);
+    }
+
+    /// <summary>The schema after the transform: each output column has its input's shape and type, with IsNormalized.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or not Single/Double, scalar or known-size vector.</exception>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        var result = inputSchema.ToDictionary(c => c.Name);
+        foreach (var pair in _columns)
+        {
+            var input = ColumnTypes.Check(inputSchema, pair.InputColumnName, allowVariableSize: false, nameof(inputSchema));
+            result[pair.OutputColumnName] = SchemaShapes.Column(pair.OutputColumnName, input.Kind, input.ItemType, false, SchemaShapes.NormalizedAnnotations(input));
+        }
+
+        return new SchemaShape(result.Values);
+    }
+}

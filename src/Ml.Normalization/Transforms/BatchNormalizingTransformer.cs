@@ -1,0 +1,111 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Ml.Normalization.MlNetInterop;
+using Ml.Normalization.Transforms;
+using Ml.Normalization.Transforms.Mapping;
+
+namespace Ml.Normalization;
+
+/// <summary>
+/// The fitted batch normalization: <c>y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta</c> per slot,
+/// applied lazily, row to row. Saves and loads with <c>mlContext.Model.Save</c>/<c>Load</c> like an in-box stage.
+/// </summary>
+public sealed class BatchNormalizingTransformer : ITransformer
+{
+    internal const string LoaderSignature = "MlNormBatchNormalize";
+
+    // Format history: 0x00010001 initial (column count; per column: names, slot count, epsilon, batch and row
+    // counts, running mean, running variance, gamma, beta).
+    private const uint FormatInitial = 0x00010001;
+
+    private readonly IHost _host;
+    private readonly BatchNormalizationParameters[] _columns;
+
+    internal BatchNormalizingTransformer(IHostEnvironment environment, BatchNormalizationParameters[] columns)
+    {
+        _host = MlNetEnvironment.Register(environment, nameof(BatchNormalizingTransformer));
+        _columns = columns;
+        Columns = Array.AsReadOnly(columns);
+    }
+
+    /// <summary>The parameters of each column pair, in order.</summary>
+    public IReadOnlyList<BatchNormalizationParameters> Columns { get; }
+
+    /// <inheritdoc/>
+    public bool IsRowToRowMapper => true;
+
+    internal static VersionInfo Version => ModelPersistence.Version("MLNBNORM", FormatInitial, FormatInitial, FormatInitial, LoaderSignature, typeof(BatchNormalizingTransformer));
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentOutOfRangeException">An input column is missing, not Single/Double, or has another slot count than the fit.</exception>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => CreateMapper(inputSchema).OutputSchema;
+
+    /// <inheritdoc/>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => CreateMapper(inputSchema);
+
+    /// <inheritdoc/>
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return new MappedDataView(input, CreateMapper(input.Schema));
+    }
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(ctx, Version, Write);
+
+    internal static BatchNormalizingTransformer Read(IHostEnvironment environment, ModelBodyReader reader)
+    {
+        int count = reader.ReadCount("the column count", 1, 1 << 16);
+        var columns = new BatchNormalizationParameters[count];
+        for (int i = 0; i < count; i++)
+        {
+            string output = reader.ReadString("an output column name");
+            string input = reader.ReadString("an input column name");
+            int slots = reader.ReadCount("a slot count", 1, int.MaxValue / 4);
+            float epsilon = reader.ReadSingle();
+            long batches = reader.ReadInt64();
+            long rows = reader.ReadInt64();
+            var mean = reader.ReadSingles(slots, "running mean");
+            var variance = reader.ReadSingles(slots, "running variance");
+            var gamma = reader.ReadSingles(slots, "gamma");
+            var beta = reader.ReadSingles(slots, "beta");
+            try
+            {
+                columns[i] = new BatchNormalizationParameters(output, input, mean, variance, gamma, beta, epsilon, batches, rows);
+            }
+            catch (ArgumentException ex)
+            {
+                throw reader.Corrupt($"column '{output}': {ex.Message}");
+            }
+        }
+
+        return new BatchNormalizingTransformer(environment, columns);
+    }
+
+    private void Write(BinaryWriter writer)
+    {
+        writer.Write(_columns.Length);
+        foreach (var column in _columns)
+        {
+            writer.Write(column.OutputColumnName);
+            writer.Write(column.InputColumnName);
+            writer.Write(column.SlotCount);
+            writer.Write(column.Epsilon);
+            writer.Write(column.BatchCount);
+            writer.Write(column.RowCount);
+            foreach (var values in new[] { column.RunningMean, column.RunningVariance, column.Gamma, column.Beta })
+            {
+                foreach (var v in values)
+                {
+                    writer.Write(v);
+                }
+            }
+        }
+    }
+
+    private ColumnMapper CreateMapper(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        return BatchNormalizeMapping.CreateMapper(inputSchema, _columns);
+    }
+}

@@ -1,0 +1,119 @@
+using System.Numerics;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Ml.Normalization.Kernels;
+
+namespace Ml.Normalization.Transforms;
+
+/// <summary>Accumulates one column's mini-batch statistics from a cursor, row by row, in memory O(slots).</summary>
+internal abstract class ColumnFitter
+{
+    protected ColumnFitter(RunningStatistics statistics) => Statistics = statistics;
+
+    public RunningStatistics Statistics { get; }
+
+    public static ColumnFitter Create(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, RunningStatistics statistics) =>
+        shape.IsDouble
+            ? new ColumnFitter<double>(cursor, column, shape, statistics)
+            : new ColumnFitter<float>(cursor, column, shape, statistics);
+
+    /// <summary>Adds the cursor's current row.</summary>
+    public abstract void AddRow();
+
+    /// <summary>Closes the current mini-batch: its statistics go into <see cref="Statistics"/>, the sums restart.</summary>
+    public abstract void EndBatch();
+}
+
+internal sealed class ColumnFitter<T> : ColumnFitter
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly ValueGetter<VBuffer<T>>? _vectorGetter;
+    private readonly ValueGetter<T>? _scalarGetter;
+    private readonly string _columnName;
+    private readonly T[] _row;
+    private readonly T[] _shift;
+    private readonly T[] _sum;
+    private readonly T[] _sumOfSquares;
+    private readonly T[] _count;
+    private readonly double[] _batchMean;
+    private readonly double[] _batchVariance;
+    private readonly double[] _batchCount;
+    private VBuffer<T> _buffer;
+
+    public ColumnFitter(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, RunningStatistics statistics)
+        : base(statistics)
+    {
+        _columnName = column.Name;
+        if (shape.IsVector)
+        {
+            _vectorGetter = cursor.GetGetter<VBuffer<T>>(column);
+        }
+        else
+        {
+            _scalarGetter = cursor.GetGetter<T>(column);
+        }
+
+        int slots = shape.Size;
+        _row = new T[slots];
+        _shift = new T[slots];
+        _shift.AsSpan().Fill(T.NaN);
+        _sum = new T[slots];
+        _sumOfSquares = new T[slots];
+        _count = new T[slots];
+        _batchMean = new double[slots];
+        _batchVariance = new double[slots];
+        _batchCount = new double[slots];
+    }
+
+    public override void AddRow()
+    {
+        ReadOnlySpan<T> row;
+        if (_vectorGetter is not null)
+        {
+            _vectorGetter(ref _buffer);
+            if (_buffer.Length != _row.Length)
+            {
+                throw new InvalidOperationException($"Column '{_columnName}' gave a vector of {_buffer.Length} slots, its type says {_row.Length}.");
+            }
+
+            if (_buffer.IsDense)
+            {
+                row = _buffer.GetValues();
+            }
+            else
+            {
+                // Sparse rows: the implicit slots are zeros, and zeros count in the statistics.
+                _row.AsSpan().Clear();
+                var values = _buffer.GetValues();
+                var indices = _buffer.GetIndices();
+                for (int k = 0; k < values.Length; k++)
+                {
+                    _row[indices[k]] = values[k];
+                }
+
+                row = _row;
+            }
+        }
+        else
+        {
+            _scalarGetter!(ref _row[0]);
+            row = _row;
+        }
+
+        NormalizationKernels.AccumulateFiniteMoments(row, _shift, _sum, _sumOfSquares, _count);
+    }
+
+    public override void EndBatch()
+    {
+        NormalizationKernels.FiniteMomentsToBatchStatistics<T>(_shift, _sum, _sumOfSquares, _count, _batchMean, _batchVariance);
+        for (int j = 0; j < _count.Length; j++)
+        {
+            _batchCount[j] = double.CreateTruncating(_count[j]);
+        }
+
+        Statistics.Add(_batchMean, _batchVariance, _batchCount);
+        _sum.AsSpan().Clear();
+        _sumOfSquares.AsSpan().Clear();
+        _count.AsSpan().Clear();
+    }
+}

@@ -1,0 +1,103 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace Ml.Normalization.Transforms.Mapping;
+
+/// <summary>
+/// A row-to-row mapper that passes every input column through and appends one output column per column pair,
+/// each computed from one input column. Public ML.NET API only; the stages' transformers hand it to
+/// <c>PredictionEngine</c> and wrap it in <see cref="MappedDataView"/> for <c>Transform</c>.
+/// </summary>
+internal sealed class ColumnMapper : IRowToRowMapper
+{
+    private readonly OutputColumn[] _outputs;
+
+    public ColumnMapper(DataViewSchema inputSchema, IReadOnlyList<OutputColumn> outputs)
+    {
+        InputSchema = inputSchema;
+        _outputs = [.. outputs];
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumns(inputSchema);
+        foreach (var output in _outputs)
+        {
+            builder.AddColumn(output.Name, output.Type, output.Annotations);
+        }
+
+        OutputSchema = builder.ToSchema();
+    }
+
+    public DataViewSchema InputSchema { get; }
+
+    public DataViewSchema OutputSchema { get; }
+
+    /// <summary>Index of the first output column in <see cref="OutputSchema"/>.</summary>
+    private int FirstOutput => InputSchema.Count;
+
+    public IEnumerable<DataViewSchema.Column> GetDependencies(IEnumerable<DataViewSchema.Column> dependingColumns)
+    {
+        var needed = new SortedSet<int>();
+        foreach (var column in dependingColumns)
+        {
+            needed.Add(column.Index >= FirstOutput ? _outputs[column.Index - FirstOutput].SourceIndex : column.Index);
+        }
+
+        return needed.Select(i => InputSchema[i]).ToArray();
+    }
+
+    public DataViewRow GetRow(DataViewRow input, IEnumerable<DataViewSchema.Column> activeColumns)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var getters = new Delegate?[_outputs.Length];
+        foreach (var column in activeColumns)
+        {
+            int k = column.Index - FirstOutput;
+            if (k >= 0 && getters[k] is null)
+            {
+                getters[k] = _outputs[k].MakeGetter(input);
+            }
+        }
+
+        return new MappedRow(this, input, getters);
+    }
+
+    /// <summary>The row of <see cref="GetRow"/>: input columns forwarded, output columns from their getters.</summary>
+    internal sealed class MappedRow(ColumnMapper mapper, DataViewRow input, Delegate?[] getters) : DataViewRow
+    {
+        public override DataViewSchema Schema => mapper.OutputSchema;
+
+        public override long Position => input.Position;
+
+        public override long Batch => input.Batch;
+
+        public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
+
+        public override bool IsColumnActive(DataViewSchema.Column column)
+        {
+            int k = column.Index - mapper.FirstOutput;
+            return k >= 0 ? getters[k] is not null : input.IsColumnActive(input.Schema[column.Index]);
+        }
+
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+        {
+            int k = column.Index - mapper.FirstOutput;
+            if (k < 0)
+            {
+                return input.GetGetter<TValue>(input.Schema[column.Index]);
+            }
+
+            var getter = getters[k] ?? throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor.");
+            return getter as ValueGetter<TValue>
+                ?? throw new InvalidOperationException($"Invalid TValue in GetGetter for column '{column.Name}': expected '{column.Type.RawType}', got '{typeof(TValue)}'.");
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                input.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+namespace Ml.Normalization.Transforms;
+
+/// <summary>
+/// The running mean and variance of one column's slots over the mini-batches of a fit, in double precision.
+/// </summary>
+/// <remarks>
+/// Per slot, a batch counts only if at least 2 of its values in that slot were finite; its statistics are the mean
+/// and biased variance of those values (times n/(n-1) when <c>unbiasedVariance</c>). With a momentum m:
+/// <c>running = m * running + (1 - m) * batch</c> from the initial values; with bias correction the result is
+/// <c>(running - m^t * initial) / (1 - m^t)</c>, t the slot's counted batches, which is the batches' own weighted
+/// average whatever the initial value. Without a momentum: the plain average of the counted batches.
+/// A slot that never had a counted batch keeps the initial values.
+/// </remarks>
+internal sealed class RunningStatistics
+{
+    private readonly double[] _mean;
+    private readonly double[] _variance;
+    private readonly long[] _batches;
+    private readonly double? _momentum;
+    private readonly bool _biasCorrection;
+    private readonly bool _unbiasedVariance;
+    private readonly double _initialMean;
+    private readonly double _initialVariance;
+
+    public RunningStatistics(int slots, double? momentum, bool biasCorrection, bool unbiasedVariance, double initialMean, double initialVariance)
+    {
+        _mean = new double[slots];
+        _variance = new double[slots];
+        _batches = new long[slots];
+        _mean.AsSpan().Fill(initialMean);
+        _variance.AsSpan().Fill(initialVariance);
+        _momentum = momentum;
+        _biasCorrection = biasCorrection;
+        _unbiasedVariance = unbiasedVariance;
+        _initialMean = initialMean;
+        _initialVariance = initialVariance;
+    }
+
+    /// <summary>Slots that never had a counted batch.</summary>
+    public int SlotsWithoutData => _batches.Count(t => t == 0);
+
+    /// <summary>Folds one batch's per-slot statistics in.</summary>
+    public void Add(ReadOnlySpan<double> batchMean, ReadOnlySpan<double> batchVariance, ReadOnlySpan<double> counts)
+    {
+        for (int j = 0; j < _mean.Length; j++)
+        {
+            double n = counts[j];
+            if (n < 2)
+            {
+                continue;
+            }
+
+            double variance = _unbiasedVariance ? batchVariance[j] * n / (n - 1) : batchVariance[j];
+            long t = ++_batches[j];
+            if (_momentum is double m)
+            {
+                _mean[j] = (m * _mean[j]) + ((1 - m) * batchMean[j]);
+                _variance[j] = (m * _variance[j]) + ((1 - m) * variance);
+            }
+            else
+            {
+                _mean[j] += (batchMean[j] - _mean[j]) / t;
+                _variance[j] += (variance - _variance[j]) / t;
+            }
+        }
+    }
+
+    /// <summary>The running statistics as the transform uses them.</summary>
+    public (float[] Mean, float[] Variance) Finish()
+    {
+        var mean = new float[_mean.Length];
+        var variance = new float[_mean.Length];
+        for (int j = 0; j < mean.Length; j++)
+        {
+            double m = _mean[j], v = _variance[j];
+            if (_momentum is double momentum && _biasCorrection && _batches[j] > 0)
+            {
+                double decay = Math.Pow(momentum, _batches[j]);
+                m = (m - (decay * _initialMean)) / (1 - decay);
+                v = (v - (decay * _initialVariance)) / (1 - decay);
+            }
+
+            mean[j] = (float)m;
+            variance[j] = (float)Math.Max(v, 0);
+        }
+
+        return (mean, variance);
+    }
+}

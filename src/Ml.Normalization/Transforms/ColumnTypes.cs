@@ -28,10 +28,21 @@ internal static class ColumnTypes
     /// <exception cref="ArgumentOutOfRangeException">The column is missing or of another type.</exception>
     public static SchemaShape.Column Check(SchemaShape schema, string inputColumnName, bool allowVariableSize, string paramName)
     {
-        if (!schema.TryFindColumn(inputColumnName, out var column))
+        int index = -1;
+        for (int i = 0; i < schema.Count; i++)
+        {
+            if (schema[i].Name == inputColumnName)
+            {
+                index = i;
+            }
+        }
+
+        if (index < 0)
         {
             throw MissingColumn(inputColumnName, paramName);
         }
+
+        var column = schema[index];
 
         bool numeric = column.ItemType == NumberDataViewType.Single || column.ItemType == NumberDataViewType.Double;
         bool shapeOk = column.Kind == SchemaShape.Column.VectorKind.Scalar

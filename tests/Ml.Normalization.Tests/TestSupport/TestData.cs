@@ -70,7 +70,7 @@ internal static class TestData
         return Enumerable.Range(0, rows).Select(i => flat.AsSpan(i * size, size).ToArray()).ToArray();
     }
 
-    private static object GetAnnotation(DataViewSchema.Annotations annotations, DataViewSchema.Column column)
+    private static VBuffer<ReadOnlyMemory<char>> GetAnnotation(DataViewSchema.Annotations annotations, DataViewSchema.Column column)
     {
         VBuffer<ReadOnlyMemory<char>> value = default;
         annotations.GetValue(column.Name, ref value);

@@ -58,7 +58,7 @@ internal static class ColumnTypes
 
     public static NumericColumnShape Check(DataViewType type, string inputColumnName, bool allowVariableSize, string paramName)
     {
-        var itemType = type.GetItemType();
+        var itemType = (type as VectorDataViewType)?.ItemType ?? type;
         bool isDouble = itemType == NumberDataViewType.Double;
         if (itemType != NumberDataViewType.Single && !isDouble)
         {

@@ -1,0 +1,52 @@
+using Microsoft.ML;
+using Ml.Normalization.Testing;
+using Ml.Normalization.Tests.TestSupport;
+
+namespace Ml.Normalization.Tests.MlNetInterop;
+
+/// <summary>Model.Save here, Model.Load in a fresh process with no registration call: bit-identical outputs.</summary>
+public sealed class CrossProcessPersistenceTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("mlnorm-xproc-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void BatchNormalizeAlone_LoadsInAFreshProcess_BitIdentical()
+    {
+        var ml = new MLContext(seed: 1);
+        var train = ModelIo.ToView(ml, TestData.Random(1, 300, 6, mean: 10, std: 4));
+        var model = ml.Transforms.BatchNormalize("Normalized", "Features", batchSize: 32).Fit(train);
+        AssertFreshProcessMatches(ml, model, train.Schema, "BatchNormalizingTransformer");
+    }
+
+    [Fact]
+    public void BatchNormalizeThenSdca_LoadsInAFreshProcess_BitIdentical()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = TestData.Random(2, 400, 6, mean: 3, std: 5);
+        var train = ModelIo.ToView(ml, rows);
+        var model = ml.Transforms.BatchNormalize("Features", batchSize: 64)
+            .Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression(labelColumnName: "Label", featureColumnName: "Features", maximumNumberOfIterations: 20))
+            .Fit(train);
+        AssertFreshProcessMatches(ml, model, train.Schema, "BatchNormalizingTransformer");
+    }
+
+    private void AssertFreshProcessMatches(MLContext ml, ITransformer model, DataViewSchema schema, string expectedStage)
+    {
+        var modelPath = Path.Combine(_dir, "model.zip");
+        var rowsPath = Path.Combine(_dir, "rows.bin");
+        var dumpPath = Path.Combine(_dir, "dump.txt");
+        ml.Model.Save(model, schema, modelPath);
+        var scoring = TestData.Random(99, 50, 6, mean: 3, std: 5);
+        ModelIo.WriteRows(rowsPath, scoring);
+
+        var (exitCode, output) = ModelRunnerProcess.Run(modelPath, rowsPath, dumpPath);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("Ml.Normalization loaded before Model.Load: False", output);
+        Assert.Contains(expectedStage, output);
+        var expected = ModelIo.Dump(model.Transform(ModelIo.ToView(ml, scoring)));
+        Assert.Equal(expected, File.ReadAllText(dumpPath));
+    }
+}

@@ -1,0 +1,47 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Ml.Normalization.Testing;
+using Ml.Normalization.Tests.TestSupport;
+
+namespace Ml.Normalization.Tests.MlNetInterop;
+
+/// <summary>
+/// Model files saved by earlier versions of the format keep loading. Fixtures/ holds one file per format version;
+/// set ML_NORMALIZATION_WRITE_FIXTURES=1 to rewrite the current version's file (then commit it on purpose).
+/// </summary>
+public class ModelFormatFixtureTests
+{
+    private const string BatchNormalizeV1 = "batchnormalize-format-00010001.zip";
+
+    private static readonly BatchNormalizationParameters KnownParameters =
+        new("Normalized", "Features", runningMean: [1f, -2f, 0.5f, 100f], runningVariance: [4f, 0.25f, 1f, 9f], gamma: [1f, 2f, 0.5f, 1f], beta: [0f, 1f, -1f, 0.25f], epsilon: 1e-3f);
+
+    [Fact]
+    public void BatchNormalize_Format00010001_StillLoads_WithItsParameters()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "Fixtures", BatchNormalizeV1);
+        if (Environment.GetEnvironmentVariable("ML_NORMALIZATION_WRITE_FIXTURES") == "1")
+        {
+            path = Path.Combine(ModelRunnerProcess.RepositoryRoot(), "tests", "Ml.Normalization.Tests", "Fixtures", BatchNormalizeV1);
+            var writer = new MLContext(seed: 1);
+            writer.Model.Save(writer.Transforms.BatchNormalize(KnownParameters), ModelIo.ToView(writer, [[0f, 0f, 0f, 0f]]).Schema, path);
+        }
+
+        var ml = new MLContext(seed: 1);
+        var loaded = ml.Model.Load(path, out var schema);
+        var stage = Assert.IsType<BatchNormalizingTransformer>(loaded is TransformerChain<ITransformer> chain ? chain.Single() : loaded);
+        var p = Assert.Single(stage.Columns);
+        Assert.Equal(KnownParameters.RunningMean, p.RunningMean);
+        Assert.Equal(KnownParameters.RunningVariance, p.RunningVariance);
+        Assert.Equal(KnownParameters.Gamma, p.Gamma);
+        Assert.Equal(KnownParameters.Beta, p.Beta);
+        Assert.Equal(KnownParameters.Epsilon, p.Epsilon);
+        Assert.Contains(schema, c => c.Name == "Features");
+
+        var output = TestData.ReadVectors(loaded.Transform(ModelIo.ToView(ml, [[3f, -1f, 0.5f, 97f]])), "Normalized")[0];
+        Assert.Equal(2 / Math.Sqrt(4.001), output[0], 5);
+        Assert.Equal((2 / Math.Sqrt(0.251)) + 1, output[1], 5);
+        Assert.Equal(-1.0, output[2], 5);
+        Assert.Equal((-3 / Math.Sqrt(9.001)) + 0.25, output[3], 5);
+    }
+}

@@ -20,8 +20,11 @@ internal static class MlNetEnvironment
     /// <summary>A named host under <paramref name="environment"/>; its channels reach <c>mlContext.Log</c>.</summary>
     public static IHost Register(IHostEnvironment environment, string name) => environment.Register(name);
 
-    /// <summary>The environment's random seed, or null when the MLContext was made without one.</summary>
-    public static int? Seed(IHostEnvironment environment) => (environment as IHostEnvironmentInternal)?.Seed;
+    /// <summary>
+    /// A seed for a stage that was given none: drawn from the environment's random source, so it is the same run after
+    /// run for <c>new MLContext(seed: n)</c> and differs between MLContexts made without a seed.
+    /// </summary>
+    public static int DrawSeed(IHost host) => host.Rand.Next();
 
     /// <summary>Writes an informational message to <c>mlContext.Log</c> through a channel of <paramref name="host"/>.</summary>
     public static void Info(IHost host, string channelName, string message)

@@ -7,6 +7,8 @@ using Ml.Normalization.MlNetInterop;
 // loads that assembly, scans these attributes and calls the Create method below. No registration call is needed.
 [assembly: LoadableClass(typeof(BatchNormalizingTransformer), typeof(ModelLoaders.BatchNormalize), null, typeof(SignatureLoadModel),
     "Batch Normalization", BatchNormalizingTransformer.LoaderSignature)]
+[assembly: LoadableClass(typeof(DropoutTransformer), typeof(ModelLoaders.Dropout), null, typeof(SignatureLoadModel),
+    "Dropout", DropoutTransformer.LoaderSignature)]
 
 namespace Ml.Normalization.MlNetInterop;
 
@@ -17,5 +19,11 @@ internal static class ModelLoaders
     {
         internal static BatchNormalizingTransformer Create(IHostEnvironment env, ModelLoadContext ctx) =>
             ModelPersistence.Load(ctx, BatchNormalizingTransformer.Version, "BatchNormalize", (reader, _) => BatchNormalizingTransformer.Read(env, reader));
+    }
+
+    internal static class Dropout
+    {
+        internal static DropoutTransformer Create(IHostEnvironment env, ModelLoadContext ctx) =>
+            ModelPersistence.Load(ctx, DropoutTransformer.Version, "Dropout", (reader, _) => DropoutTransformer.Read(env, reader));
     }
 }

@@ -13,6 +13,10 @@ public class SeamBoundaryTests
 {
     private const string SeamNamespace = "Ml.Normalization.MlNetInterop";
 
+    // The one internal a stage must name itself: EstimatorChain.Fit asks the transformer object whether it
+    // implements this interface, so no helper can implement it on the stage's behalf (docs/internals.md).
+    private static readonly HashSet<string> AllowedInterfaces = ["Microsoft.ML.ITransformerWithDifferentMappingAtTrainingTime"];
+
     private static readonly Dictionary<short, OpCode> OneByte = [];
     private static readonly Dictionary<short, OpCode> TwoByte = [];
 
@@ -37,7 +41,7 @@ public class SeamBoundaryTests
                 violations.Add($"{type.FullName} derives from {baseType.FullName}");
             }
 
-            foreach (var iface in type.GetInterfaces().Where(i => IsHiddenMlNet(i) && !(type.BaseType?.GetInterfaces().Contains(i) ?? false)))
+            foreach (var iface in type.GetInterfaces().Where(i => IsHiddenMlNet(i) && !AllowedInterfaces.Contains(i.FullName!) && !(type.BaseType?.GetInterfaces().Contains(i) ?? false)))
             {
                 violations.Add($"{type.FullName} implements {iface.FullName}");
             }

@@ -1,0 +1,49 @@
+using Ml.Normalization;
+using Ml.Normalization.MlNetInterop;
+
+namespace Microsoft.ML;
+
+/// <summary>
+/// <c>mlContext.Transforms.Dropout(...)</c>: dropout that regularises the training of the stages after it and
+/// never touches scoring.
+/// </summary>
+public static class DropoutCatalog
+{
+    /// <summary>
+    /// Inverted dropout of <paramref name="inputColumnName"/>: in the training pass of an <c>EstimatorChain</c> each
+    /// value is zeroed with probability <paramref name="dropProbability"/> and kept values are scaled by 1 / (1 - p);
+    /// scoring copies the input unchanged.
+    /// </summary>
+    /// <param name="catalog">The transform catalog.</param>
+    /// <param name="outputColumnName">Name of the column to produce; it has the input's type and size.</param>
+    /// <param name="inputColumnName">Name of the column to drop from; null means <paramref name="outputColumnName"/>.
+    /// <c>Single</c> or <c>Double</c>, scalar or vector of any size, dense or sparse.</param>
+    /// <param name="dropProbability">p, the probability of dropping a value, in [0, 1).</param>
+    /// <param name="seed">Seed of the masks; null draws one from the MLContext's random source.</param>
+    /// <returns>The estimator.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dropProbability"/> is outside [0, 1) or NaN; at fit or
+    /// schema time, a column is missing or of another type.</exception>
+    public static DropoutEstimator Dropout(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName = null,
+        float dropProbability = DropoutEstimator.Defaults.DropProbability, int? seed = null) =>
+        Dropout(catalog, [new InputOutputColumnPair(outputColumnName, inputColumnName ?? outputColumnName)], dropProbability, seed);
+
+    /// <summary>Inverted dropout of several columns; see the single-column overload.</summary>
+    /// <param name="catalog">The transform catalog.</param>
+    /// <param name="columns">The (output, input) column pairs; inputs <c>Single</c> or <c>Double</c>, scalar or vector.</param>
+    /// <param name="dropProbability">p, the probability of dropping a value, in [0, 1).</param>
+    /// <param name="seed">Seed of the masks; null draws one from the MLContext's random source.</param>
+    /// <returns>The estimator.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dropProbability"/> is outside [0, 1) or NaN.</exception>
+    public static DropoutEstimator Dropout(this TransformsCatalog catalog, InputOutputColumnPair[] columns,
+        float dropProbability = DropoutEstimator.Defaults.DropProbability, int? seed = null) =>
+        Dropout(catalog, columns, new DropoutEstimator.Options { DropProbability = dropProbability, Seed = seed });
+
+    /// <summary>Dropout with every option, including <see cref="DropoutKind.Standard"/> dropout.</summary>
+    /// <param name="catalog">The transform catalog.</param>
+    /// <param name="columns">The (output, input) column pairs; inputs <c>Single</c> or <c>Double</c>, scalar or vector.</param>
+    /// <param name="options">The options; validated here.</param>
+    /// <returns>The estimator.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; ParamName names it.</exception>
+    public static DropoutEstimator Dropout(this TransformsCatalog catalog, InputOutputColumnPair[] columns, DropoutEstimator.Options options) =>
+        new(MlNetEnvironment.Of(catalog), columns, options);
+}

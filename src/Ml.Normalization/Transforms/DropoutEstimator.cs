@@ -1,0 +1,120 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Ml.Normalization.MlNetInterop;
+using Ml.Normalization.Transforms;
+
+namespace Ml.Normalization;
+
+/// <summary>
+/// Dropout as an ML.NET pipeline stage: it perturbs only the data that trains the stages after it in an
+/// <see cref="EstimatorChain{TLastTransformer}"/>, never scoring.
+/// </summary>
+/// <remarks>
+/// <format type="text/markdown"><![CDATA[
+/// | Estimator characteristics | |
+/// | -- | -- |
+/// | Does this estimator need to look at the data to train its parameters? | No |
+/// | Input column data type | `Single` or `Double`, scalar or vector (known or variable size, dense or sparse) |
+/// | Output column data type | The input's type and size |
+/// | Exportable to ONNX | Not yet |
+///
+/// When `EstimatorChain.Fit` passes the training data on to the next stages, each value is zeroed with probability p
+/// and kept values are multiplied by 1 / (1 - p) (inverted dropout; <see cref="DropoutKind.Standard"/> keeps them
+/// unscaled). Masks are a pure function of (seed, pass, row id, slot): the same seed reproduces them, parallel cursors
+/// agree with one cursor, and every new cursor over the training data (a trainer's next epoch) draws fresh masks.
+/// Scoring — `Transform`, `PredictionEngine`, a loaded model — never drops: it gives x (inverted) or x * (1 - p) (standard).
+/// A dropped implicit zero of a sparse vector stays an implicit zero.
+/// ]]></format>
+/// </remarks>
+public sealed class DropoutEstimator : IEstimator<DropoutTransformer>
+{
+    private readonly IHost _host;
+    private readonly InputOutputColumnPair[] _columns;
+    private readonly Options _options;
+
+    internal DropoutEstimator(IHostEnvironment environment, InputOutputColumnPair[] columns, Options options)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(columns);
+        ArgumentNullException.ThrowIfNull(options);
+        if (columns.Length == 0)
+        {
+            throw new ArgumentException("At least one column pair is needed.", nameof(columns));
+        }
+
+        foreach (var pair in columns)
+        {
+            ArgumentNullException.ThrowIfNull(pair, nameof(columns));
+        }
+
+        options.Validate();
+        _host = MlNetEnvironment.Register(environment, nameof(DropoutEstimator));
+        _columns = [.. columns];
+        _options = options.Clone();
+    }
+
+    /// <summary>Default values of the catalog methods and of <see cref="Options"/>.</summary>
+    public static class Defaults
+    {
+        /// <summary>p, the probability of dropping a value.</summary>
+        public const float DropProbability = 0.5f;
+    }
+
+    /// <summary>Everything the stage can be told.</summary>
+    public sealed class Options
+    {
+        /// <summary>p, the probability of dropping a value, in [0, 1). 0 makes the stage the identity.</summary>
+        public float DropProbability = Defaults.DropProbability;
+
+        /// <summary>Seed of the masks; null draws one from the MLContext's random source, so <c>new MLContext(seed: n)</c> reproduces.</summary>
+        public int? Seed;
+
+        /// <summary>Inverted (default) or standard dropout.</summary>
+        public DropoutKind Kind = DropoutKind.Inverted;
+
+        internal Options Clone() => (Options)MemberwiseClone();
+
+        internal void Validate()
+        {
+            if (!(DropProbability >= 0f && DropProbability < 1f))
+            {
+                throw new ArgumentOutOfRangeException(nameof(DropProbability), DropProbability, $"'{nameof(DropProbability)}' must be in [0, 1), got {DropProbability}.");
+            }
+
+            if (!Enum.IsDefined(Kind))
+            {
+                throw new ArgumentOutOfRangeException(nameof(Kind), Kind, $"'{nameof(Kind)}' must be Inverted or Standard, got {Kind}.");
+            }
+        }
+    }
+
+    /// <summary>Checks the columns and fixes the seed; dropout has nothing to learn from the data.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or not Single/Double.</exception>
+    public DropoutTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        foreach (var pair in _columns)
+        {
+            ColumnTypes.Check(input.Schema, pair.InputColumnName, allowVariableSize: true, nameof(input));
+        }
+
+        int seed = _options.Seed ?? MlNetEnvironment.DrawSeed(_host);
+        return new DropoutTransformer(_host, _columns, _options.DropProbability, seed, _options.Kind);
+    }
+
+    /// <summary>The schema after the stage: each output column has its input's shape and type.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or not Single/Double.</exception>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        var result = inputSchema.ToDictionary(c => c.Name);
+        foreach (var pair in _columns)
+        {
+            var input = ColumnTypes.Check(inputSchema, pair.InputColumnName, allowVariableSize: true, nameof(inputSchema));
+            result[pair.OutputColumnName] = SchemaShapes.Column(pair.OutputColumnName, input.Kind, input.ItemType, false, SchemaShapes.SlotNamesOnly(input));
+        }
+
+        return new SchemaShape(result.Values);
+    }
+}

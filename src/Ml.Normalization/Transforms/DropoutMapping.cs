@@ -1,0 +1,192 @@
+using System.Numerics;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Ml.Normalization.Kernels;
+using Ml.Normalization.Transforms.Mapping;
+
+namespace Ml.Normalization.Transforms;
+
+/// <summary>The output columns of a <see cref="DropoutTransformer"/>: the scoring map, or the training map of one pass.</summary>
+internal static class DropoutMapping
+{
+    /// <summary>Scoring: y = x (inverted) or y = x * (1 - p) (standard).</summary>
+    public static ColumnMapper Scoring(DataViewSchema inputSchema, DropoutTransformer transformer) =>
+        Create(inputSchema, transformer, (shape, source) => ScoringGetterFactory(shape, source, transformer));
+
+    /// <summary>Training pass <paramref name="pass"/>: each value dropped with probability p, the mask keyed on (seed, pass, row id, slot).</summary>
+    public static ColumnMapper Training(DataViewSchema inputSchema, DropoutTransformer transformer, long pass) =>
+        Create(inputSchema, transformer, (shape, source) => TrainingGetterFactory(shape, source, transformer, pass));
+
+    private static ColumnMapper Create(DataViewSchema inputSchema, DropoutTransformer transformer, Func<NumericColumnShape, int, Func<DataViewRow, Delegate>> factory)
+    {
+        var outputs = new OutputColumn[transformer.ColumnPairs.Count];
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            var pair = transformer.ColumnPairs[i];
+            var input = inputSchema.GetColumnOrNull(pair.InputColumnName)
+                ?? throw ColumnTypes.MissingColumn(pair.InputColumnName, nameof(inputSchema));
+            var shape = ColumnTypes.Check(input.Type, input.Name, allowVariableSize: true, nameof(inputSchema));
+            var annotations = new DataViewSchema.Annotations.Builder();
+            annotations.Add(input.Annotations, name => name == AnnotationUtils.Kinds.SlotNames);
+            outputs[i] = new OutputColumn(pair.OutputColumnName, input.Type, annotations.ToAnnotations(), input.Index, factory(shape, input.Index));
+        }
+
+        return new ColumnMapper(inputSchema, outputs);
+    }
+
+    private static Func<DataViewRow, Delegate> ScoringGetterFactory(NumericColumnShape shape, int source, DropoutTransformer transformer)
+    {
+        double scale = transformer.Kind == DropoutKind.Standard ? 1.0 - transformer.DropProbability : 1.0;
+        return shape switch
+        {
+            { IsDouble: false, IsVector: true } => row => ScaledVector(row, source, (float)scale),
+            { IsDouble: true, IsVector: true } => row => ScaledVector(row, source, scale),
+            { IsDouble: false } => row => ScaledScalar(row, source, (float)scale),
+            _ => row => ScaledScalar(row, source, scale),
+        };
+    }
+
+    private static Func<DataViewRow, Delegate> TrainingGetterFactory(NumericColumnShape shape, int source, DropoutTransformer transformer, long pass)
+    {
+        uint threshold = DropoutMask.KeepThreshold(transformer.DropProbability);
+        double scale = transformer.Kind == DropoutKind.Inverted ? 1.0 / (1.0 - transformer.DropProbability) : 1.0;
+        ulong seed = (ulong)(uint)transformer.Seed;
+        return shape switch
+        {
+            { IsDouble: false, IsVector: true } => row => DroppedVectorFloat(row, source, seed, pass, threshold, (float)scale),
+            { IsDouble: true, IsVector: true } => row => DroppedVectorDouble(row, source, seed, pass, threshold, scale),
+            { IsDouble: false } => row => DroppedScalar(row, source, seed, pass, threshold, (float)scale),
+            _ => row => DroppedScalar(row, source, seed, pass, threshold, scale),
+        };
+    }
+
+    private static Delegate ScaledVector<T>(DataViewRow row, int source, T scale)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var getter = row.GetGetter<VBuffer<T>>(row.Schema[source]);
+        if (scale == T.One)
+        {
+            return getter; // the identity: the input's own getter copies into the output buffer
+        }
+
+        VBuffer<T> buffer = default;
+        ValueGetter<VBuffer<T>> scaled = (ref VBuffer<T> dst) =>
+        {
+            getter(ref buffer);
+            var values = buffer.GetValues();
+            var editor = VBufferEditor.Create(ref dst, buffer.Length, values.Length);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(values, scale, editor.Values);
+            if (!buffer.IsDense)
+            {
+                buffer.GetIndices().CopyTo(editor.Indices);
+            }
+
+            dst = editor.Commit();
+        };
+        return scaled;
+    }
+
+    private static Delegate ScaledScalar<T>(DataViewRow row, int source, T scale)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var getter = row.GetGetter<T>(row.Schema[source]);
+        if (scale == T.One)
+        {
+            return getter;
+        }
+
+        ValueGetter<T> scaled = (ref T dst) =>
+        {
+            getter(ref dst);
+            dst *= scale;
+        };
+        return scaled;
+    }
+
+    // Masks are keyed on the row's id, not its position: a shuffled or parallel cursor drops the same values of a row
+    // as a plain cursor in the same pass.
+    private static ulong RowKey(ulong seed, long pass, in DataViewRowId id) =>
+        DropoutMask.Key(seed, (ulong)pass, id.Low ^ (id.High * 0x9E3779B97F4A7C15UL));
+
+    private static Delegate DroppedVectorFloat(DataViewRow row, int source, ulong seed, long pass, uint threshold, float scale)
+    {
+        var getter = row.GetGetter<VBuffer<float>>(row.Schema[source]);
+        var idGetter = row.GetIdGetter();
+        VBuffer<float> buffer = default;
+        DataViewRowId id = default;
+        ValueGetter<VBuffer<float>> dropped = (ref VBuffer<float> dst) =>
+        {
+            getter(ref buffer);
+            idGetter(ref id);
+            ulong key = RowKey(seed, pass, id);
+            var values = buffer.GetValues();
+            var editor = VBufferEditor.Create(ref dst, buffer.Length, values.Length);
+            if (buffer.IsDense)
+            {
+                NormalizationKernels.Dropout(values, editor.Values, key, threshold, scale);
+            }
+            else
+            {
+                // Implicit zeros stay zero whether dropped or not; explicit values use their slot's mask bit.
+                var indices = buffer.GetIndices();
+                for (int k = 0; k < values.Length; k++)
+                {
+                    editor.Values[k] = DropoutMask.Hash(key, (uint)indices[k]) >= threshold ? values[k] * scale : 0f;
+                }
+
+                indices.CopyTo(editor.Indices);
+            }
+
+            dst = editor.Commit();
+        };
+        return dropped;
+    }
+
+    private static Delegate DroppedVectorDouble(DataViewRow row, int source, ulong seed, long pass, uint threshold, double scale)
+    {
+        var getter = row.GetGetter<VBuffer<double>>(row.Schema[source]);
+        var idGetter = row.GetIdGetter();
+        VBuffer<double> buffer = default;
+        DataViewRowId id = default;
+        ValueGetter<VBuffer<double>> dropped = (ref VBuffer<double> dst) =>
+        {
+            getter(ref buffer);
+            idGetter(ref id);
+            ulong key = RowKey(seed, pass, id);
+            var values = buffer.GetValues();
+            var editor = VBufferEditor.Create(ref dst, buffer.Length, values.Length);
+            if (buffer.IsDense)
+            {
+                NormalizationKernels.Dropout(values, editor.Values, key, threshold, scale);
+            }
+            else
+            {
+                var indices = buffer.GetIndices();
+                for (int k = 0; k < values.Length; k++)
+                {
+                    editor.Values[k] = DropoutMask.Hash(key, (uint)indices[k]) >= threshold ? values[k] * scale : 0.0;
+                }
+
+                indices.CopyTo(editor.Indices);
+            }
+
+            dst = editor.Commit();
+        };
+        return dropped;
+    }
+
+    private static Delegate DroppedScalar<T>(DataViewRow row, int source, ulong seed, long pass, uint threshold, T scale)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var getter = row.GetGetter<T>(row.Schema[source]);
+        var idGetter = row.GetIdGetter();
+        DataViewRowId id = default;
+        ValueGetter<T> dropped = (ref T dst) =>
+        {
+            getter(ref dst);
+            idGetter(ref id);
+            dst = DropoutMask.Hash(RowKey(seed, pass, id), 0) >= threshold ? dst * scale : T.Zero;
+        };
+        return dropped;
+    }
+}

@@ -32,6 +32,19 @@ public sealed class CrossProcessPersistenceTests : IDisposable
         AssertFreshProcessMatches(ml, model, train.Schema, "BatchNormalizingTransformer");
     }
 
+    [Fact]
+    public void DropoutThenSdca_LoadsInAFreshProcess_BitIdentical()
+    {
+        var ml = new MLContext(seed: 1);
+        var train = ModelIo.ToView(ml, TestData.Random(3, 400, 6, mean: 1, std: 2));
+        var options = new DropoutEstimator.Options { DropProbability = 0.3f, Seed = 17, Kind = DropoutKind.Standard };
+        var model = ml.Transforms.Dropout([new InputOutputColumnPair("Features")], options)
+            .Append(ml.Transforms.BatchNormalize("Features"))
+            .Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression(labelColumnName: "Label", featureColumnName: "Features", maximumNumberOfIterations: 20))
+            .Fit(train);
+        AssertFreshProcessMatches(ml, model, train.Schema, "DropoutTransformer");
+    }
+
     private void AssertFreshProcessMatches(MLContext ml, ITransformer model, DataViewSchema schema, string expectedStage)
     {
         var modelPath = Path.Combine(_dir, "model.zip");

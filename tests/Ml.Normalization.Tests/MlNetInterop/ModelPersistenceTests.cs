@@ -32,6 +32,24 @@ public class ModelPersistenceTests
     }
 
     [Fact]
+    public void Dropout_SaveLoad_KeepsSeedPAndKind_AndTheTrainingMasks()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = TestData.Vectors(ml, Rows, 5);
+        var options = new DropoutEstimator.Options { DropProbability = 0.4f, Seed = 123, Kind = DropoutKind.Standard };
+        var model = ml.Transforms.Dropout([new InputOutputColumnPair("Out", "Features")], options).Fit(data);
+        using var stream = new MemoryStream();
+        ml.Model.Save(model, data.Schema, stream);
+        stream.Position = 0;
+
+        var stage = Assert.IsType<DropoutTransformer>(Unwrap(new MLContext(seed: 2).Model.Load(stream, out _)));
+
+        Assert.Equal((0.4f, 123, DropoutKind.Standard), (stage.DropProbability, stage.Seed, stage.Kind));
+        Assert.Equal(TestData.ReadVectors(model.TransformForTraining(data), "Out"), TestData.ReadVectors(stage.TransformForTraining(data), "Out"));
+        Assert.Equal(TestData.ReadVectors(model.Transform(data), "Out"), TestData.ReadVectors(stage.Transform(data), "Out"));
+    }
+
+    [Fact]
     public void Load_TruncatedModel_FailsWithClearError()
     {
         var bytes = SavedModelBytes();

@@ -18,7 +18,7 @@ internal static class ModelLoaders
     internal static class BatchNormalize
     {
         internal static BatchNormalizingTransformer Create(IHostEnvironment env, ModelLoadContext ctx) =>
-            ModelPersistence.Load(ctx, BatchNormalizingTransformer.Version, "BatchNormalize", (reader, _) => BatchNormalizingTransformer.Read(env, reader));
+            ModelPersistence.Load(ctx, BatchNormalizingTransformer.Version, "BatchNormalize", (reader, version) => BatchNormalizingTransformer.Read(env, reader, version));
     }
 
     internal static class Dropout

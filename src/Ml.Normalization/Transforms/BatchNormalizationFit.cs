@@ -29,7 +29,7 @@ internal static class BatchNormalizationFit
             var fitters = new ColumnFitter[columns.Length];
             for (int i = 0; i < fitters.Length; i++)
             {
-                fitters[i] = ColumnFitter.Create(cursor, input.Schema[columns[i].InputColumnName], shapes[i], statistics[i]);
+                fitters[i] = ColumnFitter.Create(cursor, input.Schema[columns[i].InputColumnName], shapes[i]);
             }
 
             while (cursor.MoveNext())
@@ -42,7 +42,7 @@ internal static class BatchNormalizationFit
                 rowsRead++;
                 if (++inBatch == options.BatchSize)
                 {
-                    EndBatch(fitters, ref inBatch, ref batches, ref rowsUsed);
+                    EndBatch(fitters, statistics, ref inBatch, ref batches, ref rowsUsed);
                     if (batches % ProgressEveryBatches == 0)
                     {
                         MlNetEnvironment.CheckAlive(host);
@@ -53,7 +53,7 @@ internal static class BatchNormalizationFit
 
             if (inBatch >= 2)
             {
-                EndBatch(fitters, ref inBatch, ref batches, ref rowsUsed);
+                EndBatch(fitters, statistics, ref inBatch, ref batches, ref rowsUsed);
             }
         }
 
@@ -68,11 +68,12 @@ internal static class BatchNormalizationFit
         return new Result(statistics, batches, rowsUsed);
     }
 
-    private static void EndBatch(ColumnFitter[] fitters, ref int inBatch, ref long batches, ref long rowsUsed)
+    private static void EndBatch(ColumnFitter[] fitters, RunningStatistics[] statistics, ref int inBatch, ref long batches, ref long rowsUsed)
     {
-        foreach (var fitter in fitters)
+        for (int i = 0; i < fitters.Length; i++)
         {
-            fitter.EndBatch();
+            fitters[i].EndBatch();
+            statistics[i].Add(fitters[i].BatchMean, fitters[i].BatchVariance, fitters[i].BatchCount);
         }
 
         batches++;

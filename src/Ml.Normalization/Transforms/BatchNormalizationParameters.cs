@@ -91,24 +91,6 @@ public sealed class BatchNormalizationParameters
     /// <summary>Number of slots (1 for a scalar column).</summary>
     internal int SlotCount => RunningMean.Count;
 
-    /// <summary>The affine form y = (x - mean) * scale + offset, computed in double and rounded once.</summary>
-    internal (T[] Mean, T[] Scale, T[] Offset) AffineForm<T>()
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-    {
-        int n = SlotCount;
-        var mean = new T[n];
-        var scale = new T[n];
-        var offset = new T[n];
-        for (int j = 0; j < n; j++)
-        {
-            mean[j] = T.CreateTruncating(RunningMean[j]);
-            scale[j] = T.CreateTruncating(Gamma[j] / Math.Sqrt((double)RunningVariance[j] + Epsilon));
-            offset[j] = T.CreateTruncating(Beta[j]);
-        }
-
-        return (mean, scale, offset);
-    }
-
     internal static float[] Broadcast(IReadOnlyList<float>? values, int slots, float fallback, string paramName)
     {
         if (values is null)

@@ -9,18 +9,31 @@ namespace Ml.Normalization.Transforms;
 /// <summary>Builds the output columns of a <see cref="BatchNormalizingTransformer"/> over a given input schema.</summary>
 internal static class BatchNormalizeMapping
 {
-    public static ColumnMapper CreateMapper(DataViewSchema inputSchema, IReadOnlyList<BatchNormalizationParameters> columns)
+    /// <summary>The scoring mapper: each column normalized with its running statistics.</summary>
+    public static ColumnMapper CreateMapper(DataViewSchema inputSchema, IReadOnlyList<BatchNormalizationParameters> columns) =>
+        CreateMapper(inputSchema, columns, (i, shape) => AffineParameters.From(columns[i], shape.IsDouble));
+
+    /// <summary>
+    /// A mapper whose column i reads its affine parameters from <paramref name="affineOf"/>(i, shape), once per cursor;
+    /// the training view hands out arrays it rewrites at each mini-batch.
+    /// </summary>
+    public static ColumnMapper CreateMapper(DataViewSchema inputSchema, IReadOnlyList<BatchNormalizationParameters> columns, Func<int, NumericColumnShape, AffineParameters> affineOf)
     {
         var outputs = new OutputColumn[columns.Count];
         for (int i = 0; i < outputs.Length; i++)
         {
-            outputs[i] = CreateColumn(inputSchema, columns[i]);
+            int column = i;
+            outputs[i] = CreateColumn(inputSchema, columns[i], shape => affineOf(column, shape));
         }
 
         return new ColumnMapper(inputSchema, outputs);
     }
 
-    private static OutputColumn CreateColumn(DataViewSchema inputSchema, BatchNormalizationParameters parameters)
+    /// <summary>Checks that <paramref name="inputSchema"/> has each column with the parameters' slot count.</summary>
+    public static NumericColumnShape[] CheckInputs(DataViewSchema inputSchema, IReadOnlyList<BatchNormalizationParameters> columns) =>
+        columns.Select(p => CheckInput(inputSchema, p).Shape).ToArray();
+
+    private static (DataViewSchema.Column Column, NumericColumnShape Shape) CheckInput(DataViewSchema inputSchema, BatchNormalizationParameters parameters)
     {
         var input = inputSchema.GetColumnOrNull(parameters.InputColumnName)
             ?? throw ColumnTypes.MissingColumn(parameters.InputColumnName, nameof(inputSchema));
@@ -33,13 +46,19 @@ internal static class BatchNormalizeMapping
             throw ColumnTypes.Mismatch(input.Name, expected, input.Type.ToString(), nameof(inputSchema));
         }
 
+        return (input, shape);
+    }
+
+    private static OutputColumn CreateColumn(DataViewSchema inputSchema, BatchNormalizationParameters parameters, Func<NumericColumnShape, AffineParameters> affineOf)
+    {
+        var (input, shape) = CheckInput(inputSchema, parameters);
         var annotations = NormalizedAnnotations(input);
         Func<DataViewRow, Delegate> makeGetter = shape switch
         {
-            { IsDouble: false, IsVector: true } => VectorGetterFactory<float>(input.Index, parameters),
-            { IsDouble: true, IsVector: true } => VectorGetterFactory<double>(input.Index, parameters),
-            { IsDouble: false } => ScalarGetterFactory<float>(input.Index, parameters),
-            _ => ScalarGetterFactory<double>(input.Index, parameters),
+            { IsDouble: false, IsVector: true } => row => VectorGetter(row, input.Index, (AffineParameters<float>)affineOf(shape)),
+            { IsDouble: true, IsVector: true } => row => VectorGetter(row, input.Index, (AffineParameters<double>)affineOf(shape)),
+            { IsDouble: false } => row => ScalarGetter(row, input.Index, (AffineParameters<float>)affineOf(shape)),
+            _ => row => ScalarGetter(row, input.Index, (AffineParameters<double>)affineOf(shape)),
         };
         return new OutputColumn(parameters.OutputColumnName, input.Type, annotations, input.Index, makeGetter);
     }
@@ -53,58 +72,51 @@ internal static class BatchNormalizeMapping
         return builder.ToAnnotations();
     }
 
-    private static Func<DataViewRow, Delegate> VectorGetterFactory<T>(int sourceIndex, BatchNormalizationParameters parameters)
+    private static Delegate VectorGetter<T>(DataViewRow row, int sourceIndex, AffineParameters<T> affine)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (mean, scale, offset) = parameters.AffineForm<T>();
-        return row =>
+        var (mean, scale, offset) = (affine.Mean, affine.Scale, affine.Offset);
+        var source = row.GetGetter<VBuffer<T>>(row.Schema[sourceIndex]);
+        VBuffer<T> buffer = default;
+        ValueGetter<VBuffer<T>> getter = (ref VBuffer<T> dst) =>
         {
-            var source = row.GetGetter<VBuffer<T>>(row.Schema[sourceIndex]);
-            VBuffer<T> buffer = default;
-            ValueGetter<VBuffer<T>> getter = (ref VBuffer<T> dst) =>
+            source(ref buffer);
+            int slots = mean.Length;
+            var editor = VBufferEditor.Create(ref dst, slots);
+            if (buffer.IsDense)
             {
-                source(ref buffer);
-                int slots = mean.Length;
-                var editor = VBufferEditor.Create(ref dst, slots);
-                if (buffer.IsDense)
+                NormalizationKernels.Normalize<T>(buffer.GetValues(), mean, scale, offset, editor.Values);
+            }
+            else
+            {
+                // Written dense: the implicit zeros normalize to non-zero values.
+                editor.Values.Clear();
+                var values = buffer.GetValues();
+                var indices = buffer.GetIndices();
+                for (int k = 0; k < values.Length; k++)
                 {
-                    NormalizationKernels.Normalize<T>(buffer.GetValues(), mean, scale, offset, editor.Values);
-                }
-                else
-                {
-                    // Written dense: the implicit zeros normalize to non-zero values.
-                    editor.Values.Clear();
-                    var values = buffer.GetValues();
-                    var indices = buffer.GetIndices();
-                    for (int k = 0; k < values.Length; k++)
-                    {
-                        editor.Values[indices[k]] = values[k];
-                    }
-
-                    NormalizationKernels.Normalize<T>(editor.Values, mean, scale, offset, editor.Values);
+                    editor.Values[indices[k]] = values[k];
                 }
 
-                dst = editor.Commit();
-            };
-            return getter;
+                NormalizationKernels.Normalize<T>(editor.Values, mean, scale, offset, editor.Values);
+            }
+
+            dst = editor.Commit();
         };
+        return getter;
     }
 
-    private static Func<DataViewRow, Delegate> ScalarGetterFactory<T>(int sourceIndex, BatchNormalizationParameters parameters)
+    private static Delegate ScalarGetter<T>(DataViewRow row, int sourceIndex, AffineParameters<T> affine)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (mean, scale, offset) = parameters.AffineForm<T>();
-        T m = mean[0], s = scale[0], o = offset[0];
-        return row =>
+        var (mean, scale, offset) = (affine.Mean, affine.Scale, affine.Offset);
+        var source = row.GetGetter<T>(row.Schema[sourceIndex]);
+        T value = default;
+        ValueGetter<T> getter = (ref T dst) =>
         {
-            var source = row.GetGetter<T>(row.Schema[sourceIndex]);
-            T value = default;
-            ValueGetter<T> getter = (ref T dst) =>
-            {
-                source(ref value);
-                dst = ((value - m) * s) + o;
-            };
-            return getter;
+            source(ref value);
+            dst = ((value - mean[0]) * scale[0]) + offset[0];
         };
+        return getter;
     }
 }

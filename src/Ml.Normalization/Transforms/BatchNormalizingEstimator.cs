@@ -100,6 +100,13 @@ public sealed class BatchNormalizingEstimator : IEstimator<BatchNormalizingTrans
         /// <summary>Initial running variance of every slot: 0, as the seed reference (PyTorch starts at 1).</summary>
         public float InitialRunningVariance;
 
+        /// <summary>
+        /// Normalize the training pass with each mini-batch's own statistics, as the layer does in training mode: when
+        /// <c>EstimatorChain.Fit</c> passes the data on to the next stages, each run of <see cref="BatchSize"/> consecutive
+        /// rows is normalized with its own mean and variance. Scoring always uses the running statistics. Off by default.
+        /// </summary>
+        public bool BatchStatisticsInTraining;
+
         /// <summary>Scale per slot, or one value for all slots; null: 1.</summary>
         public float[]? Gamma;
 
@@ -185,7 +192,7 @@ public sealed class BatchNormalizingEstimator : IEstimator<BatchNormalizingTrans
                 mean, variance, gammas[i], betas[i], _options.Epsilon, result.Batches, result.Rows);
         }
 
-        return new BatchNormalizingTransformer(_host, parameters);
+        return new BatchNormalizingTransformer(_host, parameters, _options.BatchStatisticsInTraining ? _options.BatchSize : 0);
     }
 
     /// <summary>The schema after the transform: each output column has its input's shape and type, with IsNormalized.</summary>

@@ -11,31 +11,40 @@ namespace Ml.Normalization;
 /// The fitted batch normalization: <c>y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta</c> per slot,
 /// applied lazily, row to row. Saves and loads with <c>mlContext.Model.Save</c>/<c>Load</c> like an in-box stage.
 /// </summary>
-public sealed class BatchNormalizingTransformer : ITransformer
+public sealed class BatchNormalizingTransformer : ITransformer, ITransformerWithDifferentMappingAtTrainingTime
 {
     internal const string LoaderSignature = "MlNormBatchNormalize";
 
     // Format history: 0x00010001 initial (column count; per column: names, slot count, epsilon, batch and row
     // counts, running mean, running variance, gamma, beta).
+    // 0x00010002 adds, after the columns, the training-pass batch size (0: the training pass uses running statistics).
     private const uint FormatInitial = 0x00010001;
+    private const uint FormatTrainingBatchSize = 0x00010002;
 
     private readonly IHost _host;
     private readonly BatchNormalizationParameters[] _columns;
 
-    internal BatchNormalizingTransformer(IHostEnvironment environment, BatchNormalizationParameters[] columns)
+    internal BatchNormalizingTransformer(IHostEnvironment environment, BatchNormalizationParameters[] columns, int trainingBatchSize = 0)
     {
         _host = MlNetEnvironment.Register(environment, nameof(BatchNormalizingTransformer));
         _columns = columns;
         Columns = Array.AsReadOnly(columns);
+        TrainingBatchSize = trainingBatchSize;
     }
 
     /// <summary>The parameters of each column pair, in order.</summary>
     public IReadOnlyList<BatchNormalizationParameters> Columns { get; }
 
+    /// <summary>
+    /// Rows per mini-batch of the training pass when it uses batch statistics
+    /// (<see cref="BatchNormalizingEstimator.Options.BatchStatisticsInTraining"/>); 0 when it uses the running statistics.
+    /// </summary>
+    public int TrainingBatchSize { get; }
+
     /// <inheritdoc/>
     public bool IsRowToRowMapper => true;
 
-    internal static VersionInfo Version => ModelPersistence.Version("MLNBNORM", FormatInitial, FormatInitial, FormatInitial, LoaderSignature, typeof(BatchNormalizingTransformer));
+    internal static VersionInfo Version => ModelPersistence.Version("MLNBNORM", FormatTrainingBatchSize, FormatTrainingBatchSize, FormatInitial, LoaderSignature, typeof(BatchNormalizingTransformer));
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentOutOfRangeException">An input column is missing, not Single/Double, or has another slot count than the fit.</exception>
@@ -51,9 +60,21 @@ public sealed class BatchNormalizingTransformer : ITransformer
         return new MappedDataView(input, CreateMapper(input.Schema));
     }
 
+    /// <summary>
+    /// The training pass that <c>EstimatorChain.Fit</c> hands to the next stages: each mini-batch normalized with its
+    /// own statistics when <see cref="TrainingBatchSize"/> is set, otherwise the same as <see cref="Transform"/>.
+    /// </summary>
+    public IDataView TransformForTraining(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return TrainingBatchSize >= 2 ? new BatchStatisticsTrainingView(input, _columns, TrainingBatchSize) : Transform(input);
+    }
+
+    IDataView ITransformerWithDifferentMappingAtTrainingTime.TransformForTrainingPipeline(IDataView input) => TransformForTraining(input);
+
     void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(ctx, Version, Write);
 
-    internal static BatchNormalizingTransformer Read(IHostEnvironment environment, ModelBodyReader reader)
+    internal static BatchNormalizingTransformer Read(IHostEnvironment environment, ModelBodyReader reader, uint formatVersion)
     {
         int count = reader.ReadCount("the column count", 1, 1 << 16);
         var columns = new BatchNormalizationParameters[count];
@@ -79,7 +100,8 @@ public sealed class BatchNormalizingTransformer : ITransformer
             }
         }
 
-        return new BatchNormalizingTransformer(environment, columns);
+        int trainingBatchSize = formatVersion >= FormatTrainingBatchSize ? reader.ReadCount("the training batch size", 0, int.MaxValue) : 0;
+        return new BatchNormalizingTransformer(environment, columns, trainingBatchSize);
     }
 
     private void Write(BinaryWriter writer)
@@ -101,6 +123,8 @@ public sealed class BatchNormalizingTransformer : ITransformer
                 }
             }
         }
+
+        writer.Write(TrainingBatchSize);
     }
 
     private ColumnMapper CreateMapper(DataViewSchema inputSchema)

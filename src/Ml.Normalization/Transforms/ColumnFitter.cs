@@ -8,19 +8,31 @@ namespace Ml.Normalization.Transforms;
 /// <summary>Accumulates one column's mini-batch statistics from a cursor, row by row, in memory O(slots).</summary>
 internal abstract class ColumnFitter
 {
-    protected ColumnFitter(RunningStatistics statistics) => Statistics = statistics;
+    protected ColumnFitter(int slots)
+    {
+        BatchMean = new double[slots];
+        BatchVariance = new double[slots];
+        BatchCount = new double[slots];
+    }
 
-    public RunningStatistics Statistics { get; }
+    /// <summary>Per slot, the mean of the finite values of the batch last closed by <see cref="EndBatch"/>.</summary>
+    public double[] BatchMean { get; }
 
-    public static ColumnFitter Create(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, RunningStatistics statistics) =>
+    /// <summary>Per slot, their biased variance.</summary>
+    public double[] BatchVariance { get; }
+
+    /// <summary>Per slot, how many finite values there were.</summary>
+    public double[] BatchCount { get; }
+
+    public static ColumnFitter Create(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape) =>
         shape.IsDouble
-            ? new ColumnFitter<double>(cursor, column, shape, statistics)
-            : new ColumnFitter<float>(cursor, column, shape, statistics);
+            ? new ColumnFitter<double>(cursor, column, shape)
+            : new ColumnFitter<float>(cursor, column, shape);
 
     /// <summary>Adds the cursor's current row.</summary>
     public abstract void AddRow();
 
-    /// <summary>Closes the current mini-batch: its statistics go into <see cref="Statistics"/>, the sums restart.</summary>
+    /// <summary>Closes the current mini-batch: its statistics go into the Batch* arrays, the sums restart.</summary>
     public abstract void EndBatch();
 }
 
@@ -35,13 +47,10 @@ internal sealed class ColumnFitter<T> : ColumnFitter
     private readonly T[] _sum;
     private readonly T[] _sumOfSquares;
     private readonly T[] _count;
-    private readonly double[] _batchMean;
-    private readonly double[] _batchVariance;
-    private readonly double[] _batchCount;
     private VBuffer<T> _buffer;
 
-    public ColumnFitter(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, RunningStatistics statistics)
-        : base(statistics)
+    public ColumnFitter(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape)
+        : base(shape.Size)
     {
         _columnName = column.Name;
         if (shape.IsVector)
@@ -60,9 +69,6 @@ internal sealed class ColumnFitter<T> : ColumnFitter
         _sum = new T[slots];
         _sumOfSquares = new T[slots];
         _count = new T[slots];
-        _batchMean = new double[slots];
-        _batchVariance = new double[slots];
-        _batchCount = new double[slots];
     }
 
     public override void AddRow()
@@ -105,13 +111,12 @@ internal sealed class ColumnFitter<T> : ColumnFitter
 
     public override void EndBatch()
     {
-        NormalizationKernels.FiniteMomentsToBatchStatistics<T>(_shift, _sum, _sumOfSquares, _count, _batchMean, _batchVariance);
+        NormalizationKernels.FiniteMomentsToBatchStatistics<T>(_shift, _sum, _sumOfSquares, _count, BatchMean, BatchVariance);
         for (int j = 0; j < _count.Length; j++)
         {
-            _batchCount[j] = double.CreateTruncating(_count[j]);
+            BatchCount[j] = double.CreateTruncating(_count[j]);
         }
 
-        Statistics.Add(_batchMean, _batchVariance, _batchCount);
         _sum.AsSpan().Clear();
         _sumOfSquares.AsSpan().Clear();
         _count.AsSpan().Clear();

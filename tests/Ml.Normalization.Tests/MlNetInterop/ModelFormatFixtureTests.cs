@@ -11,18 +11,20 @@ namespace Ml.Normalization.Tests.MlNetInterop;
 /// </summary>
 public class ModelFormatFixtureTests
 {
-    private const string BatchNormalizeV1 = "batchnormalize-format-00010001.zip";
+    private const string BatchNormalizeCurrent = "batchnormalize-format-00010002.zip";
 
     private static readonly BatchNormalizationParameters KnownParameters =
         new("Normalized", "Features", runningMean: [1f, -2f, 0.5f, 100f], runningVariance: [4f, 0.25f, 1f, 9f], gamma: [1f, 2f, 0.5f, 1f], beta: [0f, 1f, -1f, 0.25f], epsilon: 1e-3f);
 
-    [Fact]
-    public void BatchNormalize_Format00010001_StillLoads_WithItsParameters()
+    [Theory]
+    [InlineData("batchnormalize-format-00010001.zip")]
+    [InlineData(BatchNormalizeCurrent)]
+    public void BatchNormalize_EveryFormatVersion_StillLoads_WithItsParameters(string fixture)
     {
-        var path = Path.Combine(AppContext.BaseDirectory, "Fixtures", BatchNormalizeV1);
-        if (Environment.GetEnvironmentVariable("ML_NORMALIZATION_WRITE_FIXTURES") == "1")
+        var path = Path.Combine(AppContext.BaseDirectory, "Fixtures", fixture);
+        if (fixture == BatchNormalizeCurrent && Environment.GetEnvironmentVariable("ML_NORMALIZATION_WRITE_FIXTURES") == "1")
         {
-            path = Path.Combine(ModelRunnerProcess.RepositoryRoot(), "tests", "Ml.Normalization.Tests", "Fixtures", BatchNormalizeV1);
+            path = Path.Combine(ModelRunnerProcess.RepositoryRoot(), "tests", "Ml.Normalization.Tests", "Fixtures", fixture);
             var writer = new MLContext(seed: 1);
             writer.Model.Save(writer.Transforms.BatchNormalize(KnownParameters), ModelIo.ToView(writer, [[0f, 0f, 0f, 0f]]).Schema, path);
         }
@@ -36,6 +38,7 @@ public class ModelFormatFixtureTests
         Assert.Equal(KnownParameters.Gamma, p.Gamma);
         Assert.Equal(KnownParameters.Beta, p.Beta);
         Assert.Equal(KnownParameters.Epsilon, p.Epsilon);
+        Assert.Equal(0, stage.TrainingBatchSize);
         Assert.Contains(schema, c => c.Name == "Features");
 
         var output = TestData.ReadVectors(loaded.Transform(ModelIo.ToView(ml, [[3f, -1f, 0.5f, 97f]])), "Normalized")[0];

@@ -219,18 +219,4 @@ public class DropoutStageTests
     {
         public string Text { get; set; } = "";
     }
-
-    /// <summary>A stage that records the values it is trained on, then copies its column.</summary>
-    private sealed class RecordingEstimator(MLContext ml, string column) : IEstimator<ITransformer>
-    {
-        public List<float[]> Seen { get; } = [];
-
-        public ITransformer Fit(IDataView input)
-        {
-            Seen.AddRange(TestData.ReadVectors(input, column));
-            return ml.Transforms.CopyColumns("Copy", column).Fit(input);
-        }
-
-        public SchemaShape GetOutputSchema(SchemaShape inputSchema) => ml.Transforms.CopyColumns("Copy", column).GetOutputSchema(inputSchema);
-    }
 }

@@ -17,7 +17,7 @@ internal static class BatchNormalizeMapping
     /// A mapper whose column i reads its affine parameters from <paramref name="affineOf"/>(i, shape), once per cursor;
     /// the training view hands out arrays it rewrites at each mini-batch.
     /// </summary>
-    public static ColumnMapper CreateMapper(DataViewSchema inputSchema, IReadOnlyList<BatchNormalizationParameters> columns, Func<int, NumericColumnShape, AffineParameters> affineOf)
+    public static ColumnMapper CreateMapper(DataViewSchema inputSchema, IReadOnlyList<BatchNormalizationParameters> columns, Func<int, NumericColumnShape, AffineParameters> affineOf, DataViewSchema? outputSchema = null)
     {
         var outputs = new OutputColumn[columns.Count];
         for (int i = 0; i < outputs.Length; i++)
@@ -26,7 +26,7 @@ internal static class BatchNormalizeMapping
             outputs[i] = CreateColumn(inputSchema, columns[i], shape => affineOf(column, shape));
         }
 
-        return new ColumnMapper(inputSchema, outputs);
+        return new ColumnMapper(inputSchema, outputs, outputSchema);
     }
 
     /// <summary>Checks that <paramref name="inputSchema"/> has each column with the parameters' slot count.</summary>

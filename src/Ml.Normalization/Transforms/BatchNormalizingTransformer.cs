@@ -57,7 +57,8 @@ public sealed class BatchNormalizingTransformer : ITransformer, ITransformerWith
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return new MappedDataView(input, CreateMapper(input.Schema));
+        var schema = input.Schema;
+        return new ExportableDataView(input, CreateMapper(schema), graph => OnnxExport.BatchNormalize(graph, schema, _columns));
     }
 
     /// <summary>

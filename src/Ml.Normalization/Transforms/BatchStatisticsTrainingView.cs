@@ -18,10 +18,11 @@ namespace Ml.Normalization.Transforms;
 internal sealed class BatchStatisticsTrainingView(IDataView source, IReadOnlyList<BatchNormalizationParameters> columns, int batchSize) : IDataView
 {
     private readonly NumericColumnShape[] _shapes = BatchNormalizeMapping.CheckInputs(source.Schema, columns);
+    private readonly DataViewSchema _schema = BatchNormalizeMapping.CreateMapper(source.Schema, columns).OutputSchema;
 
     public bool CanShuffle => source.CanShuffle;
 
-    public DataViewSchema Schema => BatchNormalizeMapping.CreateMapper(source.Schema, columns).OutputSchema;
+    public DataViewSchema Schema => _schema;
 
     public long? GetRowCount() => source.GetRowCount();
 
@@ -36,7 +37,7 @@ internal sealed class BatchStatisticsTrainingView(IDataView source, IReadOnlyLis
             batchAffine[i] = AffineParameters.Create(_shapes[i].IsDouble, columns[i].SlotCount);
         }
 
-        var mapper = BatchNormalizeMapping.CreateMapper(source.Schema, columns, (i, _) => batchAffine[i]);
+        var mapper = BatchNormalizeMapping.CreateMapper(source.Schema, columns, (i, _) => batchAffine[i], _schema);
         var needed = columnsNeeded.ToArray();
         int? seed = rand?.Next();
         var main = source.GetRowCursor(mapper.GetDependencies(needed), seed is int s1 ? new Random(s1) : null);

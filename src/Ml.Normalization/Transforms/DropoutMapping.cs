@@ -14,10 +14,10 @@ internal static class DropoutMapping
         Create(inputSchema, transformer, (shape, source) => ScoringGetterFactory(shape, source, transformer));
 
     /// <summary>Training pass <paramref name="pass"/>: each value dropped with probability p, the mask keyed on (seed, pass, row id, slot).</summary>
-    public static ColumnMapper Training(DataViewSchema inputSchema, DropoutTransformer transformer, long pass) =>
-        Create(inputSchema, transformer, (shape, source) => TrainingGetterFactory(shape, source, transformer, pass));
+    public static ColumnMapper Training(DataViewSchema inputSchema, DataViewSchema outputSchema, DropoutTransformer transformer, long pass) =>
+        Create(inputSchema, transformer, (shape, source) => TrainingGetterFactory(shape, source, transformer, pass), outputSchema);
 
-    private static ColumnMapper Create(DataViewSchema inputSchema, DropoutTransformer transformer, Func<NumericColumnShape, int, Func<DataViewRow, Delegate>> factory)
+    private static ColumnMapper Create(DataViewSchema inputSchema, DropoutTransformer transformer, Func<NumericColumnShape, int, Func<DataViewRow, Delegate>> factory, DataViewSchema? outputSchema = null)
     {
         var outputs = new OutputColumn[transformer.ColumnPairs.Count];
         for (int i = 0; i < outputs.Length; i++)
@@ -31,7 +31,7 @@ internal static class DropoutMapping
             outputs[i] = new OutputColumn(pair.OutputColumnName, input.Type, annotations.ToAnnotations(), input.Index, factory(shape, input.Index));
         }
 
-        return new ColumnMapper(inputSchema, outputs);
+        return new ColumnMapper(inputSchema, outputs, outputSchema);
     }
 
     private static Func<DataViewRow, Delegate> ScoringGetterFactory(NumericColumnShape shape, int source, DropoutTransformer transformer)

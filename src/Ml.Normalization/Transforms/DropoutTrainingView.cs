@@ -27,6 +27,6 @@ internal sealed class DropoutTrainingView(IDataView source, DropoutTransformer t
     private MappedDataView NextPass()
     {
         long pass = Interlocked.Increment(ref _passes) - 1;
-        return new MappedDataView(source, DropoutMapping.Training(source.Schema, transformer, pass));
+        return new MappedDataView(source, DropoutMapping.Training(source.Schema, _schema, transformer, pass));
     }
 }

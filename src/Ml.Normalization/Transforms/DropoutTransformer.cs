@@ -58,7 +58,8 @@ public sealed class DropoutTransformer : ITransformer, ITransformerWithDifferent
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return new MappedDataView(input, ScoringMapper(input.Schema));
+        var schema = input.Schema;
+        return new ExportableDataView(input, ScoringMapper(schema), graph => OnnxExport.Dropout(graph, schema, this));
     }
 
     /// <summary>

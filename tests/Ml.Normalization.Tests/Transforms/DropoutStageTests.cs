@@ -190,6 +190,25 @@ public class DropoutStageTests
         Assert.Equal(rows, TestData.ReadVectors(model.Transform(data), "Features"));
     }
 
+    [Fact]
+    public void DropoutThenSdca_Trains_AndTheReloadedModelPredictsAsTheInMemoryOne()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = Data();
+        var data = ml.Data.LoadFromEnumerable(rows.Select((r, i) => new LabeledRow { Features = r, Label = r[0] + r[1] > 4 }).ToArray(), LabeledRow.Schema());
+        var model = ml.Transforms.Dropout("Features", dropProbability: 0.3f)
+            .Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression(maximumNumberOfIterations: 10))
+            .Fit(data);
+        using var stream = new MemoryStream();
+        ml.Model.Save(model, data.Schema, stream);
+        stream.Position = 0;
+        var loaded = new MLContext(seed: 2).Model.Load(stream, out _);
+
+        var expected = model.Transform(data).GetColumn<float>("Probability").ToArray();
+        Assert.Equal(expected, loaded.Transform(data).GetColumn<float>("Probability").ToArray());
+        Assert.InRange(expected.Zip(rows).Average(p => (p.First > 0.5f) == (p.Second[0] + p.Second[1] > 4) ? 1.0 : 0.0), 0.8, 1.0);
+    }
+
     [Theory]
     [InlineData(-0.1f)]
     [InlineData(1f)]
@@ -208,6 +227,20 @@ public class DropoutStageTests
         var data = ml.Data.LoadFromEnumerable(new[] { new TextRow { Text = "a" } });
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.Dropout("Out", "Text").Fit(data));
         Assert.StartsWith("Schema mismatch for input column 'Text': expected Single or Double, scalar or vector, got String", ex.Message);
+    }
+
+    private sealed class LabeledRow
+    {
+        public float[] Features { get; set; } = [];
+
+        public bool Label { get; set; }
+
+        public static SchemaDefinition Schema()
+        {
+            var schema = SchemaDefinition.Create(typeof(LabeledRow));
+            schema[nameof(Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, Slots);
+            return schema;
+        }
     }
 
     private sealed class SparseRow

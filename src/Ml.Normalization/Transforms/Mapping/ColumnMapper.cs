@@ -12,10 +12,26 @@ internal sealed class ColumnMapper : IRowToRowMapper
 {
     private readonly OutputColumn[] _outputs;
 
-    public ColumnMapper(DataViewSchema inputSchema, IReadOnlyList<OutputColumn> outputs)
+    /// <param name="inputSchema">The schema of the rows the mapper reads.</param>
+    /// <param name="outputs">The columns it appends.</param>
+    /// <param name="outputSchema">An output schema built earlier for the same input and outputs. Views that make a new
+    /// mapper per cursor pass it, because ML.NET trainers require a cursor's schema to be the very instance of the
+    /// view's schema, not merely an equal one.</param>
+    public ColumnMapper(DataViewSchema inputSchema, IReadOnlyList<OutputColumn> outputs, DataViewSchema? outputSchema = null)
     {
         InputSchema = inputSchema;
         _outputs = [.. outputs];
+        if (outputSchema is not null)
+        {
+            if (outputSchema.Count != inputSchema.Count + _outputs.Length)
+            {
+                throw new ArgumentException("The output schema does not belong to these columns.", nameof(outputSchema));
+            }
+
+            OutputSchema = outputSchema;
+            return;
+        }
+
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);
         foreach (var output in _outputs)

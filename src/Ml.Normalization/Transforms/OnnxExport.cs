@@ -1,0 +1,72 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Ml.Normalization.MlNetInterop;
+
+namespace Ml.Normalization.Transforms;
+
+/// <summary>The ONNX nodes of our stages' scoring maps.</summary>
+/// <remarks>
+/// BatchNormalize exports as <c>Sub</c>, <c>Mul</c>, <c>Add</c> with the transform's own per-slot mean, scale
+/// (gamma / sqrt(var + eps), computed in double and rounded once) and offset: the same three roundings in the same order
+/// as the ML.NET transform, so ONNX Runtime reproduces its outputs exactly, for Single and Double, in every runtime
+/// that has the three basic operators (opset 7+). ONNX's <c>BatchNormalization</c> operator would recompute
+/// 1/sqrt(var + eps) in the tensor's precision and differ in the last bits.
+/// </remarks>
+internal static class OnnxExport
+{
+    public static void BatchNormalize(OnnxGraph graph, DataViewSchema inputSchema, IReadOnlyList<BatchNormalizationParameters> columns)
+    {
+        foreach (var p in columns)
+        {
+            if (!graph.HasColumn(p.InputColumnName))
+            {
+                graph.RemoveColumn(p.OutputColumnName);
+                continue;
+            }
+
+            var type = inputSchema[p.InputColumnName].Type;
+            bool isDouble = ((type as VectorDataViewType)?.ItemType ?? type) == NumberDataViewType.Double;
+            var affine = AffineParameters.From(p, isDouble);
+            string input = graph.ColumnVariable(p.InputColumnName);
+            string output = graph.AddColumn(type, p.OutputColumnName);
+            var (mean, scale, offset) = affine switch
+            {
+                AffineParameters<float> f => (graph.Constant(f.Mean, "BatchNormMean"), graph.Constant(f.Scale, "BatchNormScale"), graph.Constant(f.Offset, "BatchNormOffset")),
+                AffineParameters<double> d => (graph.Constant(d.Mean, "BatchNormMean"), graph.Constant(d.Scale, "BatchNormScale"), graph.Constant(d.Offset, "BatchNormOffset")),
+                _ => throw new NotSupportedException($"BatchNormalize cannot export column '{p.InputColumnName}' of type {type} to ONNX."),
+            };
+            string centered = graph.Temporary("BatchNormCentered");
+            string scaled = graph.Temporary("BatchNormScaled");
+            graph.Node("Sub", [input, mean], centered);
+            graph.Node("Mul", [centered, scale], scaled);
+            graph.Node("Add", [scaled, offset], output);
+        }
+    }
+
+    public static void Dropout(OnnxGraph graph, DataViewSchema inputSchema, DropoutTransformer transformer)
+    {
+        foreach (var pair in transformer.ColumnPairs)
+        {
+            if (!graph.HasColumn(pair.InputColumnName))
+            {
+                graph.RemoveColumn(pair.OutputColumnName);
+                continue;
+            }
+
+            var type = inputSchema[pair.InputColumnName].Type;
+            string input = graph.ColumnVariable(pair.InputColumnName);
+            string output = graph.AddColumn(type, pair.OutputColumnName);
+            if (transformer.Kind == DropoutKind.Inverted || transformer.DropProbability == 0f)
+            {
+                graph.Node("Identity", [input], output);
+                continue;
+            }
+
+            bool isDouble = ((type as VectorDataViewType)?.ItemType ?? type) == NumberDataViewType.Double;
+            string keep = isDouble
+                ? graph.Constant([1.0 - transformer.DropProbability], "DropoutKeep")
+                : graph.Constant([(float)(1.0 - transformer.DropProbability)], "DropoutKeep");
+            graph.Node("Mul", [input, keep], output);
+        }
+    }
+}

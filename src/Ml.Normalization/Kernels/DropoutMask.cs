@@ -9,15 +9,27 @@ namespace Ml.Normalization.Kernels;
 /// agree with a single one.
 /// </summary>
 /// <remarks>
-/// The hash is two rounds of Chris Wellons' "lowbias32" integer finalizer, keyed by the two halves of the key.
+/// The hash is one round of Chris Wellons' "lowbias32" integer finalizer (bias 0.17%) over the index offset by the
+/// key's low half and xored with its high half; keys themselves are SplitMix64 mixes of (seed, pass, row), so two rows'
+/// masks are unrelated unless their 64-bit keys share a half.
+/// Each 32-bit hash decides two neighbouring elements with its two 16-bit halves (element 2k takes the low half of
+/// hash(k), element 2k + 1 the high half), which halves the hashing work; p is thereby resolved to 1/65536.
 /// It is not cryptographic; it passes the statistical checks dropout needs (uniform keep rate, no visible
 /// correlation between neighbouring elements or keys).
 /// </remarks>
 internal static class DropoutMask
 {
-    /// <summary>The threshold for <c>hash &gt;= threshold</c> to keep an element with probability 1 - <paramref name="dropProbability"/>.</summary>
+    /// <summary>The threshold for <c>Bits(key, i) &gt;= threshold</c> to keep an element with probability 1 - <paramref name="dropProbability"/>.</summary>
     public static uint KeepThreshold(double dropProbability) =>
-        (uint)Math.Min(uint.MaxValue, Math.Round(dropProbability * 4294967296.0));
+        (uint)Math.Min(65535, Math.Round(dropProbability * 65536.0));
+
+    /// <summary>The 16 random bits that decide element <paramref name="index"/> under <paramref name="key"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Bits(ulong key, uint index) => (Hash(key, index >> 1) >> (int)((index & 1) * 16)) & 0xFFFF;
+
+    /// <summary>Whether element <paramref name="index"/> is kept.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Keep(ulong key, uint index, uint keepThreshold) => Bits(key, index) >= keepThreshold;
 
     /// <summary>Mixes any number of 64-bit words into one key (SplitMix64 steps).</summary>
     public static ulong Key(ulong a, ulong b, ulong c = 0)
@@ -29,19 +41,12 @@ internal static class DropoutMask
 
     /// <summary>The hash of element <paramref name="index"/> under <paramref name="key"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint Hash(ulong key, uint index)
-    {
-        uint h = LowBias32(index + (uint)key);
-        return LowBias32(h ^ (uint)(key >> 32));
-    }
+    public static uint Hash(ulong key, uint index) => LowBias32((index + (uint)key) ^ (uint)(key >> 32));
 
     /// <summary>The hashes of elements <c>firstIndex .. firstIndex + Vector&lt;uint&gt;.Count - 1</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<uint> Hash(ulong key, Vector<uint> indices)
-    {
-        var h = LowBias32(indices + new Vector<uint>((uint)key));
-        return LowBias32(h ^ new Vector<uint>((uint)(key >> 32)));
-    }
+    public static Vector<uint> Hash(ulong key, Vector<uint> indices) =>
+        LowBias32((indices + new Vector<uint>((uint)key)) ^ new Vector<uint>((uint)(key >> 32)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint LowBias32(uint x)

@@ -6,7 +6,7 @@ namespace Ml.Normalization.Kernels;
 internal static partial class NormalizationKernels
 {
     /// <summary>
-    /// Dropout with a recomputable mask: <c>destination[i] = DropoutMask.Hash(key, firstIndex + i) &gt;= keepThreshold ? x[i] * scale : 0</c>.
+    /// Dropout with a recomputable mask: <c>destination[i] = DropoutMask.Keep(key, firstIndex + i, keepThreshold) ? x[i] * scale : 0</c>.
     /// </summary>
     /// <remarks>
     /// Inverted dropout uses <c>scale = 1 / (1 - p)</c>, standard dropout <c>scale = 1</c>; the backward pass is the
@@ -22,22 +22,27 @@ internal static partial class NormalizationKernels
         }
 
         int i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<float>.Count == Vector<uint>.Count)
+        if (Vector.IsHardwareAccelerated && (firstIndex & 1) == 0)
         {
-            var xv = MemoryMarshal.Cast<float, Vector<float>>(x);
-            var dv = MemoryMarshal.Cast<float, Vector<float>>(destination);
-            var indices = Vector<uint>.Indices + new Vector<uint>(firstIndex);
-            var step = new Vector<uint>((uint)Vector<uint>.Count);
+            // One hash vector decides two float vectors: reinterpret its lanes as 16-bit halves and widen them, so
+            // element 2k gets the low half of hash(k) and element 2k + 1 the high half, as DropoutMask.Bits defines.
+            ref float xr = ref MemoryMarshal.GetReference(x);
+            ref float dr = ref MemoryMarshal.GetReference(destination);
+            int width = Vector<float>.Count;
+            var pairs = Vector<uint>.Indices + new Vector<uint>(firstIndex >> 1);
+            var step = new Vector<uint>((uint)width);
             var threshold = new Vector<uint>(keepThreshold);
             var scaleVector = new Vector<float>(scale);
-            for (int v = 0; v < xv.Length; v++)
+            for (; i <= x.Length - (2 * width); i += 2 * width)
             {
-                var keep = Vector.AsVectorSingle(Vector.GreaterThanOrEqual(DropoutMask.Hash(key, indices), threshold));
-                dv[v] = Vector.ConditionalSelect(keep, xv[v] * scaleVector, Vector<float>.Zero);
-                indices += step;
+                var bits = Vector.AsVectorUInt16(DropoutMask.Hash(key, pairs));
+                Vector.Widen(bits, out Vector<uint> low, out Vector<uint> high);
+                var keepLow = Vector.AsVectorSingle(Vector.GreaterThanOrEqual(low, threshold));
+                var keepHigh = Vector.AsVectorSingle(Vector.GreaterThanOrEqual(high, threshold));
+                Vector.ConditionalSelect(keepLow, Vector.LoadUnsafe(ref xr, (nuint)i) * scaleVector, Vector<float>.Zero).StoreUnsafe(ref dr, (nuint)i);
+                Vector.ConditionalSelect(keepHigh, Vector.LoadUnsafe(ref xr, (nuint)(i + width)) * scaleVector, Vector<float>.Zero).StoreUnsafe(ref dr, (nuint)(i + width));
+                pairs += step;
             }
-
-            i = xv.Length * Vector<float>.Count;
         }
 
         DropoutScalarFrom(i, x, destination, key, keepThreshold, scale, firstIndex);
@@ -64,7 +69,7 @@ internal static partial class NormalizationKernels
 
         for (int i = 0; i < x.Length; i++)
         {
-            destination[i] = DropoutMask.Hash(key, firstIndex + (uint)i) >= keepThreshold ? x[i] * scale : 0;
+            destination[i] = DropoutMask.Keep(key, firstIndex + (uint)i, keepThreshold) ? x[i] * scale : 0;
         }
     }
 
@@ -72,7 +77,7 @@ internal static partial class NormalizationKernels
     {
         for (int i = start; i < x.Length; i++)
         {
-            destination[i] = DropoutMask.Hash(key, firstIndex + (uint)i) >= keepThreshold ? x[i] * scale : 0f;
+            destination[i] = DropoutMask.Keep(key, firstIndex + (uint)i, keepThreshold) ? x[i] * scale : 0f;
         }
     }
 }

@@ -100,7 +100,6 @@ public sealed class BatchNormLayer
         int length = rows * Features;
         ThrowHelper.ThrowIfLengthDiffers(length, x.Length, nameof(x));
         ThrowHelper.ThrowIfLengthDiffers(length, y.Length, nameof(y));
-        int f = Features;
 
         if (!training)
         {
@@ -108,10 +107,7 @@ public sealed class BatchNormLayer
             TensorPrimitives.Add(RunningVariance, Epsilon, scale);
             TensorPrimitives.ReciprocalSqrt(scale, scale);
             TensorPrimitives.Multiply(scale, Gamma, scale);
-            for (int i = 0; i < rows; i++)
-            {
-                NormalizationKernels.Normalize(x.Slice(i * f, f), RunningMean, scale, Beta, y.Slice(i * f, f));
-            }
+            NormalizationKernels.Normalize(x, rows, RunningMean, scale, Beta, y);
 
             return;
         }
@@ -125,11 +121,7 @@ public sealed class BatchNormLayer
             _xHat = new float[length];
         }
 
-        var xHat = _xHat.AsSpan(0, length);
-        for (int i = 0; i < rows; i++)
-        {
-            NormalizationKernels.NormalizeTraining(x.Slice(i * f, f), _batchMean, _inverseStd, Gamma, Beta, xHat.Slice(i * f, f), y.Slice(i * f, f));
-        }
+        NormalizationKernels.NormalizeTraining(x, rows, _batchMean, _inverseStd, Gamma, Beta, _xHat.AsSpan(0, length), y);
 
         // running = momentum * running + (1 - momentum) * batch, in the reference's order of operations.
         TensorPrimitives.Multiply(RunningMean, Momentum, RunningMean);

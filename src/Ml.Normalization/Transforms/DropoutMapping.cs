@@ -131,7 +131,7 @@ internal static class DropoutMapping
                 var indices = buffer.GetIndices();
                 for (int k = 0; k < values.Length; k++)
                 {
-                    editor.Values[k] = DropoutMask.Hash(key, (uint)indices[k]) >= threshold ? values[k] * scale : 0f;
+                    editor.Values[k] = DropoutMask.Keep(key, (uint)indices[k], threshold) ? values[k] * scale : 0f;
                 }
 
                 indices.CopyTo(editor.Indices);
@@ -164,7 +164,7 @@ internal static class DropoutMapping
                 var indices = buffer.GetIndices();
                 for (int k = 0; k < values.Length; k++)
                 {
-                    editor.Values[k] = DropoutMask.Hash(key, (uint)indices[k]) >= threshold ? values[k] * scale : 0.0;
+                    editor.Values[k] = DropoutMask.Keep(key, (uint)indices[k], threshold) ? values[k] * scale : 0.0;
                 }
 
                 indices.CopyTo(editor.Indices);
@@ -185,7 +185,7 @@ internal static class DropoutMapping
         {
             getter(ref dst);
             idGetter(ref id);
-            dst = DropoutMask.Hash(RowKey(seed, pass, id), 0) >= threshold ? dst * scale : T.Zero;
+            dst = DropoutMask.Keep(RowKey(seed, pass, id), 0, threshold) ? dst * scale : T.Zero;
         };
         return dropped;
     }

@@ -126,6 +126,48 @@ public class NormalizationKernelsTests
     }
 
     [Theory]
+    [MemberData(nameof(NonEmptyLengths))]
+    public void Normalize_Block_MatchesScalarReferenceRowByRow(int features)
+    {
+        const int rows = 7; // one block of four rows and three single rows
+        var x = SeededData.Normal(1, rows * features, 2, 3);
+        var mean = SeededData.Normal(2, features);
+        var scale = SeededData.Normal(3, features);
+        var offset = SeededData.Normal(4, features);
+        var y = new float[x.Length];
+        var yRef = new float[x.Length];
+        NormalizationKernels.Normalize<float>(x, rows, mean, scale, offset, y);
+        for (int i = 0; i < rows; i++)
+        {
+            NormalizationKernels.NormalizeScalar<float>(x.AsSpan(i * features, features), mean, scale, offset, yRef.AsSpan(i * features, features));
+        }
+
+        Assert.Equal(yRef, y);
+    }
+
+    [Theory]
+    [MemberData(nameof(NonEmptyLengths))]
+    public void NormalizeTraining_Block_MatchesTheFormula(int features)
+    {
+        const int rows = 5; // two pairs of rows and one single row
+        var x = SeededData.Normal(1, rows * features, 2, 3);
+        var mean = SeededData.Normal(2, features);
+        var inverseStd = SeededData.Normal(3, features, 1, 0.1);
+        var gamma = SeededData.Normal(4, features);
+        var beta = SeededData.Normal(5, features);
+        var xHat = new float[x.Length];
+        var y = new float[x.Length];
+        NormalizationKernels.NormalizeTraining<float>(x, rows, mean, inverseStd, gamma, beta, xHat, y);
+        for (int k = 0; k < x.Length; k++)
+        {
+            int j = k % features;
+            float h = (x[k] - mean[j]) * inverseStd[j];
+            Assert.Equal(h, xHat[k]);
+            Assert.Equal((gamma[j] * h) + beta[j], y[k]);
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(Lengths))]
     public void Normalize_Double_MatchesScalarReference(int length)
     {
@@ -168,21 +210,34 @@ public class NormalizationKernelsTests
         Approx.Equal(dxRef, dx, 1e-5, 1e-5 * dxRef.Max(Math.Abs), "dx");
     }
 
+    public static TheoryData<int, uint> DropoutCases()
+    {
+        var data = new TheoryData<int, uint>();
+        foreach (var n in SeededData.SimdLengths)
+        {
+            data.Add(n, 0);  // the vector path
+            data.Add(n, 6);  // the vector path at an even offset
+            data.Add(n, 5);  // an odd offset: the scalar path
+        }
+
+        return data;
+    }
+
     [Theory]
-    [MemberData(nameof(Lengths))]
-    public void Dropout_VectorPath_MatchesScalarReference(int length)
+    [MemberData(nameof(DropoutCases))]
+    public void Dropout_VectorPath_MatchesScalarReference(int length, uint firstIndex)
     {
         var x = SeededData.Normal(8, length);
         var y = new float[length];
         var yRef = new float[length];
         uint threshold = DropoutMask.KeepThreshold(0.35);
-        NormalizationKernels.Dropout(x, y, key: 77, threshold, 1f / 0.65f, firstIndex: 5);
-        NormalizationKernels.DropoutScalar(x, yRef, key: 77, threshold, 1f / 0.65f, firstIndex: 5);
+        NormalizationKernels.Dropout(x, y, key: 77, threshold, 1f / 0.65f, firstIndex);
+        NormalizationKernels.DropoutScalar(x, yRef, key: 77, threshold, 1f / 0.65f, firstIndex);
         Assert.Equal(yRef, y);
 
         var xd = SeededData.ToDouble(x);
         var yd = new double[length];
-        NormalizationKernels.Dropout(xd, yd, key: 77, threshold, 1.0 / 0.65, firstIndex: 5);
+        NormalizationKernels.Dropout(xd, yd, key: 77, threshold, 1.0 / 0.65, firstIndex);
         for (int i = 0; i < length; i++)
         {
             Assert.Equal(yRef[i] == 0f && x[i] != 0f, yd[i] == 0.0 && xd[i] != 0.0);
@@ -199,9 +254,9 @@ public class NormalizationKernelsTests
         int sameKeyNeighbour = 0, sameIndexNeighbour = 0;
         for (uint i = 0; i < n; i++)
         {
-            bool a = DropoutMask.Hash(1000, i) >= threshold;
-            sameKeyNeighbour += a == (DropoutMask.Hash(1000, i + 1) >= threshold) ? 1 : 0;
-            sameIndexNeighbour += a == (DropoutMask.Hash(1001, i) >= threshold) ? 1 : 0;
+            bool a = DropoutMask.Keep(DropoutMask.Key(7, 1000), i, threshold);
+            sameKeyNeighbour += a == DropoutMask.Keep(DropoutMask.Key(7, 1000), i + 1, threshold) ? 1 : 0;
+            sameIndexNeighbour += a == DropoutMask.Keep(DropoutMask.Key(7, 1001), i, threshold) ? 1 : 0;
         }
 
         double bound = 4 * 0.5 / Math.Sqrt(n);

@@ -97,7 +97,7 @@ public class BatchNormGradientTests
         double loss = 0;
         for (int i = 0; i < Rows; i++)
         {
-            NormalizationKernels.NormalizeTraining<double>(x.AsSpan(i * Features, Features), mean, inverseStd, gamma, beta, xHat, y);
+            NormalizationKernels.NormalizeTraining<double>(x.AsSpan(i * Features, Features), 1, mean, inverseStd, gamma, beta, xHat, y);
             for (int j = 0; j < Features; j++)
             {
                 loss += Dy[(i * Features) + j] * y[j];
@@ -123,7 +123,7 @@ public class BatchNormGradientTests
         var y = new double[x.Length];
         for (int i = 0; i < Rows; i++)
         {
-            NormalizationKernels.NormalizeTraining<double>(x.AsSpan(i * Features, Features), mean, inverseStd, gamma, Beta, xHat.AsSpan(i * Features, Features), y.AsSpan(i * Features, Features));
+            NormalizationKernels.NormalizeTraining<double>(x.AsSpan(i * Features, Features), 1, mean, inverseStd, gamma, Beta, xHat.AsSpan(i * Features, Features), y.AsSpan(i * Features, Features));
         }
 
         var dx = new double[x.Length];

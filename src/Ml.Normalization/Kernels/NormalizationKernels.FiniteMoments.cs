@@ -47,6 +47,73 @@ internal static partial class NormalizationKernels
         AccumulateFiniteMomentsScalarFrom(j, row, shift, sum, sumOfSquares, count);
     }
 
+    /// <summary>
+    /// The fast path of <see cref="AccumulateFiniteMoments{T}"/> for a row whose values are all finite and whose slots
+    /// all have a shift: <c>t = row[j] - shift[j]; sum[j] += t; sumOfSquares[j] += t * t</c>, the caller counting the
+    /// row once for every slot. Gives exactly what the general path gives for such a row.
+    /// </summary>
+    public static void AccumulateMoments<T>(ReadOnlySpan<T> row, ReadOnlySpan<T> shift, Span<T> sum, Span<T> sumOfSquares)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ThrowHelper.ThrowIfLengthDiffers(row.Length, shift.Length, nameof(shift));
+        ThrowHelper.ThrowIfLengthDiffers(row.Length, sum.Length, nameof(sum));
+        ThrowHelper.ThrowIfLengthDiffers(row.Length, sumOfSquares.Length, nameof(sumOfSquares));
+        ref T xr = ref MemoryMarshal.GetReference(row);
+        ref T kr = ref MemoryMarshal.GetReference(shift);
+        ref T sr = ref MemoryMarshal.GetReference(sum);
+        ref T qr = ref MemoryMarshal.GetReference(sumOfSquares);
+        int j = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            for (; j <= row.Length - Vector<T>.Count; j += Vector<T>.Count)
+            {
+                var t = Vector.LoadUnsafe(ref xr, (nuint)j) - Vector.LoadUnsafe(ref kr, (nuint)j);
+                (Vector.LoadUnsafe(ref sr, (nuint)j) + t).StoreUnsafe(ref sr, (nuint)j);
+                (Vector.LoadUnsafe(ref qr, (nuint)j) + (t * t)).StoreUnsafe(ref qr, (nuint)j);
+            }
+        }
+
+        for (; j < row.Length; j++)
+        {
+            T t = row[j] - shift[j];
+            sum[j] += t;
+            sumOfSquares[j] += t * t;
+        }
+    }
+
+    /// <summary>Whether every value of <paramref name="values"/> is finite (no NaN, no infinity).</summary>
+    public static bool AllFinite<T>(ReadOnlySpan<T> values)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T xr = ref MemoryMarshal.GetReference(values);
+        int j = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            // x - x is 0 for finite x and NaN otherwise; NaN survives the sum, so one comparison at the end decides.
+            var acc = Vector<T>.Zero;
+            for (; j <= values.Length - Vector<T>.Count; j += Vector<T>.Count)
+            {
+                var x = Vector.LoadUnsafe(ref xr, (nuint)j);
+                acc += x - x;
+            }
+
+            if (!Vector.EqualsAll(acc, Vector<T>.Zero))
+            {
+                return false;
+            }
+        }
+
+        for (; j < values.Length; j++)
+        {
+            if (!T.IsFinite(values[j]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Scalar reference of <see cref="AccumulateFiniteMoments{T}"/>, for tests.</summary>
     public static void AccumulateFiniteMomentsScalar<T>(ReadOnlySpan<T> row, Span<T> shift, Span<T> sum, Span<T> sumOfSquares, Span<T> count)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -33,13 +33,17 @@ internal static class MlNetEnvironment
         channel.Info(MessageSensitivity.None, message);
     }
 
-    /// <summary>Writes a trace message (progress) to <c>mlContext.Log</c>.</summary>
-    public static void Trace(IHost host, string channelName, string message)
+    /// <summary>
+    /// Starts ML.NET's progress reporting for a long pass: the environment pulls <paramref name="rowsRead"/> when it
+    /// reports (nothing is allocated per row or per batch). Dispose to end it.
+    /// </summary>
+    public static IDisposable StartProgress(IHost host, string name, Func<long> rowsRead)
     {
-        using var channel = host.Start(channelName);
-        channel.Trace(MessageSensitivity.None, message);
+        var channel = host.StartProgressChannel(name);
+        channel.SetHeader(new ProgressHeader(["rows"]), entry => entry.SetProgress(0, rowsRead()));
+        return channel;
     }
 
-    /// <summary>Throws if the MLContext was cancelled (<c>mlContext.CancelExecution()</c>).</summary>
+    /// <summary>Throws if the environment was cancelled.</summary>
     public static void CheckAlive(IHost host) => host.CheckAlive();
 }

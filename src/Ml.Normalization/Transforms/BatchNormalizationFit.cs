@@ -4,10 +4,14 @@ using Ml.Normalization.MlNetInterop;
 
 namespace Ml.Normalization.Transforms;
 
-/// <summary>The streaming fit: one cursor, in row order, over only the needed columns; memory O(slots).</summary>
+/// <summary>
+/// The streaming fit: one cursor, in row order, over only the needed columns; memory O(slots). Progress goes through
+/// ML.NET's progress channel (pulled by the environment), a summary to <c>mlContext.Log</c>, and the environment's
+/// cancellation is checked every few batches.
+/// </summary>
 internal static class BatchNormalizationFit
 {
-    private const int ProgressEveryBatches = 1024;
+    private const int CancellationCheckEveryBatches = 64;
     private const string ChannelName = "BatchNormalize";
 
     public sealed record Result(RunningStatistics[] Statistics, long Batches, long Rows);
@@ -24,6 +28,7 @@ internal static class BatchNormalizationFit
         var needed = columns.Select(c => input.Schema[c.InputColumnName]).DistinctBy(c => c.Index).ToArray();
         long rowsRead = 0, rowsUsed = 0, batches = 0;
         int inBatch = 0;
+        using (MlNetEnvironment.StartProgress(host, ChannelName, () => rowsRead))
         using (var cursor = input.GetRowCursor(needed))
         {
             var fitters = new ColumnFitter[columns.Length];
@@ -43,10 +48,9 @@ internal static class BatchNormalizationFit
                 if (++inBatch == options.BatchSize)
                 {
                     EndBatch(fitters, statistics, ref inBatch, ref batches, ref rowsUsed);
-                    if (batches % ProgressEveryBatches == 0)
+                    if (batches % CancellationCheckEveryBatches == 0)
                     {
                         MlNetEnvironment.CheckAlive(host);
-                        MlNetEnvironment.Trace(host, ChannelName, $"BatchNormalize: {rowsRead} rows in {batches} mini-batches so far.");
                     }
                 }
             }

@@ -48,6 +48,8 @@ internal sealed class ColumnFitter<T> : ColumnFitter
     private readonly T[] _sumOfSquares;
     private readonly T[] _count;
     private VBuffer<T> _buffer;
+    private bool _everySlotHasShift;
+    private long _finiteRowsInBatch;
 
     public ColumnFitter(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape)
         : base(shape.Size)
@@ -106,11 +108,23 @@ internal sealed class ColumnFitter<T> : ColumnFitter
             row = _row;
         }
 
+        // Most rows are all finite once every slot has its shift: take the fast path and count the row once, instead of
+        // masking every value.
+        if (_everySlotHasShift && NormalizationKernels.AllFinite(row))
+        {
+            NormalizationKernels.AccumulateMoments<T>(row, _shift, _sum, _sumOfSquares);
+            _finiteRowsInBatch++;
+            return;
+        }
+
         NormalizationKernels.AccumulateFiniteMoments(row, _shift, _sum, _sumOfSquares, _count);
+        _everySlotHasShift = NormalizationKernels.AllFinite<T>(_shift);
     }
 
     public override void EndBatch()
     {
+        System.Numerics.Tensors.TensorPrimitives.Add(_count, T.CreateTruncating(_finiteRowsInBatch), _count);
+        _finiteRowsInBatch = 0;
         NormalizationKernels.FiniteMomentsToBatchStatistics<T>(_shift, _sum, _sumOfSquares, _count, BatchMean, BatchVariance);
         for (int j = 0; j < _count.Length; j++)
         {

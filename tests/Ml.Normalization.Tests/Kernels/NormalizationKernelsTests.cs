@@ -84,6 +84,42 @@ public class NormalizationKernelsTests
         Assert.Equal(c2, c1);
     }
 
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void AccumulateMoments_FastPath_EqualsTheGeneralPath_ForFiniteRows(int length)
+    {
+        var rows = Enumerable.Range(0, 6).Select(r => SeededData.Normal(200 + r, length, 3, 2)).ToArray();
+        var (k1, s1, q1, c1) = NewAccumulators(length);
+        var (k2, s2, q2, c2) = NewAccumulators(length);
+        NormalizationKernels.AccumulateFiniteMoments<float>(rows[0], k1, s1, q1, c1);
+        NormalizationKernels.AccumulateFiniteMoments<float>(rows[0], k2, s2, q2, c2);
+        foreach (var row in rows.Skip(1))
+        {
+            NormalizationKernels.AccumulateFiniteMoments<float>(row, k1, s1, q1, c1);
+            NormalizationKernels.AccumulateMoments<float>(row, k2, s2, q2);
+        }
+
+        Assert.Equal(s1, s2);
+        Assert.Equal(q1, q2);
+    }
+
+    [Theory]
+    [MemberData(nameof(NonEmptyLengths))]
+    public void AllFinite_FindsANonFiniteValueAtAnyPosition(int length)
+    {
+        var values = SeededData.Normal(9, length);
+        Assert.True(NormalizationKernels.AllFinite<float>(values));
+        foreach (var bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+        {
+            for (int i = 0; i < length; i++)
+            {
+                var copy = (float[])values.Clone();
+                copy[i] = bad;
+                Assert.False(NormalizationKernels.AllFinite<float>(copy), $"{bad} at {i}");
+            }
+        }
+    }
+
     [Fact]
     public void FiniteMoments_SkipNonFinite_InStatistics()
     {

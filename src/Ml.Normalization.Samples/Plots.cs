@@ -77,6 +77,36 @@ public static class Plots
         return path;
     }
 
+    /// <summary>Two panels: training loss and validation accuracy per epoch, one line per variant.</summary>
+    public static string TrainingCurves(string path, IReadOnlyList<LayersRun> runs)
+    {
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(2);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        var loss = multiplot.GetPlot(0);
+        var accuracy = multiplot.GetPlot(1);
+        for (int i = 0; i < runs.Count; i++)
+        {
+            double[] epochs = [.. Enumerable.Range(1, runs[i].TrainingLoss.Count).Select(e => (double)e)];
+            AddSeries(loss, epochs, [.. runs[i].TrainingLoss], runs[i].Name, Palette[i], LinePattern.Solid);
+            AddSeries(accuracy, epochs, [.. runs[i].ValidationAccuracy], runs[i].Name, Palette[i], LinePattern.Solid);
+        }
+
+        loss.Title("Training loss (mean cross-entropy per epoch)");
+        loss.XLabel("epoch");
+        loss.YLabel("loss");
+        loss.ShowLegend(Alignment.UpperRight);
+        accuracy.Title("Validation accuracy (test mode)");
+        accuracy.XLabel("epoch");
+        accuracy.YLabel("accuracy");
+        accuracy.Axes.SetLimitsY(0, 1.02);
+        accuracy.Add.HorizontalLine(0.1, 1, Colors.Gray, LinePattern.Dotted).LegendText = "chance (10 classes)";
+        accuracy.ShowLegend(Alignment.LowerRight);
+
+        multiplot.SavePng(path, 1400, 550);
+        return path;
+    }
+
     private static void AddSeries(Plot plot, double[] xs, double[] ys, string label, Color color, LinePattern pattern)
     {
         var line = plot.Add.Scatter(xs, ys, color);

@@ -1,5 +1,5 @@
 // The samples app. `dotnet run --project src/Ml.Normalization.Samples` runs the ML.NET pipeline on the
-// breast-cancer data.
+// breast-cancer data; `-- layers` trains a small network on the digits with the layers API.
 // `--out DIR` names the folder for the pictures and the saved model (default: samples-output/).
 using System.Diagnostics;
 using Ml.Normalization.Samples;
@@ -13,19 +13,29 @@ for (int i = 0; i < args.Length; i++)
         case "--out" when i + 1 < args.Length:
             outputDirectory = Path.GetFullPath(args[++i]);
             break;
-        case "pipeline":
+        case "pipeline" or "layers":
             scenario = args[i];
             break;
         default:
-            Console.Error.WriteLine("usage: Ml.Normalization.Samples [pipeline] [--out DIR]");
+            Console.Error.WriteLine("usage: Ml.Normalization.Samples [pipeline | layers] [--out DIR]");
             return 2;
     }
 }
 
 var clock = Stopwatch.StartNew();
-var report = BreastCancerPipeline.Run(outputDirectory, log: Console.Out);
-BreastCancerPipeline.Print(report, Console.Out);
-var files = report.Files;
+IReadOnlyList<string> files;
+if (scenario == "layers")
+{
+    var report = DigitsLayers.Run(outputDirectory, log: Console.Out);
+    DigitsLayers.Print(report, Console.Out);
+    files = report.Files;
+}
+else
+{
+    var report = BreastCancerPipeline.Run(outputDirectory, log: Console.Out);
+    BreastCancerPipeline.Print(report, Console.Out);
+    files = report.Files;
+}
 
 Console.WriteLine();
 Console.WriteLine($"Wrote {files.Count} files to {outputDirectory}:");
@@ -35,4 +45,9 @@ foreach (var file in files)
 }
 
 Console.WriteLine($"Done in {clock.Elapsed.TotalSeconds:F1} s.");
+if (scenario == "pipeline")
+{
+    Console.WriteLine("Next: dotnet run --project src/Ml.Normalization.Samples -- layers");
+}
+
 return 0;

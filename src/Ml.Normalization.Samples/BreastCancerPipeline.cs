@@ -22,6 +22,7 @@ public sealed record PipelineReport(
     IReadOnlyList<PipelineMetrics> Metrics,
     IReadOnlyList<SavedModelCheck> SavedModelChecks,
     IReadOnlyList<RunningStatisticsPoint> RunningStatistics,
+    BatchNormalizationParameters FittedStatistics,
     IReadOnlyList<string> Files);
 
 /// <summary>
@@ -63,9 +64,9 @@ public static class BreastCancerPipeline
         //  - NormalizeMeanVariance with fixZero: false centres and scales, the same map as BatchNormalize but with
         //    whole-data statistics: the like-for-like baseline. (Its default, fixZero: true, only scales, to keep
         //    sparse zeros zero.)
-        //  - Dropout perturbs the data only for the stages after it in the same chain: keep it in the chain that
-        //    holds the trainer. A chain of its own appended to the trainer (IEstimator<ITransformer>.Append) is
-        //    fitted, then applied as a scorer, and its dropout never reaches the trainer.
+        //  - Dropout perturbs the data only for the stages after it in the same chain. Do not keep
+        //    "BatchNormalize + Dropout" as an IEstimator<ITransformer> of its own and append the trainer to that:
+        //    the result nests the chain, the outer chain applies it as a scorer, and no dropout reaches the trainer.
         var pipelines = new (string Name, IEstimator<ITransformer> Pipeline)[]
         {
             ("no normalization", Trainer(ml)),
@@ -75,15 +76,16 @@ public static class BreastCancerPipeline
                 .Append(Trainer(ml))),
             ("BatchNormalize + Dropout", ml.Transforms.BatchNormalize("Features", batchSize: options.BatchSize)
                 .Append(ml.Transforms.Dropout("Features", dropProbability: options.DropProbability, seed: options.Seed))
-                // Workaround: a trainer reading Dropout's training view directly fails with "schemas don't match!"
-                // (the view's cursors report another DataViewSchema instance than the view). Any row-to-row stage
-                // in between avoids it and keeps fresh masks on every pass; this one copies the column onto itself.
+                // Workaround for a library bug: a trainer that reads Dropout's training view directly fails with
+                // "schemas don't match!" (the view's cursors report another DataViewSchema instance than the view).
+                // Any row-to-row stage in between avoids it and keeps fresh masks on every pass; this one copies
+                // the column onto itself. Remove it once the library is fixed.
                 .Append(ml.Transforms.CopyColumns("Features", "Features"))
                 .Append(Trainer(ml))),
         };
 
         var metrics = new List<PipelineMetrics>();
-        ITransformer? batchNormModel = null;
+        var models = new Dictionary<string, ITransformer>();
         foreach (var (name, pipeline) in pipelines)
         {
             log.Write($"  training: {name,-26}");
@@ -92,26 +94,24 @@ public static class BreastCancerPipeline
             var m = ml.BinaryClassification.Evaluate(model.Transform(split.TestSet));
             metrics.Add(new PipelineMetrics(name, m.Accuracy, m.AreaUnderRocCurve, m.F1Score));
             log.WriteLine($" {clock.Elapsed.TotalSeconds:F2} s");
-            if (name == "BatchNormalize")
-            {
-                batchNormModel = model;
-            }
+            models[name] = model;
         }
 
         // 2. Save the BatchNormalize model, load it with a new MLContext, score the same rows with both.
+        var batchNormModel = models["BatchNormalize"];
         var files = new List<string>();
         string modelPath = Path.Combine(outputDirectory, "breast-cancer-batchnormalize.zip");
-        ml.Model.Save(batchNormModel!, data.Schema, modelPath);
+        ml.Model.Save(batchNormModel, data.Schema, modelPath);
         files.Add(modelPath);
-        log.WriteLine($"  saved the BatchNormalize model; loading it back with a new MLContext ...");
-        var checks = CompareAfterReload(ml, batchNormModel!, modelPath, split.TestSet, options.RowsToCheck);
+        log.WriteLine("  saved the BatchNormalize model; loading it back with a new MLContext ...");
+        var checks = CompareAfterReload(ml, batchNormModel, modelPath, split.TestSet, options.RowsToCheck);
 
-        // 3. Pictures: feature distributions before and after the fitted BatchNormalize stage ...
+        // 3. Pictures: feature distributions before and after the fitted BatchNormalize stage of that model ...
         log.WriteLine("  plotting ...");
         var plotClock = Stopwatch.StartNew();
-        var fitted = ml.Transforms.BatchNormalize("Features", batchSize: options.BatchSize).Fit(train);
+        var batchNormStage = ((IEnumerable<ITransformer>)batchNormModel).OfType<BatchNormalizingTransformer>().Single(); // a chain enumerates its stages
         var before = train.GetColumn<float[]>("Features").ToArray();
-        var after = fitted.Transform(train).GetColumn<float[]>("Features").ToArray();
+        var after = batchNormStage.Transform(train).GetColumn<float[]>("Features").ToArray();
         var histograms = HistogramFeatures
             .Select(j => (SampleData.BreastCancerFeatureNames[j], before.Select(r => (double)r[j]).ToArray(), after.Select(r => (double)r[j]).ToArray()))
             .ToList();
@@ -126,7 +126,7 @@ public static class BreastCancerPipeline
             SampleData.BreastCancerFeatureNames[TrackedFeature], options.BatchSize, runningStatistics, mean, variance));
 
         log.WriteLine($"  plots: {plotClock.Elapsed.TotalSeconds:F1} s");
-        return new PipelineReport(metrics, checks, runningStatistics, files);
+        return new PipelineReport(metrics, checks, runningStatistics, batchNormStage.Columns[0], files);
     }
 
     /// <summary>Prints the report the way the app shows it.</summary>
@@ -150,10 +150,11 @@ public static class BreastCancerPipeline
         output.WriteLine(report.SavedModelChecks.All(c => c.Matches)
             ? "  identical: the loaded model gives the same predictions, bit for bit."
             : "  MISMATCH: the loaded model does not reproduce the predictions.");
-        var last = report.RunningStatistics[^1];
+        var fitted = report.FittedStatistics;
         output.WriteLine();
-        output.WriteLine($"Running statistics of '{SampleData.BreastCancerFeatureNames[TrackedFeature]}' after {last.Batches} mini-batches: " +
-            $"mean {last.Mean:F1}, variance {last.Variance:F0}.");
+        output.WriteLine($"The model's BatchNormalize stage saw {fitted.RowCount} rows in {fitted.BatchCount} mini-batches; " +
+            $"'{SampleData.BreastCancerFeatureNames[TrackedFeature]}' has running mean {fitted.RunningMean[TrackedFeature]:F1}, " +
+            $"running variance {fitted.RunningVariance[TrackedFeature]:F0}.");
     }
 
     // One thread: SDCA's result then depends only on the seed, so every run prints the same table. A fixed,

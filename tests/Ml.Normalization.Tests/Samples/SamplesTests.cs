@@ -31,11 +31,13 @@ public sealed class SamplesTests : IDisposable
         Assert.NotEmpty(report.SavedModelChecks);
         Assert.All(report.SavedModelChecks, c => Assert.True(c.Matches, $"row {c.Row}: {c.ProbabilityBefore} before, {c.ProbabilityAfter} after Model.Load"));
 
-        // The bias-corrected running mean of the last batches is near the whole training set's mean, and the last
-        // point is the statistics of the full fit.
+        // Refitting on the first k batches replays the full fit: the last point is the model's own statistics.
         var last = report.RunningStatistics[^1];
         Assert.Equal(15, last.Batches); // 455 training rows in batches of 32
-        Assert.InRange(last.Mean, 550f, 750f);
+        Assert.Equal(report.FittedStatistics.BatchCount, last.Batches);
+        Assert.Equal(report.FittedStatistics.RunningMean[BreastCancerPipeline.TrackedFeature], last.Mean);
+        Assert.Equal(report.FittedStatistics.RunningVariance[BreastCancerPipeline.TrackedFeature], last.Variance);
+        Assert.InRange(last.Mean, 550f, 750f); // 'mean area' of the training rows is ~640
 
         Assert.Contains(report.Files, f => f.EndsWith("breast-cancer-batchnormalize.zip", StringComparison.Ordinal) && File.Exists(f));
         AssertPictures(report.Files, "breast-cancer-histograms.png", "breast-cancer-running-statistics.png");

@@ -38,7 +38,7 @@ else
 }
 
 Console.WriteLine();
-Console.WriteLine($"Wrote {files.Count} files to {outputDirectory}:");
+Console.WriteLine($"Wrote {files.Count} file{(files.Count == 1 ? "" : "s")} to {outputDirectory}:");
 foreach (var file in files)
 {
     Console.WriteLine($"  {Path.GetFileName(file)}");

@@ -1,8 +1,53 @@
-// Placeholder until the samples issue: proves the library links and runs.
-using Ml.Normalization.Layers;
+// The samples app. `dotnet run --project src/Ml.Normalization.Samples` runs the ML.NET pipeline on the
+// breast-cancer data; `-- layers` trains a small network on the digits with the layers API.
+// `--out DIR` names the folder for the pictures and the saved model (default: samples-output/).
+using System.Diagnostics;
+using Ml.Normalization.Samples;
 
-var layer = new BatchNormLayer(features: 2);
-float[] x = [1f, 10f, 3f, 30f];
-var y = new float[4];
-layer.Forward(x, y, rows: 2, training: true);
-Console.WriteLine($"BatchNormLayer forward (training): [{string.Join(", ", y)}]");
+string outputDirectory = Path.GetFullPath("samples-output");
+string scenario = "pipeline";
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--out" when i + 1 < args.Length:
+            outputDirectory = Path.GetFullPath(args[++i]);
+            break;
+        case "pipeline" or "layers":
+            scenario = args[i];
+            break;
+        default:
+            Console.Error.WriteLine("usage: Ml.Normalization.Samples [pipeline | layers] [--out DIR]");
+            return 2;
+    }
+}
+
+var clock = Stopwatch.StartNew();
+IReadOnlyList<string> files;
+if (scenario == "layers")
+{
+    var report = DigitsLayers.Run(outputDirectory, log: Console.Out);
+    DigitsLayers.Print(report, Console.Out);
+    files = report.Files;
+}
+else
+{
+    var report = BreastCancerPipeline.Run(outputDirectory, log: Console.Out);
+    BreastCancerPipeline.Print(report, Console.Out);
+    files = report.Files;
+}
+
+Console.WriteLine();
+Console.WriteLine($"Wrote {files.Count} file{(files.Count == 1 ? "" : "s")} to {outputDirectory}:");
+foreach (var file in files)
+{
+    Console.WriteLine($"  {Path.GetFileName(file)}");
+}
+
+Console.WriteLine($"Done in {clock.Elapsed.TotalSeconds:F1} s.");
+if (scenario == "pipeline")
+{
+    Console.WriteLine("Next: dotnet run --project src/Ml.Normalization.Samples -- layers");
+}
+
+return 0;

@@ -7,6 +7,12 @@ namespace Microsoft.ML;
 /// <c>mlContext.Transforms.Dropout(...)</c>: dropout that regularises the training of the stages after it and
 /// never touches scoring.
 /// </summary>
+/// <remarks>
+/// The dropped values reach the stages that follow in the same flat <c>EstimatorChain</c>. ML.NET's
+/// <c>TransformerChain</c> does not forward training passes, so a chain that was appended to as a whole (a nested
+/// chain) scores through its Dropout instead of dropping; and a cache checkpoint after Dropout freezes one set of masks
+/// for every epoch. Append stages one by one, and cache before Dropout.
+/// </remarks>
 public static class DropoutCatalog
 {
     /// <summary>

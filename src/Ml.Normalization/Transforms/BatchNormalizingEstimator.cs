@@ -18,7 +18,7 @@ namespace Ml.Normalization;
 /// | Does this estimator need to look at the data to train its parameters? | Yes |
 /// | Input column data type | `Single` or `Double`, scalar or known-size vector (sparse accepted) |
 /// | Output column data type | The input's type and size, dense |
-/// | Exportable to ONNX | Not yet |
+/// | Exportable to ONNX | Yes: Sub, Mul, Add |
 ///
 /// Per slot and mini-batch, the statistics are the mean and biased variance of the slot's finite values in that
 /// batch: NaN and infinities are left out (as `NormalizeMeanVariance` does), and a slot with fewer than 2 finite
@@ -37,21 +37,10 @@ public sealed class BatchNormalizingEstimator : IEstimator<BatchNormalizingTrans
     internal BatchNormalizingEstimator(IHostEnvironment environment, InputOutputColumnPair[] columns, Options options)
     {
         ArgumentNullException.ThrowIfNull(environment);
-        ArgumentNullException.ThrowIfNull(columns);
         ArgumentNullException.ThrowIfNull(options);
-        if (columns.Length == 0)
-        {
-            throw new ArgumentException("At least one column pair is needed.", nameof(columns));
-        }
-
-        foreach (var pair in columns)
-        {
-            ArgumentNullException.ThrowIfNull(pair, nameof(columns));
-        }
-
+        _columns = ColumnTypes.CheckPairs(columns, nameof(columns));
         options.Validate();
         _host = MlNetEnvironment.Register(environment, nameof(BatchNormalizingEstimator));
-        _columns = [.. columns];
         _options = options.Clone();
     }
 

@@ -78,6 +78,25 @@ internal static class ColumnTypes
         return new NumericColumnShape(isDouble, false, 1);
     }
 
+    /// <summary>Checks a stage's column pairs: at least one, none null; returns a copy.</summary>
+    /// <exception cref="ArgumentException">No pairs.</exception>
+    /// <exception cref="ArgumentNullException">The array or a pair is null.</exception>
+    public static InputOutputColumnPair[] CheckPairs(InputOutputColumnPair[] columns, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(columns, paramName);
+        if (columns.Length == 0)
+        {
+            throw new ArgumentException("At least one column pair is needed.", paramName);
+        }
+
+        foreach (var pair in columns)
+        {
+            ArgumentNullException.ThrowIfNull(pair, paramName);
+        }
+
+        return [.. columns];
+    }
+
     public static ArgumentOutOfRangeException MissingColumn(string inputColumnName, string paramName) =>
         new(paramName, $"Could not find input column '{inputColumnName}'");
 

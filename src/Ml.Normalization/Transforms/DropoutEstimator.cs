@@ -17,7 +17,7 @@ namespace Ml.Normalization;
 /// | Does this estimator need to look at the data to train its parameters? | No |
 /// | Input column data type | `Single` or `Double`, scalar or vector (known or variable size, dense or sparse) |
 /// | Output column data type | The input's type and size |
-/// | Exportable to ONNX | Not yet |
+/// | Exportable to ONNX | Yes (scoring map) |
 ///
 /// When `EstimatorChain.Fit` passes the training data on to the next stages, each value is zeroed with probability p
 /// and kept values are multiplied by 1 / (1 - p) (inverted dropout; <see cref="DropoutKind.Standard"/> keeps them
@@ -36,21 +36,10 @@ public sealed class DropoutEstimator : IEstimator<DropoutTransformer>
     internal DropoutEstimator(IHostEnvironment environment, InputOutputColumnPair[] columns, Options options)
     {
         ArgumentNullException.ThrowIfNull(environment);
-        ArgumentNullException.ThrowIfNull(columns);
         ArgumentNullException.ThrowIfNull(options);
-        if (columns.Length == 0)
-        {
-            throw new ArgumentException("At least one column pair is needed.", nameof(columns));
-        }
-
-        foreach (var pair in columns)
-        {
-            ArgumentNullException.ThrowIfNull(pair, nameof(columns));
-        }
-
+        _columns = ColumnTypes.CheckPairs(columns, nameof(columns));
         options.Validate();
         _host = MlNetEnvironment.Register(environment, nameof(DropoutEstimator));
-        _columns = [.. columns];
         _options = options.Clone();
     }
 

@@ -53,8 +53,8 @@ internal static class DropoutMapping
         ulong seed = (ulong)(uint)transformer.Seed;
         return shape switch
         {
-            { IsDouble: false, IsVector: true } => row => DroppedVectorFloat(row, source, seed, pass, threshold, (float)scale),
-            { IsDouble: true, IsVector: true } => row => DroppedVectorDouble(row, source, seed, pass, threshold, scale),
+            { IsDouble: false, IsVector: true } => row => DroppedVector<float>(row, source, seed, pass, threshold, (float)scale, NormalizationKernels.Dropout),
+            { IsDouble: true, IsVector: true } => row => DroppedVector<double>(row, source, seed, pass, threshold, scale, NormalizationKernels.Dropout),
             { IsDouble: false } => row => DroppedScalar(row, source, seed, pass, threshold, (float)scale),
             _ => row => DroppedScalar(row, source, seed, pass, threshold, scale),
         };
@@ -108,13 +108,17 @@ internal static class DropoutMapping
     private static ulong RowKey(ulong seed, long pass, in DataViewRowId id) =>
         DropoutMask.Key(seed, (ulong)pass, id.Low ^ (id.High * 0x9E3779B97F4A7C15UL));
 
-    private static Delegate DroppedVectorFloat(DataViewRow row, int source, ulong seed, long pass, uint threshold, float scale)
+    /// <summary>A dense dropout kernel of one precision (the vectorised float one, or the double one).</summary>
+    private delegate void DenseDropout<T>(ReadOnlySpan<T> x, Span<T> destination, ulong key, uint keepThreshold, T scale, uint firstIndex);
+
+    private static Delegate DroppedVector<T>(DataViewRow row, int source, ulong seed, long pass, uint threshold, T scale, DenseDropout<T> dense)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var getter = row.GetGetter<VBuffer<float>>(row.Schema[source]);
+        var getter = row.GetGetter<VBuffer<T>>(row.Schema[source]);
         var idGetter = row.GetIdGetter();
-        VBuffer<float> buffer = default;
+        VBuffer<T> buffer = default;
         DataViewRowId id = default;
-        ValueGetter<VBuffer<float>> dropped = (ref VBuffer<float> dst) =>
+        ValueGetter<VBuffer<T>> dropped = (ref VBuffer<T> dst) =>
         {
             getter(ref buffer);
             idGetter(ref id);
@@ -123,7 +127,7 @@ internal static class DropoutMapping
             var editor = VBufferEditor.Create(ref dst, buffer.Length, values.Length);
             if (buffer.IsDense)
             {
-                NormalizationKernels.Dropout(values, editor.Values, key, threshold, scale);
+                dense(values, editor.Values, key, threshold, scale, 0);
             }
             else
             {
@@ -131,40 +135,7 @@ internal static class DropoutMapping
                 var indices = buffer.GetIndices();
                 for (int k = 0; k < values.Length; k++)
                 {
-                    editor.Values[k] = DropoutMask.Keep(key, (uint)indices[k], threshold) ? values[k] * scale : 0f;
-                }
-
-                indices.CopyTo(editor.Indices);
-            }
-
-            dst = editor.Commit();
-        };
-        return dropped;
-    }
-
-    private static Delegate DroppedVectorDouble(DataViewRow row, int source, ulong seed, long pass, uint threshold, double scale)
-    {
-        var getter = row.GetGetter<VBuffer<double>>(row.Schema[source]);
-        var idGetter = row.GetIdGetter();
-        VBuffer<double> buffer = default;
-        DataViewRowId id = default;
-        ValueGetter<VBuffer<double>> dropped = (ref VBuffer<double> dst) =>
-        {
-            getter(ref buffer);
-            idGetter(ref id);
-            ulong key = RowKey(seed, pass, id);
-            var values = buffer.GetValues();
-            var editor = VBufferEditor.Create(ref dst, buffer.Length, values.Length);
-            if (buffer.IsDense)
-            {
-                NormalizationKernels.Dropout(values, editor.Values, key, threshold, scale);
-            }
-            else
-            {
-                var indices = buffer.GetIndices();
-                for (int k = 0; k < values.Length; k++)
-                {
-                    editor.Values[k] = DropoutMask.Keep(key, (uint)indices[k], threshold) ? values[k] * scale : 0.0;
+                    editor.Values[k] = DropoutMask.Keep(key, (uint)indices[k], threshold) ? values[k] * scale : T.Zero;
                 }
 
                 indices.CopyTo(editor.Indices);

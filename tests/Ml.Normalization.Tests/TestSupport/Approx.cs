@@ -23,23 +23,6 @@ internal static class Approx
         }
     }
 
-    public static void Equal(ReadOnlySpan<double> expected, ReadOnlySpan<double> actual, double relative, double absolute, string what)
-    {
-        if (expected.Length != actual.Length)
-        {
-            throw new XunitException($"{what}: length {actual.Length}, expected {expected.Length}");
-        }
-
-        for (int i = 0; i < expected.Length; i++)
-        {
-            double e = expected[i], a = actual[i];
-            if (!(Math.Abs(a - e) <= absolute + (relative * Math.Abs(e))))
-            {
-                throw new XunitException($"{what}[{i}]: expected {e:R}, got {a:R} (|diff| {Math.Abs(a - e):E3} > {absolute:E1} + {relative:E1} * |expected|)");
-            }
-        }
-    }
-
     public static void Equal(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double relative, double absolute, string what)
     {
         var e = new double[expected.Length];

@@ -64,6 +64,33 @@ internal static class TestData
         return result;
     }
 
+    /// <summary>Reads <paramref name="column"/> through a parallel cursor set of <paramref name="n"/> cursors, keyed by row id.</summary>
+    public static Dictionary<long, float[]> ReadByRowIdInParallel(IDataView view, string column, int n)
+    {
+        var col = view.Schema[column];
+        var cursors = view.GetRowCursorSet([col], n);
+        Assert.True(cursors.Length > 1, "the view should split into parallel cursors");
+        var seen = new Dictionary<long, float[]>();
+        foreach (var cursor in cursors)
+        {
+            using (cursor)
+            {
+                var getter = cursor.GetGetter<VBuffer<float>>(col);
+                var id = cursor.GetIdGetter();
+                VBuffer<float> buffer = default;
+                DataViewRowId rowId = default;
+                while (cursor.MoveNext())
+                {
+                    getter(ref buffer);
+                    id(ref rowId);
+                    seen.Add((long)rowId.Low, buffer.DenseValues().ToArray());
+                }
+            }
+        }
+
+        return seen;
+    }
+
     public static float[][] Random(int seed, int rows, int size, double mean = 0, double std = 1)
     {
         var flat = SeededData.Normal(seed, rows * size, mean, std);

@@ -218,25 +218,7 @@ public class BatchNormalizingEstimatorTests
         var transformed = ml.Transforms.BatchNormalize("Out", "Features").Fit(data).Transform(data);
         var expected = TestData.ReadVectors(transformed, "Out");
 
-        var column = transformed.Schema["Out"];
-        var cursors = transformed.GetRowCursorSet([column], 4);
-        var seen = new Dictionary<long, float[]>();
-        Assert.True(cursors.Length > 1, "the cached view should split into parallel cursors");
-        foreach (var cursor in cursors)
-        {
-            var getter = cursor.GetGetter<VBuffer<float>>(column);
-            var id = cursor.GetIdGetter();
-            VBuffer<float> buffer = default;
-            DataViewRowId rowId = default;
-            while (cursor.MoveNext())
-            {
-                getter(ref buffer);
-                id(ref rowId);
-                seen.Add((long)rowId.Low, buffer.DenseValues().ToArray());
-            }
-
-            cursor.Dispose();
-        }
+        var seen = TestData.ReadByRowIdInParallel(transformed, "Out", 4);
 
         Assert.Equal(expected.Count, seen.Count);
         for (int i = 0; i < expected.Count; i++)
@@ -259,6 +241,28 @@ public class BatchNormalizingEstimatorTests
         };
         ml.Transforms.BatchNormalize("Features", batchSize: 10).Fit(TestData.Vectors(ml, TestData.Random(10, 55, 2), 2));
         Assert.Contains(messages, m => m.Contains("BatchNormalize: fitted 1 column(s) on 55 of 55 rows in 6 mini-batches", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Fit_Allocations_DoNotGrowWithTheRowCount()
+    {
+        var ml = new MLContext(seed: 1);
+        var small = ml.Data.Cache(TestData.Vectors(ml, TestData.Random(12, 20_000, 16), 16));
+        var large = ml.Data.Cache(TestData.Vectors(ml, TestData.Random(13, 200_000, 16), 16));
+        TestData.ReadVectors(small, "Features"); // fill the caches before measuring
+        TestData.ReadVectors(large, "Features");
+
+        long Allocated(IDataView data)
+        {
+            var estimator = ml.Transforms.BatchNormalize("Features", batchSize: 64);
+            estimator.Fit(data); // warm up the JIT for this path
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            estimator.Fit(data);
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        long smallBytes = Allocated(small), largeBytes = Allocated(large);
+        Assert.True(largeBytes < smallBytes * 1.1, $"20k rows: {smallBytes} B, 200k rows: {largeBytes} B");
     }
 
     [Fact]

@@ -110,28 +110,7 @@ public class DropoutStageTests
         var model = ml.Transforms.Dropout("Out", "Features", 0.3f, seed: 2).Fit(data);
         var expected = TestData.ReadVectors(model.TransformForTraining(data), "Out"); // pass 0 of one view
 
-        var view = model.TransformForTraining(data);                                 // pass 0 of another
-        var column = view.Schema["Out"];
-        var cursors = view.GetRowCursorSet([column], 4);
-        Assert.True(cursors.Length > 1);
-        var seen = new Dictionary<long, float[]>();
-        foreach (var cursor in cursors)
-        {
-            using (cursor)
-            {
-                var getter = cursor.GetGetter<VBuffer<float>>(column);
-                var id = cursor.GetIdGetter();
-                VBuffer<float> buffer = default;
-                DataViewRowId rowId = default;
-                while (cursor.MoveNext())
-                {
-                    getter(ref buffer);
-                    id(ref rowId);
-                    seen.Add((long)rowId.Low, buffer.DenseValues().ToArray());
-                }
-            }
-        }
-
+        var seen = TestData.ReadByRowIdInParallel(model.TransformForTraining(data), "Out", 4); // pass 0 of another view
         Assert.Equal(expected, Enumerable.Range(0, expected.Count).Select(i => seen[i]));
     }
 

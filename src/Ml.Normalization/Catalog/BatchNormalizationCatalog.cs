@@ -64,12 +64,13 @@ public static class BatchNormalizationCatalog
     /// <returns>A transformer that can be appended to a chain, used, saved and loaded like a fitted one.</returns>
     public static BatchNormalizingTransformer BatchNormalize(this TransformsCatalog catalog, params BatchNormalizationParameters[] columns)
     {
+        ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(columns);
-        if (columns.Length == 0)
+        if (columns.Length == 0 || Array.Exists(columns, c => c is null))
         {
-            throw new ArgumentException("At least one set of parameters is needed.", nameof(columns));
+            throw new ArgumentException("At least one set of parameters is needed, and none may be null.", nameof(columns));
         }
 
-        return new BatchNormalizingTransformer(MlNetEnvironment.Of(catalog), [.. columns]);
+        return new BatchNormalizingTransformer([.. columns]);
     }
 }

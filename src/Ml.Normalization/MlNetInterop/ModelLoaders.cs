@@ -17,13 +17,13 @@ internal static class ModelLoaders
 {
     internal static class BatchNormalize
     {
-        internal static BatchNormalizingTransformer Create(IHostEnvironment env, ModelLoadContext ctx) =>
-            ModelPersistence.Load(ctx, BatchNormalizingTransformer.Version, "BatchNormalize", (reader, version) => BatchNormalizingTransformer.Read(env, reader, version));
+        internal static BatchNormalizingTransformer Create(ModelLoadContext ctx) =>
+            ModelPersistence.Load(ctx, BatchNormalizingTransformer.Version, "BatchNormalize", (reader, version) => BatchNormalizingTransformer.Read(reader, version));
     }
 
     internal static class Dropout
     {
-        internal static DropoutTransformer Create(IHostEnvironment env, ModelLoadContext ctx) =>
-            ModelPersistence.Load(ctx, DropoutTransformer.Version, "Dropout", (reader, _) => DropoutTransformer.Read(env, reader));
+        internal static DropoutTransformer Create(ModelLoadContext ctx) =>
+            ModelPersistence.Load(ctx, DropoutTransformer.Version, "Dropout", (reader, _) => DropoutTransformer.Read(reader));
     }
 }

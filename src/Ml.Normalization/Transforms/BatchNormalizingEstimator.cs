@@ -181,7 +181,7 @@ public sealed class BatchNormalizingEstimator : IEstimator<BatchNormalizingTrans
                 mean, variance, gammas[i], betas[i], _options.Epsilon, result.Batches, result.Rows);
         }
 
-        return new BatchNormalizingTransformer(_host, parameters, _options.BatchStatisticsInTraining ? _options.BatchSize : 0);
+        return new BatchNormalizingTransformer(parameters, _options.BatchStatisticsInTraining ? _options.BatchSize : 0);
     }
 
     /// <summary>The schema after the transform: each output column has its input's shape and type, with IsNormalized.</summary>

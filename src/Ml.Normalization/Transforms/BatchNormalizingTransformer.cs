@@ -21,12 +21,10 @@ public sealed class BatchNormalizingTransformer : ITransformer, ITransformerWith
     private const uint FormatInitial = 0x00010001;
     private const uint FormatTrainingBatchSize = 0x00010002;
 
-    private readonly IHost _host;
     private readonly BatchNormalizationParameters[] _columns;
 
-    internal BatchNormalizingTransformer(IHostEnvironment environment, BatchNormalizationParameters[] columns, int trainingBatchSize = 0)
+    internal BatchNormalizingTransformer(BatchNormalizationParameters[] columns, int trainingBatchSize = 0)
     {
-        _host = MlNetEnvironment.Register(environment, nameof(BatchNormalizingTransformer));
         _columns = columns;
         Columns = Array.AsReadOnly(columns);
         TrainingBatchSize = trainingBatchSize;
@@ -75,7 +73,7 @@ public sealed class BatchNormalizingTransformer : ITransformer, ITransformerWith
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(ctx, Version, Write);
 
-    internal static BatchNormalizingTransformer Read(IHostEnvironment environment, ModelBodyReader reader, uint formatVersion)
+    internal static BatchNormalizingTransformer Read(ModelBodyReader reader, uint formatVersion)
     {
         int count = reader.ReadCount("the column count", 1, 1 << 16);
         var columns = new BatchNormalizationParameters[count];
@@ -102,7 +100,7 @@ public sealed class BatchNormalizingTransformer : ITransformer, ITransformerWith
         }
 
         int trainingBatchSize = formatVersion >= FormatTrainingBatchSize ? reader.ReadCount("the training batch size", 0, int.MaxValue) : 0;
-        return new BatchNormalizingTransformer(environment, columns, trainingBatchSize);
+        return new BatchNormalizingTransformer(columns, trainingBatchSize);
     }
 
     private void Write(BinaryWriter writer)

@@ -89,7 +89,7 @@ public sealed class DropoutEstimator : IEstimator<DropoutTransformer>
         }
 
         int seed = _options.Seed ?? MlNetEnvironment.DrawSeed(_host);
-        return new DropoutTransformer(_host, _columns, _options.DropProbability, seed, _options.Kind);
+        return new DropoutTransformer(_columns, _options.DropProbability, seed, _options.Kind);
     }
 
     /// <summary>The schema after the stage: each output column has its input's shape and type.</summary>

@@ -18,12 +18,10 @@ public sealed class DropoutTransformer : ITransformer, ITransformerWithDifferent
     // Format history: 0x00010001 initial (column count, name pairs, p, seed, kind).
     private const uint FormatInitial = 0x00010001;
 
-    private readonly IHost _host;
     private readonly InputOutputColumnPair[] _columns;
 
-    internal DropoutTransformer(IHostEnvironment environment, InputOutputColumnPair[] columns, float dropProbability, int seed, DropoutKind kind)
+    internal DropoutTransformer(InputOutputColumnPair[] columns, float dropProbability, int seed, DropoutKind kind)
     {
-        _host = MlNetEnvironment.Register(environment, nameof(DropoutTransformer));
         _columns = columns;
         ColumnPairs = Array.AsReadOnly(columns);
         DropProbability = dropProbability;
@@ -76,7 +74,7 @@ public sealed class DropoutTransformer : ITransformer, ITransformerWithDifferent
 
     void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(ctx, Version, Write);
 
-    internal static DropoutTransformer Read(IHostEnvironment environment, ModelBodyReader reader)
+    internal static DropoutTransformer Read(ModelBodyReader reader)
     {
         int count = reader.ReadCount("the column count", 1, 1 << 16);
         var columns = new InputOutputColumnPair[count];
@@ -93,7 +91,7 @@ public sealed class DropoutTransformer : ITransformer, ITransformerWithDifferent
             throw reader.Corrupt($"p is {p} and kind {kind}; expected p in [0, 1) and kind 0 or 1");
         }
 
-        return new DropoutTransformer(environment, columns, p, seed, (DropoutKind)kind);
+        return new DropoutTransformer(columns, p, seed, (DropoutKind)kind);
     }
 
     internal ColumnMapper ScoringMapper(DataViewSchema inputSchema)

@@ -90,14 +90,7 @@ internal static class BatchNormalizeMapping
             else
             {
                 // Written dense: the implicit zeros normalize to non-zero values.
-                editor.Values.Clear();
-                var values = buffer.GetValues();
-                var indices = buffer.GetIndices();
-                for (int k = 0; k < values.Length; k++)
-                {
-                    editor.Values[indices[k]] = values[k];
-                }
-
+                buffer.CopyTo(editor.Values);
                 NormalizationKernels.Normalize<T>(editor.Values, mean, scale, offset, editor.Values);
             }
 

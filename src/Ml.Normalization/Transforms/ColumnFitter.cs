@@ -91,14 +91,7 @@ internal sealed class ColumnFitter<T> : ColumnFitter
             else
             {
                 // Sparse rows: the implicit slots are zeros, and zeros count in the statistics.
-                _row.AsSpan().Clear();
-                var values = _buffer.GetValues();
-                var indices = _buffer.GetIndices();
-                for (int k = 0; k < values.Length; k++)
-                {
-                    _row[indices[k]] = values[k];
-                }
-
+                _buffer.CopyTo(_row);
                 row = _row;
             }
         }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Ml.Normalization.Kernels;
@@ -35,45 +36,48 @@ internal static partial class NormalizationKernels
         ref T sr = ref MemoryMarshal.GetReference(scale);
         ref T or = ref MemoryMarshal.GetReference(offset);
         ref T dr = ref MemoryMarshal.GetReference(destination);
-        int vectorEnd = Vector.IsHardwareAccelerated && Vector<T>.IsSupported ? features - (features % Vector<T>.Count) : 0;
-        nuint f = (nuint)features;
-        int i = 0;
-
-        // Four rows per load of the per-feature parameters: they are the majority of the loads otherwise.
-        for (; i <= rows - 4; i += 4)
+        if (!Vector.IsHardwareAccelerated || !Vector<T>.IsSupported || features < Vector<T>.Count)
         {
-            nuint row = (nuint)(i * features);
-            for (int j = 0; j < vectorEnd; j += Vector<T>.Count)
+            for (int i = 0; i < rows; i++)
             {
-                var m = Vector.LoadUnsafe(ref mr, (nuint)j);
-                var s = Vector.LoadUnsafe(ref sr, (nuint)j);
-                var o = Vector.LoadUnsafe(ref or, (nuint)j);
-                nuint k = row + (nuint)j;
-                (((Vector.LoadUnsafe(ref xr, k) - m) * s) + o).StoreUnsafe(ref dr, k);
-                (((Vector.LoadUnsafe(ref xr, k + f) - m) * s) + o).StoreUnsafe(ref dr, k + f);
-                (((Vector.LoadUnsafe(ref xr, k + (2 * f)) - m) * s) + o).StoreUnsafe(ref dr, k + (2 * f));
-                (((Vector.LoadUnsafe(ref xr, k + (3 * f)) - m) * s) + o).StoreUnsafe(ref dr, k + (3 * f));
+                NormalizeScalarTail(x, mean, scale, offset, destination, i * features, 0);
             }
 
-            for (int r = i; r < i + 4; r++)
-            {
-                NormalizeScalarTail(x, mean, scale, offset, destination, r * features, vectorEnd);
-            }
+            return;
         }
 
-        for (; i < rows; i++)
+        // Per row: the first and last vectors (unaligned, computed before any store so destination may be x), and
+        // aligned vectors in between (see AlignmentLead).
+        nuint f = (nuint)features, width = (nuint)Vector<T>.Count, last = f - width;
+        for (int i = 0; i < rows; i++)
         {
-            nuint row = (nuint)(i * features);
-            for (int j = 0; j < vectorEnd; j += Vector<T>.Count)
+            nuint row = (nuint)i * f;
+            nuint lead = AlignmentLead(ref Unsafe.Add(ref dr, row));
+            var first = NormalizeVector(ref xr, ref mr, ref sr, ref or, row, 0);
+            var final = NormalizeVector(ref xr, ref mr, ref sr, ref or, row, last);
+            nuint j = lead;
+            for (; j <= last; j += width)
             {
-                var v = ((Vector.LoadUnsafe(ref xr, row + (nuint)j) - Vector.LoadUnsafe(ref mr, (nuint)j)) * Vector.LoadUnsafe(ref sr, (nuint)j))
-                    + Vector.LoadUnsafe(ref or, (nuint)j);
-                v.StoreUnsafe(ref dr, row + (nuint)j);
+                NormalizeVector(ref xr, ref mr, ref sr, ref or, row, j).StoreUnsafe(ref dr, row + j);
             }
 
-            NormalizeScalarTail(x, mean, scale, offset, destination, (int)row, vectorEnd);
+            if (lead != 0)
+            {
+                first.StoreUnsafe(ref dr, row);
+            }
+
+            if (j != f)
+            {
+                final.StoreUnsafe(ref dr, row + last);
+            }
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<T> NormalizeVector<T>(ref T x, ref T mean, ref T scale, ref T offset, nuint row, nuint column)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ((Vector.LoadUnsafe(ref x, row + column) - Vector.LoadUnsafe(ref mean, column)) * Vector.LoadUnsafe(ref scale, column))
+            + Vector.LoadUnsafe(ref offset, column);
 
     private static void NormalizeScalarTail<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> mean, ReadOnlySpan<T> scale, ReadOnlySpan<T> offset, Span<T> destination, int rowStart, int from)
         where T : unmanaged, IFloatingPointIeee754<T>

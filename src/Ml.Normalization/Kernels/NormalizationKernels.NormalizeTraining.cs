@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Ml.Normalization.Kernels;
@@ -26,43 +27,45 @@ internal static partial class NormalizationKernels
         ref T br = ref MemoryMarshal.GetReference(beta);
         ref T hr = ref MemoryMarshal.GetReference(xHat);
         ref T dr = ref MemoryMarshal.GetReference(destination);
-        int vectorEnd = Vector.IsHardwareAccelerated && Vector<T>.IsSupported ? features - (features % Vector<T>.Count) : 0;
-        int i = 0;
-
-        // Two rows per load of the four per-feature parameters.
-        for (; i <= rows - 2; i += 2)
+        if (!Vector.IsHardwareAccelerated || !Vector<T>.IsSupported || features < Vector<T>.Count)
         {
-            nuint row = (nuint)(i * features);
-            for (int j = 0; j < vectorEnd; j += Vector<T>.Count)
+            for (int i = 0; i < rows; i++)
             {
-                var m = Vector.LoadUnsafe(ref mr, (nuint)j);
-                var s = Vector.LoadUnsafe(ref sr, (nuint)j);
-                var g = Vector.LoadUnsafe(ref gr, (nuint)j);
-                var b = Vector.LoadUnsafe(ref br, (nuint)j);
-                nuint k0 = row + (nuint)j, k1 = k0 + (nuint)features;
-                var h0 = (Vector.LoadUnsafe(ref xr, k0) - m) * s;
-                var h1 = (Vector.LoadUnsafe(ref xr, k1) - m) * s;
-                h0.StoreUnsafe(ref hr, k0);
-                h1.StoreUnsafe(ref hr, k1);
-                ((g * h0) + b).StoreUnsafe(ref dr, k0);
-                ((g * h1) + b).StoreUnsafe(ref dr, k1);
+                NormalizeTrainingScalarTail(x, mean, inverseStd, gamma, beta, xHat, destination, i * features, 0);
             }
 
-            NormalizeTrainingScalarTail(x, mean, inverseStd, gamma, beta, xHat, destination, i * features, vectorEnd);
-            NormalizeTrainingScalarTail(x, mean, inverseStd, gamma, beta, xHat, destination, (i + 1) * features, vectorEnd);
+            return;
         }
 
-        for (; i < rows; i++)
+        // Per row: the first and last vectors (unaligned, computed before any store so destination may be x), and
+        // aligned vectors in between (see AlignmentLead). xHat is written at the same offsets; the layer places it at
+        // the same alignment as destination.
+        nuint f = (nuint)features, width = (nuint)Vector<T>.Count, last = f - width;
+        for (int i = 0; i < rows; i++)
         {
-            nuint row = (nuint)(i * features);
-            for (int j = 0; j < vectorEnd; j += Vector<T>.Count)
+            nuint row = (nuint)i * f;
+            nuint lead = AlignmentLead(ref Unsafe.Add(ref dr, row));
+            var firstHat = (Vector.LoadUnsafe(ref xr, row) - Vector.LoadUnsafe(ref mr)) * Vector.LoadUnsafe(ref sr);
+            var lastHat = (Vector.LoadUnsafe(ref xr, row + last) - Vector.LoadUnsafe(ref mr, last)) * Vector.LoadUnsafe(ref sr, last);
+            nuint j = lead;
+            for (; j <= last; j += width)
             {
-                var h = (Vector.LoadUnsafe(ref xr, row + (nuint)j) - Vector.LoadUnsafe(ref mr, (nuint)j)) * Vector.LoadUnsafe(ref sr, (nuint)j);
-                h.StoreUnsafe(ref hr, row + (nuint)j);
-                ((Vector.LoadUnsafe(ref gr, (nuint)j) * h) + Vector.LoadUnsafe(ref br, (nuint)j)).StoreUnsafe(ref dr, row + (nuint)j);
+                var h = (Vector.LoadUnsafe(ref xr, row + j) - Vector.LoadUnsafe(ref mr, j)) * Vector.LoadUnsafe(ref sr, j);
+                h.StoreUnsafe(ref hr, row + j);
+                ((Vector.LoadUnsafe(ref gr, j) * h) + Vector.LoadUnsafe(ref br, j)).StoreUnsafe(ref dr, row + j);
             }
 
-            NormalizeTrainingScalarTail(x, mean, inverseStd, gamma, beta, xHat, destination, (int)row, vectorEnd);
+            if (lead != 0)
+            {
+                firstHat.StoreUnsafe(ref hr, row);
+                ((Vector.LoadUnsafe(ref gr) * firstHat) + Vector.LoadUnsafe(ref br)).StoreUnsafe(ref dr, row);
+            }
+
+            if (j != f)
+            {
+                lastHat.StoreUnsafe(ref hr, row + last);
+                ((Vector.LoadUnsafe(ref gr, last) * lastHat) + Vector.LoadUnsafe(ref br, last)).StoreUnsafe(ref dr, row + last);
+            }
         }
     }
 

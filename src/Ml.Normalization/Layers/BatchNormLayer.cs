@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Ml.Normalization.Kernels;
 
 namespace Ml.Normalization.Layers;
@@ -22,7 +24,8 @@ public sealed class BatchNormLayer
     private readonly float[] _batchVariance;
     private readonly float[] _inverseStd;
     private readonly float[] _testScale;
-    private float[] _xHat = [];
+    private float[] _xHatBuffer = [];
+    private int _xHatStart;
     private int _cachedRows;
 
     /// <summary>Creates a layer for rows of <paramref name="features"/> values, with Gamma 1, Beta 0 and zero running statistics.</summary>
@@ -116,12 +119,7 @@ public sealed class BatchNormLayer
         TensorPrimitives.Add(_batchVariance, Epsilon, _inverseStd);
         TensorPrimitives.ReciprocalSqrt(_inverseStd, _inverseStd);
 
-        if (_xHat.Length < length)
-        {
-            _xHat = new float[length];
-        }
-
-        NormalizationKernels.NormalizeTraining(x, rows, _batchMean, _inverseStd, Gamma, Beta, _xHat.AsSpan(0, length), y);
+        NormalizationKernels.NormalizeTraining(x, rows, _batchMean, _inverseStd, Gamma, Beta, XHatAlignedWith(y), y);
 
         // running = momentum * running + (1 - momentum) * batch, in the reference's order of operations.
         TensorPrimitives.Multiply(RunningMean, Momentum, RunningMean);
@@ -148,6 +146,23 @@ public sealed class BatchNormLayer
         int length = _cachedRows * Features;
         ThrowHelper.ThrowIfLengthDiffers(length, dy.Length, nameof(dy));
         ThrowHelper.ThrowIfLengthDiffers(length, dx.Length, nameof(dx));
-        NormalizationKernels.BatchNormBackward<float>(dy, _xHat.AsSpan(0, length), _cachedRows, Gamma, _inverseStd, dx, dGamma, dBeta);
+        NormalizationKernels.BatchNormBackward<float>(dy, _xHatBuffer.AsSpan(_xHatStart, length), _cachedRows, Gamma, _inverseStd, dx, dGamma, dBeta);
+    }
+
+    // The cache of x-hat for Backward, placed at the same offset from a 64-byte boundary as y: the kernel aligns its
+    // stores to y, and x-hat's then are aligned too. The buffer is pinned (the pinned object heap) so the placement
+    // holds, and grows only when a batch is longer than any before.
+    private unsafe Span<float> XHatAlignedWith(Span<float> y)
+    {
+        const int Alignment = 64;
+        if (_xHatBuffer.Length < y.Length + (Alignment / sizeof(float)))
+        {
+            _xHatBuffer = GC.AllocateUninitializedArray<float>(y.Length + (Alignment / sizeof(float)), pinned: true);
+        }
+
+        nuint yPhase = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(y)) % Alignment;
+        nuint bufferPhase = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_xHatBuffer)) % Alignment;
+        _xHatStart = yPhase % sizeof(float) == 0 ? (int)((yPhase - bufferPhase) % Alignment / sizeof(float)) : 0;
+        return _xHatBuffer.AsSpan(_xHatStart, y.Length);
     }
 }

@@ -26,6 +26,7 @@ public class LayerBenchmarks
     private float[] _dGamma = [];
     private float[] _dBeta = [];
     private BatchNormLayer _batchNorm = null!;
+    private BatchNormLayer _batchNormWithoutXHat = null!;
     private DropoutLayer _dropout = null!;
 
     /// <summary>Seeded random data, both layers, and one training forward so Backward has a cache.</summary>
@@ -47,6 +48,8 @@ public class LayerBenchmarks
 
         _batchNorm = new BatchNormLayer(Features);
         _batchNorm.Forward(_x, _y, Rows, training: true);
+        _batchNormWithoutXHat = new BatchNormLayer(Features) { KeepNormalizedInput = false };
+        _batchNormWithoutXHat.Forward(_x, _y, Rows, training: true);
         _dropout = new DropoutLayer(0.5f, seed: 42);
     }
 
@@ -65,6 +68,14 @@ public class LayerBenchmarks
     /// <summary>dx, dGamma and dBeta of the last training forward.</summary>
     [Benchmark]
     public void BatchNormBackward() => _batchNorm.Backward(_dy, _dx, _dGamma, _dBeta);
+
+    /// <summary>Training forward of a layer that keeps no x-hat (KeepNormalizedInput = false): writes only y.</summary>
+    [Benchmark]
+    public void BatchNormForwardTrainingWithoutXHat() => _batchNormWithoutXHat.Forward(_x, _y, Rows, training: true);
+
+    /// <summary>Backward given x again (x-hat recomputed), the partner of the forward pass above.</summary>
+    [Benchmark]
+    public void BatchNormBackwardGivenX() => _batchNormWithoutXHat.Backward(_x, _dy, _dx, _dGamma, _dBeta);
 
     /// <summary>Inverted dropout with p = 0.5 and a fresh mask per call.</summary>
     [Benchmark]

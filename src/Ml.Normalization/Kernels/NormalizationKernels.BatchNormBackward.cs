@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Ml.Normalization.Kernels;
@@ -7,7 +8,7 @@ internal static partial class NormalizationKernels
 {
     /// <summary>
     /// Gradients of the training-mode batch-norm forward pass <c>y = gamma * xHat + beta</c>,
-    /// <c>xHat = (x - mean) * inverseStd</c>, with batch statistics, over a row-major N x F block.
+    /// <c>xHat = (x - mean) * inverseStd</c>, with batch statistics, over a row-major N x F block, from the kept xHat.
     /// </summary>
     /// <remarks>
     /// Effectively computes, per feature j with N = rows:
@@ -18,7 +19,26 @@ internal static partial class NormalizationKernels
     /// </remarks>
     /// <exception cref="ArgumentException">A length does not fit rows x gamma.Length.</exception>
     public static void BatchNormBackward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> xHat, int rows, ReadOnlySpan<T> gamma, ReadOnlySpan<T> inverseStd, Span<T> dx, Span<T> dGamma, Span<T> dBeta)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        BatchNormBackward<T, KeptXHat>(dy, xHat, rows, [], gamma, inverseStd, dx, dGamma, dBeta);
+
+    /// <summary>
+    /// <see cref="BatchNormBackward{T}"/> from the forward pass's input instead of its xHat, as cuDNN's backward takes
+    /// x: xHat is recomputed as <c>(x - mean) * inverseStd</c>, the same operations as the forward pass, so the
+    /// gradients equal the kept-xHat ones bit for bit.
+    /// </summary>
+    /// <exception cref="ArgumentException">A length does not fit rows x gamma.Length.</exception>
+    public static void BatchNormBackwardFromInput<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> gamma, ReadOnlySpan<T> inverseStd, Span<T> dx, Span<T> dGamma, Span<T> dBeta)
         where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ThrowHelper.ThrowIfLengthDiffers(gamma.Length, mean.Length, nameof(mean));
+        BatchNormBackward<T, RecomputedXHat>(dy, x, rows, mean, gamma, inverseStd, dx, dGamma, dBeta);
+    }
+
+    // source is xHat (KeptXHat) or x (RecomputedXHat, with mean).
+    private static void BatchNormBackward<T, TXHat>(ReadOnlySpan<T> dy, ReadOnlySpan<T> source, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> gamma, ReadOnlySpan<T> inverseStd, Span<T> dx, Span<T> dGamma, Span<T> dBeta)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TXHat : struct, IXHatSource
     {
         int features = gamma.Length;
         if (rows < 1)
@@ -27,13 +47,13 @@ internal static partial class NormalizationKernels
         }
 
         ThrowHelper.ThrowIfLengthDiffers(rows * features, dy.Length, nameof(dy));
-        ThrowHelper.ThrowIfLengthDiffers(rows * features, xHat.Length, nameof(xHat));
+        ThrowHelper.ThrowIfLengthDiffers(rows * features, source.Length, TXHat.Recomputes ? "x" : "xHat");
         ThrowHelper.ThrowIfLengthDiffers(rows * features, dx.Length, nameof(dx));
         ThrowHelper.ThrowIfLengthDiffers(features, inverseStd.Length, nameof(inverseStd));
         ThrowHelper.ThrowIfLengthDiffers(features, dGamma.Length, nameof(dGamma));
         ThrowHelper.ThrowIfLengthDiffers(features, dBeta.Length, nameof(dBeta));
 
-        GradientSums(dy, xHat, rows, dGamma, dBeta);
+        GradientSums<T, TXHat>(dy, source, rows, mean, inverseStd, dGamma, dBeta);
 
         // dx = a * dy + c * xHat + b with a = gamma * inverseStd, b = -a * dBeta / N, c = -a * dGamma / N.
         // The three per-feature coefficients go into stack scratch for small F, a rented array otherwise.
@@ -50,7 +70,7 @@ internal static partial class NormalizationKernels
             c[j] = -a[j] * dGamma[j] / n;
         }
 
-        GradientRows(dy, xHat, rows, a, b, c, dx);
+        GradientRows<T, TXHat>(dy, source, rows, mean, inverseStd, a, b, c, dx);
         if (rented is not null)
         {
             System.Buffers.ArrayPool<T>.Shared.Return(rented);
@@ -59,14 +79,17 @@ internal static partial class NormalizationKernels
 
     // dBeta[j] = sum_i dy[i, j], dGamma[j] = sum_i dy[i, j] * xHat[i, j]. Rows are read in order (two streams that
     // the prefetcher follows), four at a time, so the sums are loaded and stored once per four rows.
-    private static void GradientSums<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> xHat, int rows, Span<T> dGamma, Span<T> dBeta)
+    private static void GradientSums<T, TXHat>(ReadOnlySpan<T> dy, ReadOnlySpan<T> source, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, Span<T> dGamma, Span<T> dBeta)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TXHat : struct, IXHatSource
     {
         int features = dGamma.Length;
         dGamma.Clear();
         dBeta.Clear();
         ref T yr = ref MemoryMarshal.GetReference(dy);
-        ref T hr = ref MemoryMarshal.GetReference(xHat);
+        ref T hr = ref MemoryMarshal.GetReference(source);
+        ref T mr = ref MemoryMarshal.GetReference(mean);
+        ref T sr = ref MemoryMarshal.GetReference(inverseStd);
         ref T gr = ref MemoryMarshal.GetReference(dGamma);
         ref T br = ref MemoryMarshal.GetReference(dBeta);
         int vectorEnd = Vector.IsHardwareAccelerated && Vector<T>.IsSupported ? features - (features % Vector<T>.Count) : 0;
@@ -83,8 +106,10 @@ internal static partial class NormalizationKernels
                 var d2 = Vector.LoadUnsafe(ref yr, k + (2 * f));
                 var d3 = Vector.LoadUnsafe(ref yr, k + (3 * f));
                 (Vector.LoadUnsafe(ref br, (nuint)j) + ((d0 + d1) + (d2 + d3))).StoreUnsafe(ref br, (nuint)j);
-                var g = (d0 * Vector.LoadUnsafe(ref hr, k)) + (d1 * Vector.LoadUnsafe(ref hr, k + f))
-                    + (d2 * Vector.LoadUnsafe(ref hr, k + (2 * f))) + (d3 * Vector.LoadUnsafe(ref hr, k + (3 * f)));
+                var g = (d0 * LoadXHat<T, TXHat>(ref hr, ref mr, ref sr, k, (nuint)j))
+                    + (d1 * LoadXHat<T, TXHat>(ref hr, ref mr, ref sr, k + f, (nuint)j))
+                    + (d2 * LoadXHat<T, TXHat>(ref hr, ref mr, ref sr, k + (2 * f), (nuint)j))
+                    + (d3 * LoadXHat<T, TXHat>(ref hr, ref mr, ref sr, k + (3 * f), (nuint)j));
                 (Vector.LoadUnsafe(ref gr, (nuint)j) + g).StoreUnsafe(ref gr, (nuint)j);
             }
 
@@ -94,7 +119,7 @@ internal static partial class NormalizationKernels
                 {
                     int k = ((i + r) * features) + j;
                     dBeta[j] += dy[k];
-                    dGamma[j] += dy[k] * xHat[k];
+                    dGamma[j] += dy[k] * XHatAt<T, TXHat>(source, mean, inverseStd, k, j);
                 }
             }
         }
@@ -105,40 +130,99 @@ internal static partial class NormalizationKernels
             {
                 int k = (i * features) + j;
                 dBeta[j] += dy[k];
-                dGamma[j] += dy[k] * xHat[k];
+                dGamma[j] += dy[k] * XHatAt<T, TXHat>(source, mean, inverseStd, k, j);
             }
         }
     }
 
-    private static void GradientRows<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> xHat, int rows, ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<T> c, Span<T> dx)
+    // dx[i, j] = a[j] * dy[i, j] + c[j] * xHat[i, j] + b[j], with stores aligned to dx (see AlignmentLead).
+    private static void GradientRows<T, TXHat>(ReadOnlySpan<T> dy, ReadOnlySpan<T> source, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<T> c, Span<T> dx)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TXHat : struct, IXHatSource
     {
         int features = a.Length;
+        if (!Vector.IsHardwareAccelerated || !Vector<T>.IsSupported || features < Vector<T>.Count)
+        {
+            for (int k = 0; k < rows * features; k++)
+            {
+                int j = k % features;
+                dx[k] = (a[j] * dy[k]) + (c[j] * XHatAt<T, TXHat>(source, mean, inverseStd, k, j)) + b[j];
+            }
+
+            return;
+        }
+
         ref T yr = ref MemoryMarshal.GetReference(dy);
-        ref T hr = ref MemoryMarshal.GetReference(xHat);
+        ref T hr = ref MemoryMarshal.GetReference(source);
+        ref T mr = ref MemoryMarshal.GetReference(mean);
+        ref T sr = ref MemoryMarshal.GetReference(inverseStd);
         ref T ar = ref MemoryMarshal.GetReference(a);
         ref T br = ref MemoryMarshal.GetReference(b);
         ref T cr = ref MemoryMarshal.GetReference(c);
         ref T dr = ref MemoryMarshal.GetReference(dx);
-        int vectorEnd = Vector.IsHardwareAccelerated && Vector<T>.IsSupported ? features - (features % Vector<T>.Count) : 0;
+        nuint f = (nuint)features, width = (nuint)Vector<T>.Count, last = f - width;
         for (int i = 0; i < rows; i++)
         {
-            nuint row = (nuint)(i * features);
-            int j = 0;
-            for (; j < vectorEnd; j += Vector<T>.Count)
+            nuint row = (nuint)i * f;
+            nuint lead = AlignmentLead(ref Unsafe.Add(ref dr, row));
+
+            // The first and last vectors are computed before any store, so dx may be dy.
+            var first = GradientVector<T, TXHat>(ref yr, ref hr, ref mr, ref sr, ref ar, ref br, ref cr, row, 0);
+            var final = GradientVector<T, TXHat>(ref yr, ref hr, ref mr, ref sr, ref ar, ref br, ref cr, row, last);
+            nuint j = lead;
+            for (; j <= last; j += width)
             {
-                var v = (Vector.LoadUnsafe(ref ar, (nuint)j) * Vector.LoadUnsafe(ref yr, row + (nuint)j))
-                    + (Vector.LoadUnsafe(ref cr, (nuint)j) * Vector.LoadUnsafe(ref hr, row + (nuint)j))
-                    + Vector.LoadUnsafe(ref br, (nuint)j);
-                v.StoreUnsafe(ref dr, row + (nuint)j);
+                GradientVector<T, TXHat>(ref yr, ref hr, ref mr, ref sr, ref ar, ref br, ref cr, row, j).StoreUnsafe(ref dr, row + j);
             }
 
-            for (; j < features; j++)
+            if (lead != 0)
             {
-                int k = (int)row + j;
-                dx[k] = (a[j] * dy[k]) + (c[j] * xHat[k]) + b[j];
+                first.StoreUnsafe(ref dr, row);
+            }
+
+            if (j != f)
+            {
+                final.StoreUnsafe(ref dr, row + last);
             }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<T> GradientVector<T, TXHat>(ref T dy, ref T source, ref T mean, ref T inverseStd, ref T a, ref T b, ref T c, nuint row, nuint column)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TXHat : struct, IXHatSource =>
+        (Vector.LoadUnsafe(ref a, column) * Vector.LoadUnsafe(ref dy, row + column))
+            + (Vector.LoadUnsafe(ref c, column) * LoadXHat<T, TXHat>(ref source, ref mean, ref inverseStd, row + column, column))
+            + Vector.LoadUnsafe(ref b, column);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<T> LoadXHat<T, TXHat>(ref T source, ref T mean, ref T inverseStd, nuint index, nuint column)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TXHat : struct, IXHatSource =>
+        TXHat.Recomputes
+            ? (Vector.LoadUnsafe(ref source, index) - Vector.LoadUnsafe(ref mean, column)) * Vector.LoadUnsafe(ref inverseStd, column)
+            : Vector.LoadUnsafe(ref source, index);
+
+    private static T XHatAt<T, TXHat>(ReadOnlySpan<T> source, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, int index, int column)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TXHat : struct, IXHatSource =>
+        TXHat.Recomputes ? (source[index] - mean[column]) * inverseStd[column] : source[index];
+
+    /// <summary>Where the backward kernels get xHat: kept from the forward pass, or recomputed from its input.</summary>
+    private interface IXHatSource
+    {
+        /// <summary>True: the source is x and xHat = (x - mean) * inverseStd; false: the source is xHat.</summary>
+        static abstract bool Recomputes { get; }
+    }
+
+    private readonly struct KeptXHat : IXHatSource
+    {
+        public static bool Recomputes => false;
+    }
+
+    private readonly struct RecomputedXHat : IXHatSource
+    {
+        public static bool Recomputes => true;
     }
 
     /// <summary>Scalar reference of <see cref="BatchNormBackward{T}"/>, written as the seed article's formula, for tests.</summary>

@@ -38,18 +38,55 @@ internal static partial class NormalizationKernels
         ref T dr = ref MemoryMarshal.GetReference(destination);
         if (!Vector.IsHardwareAccelerated || !Vector<T>.IsSupported || features < Vector<T>.Count)
         {
-            for (int i = 0; i < rows; i++)
+            for (int r = 0; r < rows; r++)
             {
-                NormalizeScalarTail(x, mean, scale, offset, destination, i * features, 0);
+                NormalizeScalarTail(x, mean, scale, offset, destination, r * features, 0);
             }
 
             return;
         }
 
         // Per row: the first and last vectors (unaligned, computed before any store so destination may be x), and
-        // aligned vectors in between (see AlignmentLead).
+        // aligned vectors in between (see AlignmentLead). When a row is a whole number of vectors long every row has
+        // the same lead, and four rows share each load of the parameters (without that, the parameter loads cost
+        // more than the alignment gains).
         nuint f = (nuint)features, width = (nuint)Vector<T>.Count, last = f - width;
-        for (int i = 0; i < rows; i++)
+        int i = 0;
+        if ((nuint)features * (nuint)Unsafe.SizeOf<T>() % (nuint)Vector<byte>.Count == 0)
+        {
+            for (; i <= rows - 4; i += 4)
+            {
+                nuint row = (nuint)i * f;
+                nuint lead = AlignmentLead(ref Unsafe.Add(ref dr, row));
+                if (lead != 0)
+                {
+                    // Four rows' first vectors before any store; the loop below then overwrites x from column lead on.
+                    var first0 = NormalizeVector(ref xr, ref mr, ref sr, ref or, row, 0);
+                    var first1 = NormalizeVector(ref xr, ref mr, ref sr, ref or, row + f, 0);
+                    var first2 = NormalizeVector(ref xr, ref mr, ref sr, ref or, row + (2 * f), 0);
+                    var first3 = NormalizeVector(ref xr, ref mr, ref sr, ref or, row + (3 * f), 0);
+                    var final0 = NormalizeVector(ref xr, ref mr, ref sr, ref or, row, last);
+                    var final1 = NormalizeVector(ref xr, ref mr, ref sr, ref or, row + f, last);
+                    var final2 = NormalizeVector(ref xr, ref mr, ref sr, ref or, row + (2 * f), last);
+                    var final3 = NormalizeVector(ref xr, ref mr, ref sr, ref or, row + (3 * f), last);
+                    NormalizeFourRows(ref xr, ref mr, ref sr, ref or, ref dr, row, f, lead, last);
+                    first0.StoreUnsafe(ref dr, row);
+                    first1.StoreUnsafe(ref dr, row + f);
+                    first2.StoreUnsafe(ref dr, row + (2 * f));
+                    first3.StoreUnsafe(ref dr, row + (3 * f));
+                    final0.StoreUnsafe(ref dr, row + last);
+                    final1.StoreUnsafe(ref dr, row + f + last);
+                    final2.StoreUnsafe(ref dr, row + (2 * f) + last);
+                    final3.StoreUnsafe(ref dr, row + (3 * f) + last);
+                }
+                else
+                {
+                    NormalizeFourRows(ref xr, ref mr, ref sr, ref or, ref dr, row, f, 0, last);
+                }
+            }
+        }
+
+        for (; i < rows; i++)
         {
             nuint row = (nuint)i * f;
             nuint lead = AlignmentLead(ref Unsafe.Add(ref dr, row));
@@ -70,6 +107,24 @@ internal static partial class NormalizationKernels
             {
                 final.StoreUnsafe(ref dr, row + last);
             }
+        }
+    }
+
+    // Columns from .. last (inclusive, in whole vectors) of four rows, each parameter vector loaded once for the four.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NormalizeFourRows<T>(ref T x, ref T mean, ref T scale, ref T offset, ref T destination, nuint row, nuint f, nuint from, nuint last)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (nuint j = from; j <= last; j += (nuint)Vector<T>.Count)
+        {
+            var m = Vector.LoadUnsafe(ref mean, j);
+            var s = Vector.LoadUnsafe(ref scale, j);
+            var o = Vector.LoadUnsafe(ref offset, j);
+            nuint k = row + j;
+            (((Vector.LoadUnsafe(ref x, k) - m) * s) + o).StoreUnsafe(ref destination, k);
+            (((Vector.LoadUnsafe(ref x, k + f) - m) * s) + o).StoreUnsafe(ref destination, k + f);
+            (((Vector.LoadUnsafe(ref x, k + (2 * f)) - m) * s) + o).StoreUnsafe(ref destination, k + (2 * f));
+            (((Vector.LoadUnsafe(ref x, k + (3 * f)) - m) * s) + o).StoreUnsafe(ref destination, k + (3 * f));
         }
     }
 

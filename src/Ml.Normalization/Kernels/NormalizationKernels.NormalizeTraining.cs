@@ -11,15 +11,33 @@ internal static partial class NormalizationKernels
     /// for the backward pass: <c>xHat[i, j] = (x[i, j] - mean[j]) * inverseStd[j]</c> and
     /// <c>destination[i, j] = gamma[j] * xHat[i, j] + beta[j]</c>, F = <c>mean.Length</c>.
     /// </summary>
-    /// <remarks>NaN in <paramref name="x"/> gives NaN at the same place in both outputs.</remarks>
+    /// <remarks>NaN in <paramref name="x"/> gives NaN at the same place in both outputs.
+    /// <paramref name="destination"/> may be the same memory as <paramref name="x"/>.</remarks>
     /// <exception cref="ArgumentException">A length does not fit rows x F.</exception>
     public static void NormalizeTraining<T>(ReadOnlySpan<T> x, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, Span<T> xHat, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        ThrowHelper.ThrowIfLengthDiffers(rows * mean.Length, xHat.Length, nameof(xHat));
+        NormalizeTraining<T, KeptXHat>(x, rows, mean, inverseStd, gamma, beta, xHat, destination);
+    }
+
+    /// <summary>
+    /// The same pass writing only <paramref name="destination"/> (the same values, bit for bit), for a backward pass
+    /// that recomputes xHat from x (<see cref="BatchNormBackwardFromInput{T}"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">A length does not fit rows x F.</exception>
+    public static void NormalizeTraining<T>(ReadOnlySpan<T> x, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        NormalizeTraining<T, RecomputedXHat>(x, rows, mean, inverseStd, gamma, beta, [], destination);
+
+    // TXHat.Recomputes: xHat is not kept (Backward recomputes it), so it is not written.
+    private static void NormalizeTraining<T, TXHat>(ReadOnlySpan<T> x, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, Span<T> xHat, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TXHat : struct, IXHatSource
+    {
         int features = mean.Length;
         CheckNormalizeArguments(rows * features, x.Length, features, inverseStd.Length, gamma.Length, destination.Length);
         ThrowHelper.ThrowIfLengthDiffers(features, beta.Length, nameof(beta));
-        ThrowHelper.ThrowIfLengthDiffers(rows * features, xHat.Length, nameof(xHat));
         ref T xr = ref MemoryMarshal.GetReference(x);
         ref T mr = ref MemoryMarshal.GetReference(mean);
         ref T sr = ref MemoryMarshal.GetReference(inverseStd);
@@ -29,17 +47,24 @@ internal static partial class NormalizationKernels
         ref T dr = ref MemoryMarshal.GetReference(destination);
         if (!Vector.IsHardwareAccelerated || !Vector<T>.IsSupported || features < Vector<T>.Count)
         {
-            for (int i = 0; i < rows; i++)
+            for (int k = 0; k < rows * features; k++)
             {
-                NormalizeTrainingScalarTail(x, mean, inverseStd, gamma, beta, xHat, destination, i * features, 0);
+                int j = k % features;
+                T h = (x[k] - mean[j]) * inverseStd[j];
+                if (!TXHat.Recomputes)
+                {
+                    xHat[k] = h;
+                }
+
+                destination[k] = (gamma[j] * h) + beta[j];
             }
 
             return;
         }
 
         // Per row: the first and last vectors (unaligned, computed before any store so destination may be x), and
-        // aligned vectors in between (see AlignmentLead). xHat is written at the same offsets; the layer places it at
-        // the same alignment as destination.
+        // aligned vectors in between (see AlignmentLead). A kept xHat is written at the same offsets; the layer
+        // places it at the same alignment as destination.
         nuint f = (nuint)features, width = (nuint)Vector<T>.Count, last = f - width;
         for (int i = 0; i < rows; i++)
         {
@@ -51,33 +76,33 @@ internal static partial class NormalizationKernels
             for (; j <= last; j += width)
             {
                 var h = (Vector.LoadUnsafe(ref xr, row + j) - Vector.LoadUnsafe(ref mr, j)) * Vector.LoadUnsafe(ref sr, j);
-                h.StoreUnsafe(ref hr, row + j);
+                if (!TXHat.Recomputes)
+                {
+                    h.StoreUnsafe(ref hr, row + j);
+                }
+
                 ((Vector.LoadUnsafe(ref gr, j) * h) + Vector.LoadUnsafe(ref br, j)).StoreUnsafe(ref dr, row + j);
             }
 
             if (lead != 0)
             {
-                firstHat.StoreUnsafe(ref hr, row);
+                if (!TXHat.Recomputes)
+                {
+                    firstHat.StoreUnsafe(ref hr, row);
+                }
+
                 ((Vector.LoadUnsafe(ref gr) * firstHat) + Vector.LoadUnsafe(ref br)).StoreUnsafe(ref dr, row);
             }
 
             if (j != f)
             {
-                lastHat.StoreUnsafe(ref hr, row + last);
+                if (!TXHat.Recomputes)
+                {
+                    lastHat.StoreUnsafe(ref hr, row + last);
+                }
+
                 ((Vector.LoadUnsafe(ref gr, last) * lastHat) + Vector.LoadUnsafe(ref br, last)).StoreUnsafe(ref dr, row + last);
             }
-        }
-    }
-
-    private static void NormalizeTrainingScalarTail<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, Span<T> xHat, Span<T> destination, int rowStart, int from)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        for (int j = from; j < mean.Length; j++)
-        {
-            int k = rowStart + j;
-            T h = (x[k] - mean[j]) * inverseStd[j];
-            xHat[k] = h;
-            destination[k] = (gamma[j] * h) + beta[j];
         }
     }
 }

@@ -5,11 +5,11 @@ namespace Ml.Normalization.Tests.Kernels;
 
 /// <summary>
 /// The row kernels align their stores to the destination (an unaligned first and last vector, aligned ones between):
-/// every placement of the destination, and destination = x, must give the formula's values.
+/// every placement of the destination, and destination = x (or dx = dy), must give the formula's values.
 /// </summary>
 public class AlignedRowsTests
 {
-    private const int Rows = 3;
+    private const int Rows = 6; // one block of four rows (Normalize shares parameter loads across four) and two single rows
     private const int MaxShift = 16; // floats: covers every offset from a 64-byte boundary
 
     public static TheoryData<int> NonEmptyLengths => SeededData.Lengths(minimum: 1);
@@ -73,6 +73,69 @@ public class AlignedRowsTests
                 }
             }
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(NonEmptyLengths))]
+    public void BatchNormBackward_AnyDxOffset_InPlaceOrNot_AndFromInput_MatchTheReference(int features)
+    {
+        var (x, mean, inverseStd, gamma) = Inputs(features);
+        var dy = SeededData.Normal(9, Rows * features);
+        var xHat = new float[x.Length];
+        NormalizationKernels.NormalizeTraining<float>(x, Rows, mean, inverseStd, gamma, gamma, xHat, new float[x.Length]);
+        var (dxRef, dGammaRef, dBetaRef) = (new float[x.Length], new float[features], new float[features]);
+        NormalizationKernels.BatchNormBackward<float>(dy, xHat, Rows, gamma, inverseStd, dxRef, dGammaRef, dBetaRef);
+        for (int shift = 0; shift < MaxShift; shift++)
+        {
+            foreach (bool fromInput in new[] { false, true })
+            {
+                foreach (bool inPlace in new[] { false, true })
+                {
+                    var dx = new float[(Rows * features) + MaxShift].AsSpan(shift, Rows * features);
+                    ReadOnlySpan<float> upstream = dy;
+                    if (inPlace)
+                    {
+                        dy.CopyTo(dx);
+                        upstream = dx;
+                    }
+
+                    var (dGamma, dBeta) = (new float[features], new float[features]);
+                    if (fromInput)
+                    {
+                        NormalizationKernels.BatchNormBackwardFromInput<float>(upstream, x, Rows, mean, gamma, inverseStd, dx, dGamma, dBeta);
+                    }
+                    else
+                    {
+                        NormalizationKernels.BatchNormBackward<float>(upstream, xHat, Rows, gamma, inverseStd, dx, dGamma, dBeta);
+                    }
+
+                    string where = $"shift {shift}, from input {fromInput}, in place {inPlace}";
+                    Assert.True(dx.SequenceEqual(dxRef), where);
+                    Assert.True(dGamma.SequenceEqual(dGammaRef), where);
+                    Assert.True(dBeta.SequenceEqual(dBetaRef), where);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void BatchNormBackwardFromInput_Double_EqualsKeptXHat()
+    {
+        const int features = 13;
+        var x = SeededData.ToDouble(SeededData.Normal(1, Rows * features, 2, 3));
+        var mean = SeededData.ToDouble(SeededData.Normal(2, features));
+        var inverseStd = SeededData.ToDouble(SeededData.Normal(3, features, 1, 0.1));
+        var gamma = SeededData.ToDouble(SeededData.Normal(4, features));
+        var dy = SeededData.ToDouble(SeededData.Normal(5, Rows * features));
+        var xHat = new double[x.Length];
+        NormalizationKernels.NormalizeTraining<double>(x, Rows, mean, inverseStd, gamma, gamma, xHat, new double[x.Length]);
+        var (dx, dGamma, dBeta) = (new double[x.Length], new double[features], new double[features]);
+        var (dxRef, dGammaRef, dBetaRef) = (new double[x.Length], new double[features], new double[features]);
+        NormalizationKernels.BatchNormBackward<double>(dy, xHat, Rows, gamma, inverseStd, dxRef, dGammaRef, dBetaRef);
+        NormalizationKernels.BatchNormBackwardFromInput<double>(dy, x, Rows, mean, gamma, inverseStd, dx, dGamma, dBeta);
+        Assert.Equal(dxRef, dx);
+        Assert.Equal(dGammaRef, dGamma);
+        Assert.Equal(dBetaRef, dBeta);
     }
 
     private static (float[] X, float[] Mean, float[] Scale, float[] Offset) Inputs(int features) =>

@@ -59,10 +59,12 @@ public class BatchNormGradientTests
         Assert.True(GradientCheck.RelativeError(wrong, numeric) > 1e-2, "the check must reject a dx without the variance term");
     }
 
-    [Fact]
-    public void Layer_Backward_MatchesNumericGradient_InFloat()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Layer_Backward_MatchesNumericGradient_InFloat(bool keepNormalizedInput)
     {
-        var layer = new BatchNormLayer(Features);
+        var layer = new BatchNormLayer(Features) { KeepNormalizedInput = keepNormalizedInput };
         GoldenVectors.F(Gamma).CopyTo(layer.Gamma, 0);
         GoldenVectors.F(Beta).CopyTo(layer.Beta, 0);
         var x = GoldenVectors.F(X);
@@ -84,7 +86,15 @@ public class BatchNormGradientTests
         var numeric = GradientCheck.Numeric(FloatLoss, SeededData.ToDouble(x), 1e-2);
         layer.Forward(x, new float[x.Length], Rows, training: true);
         var dx = new float[x.Length];
-        layer.Backward(dy, dx, new float[Features], new float[Features]);
+        if (keepNormalizedInput)
+        {
+            layer.Backward(dy, dx, new float[Features], new float[Features]);
+        }
+        else
+        {
+            layer.Backward(x, dy, dx, new float[Features], new float[Features]);
+        }
+
         Assert.InRange(GradientCheck.RelativeError(SeededData.ToDouble(dx), numeric), 0, 2e-3);
     }
 

@@ -59,10 +59,16 @@ public class BatchNormLayerGoldenTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Backward_MatchesReference_dx_dGamma_dBeta(string name)
+    public void Backward_MatchesReference_dx_dGamma_dBeta(string name) => AssertBackwardMatchesReference(name, keepNormalizedInput: true);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Backward_GivenTheInput_WithoutKeptXHat_MatchesReference(string name) => AssertBackwardMatchesReference(name, keepNormalizedInput: false);
+
+    private static void AssertBackwardMatchesReference(string name, bool keepNormalizedInput)
     {
         var c = SeedCase(name);
-        var layer = NewLayer(c);
+        var layer = NewLayer(c, keepNormalizedInput);
         foreach (var batch in c.Batches)
         {
             layer.Forward(F(batch), new float[c.Rows * c.Features], c.Rows, training: true);
@@ -71,7 +77,14 @@ public class BatchNormLayerGoldenTests
         var dx = new float[c.Rows * c.Features];
         var dGamma = new float[c.Features];
         var dBeta = new float[c.Features];
-        layer.Backward(F(c.Dout), dx, dGamma, dBeta);
+        if (keepNormalizedInput)
+        {
+            layer.Backward(F(c.Dout), dx, dGamma, dBeta);
+        }
+        else
+        {
+            layer.Backward(F(c.Batches[^1]), F(c.Dout), dx, dGamma, dBeta);
+        }
 
         // dx is a difference of terms of size gamma * dy / std that nearly cancel for tiny batches: scale by the terms.
         double dxScale = c.Gamma.Max(Math.Abs) * c.Dout.Max(Math.Abs) / MinStd(c, c.Batches[^1]);
@@ -95,9 +108,9 @@ public class BatchNormLayerGoldenTests
         }
     }
 
-    private static BatchNormLayer NewLayer(SeedBatchNormCase c)
+    private static BatchNormLayer NewLayer(SeedBatchNormCase c, bool keepNormalizedInput = true)
     {
-        var layer = new BatchNormLayer(c.Features, (float)c.Momentum, (float)c.Eps);
+        var layer = new BatchNormLayer(c.Features, (float)c.Momentum, (float)c.Eps) { KeepNormalizedInput = keepNormalizedInput };
         F(c.Gamma).CopyTo(layer.Gamma, 0);
         F(c.Beta).CopyTo(layer.Beta, 0);
         return layer;

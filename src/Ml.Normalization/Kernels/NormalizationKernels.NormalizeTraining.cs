@@ -64,9 +64,50 @@ internal static partial class NormalizationKernels
 
         // Per row: the first and last vectors (unaligned, computed before any store so destination may be x), and
         // aligned vectors in between (see AlignmentLead). A kept xHat is written at the same offsets; the layer
-        // places it at the same alignment as destination.
+        // places it at the same alignment as destination. When a row is a whole number of vectors long every row has
+        // the same lead, and two rows share each load of the four parameters.
         nuint f = (nuint)features, width = (nuint)Vector<T>.Count, last = f - width;
-        for (int i = 0; i < rows; i++)
+        int i = 0;
+        if ((nuint)features * (nuint)Unsafe.SizeOf<T>() % (nuint)Vector<byte>.Count == 0)
+        {
+            for (; i <= rows - 2; i += 2)
+            {
+                nuint row = (nuint)i * f;
+                nuint lead = AlignmentLead(ref Unsafe.Add(ref dr, row));
+                var firstHat0 = (Vector.LoadUnsafe(ref xr, row) - Vector.LoadUnsafe(ref mr)) * Vector.LoadUnsafe(ref sr);
+                var firstHat1 = (Vector.LoadUnsafe(ref xr, row + f) - Vector.LoadUnsafe(ref mr)) * Vector.LoadUnsafe(ref sr);
+                var lastHat0 = (Vector.LoadUnsafe(ref xr, row + last) - Vector.LoadUnsafe(ref mr, last)) * Vector.LoadUnsafe(ref sr, last);
+                var lastHat1 = (Vector.LoadUnsafe(ref xr, row + f + last) - Vector.LoadUnsafe(ref mr, last)) * Vector.LoadUnsafe(ref sr, last);
+                for (nuint j = lead; j <= last; j += width)
+                {
+                    var m = Vector.LoadUnsafe(ref mr, j);
+                    var s = Vector.LoadUnsafe(ref sr, j);
+                    var g = Vector.LoadUnsafe(ref gr, j);
+                    var b = Vector.LoadUnsafe(ref br, j);
+                    nuint k = row + j;
+                    var h0 = (Vector.LoadUnsafe(ref xr, k) - m) * s;
+                    var h1 = (Vector.LoadUnsafe(ref xr, k + f) - m) * s;
+                    if (!TXHat.Recomputes)
+                    {
+                        h0.StoreUnsafe(ref hr, k);
+                        h1.StoreUnsafe(ref hr, k + f);
+                    }
+
+                    ((g * h0) + b).StoreUnsafe(ref dr, k);
+                    ((g * h1) + b).StoreUnsafe(ref dr, k + f);
+                }
+
+                if (lead != 0)
+                {
+                    StoreTrainingVector<T, TXHat>(firstHat0, ref gr, ref br, ref hr, ref dr, row, 0);
+                    StoreTrainingVector<T, TXHat>(firstHat1, ref gr, ref br, ref hr, ref dr, row + f, 0);
+                    StoreTrainingVector<T, TXHat>(lastHat0, ref gr, ref br, ref hr, ref dr, row, last);
+                    StoreTrainingVector<T, TXHat>(lastHat1, ref gr, ref br, ref hr, ref dr, row + f, last);
+                }
+            }
+        }
+
+        for (; i < rows; i++)
         {
             nuint row = (nuint)i * f;
             nuint lead = AlignmentLead(ref Unsafe.Add(ref dr, row));
@@ -86,23 +127,27 @@ internal static partial class NormalizationKernels
 
             if (lead != 0)
             {
-                if (!TXHat.Recomputes)
-                {
-                    firstHat.StoreUnsafe(ref hr, row);
-                }
-
-                ((Vector.LoadUnsafe(ref gr) * firstHat) + Vector.LoadUnsafe(ref br)).StoreUnsafe(ref dr, row);
+                StoreTrainingVector<T, TXHat>(firstHat, ref gr, ref br, ref hr, ref dr, row, 0);
             }
 
             if (j != f)
             {
-                if (!TXHat.Recomputes)
-                {
-                    lastHat.StoreUnsafe(ref hr, row + last);
-                }
-
-                ((Vector.LoadUnsafe(ref gr, last) * lastHat) + Vector.LoadUnsafe(ref br, last)).StoreUnsafe(ref dr, row + last);
+                StoreTrainingVector<T, TXHat>(lastHat, ref gr, ref br, ref hr, ref dr, row, last);
             }
         }
+    }
+
+    // Stores xHat (unless it is recomputed later) and gamma * xHat + beta at row + column.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTrainingVector<T, TXHat>(Vector<T> xHat, ref T gamma, ref T beta, ref T xHatDestination, ref T destination, nuint row, nuint column)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TXHat : struct, IXHatSource
+    {
+        if (!TXHat.Recomputes)
+        {
+            xHat.StoreUnsafe(ref xHatDestination, row + column);
+        }
+
+        ((Vector.LoadUnsafe(ref gamma, column) * xHat) + Vector.LoadUnsafe(ref beta, column)).StoreUnsafe(ref destination, row + column);
     }
 }

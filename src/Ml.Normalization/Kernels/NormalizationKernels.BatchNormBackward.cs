@@ -137,7 +137,8 @@ internal static partial class NormalizationKernels
 
     // dx[i, j] = a[j] * dy[i, j] + c[j] * xHat[i, j] + b[j]. Aligning the stores to dx (as the forward kernels do)
     // measured no faster here, so rows are written from their start, the last vector overlapping when F is not a
-    // whole number of vectors (computed before the row's stores, so dx may be dy).
+    // whole number of vectors (computed before the row's stores, so dx may be dy). Each element is read before it is
+    // written, so dx may be dy.
     private static void GradientRows<T, TXHat>(ReadOnlySpan<T> dy, ReadOnlySpan<T> source, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<T> c, Span<T> dx)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TXHat : struct, IXHatSource
@@ -163,7 +164,30 @@ internal static partial class NormalizationKernels
         ref T cr = ref MemoryMarshal.GetReference(c);
         ref T dr = ref MemoryMarshal.GetReference(dx);
         nuint f = (nuint)features, width = (nuint)Vector<T>.Count, last = f - width;
-        for (int i = 0; i < rows; i++)
+        int i = 0;
+        if (features % Vector<T>.Count == 0)
+        {
+            // Four rows per load of the per-feature coefficients: they are most of the loads otherwise.
+            for (; i <= rows - 4; i += 4)
+            {
+                nuint row = (nuint)i * f;
+                for (nuint j = 0; j <= last; j += width)
+                {
+                    var av = Vector.LoadUnsafe(ref ar, j);
+                    var bv = Vector.LoadUnsafe(ref br, j);
+                    var cv = Vector.LoadUnsafe(ref cr, j);
+                    var mv = TXHat.Recomputes ? Vector.LoadUnsafe(ref mr, j) : default;
+                    var sv = TXHat.Recomputes ? Vector.LoadUnsafe(ref sr, j) : default;
+                    nuint k = row + j;
+                    GradientVector<T, TXHat>(ref yr, ref hr, av, bv, cv, mv, sv, k).StoreUnsafe(ref dr, k);
+                    GradientVector<T, TXHat>(ref yr, ref hr, av, bv, cv, mv, sv, k + f).StoreUnsafe(ref dr, k + f);
+                    GradientVector<T, TXHat>(ref yr, ref hr, av, bv, cv, mv, sv, k + (2 * f)).StoreUnsafe(ref dr, k + (2 * f));
+                    GradientVector<T, TXHat>(ref yr, ref hr, av, bv, cv, mv, sv, k + (3 * f)).StoreUnsafe(ref dr, k + (3 * f));
+                }
+            }
+        }
+
+        for (; i < rows; i++)
         {
             nuint row = (nuint)i * f;
             var final = GradientVector<T, TXHat>(ref yr, ref hr, ref mr, ref sr, ref ar, ref br, ref cr, row, last);
@@ -187,6 +211,16 @@ internal static partial class NormalizationKernels
         (Vector.LoadUnsafe(ref a, column) * Vector.LoadUnsafe(ref dy, row + column))
             + (Vector.LoadUnsafe(ref c, column) * LoadXHat<T, TXHat>(ref source, ref mean, ref inverseStd, row + column, column))
             + Vector.LoadUnsafe(ref b, column);
+
+    // The same with the coefficients (and, when recomputing xHat, mean and inverseStd) already loaded.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<T> GradientVector<T, TXHat>(ref T dy, ref T source, Vector<T> a, Vector<T> b, Vector<T> c, Vector<T> mean, Vector<T> inverseStd, nuint index)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TXHat : struct, IXHatSource
+    {
+        var xHat = TXHat.Recomputes ? (Vector.LoadUnsafe(ref source, index) - mean) * inverseStd : Vector.LoadUnsafe(ref source, index);
+        return (a * Vector.LoadUnsafe(ref dy, index)) + (c * xHat) + b;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<T> LoadXHat<T, TXHat>(ref T source, ref T mean, ref T inverseStd, nuint index, nuint column)

@@ -70,6 +70,38 @@ internal static partial class NormalizationKernels
         int i = 0;
         if ((nuint)features * (nuint)Unsafe.SizeOf<T>() % (nuint)Vector<byte>.Count == 0)
         {
+            // Without xHat stores, four rows per parameter load (as Normalize does) measured faster than two.
+            for (; TXHat.Recomputes && i <= rows - 4; i += 4)
+            {
+                nuint row = (nuint)i * f;
+                nuint lead = AlignmentLead(ref Unsafe.Add(ref dr, row));
+                if (lead != 0)
+                {
+                    // The four rows' first and last vectors before any store (destination may be x).
+                    var first0 = NormalizedHat(ref xr, ref mr, ref sr, row, 0);
+                    var first1 = NormalizedHat(ref xr, ref mr, ref sr, row + f, 0);
+                    var first2 = NormalizedHat(ref xr, ref mr, ref sr, row + (2 * f), 0);
+                    var first3 = NormalizedHat(ref xr, ref mr, ref sr, row + (3 * f), 0);
+                    var last0 = NormalizedHat(ref xr, ref mr, ref sr, row, last);
+                    var last1 = NormalizedHat(ref xr, ref mr, ref sr, row + f, last);
+                    var last2 = NormalizedHat(ref xr, ref mr, ref sr, row + (2 * f), last);
+                    var last3 = NormalizedHat(ref xr, ref mr, ref sr, row + (3 * f), last);
+                    OutputFourRows(ref xr, ref mr, ref sr, ref gr, ref br, ref dr, row, f, lead, last);
+                    StoreTrainingVector<T, TXHat>(first0, ref gr, ref br, ref hr, ref dr, row, 0);
+                    StoreTrainingVector<T, TXHat>(first1, ref gr, ref br, ref hr, ref dr, row + f, 0);
+                    StoreTrainingVector<T, TXHat>(first2, ref gr, ref br, ref hr, ref dr, row + (2 * f), 0);
+                    StoreTrainingVector<T, TXHat>(first3, ref gr, ref br, ref hr, ref dr, row + (3 * f), 0);
+                    StoreTrainingVector<T, TXHat>(last0, ref gr, ref br, ref hr, ref dr, row, last);
+                    StoreTrainingVector<T, TXHat>(last1, ref gr, ref br, ref hr, ref dr, row + f, last);
+                    StoreTrainingVector<T, TXHat>(last2, ref gr, ref br, ref hr, ref dr, row + (2 * f), last);
+                    StoreTrainingVector<T, TXHat>(last3, ref gr, ref br, ref hr, ref dr, row + (3 * f), last);
+                }
+                else
+                {
+                    OutputFourRows(ref xr, ref mr, ref sr, ref gr, ref br, ref dr, row, f, 0, last);
+                }
+            }
+
             for (; i <= rows - 2; i += 2)
             {
                 nuint row = (nuint)i * f;
@@ -134,6 +166,30 @@ internal static partial class NormalizationKernels
             {
                 StoreTrainingVector<T, TXHat>(lastHat, ref gr, ref br, ref hr, ref dr, row, last);
             }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<T> NormalizedHat<T>(ref T x, ref T mean, ref T inverseStd, nuint row, nuint column)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        (Vector.LoadUnsafe(ref x, row + column) - Vector.LoadUnsafe(ref mean, column)) * Vector.LoadUnsafe(ref inverseStd, column);
+
+    // destination only (xHat not kept), columns from .. last (whole vectors) of four rows, one parameter load for four.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputFourRows<T>(ref T x, ref T mean, ref T inverseStd, ref T gamma, ref T beta, ref T destination, nuint row, nuint f, nuint from, nuint last)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (nuint j = from; j <= last; j += (nuint)Vector<T>.Count)
+        {
+            var m = Vector.LoadUnsafe(ref mean, j);
+            var s = Vector.LoadUnsafe(ref inverseStd, j);
+            var g = Vector.LoadUnsafe(ref gamma, j);
+            var b = Vector.LoadUnsafe(ref beta, j);
+            nuint k = row + j;
+            ((g * ((Vector.LoadUnsafe(ref x, k) - m) * s)) + b).StoreUnsafe(ref destination, k);
+            ((g * ((Vector.LoadUnsafe(ref x, k + f) - m) * s)) + b).StoreUnsafe(ref destination, k + f);
+            ((g * ((Vector.LoadUnsafe(ref x, k + (2 * f)) - m) * s)) + b).StoreUnsafe(ref destination, k + (2 * f));
+            ((g * ((Vector.LoadUnsafe(ref x, k + (3 * f)) - m) * s)) + b).StoreUnsafe(ref destination, k + (3 * f));
         }
     }
 

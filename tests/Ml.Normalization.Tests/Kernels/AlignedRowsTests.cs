@@ -9,7 +9,7 @@ namespace Ml.Normalization.Tests.Kernels;
 /// </summary>
 public class AlignedRowsTests
 {
-    private const int Rows = 6; // one block of four rows (Normalize shares parameter loads across four) and two single rows
+    private const int Rows = 7; // a block of four rows (parameter loads shared by four), a pair, and a single row
     private const int MaxShift = 16; // floats: covers every offset from a 64-byte boundary
 
     public static TheoryData<int> NonEmptyLengths => SeededData.Lengths(minimum: 1);
@@ -46,30 +46,42 @@ public class AlignedRowsTests
 
     [Theory]
     [MemberData(nameof(NonEmptyLengths))]
-    public void NormalizeTraining_AnyOffsets_InPlaceOrNot_MatchesTheFormula(int features)
+    public void NormalizeTraining_AnyOffsets_InPlaceOrNot_KeptXHatOrNot_MatchesTheFormula(int features)
     {
         var (x, mean, inverseStd, beta) = Inputs(features);
         var gamma = SeededData.Normal(7, features);
         for (int shift = 0; shift < MaxShift; shift++)
         {
-            foreach (bool inPlace in new[] { false, true })
+            foreach (bool keepXHat in new[] { true, false })
             {
-                var xHat = new float[(Rows * features) + MaxShift].AsSpan(MaxShift - 1 - shift, Rows * features);
-                var destination = new float[(Rows * features) + MaxShift].AsSpan(shift, Rows * features);
-                ReadOnlySpan<float> source = x;
-                if (inPlace)
+                foreach (bool inPlace in new[] { false, true })
                 {
-                    x.CopyTo(destination);
-                    source = destination;
-                }
+                    var xHat = new float[(Rows * features) + MaxShift].AsSpan(MaxShift - 1 - shift, Rows * features);
+                    var destination = new float[(Rows * features) + MaxShift].AsSpan(shift, Rows * features);
+                    ReadOnlySpan<float> source = x;
+                    if (inPlace)
+                    {
+                        x.CopyTo(destination);
+                        source = destination;
+                    }
 
-                NormalizationKernels.NormalizeTraining<float>(source, Rows, mean, inverseStd, gamma, beta, xHat, destination);
-                for (int k = 0; k < x.Length; k++)
-                {
-                    int j = k % features;
-                    float h = (x[k] - mean[j]) * inverseStd[j];
-                    Assert.True(h.Equals(xHat[k]), $"shift {shift}, in place {inPlace}: xHat[{k}] = {xHat[k]}, expected {h}");
-                    Assert.True(((gamma[j] * h) + beta[j]).Equals(destination[k]), $"shift {shift}, in place {inPlace}: y[{k}]");
+                    if (keepXHat)
+                    {
+                        NormalizationKernels.NormalizeTraining<float>(source, Rows, mean, inverseStd, gamma, beta, xHat, destination);
+                    }
+                    else
+                    {
+                        NormalizationKernels.NormalizeTraining<float>(source, Rows, mean, inverseStd, gamma, beta, destination);
+                    }
+
+                    string where = $"shift {shift}, keep xHat {keepXHat}, in place {inPlace}";
+                    for (int k = 0; k < x.Length; k++)
+                    {
+                        int j = k % features;
+                        float h = (x[k] - mean[j]) * inverseStd[j];
+                        Assert.True(!keepXHat || h.Equals(xHat[k]), $"{where}: xHat[{k}] = {xHat[k]}, expected {h}");
+                        Assert.True(((gamma[j] * h) + beta[j]).Equals(destination[k]), $"{where}: y[{k}]");
+                    }
                 }
             }
         }

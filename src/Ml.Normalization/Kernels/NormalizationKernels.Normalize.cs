@@ -90,10 +90,10 @@ internal static partial class NormalizationKernels
         {
             nuint row = (nuint)i * f;
             nuint lead = AlignmentLead(ref Unsafe.Add(ref dr, row));
-            var first = NormalizeVector(ref xr, ref mr, ref sr, ref or, row, 0);
-            var final = NormalizeVector(ref xr, ref mr, ref sr, ref or, row, last);
-            nuint j = lead;
-            for (; j <= last; j += width)
+            bool ragged = (f - lead) % width != 0;
+            var first = lead != 0 ? NormalizeVector(ref xr, ref mr, ref sr, ref or, row, 0) : default;
+            var final = ragged ? NormalizeVector(ref xr, ref mr, ref sr, ref or, row, last) : default;
+            for (nuint j = lead; j <= last; j += width)
             {
                 NormalizeVector(ref xr, ref mr, ref sr, ref or, row, j).StoreUnsafe(ref dr, row + j);
             }
@@ -103,7 +103,7 @@ internal static partial class NormalizationKernels
                 first.StoreUnsafe(ref dr, row);
             }
 
-            if (j != f)
+            if (ragged)
             {
                 final.StoreUnsafe(ref dr, row + last);
             }

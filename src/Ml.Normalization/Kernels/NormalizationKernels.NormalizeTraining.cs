@@ -143,10 +143,10 @@ internal static partial class NormalizationKernels
         {
             nuint row = (nuint)i * f;
             nuint lead = AlignmentLead(ref Unsafe.Add(ref dr, row));
-            var firstHat = (Vector.LoadUnsafe(ref xr, row) - Vector.LoadUnsafe(ref mr)) * Vector.LoadUnsafe(ref sr);
-            var lastHat = (Vector.LoadUnsafe(ref xr, row + last) - Vector.LoadUnsafe(ref mr, last)) * Vector.LoadUnsafe(ref sr, last);
-            nuint j = lead;
-            for (; j <= last; j += width)
+            bool ragged = (f - lead) % width != 0;
+            var firstHat = lead != 0 ? NormalizedHat(ref xr, ref mr, ref sr, row, 0) : default;
+            var lastHat = ragged ? NormalizedHat(ref xr, ref mr, ref sr, row, last) : default;
+            for (nuint j = lead; j <= last; j += width)
             {
                 var h = (Vector.LoadUnsafe(ref xr, row + j) - Vector.LoadUnsafe(ref mr, j)) * Vector.LoadUnsafe(ref sr, j);
                 if (!TXHat.Recomputes)
@@ -162,7 +162,7 @@ internal static partial class NormalizationKernels
                 StoreTrainingVector<T, TXHat>(firstHat, ref gr, ref br, ref hr, ref dr, row, 0);
             }
 
-            if (j != f)
+            if (ragged)
             {
                 StoreTrainingVector<T, TXHat>(lastHat, ref gr, ref br, ref hr, ref dr, row, last);
             }

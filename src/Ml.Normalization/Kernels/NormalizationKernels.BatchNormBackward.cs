@@ -137,8 +137,8 @@ internal static partial class NormalizationKernels
 
     // dx[i, j] = a[j] * dy[i, j] + c[j] * xHat[i, j] + b[j]. Aligning the stores to dx (as the forward kernels do)
     // measured no faster here, so rows are written from their start, the last vector overlapping when F is not a
-    // whole number of vectors (computed before the row's stores, so dx may be dy). Each element is read before it is
-    // written, so dx may be dy.
+    // whole number of vectors (computed before the row's stores). Each element is read before it is written, so dx
+    // may be dy.
     private static void GradientRows<T, TXHat>(ReadOnlySpan<T> dy, ReadOnlySpan<T> source, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<T> c, Span<T> dx)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TXHat : struct, IXHatSource
@@ -204,15 +204,22 @@ internal static partial class NormalizationKernels
         }
     }
 
+    // The vector of dx at row + column, loading the coefficients (and, when recomputing xHat, mean and inverseStd).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<T> GradientVector<T, TXHat>(ref T dy, ref T source, ref T mean, ref T inverseStd, ref T a, ref T b, ref T c, nuint row, nuint column)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TXHat : struct, IXHatSource =>
-        (Vector.LoadUnsafe(ref a, column) * Vector.LoadUnsafe(ref dy, row + column))
-            + (Vector.LoadUnsafe(ref c, column) * LoadXHat<T, TXHat>(ref source, ref mean, ref inverseStd, row + column, column))
-            + Vector.LoadUnsafe(ref b, column);
+        GradientVector<T, TXHat>(
+            ref dy,
+            ref source,
+            Vector.LoadUnsafe(ref a, column),
+            Vector.LoadUnsafe(ref b, column),
+            Vector.LoadUnsafe(ref c, column),
+            TXHat.Recomputes ? Vector.LoadUnsafe(ref mean, column) : default,
+            TXHat.Recomputes ? Vector.LoadUnsafe(ref inverseStd, column) : default,
+            row + column);
 
-    // The same with the coefficients (and, when recomputing xHat, mean and inverseStd) already loaded.
+    // The same with those already loaded: dx = a * dy + c * xHat + b.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<T> GradientVector<T, TXHat>(ref T dy, ref T source, Vector<T> a, Vector<T> b, Vector<T> c, Vector<T> mean, Vector<T> inverseStd, nuint index)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -222,13 +229,12 @@ internal static partial class NormalizationKernels
         return (a * Vector.LoadUnsafe(ref dy, index)) + (c * xHat) + b;
     }
 
+    // xHat at source[index] (column `column`): loaded, or recomputed with the forward pass's operations.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<T> LoadXHat<T, TXHat>(ref T source, ref T mean, ref T inverseStd, nuint index, nuint column)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TXHat : struct, IXHatSource =>
-        TXHat.Recomputes
-            ? (Vector.LoadUnsafe(ref source, index) - Vector.LoadUnsafe(ref mean, column)) * Vector.LoadUnsafe(ref inverseStd, column)
-            : Vector.LoadUnsafe(ref source, index);
+        TXHat.Recomputes ? NormalizedHat(ref source, ref mean, ref inverseStd, index, column) : Vector.LoadUnsafe(ref source, index);
 
     private static T XHatAt<T, TXHat>(ReadOnlySpan<T> source, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, int index, int column)
         where T : unmanaged, IFloatingPointIeee754<T>

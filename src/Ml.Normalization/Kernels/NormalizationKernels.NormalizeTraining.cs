@@ -82,10 +82,10 @@ internal static partial class NormalizationKernels
                     var first1 = NormalizedHat(ref xr, ref mr, ref sr, row + f, 0);
                     var first2 = NormalizedHat(ref xr, ref mr, ref sr, row + (2 * f), 0);
                     var first3 = NormalizedHat(ref xr, ref mr, ref sr, row + (3 * f), 0);
-                    var last0 = NormalizedHat(ref xr, ref mr, ref sr, row, last);
-                    var last1 = NormalizedHat(ref xr, ref mr, ref sr, row + f, last);
-                    var last2 = NormalizedHat(ref xr, ref mr, ref sr, row + (2 * f), last);
-                    var last3 = NormalizedHat(ref xr, ref mr, ref sr, row + (3 * f), last);
+                    var last0 = NormalizedHat(ref xr, ref mr, ref sr, row + last, last);
+                    var last1 = NormalizedHat(ref xr, ref mr, ref sr, row + f + last, last);
+                    var last2 = NormalizedHat(ref xr, ref mr, ref sr, row + (2 * f) + last, last);
+                    var last3 = NormalizedHat(ref xr, ref mr, ref sr, row + (3 * f) + last, last);
                     OutputFourRows(ref xr, ref mr, ref sr, ref gr, ref br, ref dr, row, f, lead, last);
                     StoreTrainingVector<T, TXHat>(first0, ref gr, ref br, ref hr, ref dr, row, 0);
                     StoreTrainingVector<T, TXHat>(first1, ref gr, ref br, ref hr, ref dr, row + f, 0);
@@ -106,10 +106,18 @@ internal static partial class NormalizationKernels
             {
                 nuint row = (nuint)i * f;
                 nuint lead = AlignmentLead(ref Unsafe.Add(ref dr, row));
-                var firstHat0 = (Vector.LoadUnsafe(ref xr, row) - Vector.LoadUnsafe(ref mr)) * Vector.LoadUnsafe(ref sr);
-                var firstHat1 = (Vector.LoadUnsafe(ref xr, row + f) - Vector.LoadUnsafe(ref mr)) * Vector.LoadUnsafe(ref sr);
-                var lastHat0 = (Vector.LoadUnsafe(ref xr, row + last) - Vector.LoadUnsafe(ref mr, last)) * Vector.LoadUnsafe(ref sr, last);
-                var lastHat1 = (Vector.LoadUnsafe(ref xr, row + f + last) - Vector.LoadUnsafe(ref mr, last)) * Vector.LoadUnsafe(ref sr, last);
+
+                // The two rows' first and last vectors before any store (destination may be x); needed only when the
+                // rows do not start aligned (a whole number of vectors long, they then end unaligned too).
+                Vector<T> firstHat0 = default, firstHat1 = default, lastHat0 = default, lastHat1 = default;
+                if (lead != 0)
+                {
+                    firstHat0 = NormalizedHat(ref xr, ref mr, ref sr, row, 0);
+                    firstHat1 = NormalizedHat(ref xr, ref mr, ref sr, row + f, 0);
+                    lastHat0 = NormalizedHat(ref xr, ref mr, ref sr, row + last, last);
+                    lastHat1 = NormalizedHat(ref xr, ref mr, ref sr, row + f + last, last);
+                }
+
                 for (nuint j = lead; j <= last; j += width)
                 {
                     var m = Vector.LoadUnsafe(ref mr, j);
@@ -145,16 +153,10 @@ internal static partial class NormalizationKernels
             nuint lead = AlignmentLead(ref Unsafe.Add(ref dr, row));
             bool ragged = (f - lead) % width != 0;
             var firstHat = lead != 0 ? NormalizedHat(ref xr, ref mr, ref sr, row, 0) : default;
-            var lastHat = ragged ? NormalizedHat(ref xr, ref mr, ref sr, row, last) : default;
+            var lastHat = ragged ? NormalizedHat(ref xr, ref mr, ref sr, row + last, last) : default;
             for (nuint j = lead; j <= last; j += width)
             {
-                var h = (Vector.LoadUnsafe(ref xr, row + j) - Vector.LoadUnsafe(ref mr, j)) * Vector.LoadUnsafe(ref sr, j);
-                if (!TXHat.Recomputes)
-                {
-                    h.StoreUnsafe(ref hr, row + j);
-                }
-
-                ((Vector.LoadUnsafe(ref gr, j) * h) + Vector.LoadUnsafe(ref br, j)).StoreUnsafe(ref dr, row + j);
+                StoreTrainingVector<T, TXHat>(NormalizedHat(ref xr, ref mr, ref sr, row + j, j), ref gr, ref br, ref hr, ref dr, row, j);
             }
 
             if (lead != 0)
@@ -169,10 +171,12 @@ internal static partial class NormalizationKernels
         }
     }
 
+    // xHat = (x - mean) * inverseStd at x[index], index in column `column`: the forward pass's operations, which the
+    // backward pass repeats when it recomputes xHat (so both agree bit for bit).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<T> NormalizedHat<T>(ref T x, ref T mean, ref T inverseStd, nuint row, nuint column)
+    private static Vector<T> NormalizedHat<T>(ref T x, ref T mean, ref T inverseStd, nuint index, nuint column)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        (Vector.LoadUnsafe(ref x, row + column) - Vector.LoadUnsafe(ref mean, column)) * Vector.LoadUnsafe(ref inverseStd, column);
+        (Vector.LoadUnsafe(ref x, index) - Vector.LoadUnsafe(ref mean, column)) * Vector.LoadUnsafe(ref inverseStd, column);
 
     // destination only (xHat not kept), columns from .. last (whole vectors) of four rows, one parameter load for four.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -62,6 +62,8 @@ public static class BatchNormalizationCatalog
     /// <param name="catalog">The transform catalog.</param>
     /// <param name="columns">One set of parameters per column pair.</param>
     /// <returns>A transformer that can be appended to a chain, used, saved and loaded like a fitted one.</returns>
+    /// <exception cref="ArgumentException">No parameters, or a null entry.</exception>
+    /// <exception cref="NotSupportedException">The loaded ML.NET lacks a member this library binds to (every catalog method).</exception>
     public static BatchNormalizingTransformer BatchNormalize(this TransformsCatalog catalog, params BatchNormalizationParameters[] columns)
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -71,6 +73,8 @@ public static class BatchNormalizationCatalog
             throw new ArgumentException("At least one set of parameters is needed, and none may be null.", nameof(columns));
         }
 
+        // This overload needs no environment, so it is its own gate: the transformer saves through ML.NET internals.
+        SeamCheck.EnsureCompatible();
         return new BatchNormalizingTransformer([.. columns]);
     }
 }

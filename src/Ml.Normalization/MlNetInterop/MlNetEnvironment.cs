@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -11,10 +12,17 @@ namespace Ml.Normalization.MlNetInterop;
 internal static class MlNetEnvironment
 {
     /// <summary>The environment (seed, log, cancellation) of the MLContext that owns <paramref name="catalog"/>.</summary>
+    /// <remarks>A gate of <see cref="SeamCheck"/>: every catalog extension comes here before it touches ML.NET.</remarks>
+    /// <exception cref="NotSupportedException">The loaded ML.NET lacks a member this library binds to.</exception>
     public static IHostEnvironment Of(TransformsCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return catalog.GetEnvironment();
+        SeamCheck.EnsureCompatible();
+        return EnvironmentOf(catalog);
+
+        // Its own method, so that the internal call is compiled only after the check has passed.
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        static IHostEnvironment EnvironmentOf(TransformsCatalog catalog) => catalog.GetEnvironment();
     }
 
     /// <summary>A named host under <paramref name="environment"/>; its channels reach <c>mlContext.Log</c>.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using Ml.Normalization;
@@ -13,17 +14,35 @@ using Ml.Normalization.MlNetInterop;
 namespace Ml.Normalization.MlNetInterop;
 
 /// <summary>The entry points ML.NET's <c>ComponentCatalog</c> calls to load our stages from a model.</summary>
+/// <remarks>
+/// Each is a gate of <see cref="SeamCheck"/>: it checks the loaded ML.NET before calling a method that names an ML.NET
+/// internal, and that method is kept out of line so that it is compiled only after the check.
+/// </remarks>
 internal static class ModelLoaders
 {
     internal static class BatchNormalize
     {
-        internal static BatchNormalizingTransformer Create(ModelLoadContext ctx) =>
+        internal static BatchNormalizingTransformer Create(ModelLoadContext ctx)
+        {
+            SeamCheck.EnsureCompatible();
+            return Load(ctx);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static BatchNormalizingTransformer Load(ModelLoadContext ctx) =>
             ModelPersistence.Load(ctx, BatchNormalizingTransformer.Version, "BatchNormalize", (reader, version) => BatchNormalizingTransformer.Read(reader, version));
     }
 
     internal static class Dropout
     {
-        internal static DropoutTransformer Create(ModelLoadContext ctx) =>
+        internal static DropoutTransformer Create(ModelLoadContext ctx)
+        {
+            SeamCheck.EnsureCompatible();
+            return Load(ctx);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static DropoutTransformer Load(ModelLoadContext ctx) =>
             ModelPersistence.Load(ctx, DropoutTransformer.Version, "Dropout", (reader, _) => DropoutTransformer.Read(reader));
     }
 }

@@ -1,21 +1,15 @@
+using System.Reflection;
 using System.Diagnostics;
 
 namespace Ml.Normalization.Tests.TestSupport;
-
-[AttributeUsage(AttributeTargets.Assembly)]
-public sealed class BuildConfigurationAttribute(string configuration) : Attribute
-{
-    public string Configuration { get; } = configuration;
-}
 
 /// <summary>Runs tests/Ml.Normalization.ModelRunner as a separate process (built by the test project's reference).</summary>
 internal static class ModelRunnerProcess
 {
     public static (int ExitCode, string Output) Run(params string[] args)
     {
-        var configuration = typeof(ModelRunnerProcess).Assembly.GetCustomAttributes(typeof(BuildConfigurationAttribute), false)
-            .Cast<BuildConfigurationAttribute>().Single().Configuration;
-        var dll = Path.Combine(RepositoryRoot(), "tests", "Ml.Normalization.ModelRunner", "bin", configuration, "net10.0", "Ml.Normalization.ModelRunner.dll");
+        // Built by the test project's reference, in the output folder of this build's ML.NET leg (Directory.Build.props).
+        var dll = typeof(ModelRunnerProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "ModelRunnerPath").Value!;
         Assert.True(File.Exists(dll), $"ModelRunner not built at {dll}");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(dll);

@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 
 namespace Ml.Normalization.Benchmarks;
 

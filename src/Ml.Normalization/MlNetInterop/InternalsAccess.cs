@@ -4,12 +4,11 @@
 [assembly: System.Runtime.CompilerServices.IgnoresAccessChecksTo("Microsoft.ML.Core")]
 [assembly: System.Runtime.CompilerServices.IgnoresAccessChecksTo("Microsoft.ML.Data")]
 
-namespace System.Runtime.CompilerServices
+namespace System.Runtime.CompilerServices;
+
+/// <summary>Not in the BCL's public surface; the runtime matches it by name.</summary>
+[AttributeUsage(AttributeTargets.Assembly, AllowMultiple = true)]
+internal sealed class IgnoresAccessChecksToAttribute(string assemblyName) : Attribute
 {
-    /// <summary>Not in the BCL's public surface; the runtime matches it by name.</summary>
-    [AttributeUsage(AttributeTargets.Assembly, AllowMultiple = true)]
-    internal sealed class IgnoresAccessChecksToAttribute(string assemblyName) : Attribute
-    {
-        public string AssemblyName { get; } = assemblyName;
-    }
+    public string AssemblyName { get; } = assemblyName;
 }

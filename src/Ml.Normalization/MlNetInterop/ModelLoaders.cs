@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using Microsoft.ML;
-using Microsoft.ML.Runtime;
 using Ml.Normalization;
 using Ml.Normalization.MlNetInterop;
 

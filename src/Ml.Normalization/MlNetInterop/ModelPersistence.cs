@@ -1,5 +1,4 @@
 using Microsoft.ML;
-using Microsoft.ML.Runtime;
 
 namespace Ml.Normalization.MlNetInterop;
 

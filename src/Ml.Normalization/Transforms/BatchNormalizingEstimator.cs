@@ -1,5 +1,4 @@
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Transforms;

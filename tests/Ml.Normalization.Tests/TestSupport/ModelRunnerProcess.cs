@@ -1,5 +1,5 @@
-using System.Reflection;
 using System.Diagnostics;
+using System.Reflection;
 
 namespace Ml.Normalization.Tests.TestSupport;
 

@@ -1,5 +1,4 @@
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Ml.Normalization.Tests.TestSupport;
 
 namespace Ml.Normalization.Tests.Transforms;

@@ -16,6 +16,7 @@ internal static class StageEntry
     private const int CbModel = 0x18;
     private const int FpStringTable = 0x20;
     private const int ModelSignature = 0x40;
+    private const int ModelVerWritten = 0x48;
     private const int FpTail = 0x80;
     private const int FpLim = 0x88;
     private const int FpAssemblyName = 0x90;
@@ -28,6 +29,13 @@ internal static class StageEntry
         using var zip = new ZipArchive(new MemoryStream(modelZip), ZipArchiveMode.Read);
         var entry = Read(Find(zip, modelSignature));
         return entry.AsSpan(HeaderSize, (int)BitConverter.ToInt64(entry, CbModel)).ToArray();
+    }
+
+    /// <summary>The format version the stage's header says its body was written in.</summary>
+    public static uint FormatVersion(byte[] modelZip, string modelSignature)
+    {
+        using var zip = new ZipArchive(new MemoryStream(modelZip), ZipArchiveMode.Read);
+        return BitConverter.ToUInt32(Read(Find(zip, modelSignature)), ModelVerWritten);
     }
 
     /// <summary>The model zip with that stage's body replaced by <paramref name="body"/>.</summary>

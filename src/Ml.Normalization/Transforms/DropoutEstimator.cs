@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using Ml.Normalization.Kernels;
 using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Transforms;
 
@@ -66,14 +67,20 @@ public sealed class DropoutEstimator : IEstimator<DropoutTransformer>
 
         internal void Validate()
         {
-            if (!(DropProbability >= 0f && DropProbability < 1f))
-            {
-                throw new ArgumentOutOfRangeException(nameof(DropProbability), DropProbability, $"'{nameof(DropProbability)}' must be in [0, 1), got {DropProbability}.");
-            }
+            CheckDropProbability(DropProbability, nameof(DropProbability));
 
             if (!Enum.IsDefined(Kind))
             {
                 throw new ArgumentOutOfRangeException(nameof(Kind), Kind, $"'{nameof(Kind)}' must be Inverted or Standard, got {Kind}.");
+            }
+        }
+
+        // Also the check of the short catalog overloads' argument; the error names paramName.
+        internal static void CheckDropProbability(float value, string paramName)
+        {
+            if (!(value >= 0f && value < 1f))
+            {
+                ThrowHelper.ThrowOutOfRange(paramName, value, "in [0, 1)");
             }
         }
     }

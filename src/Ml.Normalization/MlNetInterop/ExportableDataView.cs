@@ -1,5 +1,4 @@
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Microsoft.ML.Model.OnnxConverter;
 using Ml.Normalization.Transforms.Mapping;
 

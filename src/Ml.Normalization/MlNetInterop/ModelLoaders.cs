@@ -1,5 +1,4 @@
 using Microsoft.ML;
-using Microsoft.ML.Runtime;
 using Ml.Normalization;
 using Ml.Normalization.MlNetInterop;
 

@@ -1,5 +1,4 @@
 using Microsoft.ML;
-using Microsoft.ML.Runtime;
 
 namespace Ml.Normalization.MlNetInterop;
 
@@ -11,8 +10,8 @@ namespace Ml.Normalization.MlNetInterop;
 /// <remarks>
 /// Each stage's format is versioned through ML.NET's <see cref="VersionInfo"/> header: bump the written version
 /// when the body changes, keep reading the old ones. Bodies are read through <see cref="ModelBodyReader"/>, which
-/// bounds every count by the bytes left, so a corrupt file fails with <see cref="InvalidDataException"/>
-/// instead of allocating gigabytes or reading past the stream.
+/// bounds every read and count by the bytes left in the body, so a corrupt file fails with
+/// <see cref="InvalidDataException"/> instead of allocating gigabytes or reading past the body.
 /// </remarks>
 internal static class ModelPersistence
 {

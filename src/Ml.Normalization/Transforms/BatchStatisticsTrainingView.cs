@@ -1,6 +1,5 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Ml.Normalization.Transforms.Mapping;
 
 namespace Ml.Normalization.Transforms;
 

@@ -1,6 +1,5 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Runtime;
 using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Transforms;
 using Ml.Normalization.Transforms.Mapping;

@@ -40,7 +40,7 @@ public class DropoutStageTests
     [InlineData(0.1f)]
     [InlineData(0.5f)]
     [InlineData(0.8f)]
-    public void TrainingPass_DropsNearP_KeepsXOverOneMinusP_AndThePreservesMean(float p)
+    public void TrainingPass_DropsNearP_ScalesKeptValuesByOneOverOneMinusP_AndPreservesTheMean(float p)
     {
         var ml = new MLContext(seed: 1);
         var rows = Data();

@@ -20,7 +20,8 @@ public static class BatchNormalizationCatalog
     /// <param name="momentum">Weight of the old running value, in [0, 1) (the seed article's 0.9 = PyTorch's 0.1).</param>
     /// <param name="epsilon">Added to the variance before the square root; positive.</param>
     /// <returns>The estimator; its fitted transformer exposes the statistics in <see cref="BatchNormalizingTransformer.Columns"/>.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range; at fit or schema time, a column is missing or of another type.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range (the exception's ParamName names it); at fit or
+    /// schema time, a column is missing or of another type.</exception>
     /// <remarks>NaN and infinities are left out of the statistics; NaN passes through the transform.
     /// See <see cref="BatchNormalizingEstimator"/> for how each batch's statistics are formed.</remarks>
     public static BatchNormalizingEstimator BatchNormalize(this TransformsCatalog catalog,
@@ -37,13 +38,19 @@ public static class BatchNormalizationCatalog
     /// <param name="momentum">Weight of the old running value, in [0, 1).</param>
     /// <param name="epsilon">Added to the variance before the square root; positive.</param>
     /// <returns>The estimator.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range; the exception's ParamName names it.</exception>
     public static BatchNormalizingEstimator BatchNormalize(this TransformsCatalog catalog,
         InputOutputColumnPair[] columns,
         int batchSize = BatchNormalizingEstimator.Defaults.BatchSize,
         float momentum = BatchNormalizingEstimator.Defaults.Momentum,
-        float epsilon = BatchNormalizingEstimator.Defaults.Epsilon) =>
-        BatchNormalize(catalog, columns, new BatchNormalizingEstimator.Options { BatchSize = batchSize, Momentum = momentum, Epsilon = epsilon });
+        float epsilon = BatchNormalizingEstimator.Defaults.Epsilon)
+    {
+        // Checked here so that an error names the caller's argument, not the Options field.
+        BatchNormalizingEstimator.Options.CheckBatchSize(batchSize, nameof(batchSize));
+        BatchNormalizingEstimator.Options.CheckMomentum(momentum, nameof(momentum));
+        BatchNormalizingEstimator.Options.CheckEpsilon(epsilon, nameof(epsilon));
+        return BatchNormalize(catalog, columns, new BatchNormalizingEstimator.Options { BatchSize = batchSize, Momentum = momentum, Epsilon = epsilon });
+    }
 
     /// <summary>Normalizes several columns with every option spelled out (bias correction, PyTorch conventions, gamma, beta).</summary>
     /// <param name="catalog">The transform catalog.</param>

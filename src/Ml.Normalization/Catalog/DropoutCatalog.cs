@@ -41,8 +41,12 @@ public static class DropoutCatalog
     /// <returns>The estimator.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dropProbability"/> is outside [0, 1) or NaN.</exception>
     public static DropoutEstimator Dropout(this TransformsCatalog catalog, InputOutputColumnPair[] columns,
-        float dropProbability = DropoutEstimator.Defaults.DropProbability, int? seed = null) =>
-        Dropout(catalog, columns, new DropoutEstimator.Options { DropProbability = dropProbability, Seed = seed });
+        float dropProbability = DropoutEstimator.Defaults.DropProbability, int? seed = null)
+    {
+        // Checked here so that an error names the caller's argument, not the Options field.
+        DropoutEstimator.Options.CheckDropProbability(dropProbability, nameof(dropProbability));
+        return Dropout(catalog, columns, new DropoutEstimator.Options { DropProbability = dropProbability, Seed = seed });
+    }
 
     /// <summary>Dropout with every option, including <see cref="DropoutKind.Standard"/> dropout.</summary>
     /// <param name="catalog">The transform catalog.</param>

@@ -31,7 +31,10 @@ internal static class DropoutMask
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Keep(ulong key, uint index, uint keepThreshold) => Bits(key, index) >= keepThreshold;
 
-    /// <summary>Mixes any number of 64-bit words into one key (SplitMix64 steps).</summary>
+    /// <summary>
+    /// Mixes up to three 64-bit words into one key with SplitMix64 steps: (seed, pass, row) for the stage, (seed, call)
+    /// for the layer, which leaves <paramref name="c"/> at 0.
+    /// </summary>
     public static ulong Key(ulong a, ulong b, ulong c = 0)
     {
         ulong h = Mix64(a + 0x9E3779B97F4A7C15UL);
@@ -43,7 +46,10 @@ internal static class DropoutMask
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint Hash(ulong key, uint index) => LowBias32((index + (uint)key) ^ (uint)(key >> 32));
 
-    /// <summary>The hashes of elements <c>firstIndex .. firstIndex + Vector&lt;uint&gt;.Count - 1</c>.</summary>
+    /// <summary>
+    /// <see cref="Hash(ulong, uint)"/> of each lane of <paramref name="indices"/> under <paramref name="key"/>: lane k is
+    /// <c>Hash(key, indices[k])</c>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<uint> Hash(ulong key, Vector<uint> indices) =>
         LowBias32((indices + new Vector<uint>((uint)key)) ^ new Vector<uint>((uint)(key >> 32)));

@@ -10,8 +10,8 @@ namespace Ml.Normalization.MlNetInterop;
 /// <remarks>
 /// Each stage's format is versioned through ML.NET's <see cref="VersionInfo"/> header: bump the written version
 /// when the body changes, keep reading the old ones. Bodies are read through <see cref="ModelBodyReader"/>, which
-/// bounds every count by the bytes left, so a corrupt file fails with <see cref="InvalidDataException"/>
-/// instead of allocating gigabytes or reading past the stream.
+/// bounds every read and count by the bytes left in the body, so a corrupt file fails with
+/// <see cref="InvalidDataException"/> instead of allocating gigabytes or reading past the body.
 /// </remarks>
 internal static class ModelPersistence
 {
@@ -34,10 +34,15 @@ internal static class ModelPersistence
     {
         ArgumentNullException.ThrowIfNull(context);
         context.CheckAtModel(version);
-        var reader = new ModelBodyReader(context.Reader, stageName);
+        // The body ends where ML.NET's header says, before the loader assembly's name and the tail: bounding reads by
+        // the stream instead would read those bytes as data.
+        long bodyEnd = context.FpMin + context.Header.FpModel + context.Header.CbModel;
+        var reader = new ModelBodyReader(context.Reader, stageName, bodyEnd);
         try
         {
-            return readBody(reader, context.Header.ModelVerWritten);
+            var stage = readBody(reader, context.Header.ModelVerWritten);
+            reader.CheckAtEnd();
+            return stage;
         }
         catch (EndOfStreamException ex)
         {
@@ -46,14 +51,17 @@ internal static class ModelPersistence
     }
 }
 
-/// <summary>A <see cref="BinaryReader"/> over a stage's body that validates what it reads.</summary>
-internal sealed class ModelBodyReader(BinaryReader reader, string stageName)
+/// <summary>
+/// A <see cref="BinaryReader"/> over a stage's body that validates what it reads: no read goes past
+/// <paramref name="end"/> (the body's end in the stream), so a truncated body ends in <see cref="EndOfStreamException"/>.
+/// </summary>
+internal sealed class ModelBodyReader(BinaryReader reader, string stageName, long end)
 {
     private const int MaxStringLength = 1 << 16;
 
     public int ReadCount(string what, int minimum, int maximum)
     {
-        int value = reader.ReadInt32();
+        int value = ReadInt32();
         if (value < minimum || value > maximum)
         {
             throw Corrupt($"{what} is {value}, expected {minimum} to {maximum}");
@@ -62,35 +70,45 @@ internal sealed class ModelBodyReader(BinaryReader reader, string stageName)
         return value;
     }
 
-    public byte ReadByte() => reader.ReadByte();
-
-    public bool ReadBoolean()
+    public byte ReadByte()
     {
-        byte b = reader.ReadByte();
-        return b <= 1 ? b == 1 : throw Corrupt($"a flag is {b}, expected 0 or 1");
+        Need(1, "a byte");
+        return reader.ReadByte();
     }
 
-    public int ReadInt32() => reader.ReadInt32();
+    public int ReadInt32()
+    {
+        Need(4, "an Int32");
+        return reader.ReadInt32();
+    }
 
-    public long ReadInt64() => reader.ReadInt64();
+    public long ReadInt64()
+    {
+        Need(8, "an Int64");
+        return reader.ReadInt64();
+    }
 
-    public float ReadSingle() => reader.ReadSingle();
+    public float ReadSingle()
+    {
+        Need(4, "a Single");
+        return reader.ReadSingle();
+    }
 
     public string ReadString(string what)
     {
         string value = reader.ReadString();
+        if (reader.BaseStream.Position > end)
+        {
+            throw new EndOfStreamException($"{what} runs past the end of the body");
+        }
+
         return value.Length is > 0 and <= MaxStringLength ? value : throw Corrupt($"{what} is empty or too long");
     }
 
-    /// <summary>Reads <paramref name="count"/> floats, checking first that the stream holds them.</summary>
+    /// <summary>Reads <paramref name="count"/> floats, checking first that the body holds them.</summary>
     public float[] ReadSingles(int count, string what)
     {
-        var stream = reader.BaseStream;
-        if (stream.CanSeek && stream.Length - stream.Position < 4L * count)
-        {
-            throw new EndOfStreamException($"{what}: {count} values announced, fewer stored");
-        }
-
+        Need(4L * count, $"{what}: {count} values");
         var values = new float[count];
         for (int i = 0; i < count; i++)
         {
@@ -100,5 +118,23 @@ internal sealed class ModelBodyReader(BinaryReader reader, string stageName)
         return values;
     }
 
+    /// <summary>Throws unless the whole body was read.</summary>
+    public void CheckAtEnd()
+    {
+        long left = end - reader.BaseStream.Position;
+        if (left != 0)
+        {
+            throw Corrupt($"{left} bytes follow its data");
+        }
+    }
+
     public InvalidDataException Corrupt(string detail) => new($"The {stageName} model is corrupt: {detail}.");
+
+    private void Need(long bytes, string what)
+    {
+        if (end - reader.BaseStream.Position < bytes)
+        {
+            throw new EndOfStreamException($"{what} announced, fewer bytes stored");
+        }
+    }
 }

@@ -18,8 +18,17 @@ internal sealed class OnnxGraph(OnnxContext context)
     /// <summary>Declares the output column <paramref name="columnName"/>; returns its ONNX variable name.</summary>
     public string AddColumn(DataViewType type, string columnName) => context.AddIntermediateVariable(type, columnName);
 
-    /// <summary>Forgets a column this stage could not write.</summary>
-    public void RemoveColumn(string columnName) => context.RemoveColumn(columnName, true);
+    /// <summary>
+    /// Fails with ML.NET's error unless the export targets ONNX opset <paramref name="minimum"/> or later
+    /// (<paramref name="stageName"/> names the stage in the message).
+    /// </summary>
+    public void RequireOpset(int minimum, string stageName) => context.CheckOpSetVersion(minimum, stageName);
+
+    /// <summary>
+    /// Leaves output column <paramref name="columnName"/> out of the graph, before any variable was added for it (its
+    /// input has no variable): the converter then treats it as a column it cannot export, as for ML.NET's own stages.
+    /// </summary>
+    public void OmitColumn(string columnName) => context.RemoveColumn(columnName, false);
 
     /// <summary>A temporary variable.</summary>
     public string Temporary(string name) => context.AddIntermediateVariable(null, name, true);

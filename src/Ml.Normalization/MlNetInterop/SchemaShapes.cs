@@ -24,10 +24,4 @@ internal static class SchemaShapes
         columns.Add(Column(AnnotationUtils.Kinds.IsNormalized, SchemaShape.Column.VectorKind.Scalar, BooleanDataViewType.Instance, false));
         return new SchemaShape(columns);
     }
-
-    /// <summary>The annotation shape that passes the input's SlotNames (if any) through.</summary>
-    public static SchemaShape SlotNamesOnly(SchemaShape.Column input) =>
-        input.Annotations.TryFindColumn(AnnotationUtils.Kinds.SlotNames, out var slotNames)
-            ? new SchemaShape([slotNames])
-            : new SchemaShape([]);
 }

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using Ml.Normalization.Kernels;
 using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Transforms;
 
@@ -105,20 +106,9 @@ public sealed class BatchNormalizingEstimator : IEstimator<BatchNormalizingTrans
 
         internal void Validate()
         {
-            if (BatchSize < 2)
-            {
-                throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, $"'{nameof(BatchSize)}' must be at least 2, got {BatchSize}.");
-            }
-
-            if (Momentum is float m && !(m >= 0f && m < 1f))
-            {
-                throw new ArgumentOutOfRangeException(nameof(Momentum), m, $"'{nameof(Momentum)}' must be in [0, 1) or null, got {m}.");
-            }
-
-            if (!(Epsilon > 0f) || float.IsInfinity(Epsilon))
-            {
-                throw new ArgumentOutOfRangeException(nameof(Epsilon), Epsilon, $"'{nameof(Epsilon)}' must be positive and finite, got {Epsilon}.");
-            }
+            CheckBatchSize(BatchSize, nameof(BatchSize));
+            CheckMomentum(Momentum, nameof(Momentum));
+            CheckEpsilon(Epsilon, nameof(Epsilon));
 
             if (!float.IsFinite(InitialRunningMean))
             {
@@ -132,6 +122,32 @@ public sealed class BatchNormalizingEstimator : IEstimator<BatchNormalizingTrans
 
             CheckFinite(Gamma, nameof(Gamma));
             CheckFinite(Beta, nameof(Beta));
+        }
+
+        // The checks of the options the short catalog overloads take as arguments; each error names paramName, the
+        // option's name here and the caller's argument there.
+        internal static void CheckBatchSize(int value, string paramName)
+        {
+            if (value < 2)
+            {
+                ThrowHelper.ThrowOutOfRange(paramName, value, "at least 2");
+            }
+        }
+
+        internal static void CheckMomentum(float? value, string paramName)
+        {
+            if (value is float m && !(m >= 0f && m < 1f))
+            {
+                ThrowHelper.ThrowOutOfRange(paramName, m, "in [0, 1) or null");
+            }
+        }
+
+        internal static void CheckEpsilon(float value, string paramName)
+        {
+            if (!(value > 0f) || float.IsInfinity(value))
+            {
+                ThrowHelper.ThrowOutOfRange(paramName, value, "positive and finite");
+            }
         }
 
         private static void CheckFinite(float[]? values, string name)

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using Ml.Normalization.Kernels;
 using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Transforms;
 
@@ -16,7 +17,7 @@ namespace Ml.Normalization;
 /// | -- | -- |
 /// | Does this estimator need to look at the data to train its parameters? | No |
 /// | Input column data type | `Single` or `Double`, scalar or vector (known or variable size, dense or sparse) |
-/// | Output column data type | The input's type and size |
+/// | Output column data type | The input's type and size, with all the input's annotations (SlotNames, IsNormalized, ...) |
 /// | Exportable to ONNX | Yes (scoring map) |
 ///
 /// When `EstimatorChain.Fit` passes the training data on to the next stages, each value is zeroed with probability p
@@ -66,14 +67,20 @@ public sealed class DropoutEstimator : IEstimator<DropoutTransformer>
 
         internal void Validate()
         {
-            if (!(DropProbability >= 0f && DropProbability < 1f))
-            {
-                throw new ArgumentOutOfRangeException(nameof(DropProbability), DropProbability, $"'{nameof(DropProbability)}' must be in [0, 1), got {DropProbability}.");
-            }
+            CheckDropProbability(DropProbability, nameof(DropProbability));
 
             if (!Enum.IsDefined(Kind))
             {
                 throw new ArgumentOutOfRangeException(nameof(Kind), Kind, $"'{nameof(Kind)}' must be Inverted or Standard, got {Kind}.");
+            }
+        }
+
+        // Also the check of the short catalog overloads' argument; the error names paramName.
+        internal static void CheckDropProbability(float value, string paramName)
+        {
+            if (!(value >= 0f && value < 1f))
+            {
+                ThrowHelper.ThrowOutOfRange(paramName, value, "in [0, 1)");
             }
         }
     }
@@ -92,7 +99,7 @@ public sealed class DropoutEstimator : IEstimator<DropoutTransformer>
         return new DropoutTransformer(_columns, _options.DropProbability, seed, _options.Kind);
     }
 
-    /// <summary>The schema after the stage: each output column has its input's shape and type.</summary>
+    /// <summary>The schema after the stage: each output column has its input's shape, type and annotations.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or not Single/Double.</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
@@ -101,7 +108,7 @@ public sealed class DropoutEstimator : IEstimator<DropoutTransformer>
         foreach (var pair in _columns)
         {
             var input = ColumnTypes.Check(inputSchema, pair.InputColumnName, allowVariableSize: true, nameof(inputSchema));
-            result[pair.OutputColumnName] = SchemaShapes.Column(pair.OutputColumnName, input.Kind, input.ItemType, false, SchemaShapes.SlotNamesOnly(input));
+            result[pair.OutputColumnName] = SchemaShapes.Column(pair.OutputColumnName, input.Kind, input.ItemType, false, input.Annotations);
         }
 
         return new SchemaShape(result.Values);

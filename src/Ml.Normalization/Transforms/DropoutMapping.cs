@@ -26,9 +26,8 @@ internal static class DropoutMapping
             var input = inputSchema.GetColumnOrNull(pair.InputColumnName)
                 ?? throw ColumnTypes.MissingColumn(pair.InputColumnName, nameof(inputSchema));
             var shape = ColumnTypes.Check(input.Type, input.Name, allowVariableSize: true, nameof(inputSchema));
-            var annotations = new DataViewSchema.Annotations.Builder();
-            annotations.Add(input.Annotations, name => name == AnnotationUtils.Kinds.SlotNames);
-            outputs[i] = new OutputColumn(pair.OutputColumnName, input.Type, annotations.ToAnnotations(), input.Index, factory(shape, input.Index));
+            // A copy of the input at scoring time, so it keeps every annotation, as ML.NET's column copy does.
+            outputs[i] = new OutputColumn(pair.OutputColumnName, input.Type, input.Annotations, input.Index, factory(shape, input.Index));
         }
 
         return new ColumnMapper(inputSchema, outputs, outputSchema);

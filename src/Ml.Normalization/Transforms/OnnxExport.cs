@@ -11,16 +11,23 @@ namespace Ml.Normalization.Transforms;
 /// as the ML.NET transform, so ONNX Runtime reproduces its outputs exactly, for Single and Double, in every runtime
 /// that has the three basic operators (opset 7+). ONNX's <c>BatchNormalization</c> operator would recompute
 /// 1/sqrt(var + eps) in the tensor's precision and differ in the last bits.
+/// <para>A column whose input no earlier stage exported (say it comes from a <c>CustomMapping</c>) is left out of the
+/// graph, as ML.NET's own column transformers do: <c>ConvertToOnnx</c> then reports that the pipeline cannot be fully
+/// converted, unless the caller keeps only other output columns.</para>
 /// </remarks>
 internal static class OnnxExport
 {
+    /// <summary>Sub, Mul, Add and Identity with broadcasting need opset 7; ML.NET's converter writes 9 or later.</summary>
+    private const int MinimumOpset = 7;
+
     public static void BatchNormalize(OnnxGraph graph, DataViewSchema inputSchema, IReadOnlyList<BatchNormalizationParameters> columns)
     {
+        graph.RequireOpset(MinimumOpset, "BatchNormalize");
         foreach (var p in columns)
         {
             if (!graph.HasColumn(p.InputColumnName))
             {
-                graph.RemoveColumn(p.OutputColumnName);
+                graph.OmitColumn(p.OutputColumnName);
                 continue;
             }
 
@@ -45,11 +52,12 @@ internal static class OnnxExport
 
     public static void Dropout(OnnxGraph graph, DataViewSchema inputSchema, DropoutTransformer transformer)
     {
+        graph.RequireOpset(MinimumOpset, "Dropout");
         foreach (var pair in transformer.ColumnPairs)
         {
             if (!graph.HasColumn(pair.InputColumnName))
             {
-                graph.RemoveColumn(pair.OutputColumnName);
+                graph.OmitColumn(pair.OutputColumnName);
                 continue;
             }
 

@@ -3,7 +3,7 @@
 
 Produces, next to this script:
   seed_batchnorm.json     -- vectors from the seed reference implementation
-                             (shared/seed/reference.py: batchnorm_forward /
+                             (seed_reference.py: batchnorm_forward /
                              batchnorm_backward; biased variance, running stats
                              start at zeros, running = m*running + (1-m)*batch,
                              default momentum 0.9, eps 1e-5).
@@ -19,9 +19,9 @@ round-trip of the float64 value, i.e. full precision).  Every 2-D array is
 written FLATTENED row-major (rows x features) as a single list.  See README.md
 in this folder for the exact schema.
 
-The seed reference module is imported (not copied) via importlib from
-<repo_root>/../shared/seed/reference.py, where repo_root is three levels above
-this script (tests/Ml.Normalization.Tests/Golden/ -> repo root).
+The seed reference module is imported via importlib from seed_reference.py next
+to this script: the seed article's code, vendored into the repository (its
+header names the source) so that a clone can regenerate these files.
 
 Rerun (from the repository root):
     apt-get install python3-numpy python3-torch
@@ -36,12 +36,11 @@ import sys
 
 import numpy as np
 
-sys.dont_write_bytecode = True  # never drop __pycache__ next to the shared seed module
+sys.dont_write_bytecode = True  # never drop __pycache__ next to the vendored seed module
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
-SEED_DIR = os.path.normpath(os.path.join(REPO_ROOT, "..", "shared", "seed"))
-SEED_FILE = os.path.join(SEED_DIR, "reference.py")
+SEED_FILE = os.path.join(HERE, "seed_reference.py")  # vendored; its header names the source
 
 TEST_ROWS = 5  # M
 
@@ -285,7 +284,7 @@ def main():
     torch.set_default_dtype(torch.float64)
     ref = load_reference()
 
-    seed_doc = {"source": "shared/seed/reference.py",
+    seed_doc = {"source": "tests/Ml.Normalization.Tests/Golden/seed_reference.py",
                 "cases": [seed_case(ref, *c) for c in SEED_CASES]}
     torch_doc = {"source": "torch.nn.BatchNorm1d", "torch_version": torch.__version__,
                  "cases": [torch_case(torch, *c) for c in TORCH_CASES]}

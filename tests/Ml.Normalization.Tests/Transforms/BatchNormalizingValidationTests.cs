@@ -53,18 +53,46 @@ public class BatchNormalizingValidationTests
         Assert.StartsWith("Schema mismatch for input column 'Features': expected vector of Single or Double of size 3, got Vector<Single, 4>", ex.Message);
     }
 
+    public static TheoryData<int, float, float, string, string, string> ShortOverloadArgumentsOutOfRange => new()
+    {
+        { 1, 0.9f, 1e-5f, "batchSize", "'batchSize' must be at least 2, got 1.", "1" },
+        { -3, 0.9f, 1e-5f, "batchSize", "'batchSize' must be at least 2, got -3.", "-3" },
+        { 8, 1f, 1e-5f, "momentum", "'momentum' must be in [0, 1) or null, got 1.", "1" },
+        { 8, -0.5f, 1e-5f, "momentum", "'momentum' must be in [0, 1) or null, got -0.5.", "-0.5" },
+        { 8, float.NaN, 1e-5f, "momentum", "'momentum' must be in [0, 1) or null, got NaN.", "NaN" },
+        { 8, 0.9f, 0f, "epsilon", "'epsilon' must be positive and finite, got 0.", "0" },
+        { 8, 0.9f, float.NaN, "epsilon", "'epsilon' must be positive and finite, got NaN.", "NaN" },
+        { 8, 0.9f, float.PositiveInfinity, "epsilon", $"'epsilon' must be positive and finite, got {float.PositiveInfinity}.", $"{float.PositiveInfinity}" }, // "Infinity" or "\u221e", by culture
+    };
+
     [Theory]
-    [InlineData(1, 0.9f, 1e-5f, "BatchSize", "'BatchSize' must be at least 2, got 1.")]
-    [InlineData(8, 1f, 1e-5f, "Momentum", "'Momentum' must be in [0, 1) or null, got 1.")]
-    [InlineData(8, -0.5f, 1e-5f, "Momentum", "'Momentum' must be in [0, 1) or null, got -0.5.")]
-    [InlineData(8, float.NaN, 1e-5f, "Momentum", "'Momentum' must be in [0, 1) or null, got NaN.")]
-    [InlineData(8, 0.9f, 0f, "Epsilon", "'Epsilon' must be positive and finite, got 0.")]
-    [InlineData(8, 0.9f, float.NaN, "Epsilon", "'Epsilon' must be positive and finite, got NaN.")]
-    public void Catalog_OptionOutOfRange_Throws(int batchSize, float momentum, float epsilon, string param, string message)
+    [MemberData(nameof(ShortOverloadArgumentsOutOfRange))]
+    public void Catalog_SingleColumn_ArgumentOutOfRange_NamesTheArgument(int batchSize, float momentum, float epsilon, string param, string message, string actual)
     {
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Ml.Transforms.BatchNormalize("Features", batchSize: batchSize, momentum: momentum, epsilon: epsilon));
         Assert.Equal(param, ex.ParamName);
-        Assert.StartsWith(message, ex.Message);
+        Assert.Equal($"{message} (Parameter '{param}'){Environment.NewLine}Actual value was {actual}.", ex.Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(ShortOverloadArgumentsOutOfRange))]
+    public void Catalog_ColumnPairs_ArgumentOutOfRange_NamesTheArgument(int batchSize, float momentum, float epsilon, string param, string message, string actual)
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Ml.Transforms.BatchNormalize([new InputOutputColumnPair("Features")], batchSize, momentum, epsilon));
+        Assert.Equal(param, ex.ParamName);
+        Assert.Equal($"{message} (Parameter '{param}'){Environment.NewLine}Actual value was {actual}.", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(1, 0.9f, 1e-5f, "BatchSize", "'BatchSize' must be at least 2, got 1.", "1")]
+    [InlineData(8, 1f, 1e-5f, "Momentum", "'Momentum' must be in [0, 1) or null, got 1.", "1")]
+    [InlineData(8, 0.9f, 0f, "Epsilon", "'Epsilon' must be positive and finite, got 0.", "0")]
+    public void Catalog_Options_OptionOutOfRange_NamesTheOption(int batchSize, float momentum, float epsilon, string param, string message, string actual)
+    {
+        var options = new BatchNormalizingEstimator.Options { BatchSize = batchSize, Momentum = momentum, Epsilon = epsilon };
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Ml.Transforms.BatchNormalize([new InputOutputColumnPair("Features")], options));
+        Assert.Equal(param, ex.ParamName);
+        Assert.Equal($"{message} (Parameter '{param}'){Environment.NewLine}Actual value was {actual}.", ex.Message);
     }
 
     [Fact]

@@ -40,7 +40,7 @@ public class DropoutStageTests
     [InlineData(0.1f)]
     [InlineData(0.5f)]
     [InlineData(0.8f)]
-    public void TrainingPass_DropsNearP_KeepsXOverOneMinusP_AndThePreservesMean(float p)
+    public void TrainingPass_DropsNearP_ScalesKeptValuesByOneOverOneMinusP_AndPreservesTheMean(float p)
     {
         var ml = new MLContext(seed: 1);
         var rows = Data();
@@ -189,14 +189,25 @@ public class DropoutStageTests
     }
 
     [Theory]
-    [InlineData(-0.1f)]
-    [InlineData(1f)]
-    [InlineData(float.NaN)]
-    public void Catalog_POutsideZeroOne_Throws(float p)
+    [InlineData(-0.1f, "-0.1")]
+    [InlineData(1f, "1")]
+    [InlineData(float.NaN, "NaN")]
+    public void Catalog_POutsideZeroOne_NamesTheArgument_InBothShortOverloads(float p, string actual)
     {
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().Transforms.Dropout("Features", dropProbability: p));
+        var message = $"'dropProbability' must be in [0, 1), got {actual}. (Parameter 'dropProbability'){Environment.NewLine}Actual value was {actual}.";
+        var single = Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().Transforms.Dropout("Features", dropProbability: p));
+        var pairs = Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().Transforms.Dropout([new InputOutputColumnPair("Features")], dropProbability: p));
+        Assert.Equal(("dropProbability", message), (single.ParamName, single.Message));
+        Assert.Equal(("dropProbability", message), (pairs.ParamName, pairs.Message));
+    }
+
+    [Fact]
+    public void Catalog_Options_POutsideZeroOne_NamesTheOption()
+    {
+        var options = new DropoutEstimator.Options { DropProbability = 1.5f };
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().Transforms.Dropout([new InputOutputColumnPair("Features")], options));
         Assert.Equal("DropProbability", ex.ParamName);
-        Assert.StartsWith($"'DropProbability' must be in [0, 1), got {p}.", ex.Message);
+        Assert.Equal($"'DropProbability' must be in [0, 1), got 1.5. (Parameter 'DropProbability'){Environment.NewLine}Actual value was 1.5.", ex.Message);
     }
 
     [Fact]

@@ -113,14 +113,17 @@ internal static partial class NormalizationKernels
                 (Vector.LoadUnsafe(ref gr, (nuint)j) + g).StoreUnsafe(ref gr, (nuint)j);
             }
 
+            // The columns past the last whole vector, and every column where there are no vectors: the same sums in
+            // the same grouping as a vector lane, so the gradients do not depend on the machine's vector width.
             for (int j = vectorEnd; j < features; j++)
             {
-                for (int r = 0; r < 4; r++)
-                {
-                    int k = ((i + r) * features) + j;
-                    dBeta[j] += dy[k];
-                    dGamma[j] += dy[k] * XHatAt<T, TXHat>(source, mean, inverseStd, k, j);
-                }
+                int k = (i * features) + j;
+                T d0 = dy[k], d1 = dy[k + features], d2 = dy[k + (2 * features)], d3 = dy[k + (3 * features)];
+                dBeta[j] += (d0 + d1) + (d2 + d3);
+                dGamma[j] += (d0 * XHatAt<T, TXHat>(source, mean, inverseStd, k, j))
+                    + (d1 * XHatAt<T, TXHat>(source, mean, inverseStd, k + features, j))
+                    + (d2 * XHatAt<T, TXHat>(source, mean, inverseStd, k + (2 * features), j))
+                    + (d3 * XHatAt<T, TXHat>(source, mean, inverseStd, k + (3 * features), j));
             }
         }
 

@@ -8,26 +8,29 @@ namespace Ml.Normalization.Transforms;
 /// time; memory O(slots), nothing allocated per row.
 /// </summary>
 /// <remarks>
+/// Sums and counts are double for Single rows too (widened a vector at a time): deviations of ~1e18 (nanosecond
+/// timestamps) square to ~1e36 and a few hundred of them overflow a float sum, and a float count stops at 2^24.
+/// Counts stay exact to 2^53 rows.
 /// Each slot's sums are taken of <c>x - shift</c>, the shift being the first finite value the slot ever saw (kept
 /// across batches), so a large common offset does not cancel the variance away.
 /// </remarks>
 internal sealed class MiniBatchMoments<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly T[] _shift;
-    private readonly T[] _sum;
-    private readonly T[] _sumOfSquares;
-    private readonly T[] _count;
+    private readonly double[] _shift;
+    private readonly double[] _sum;
+    private readonly double[] _sumOfSquares;
+    private readonly double[] _count;
     private bool _everySlotHasShift;
     private long _finiteRowsInBatch;
 
     public MiniBatchMoments(int slots)
     {
-        _shift = new T[slots];
-        _shift.AsSpan().Fill(T.NaN);
-        _sum = new T[slots];
-        _sumOfSquares = new T[slots];
-        _count = new T[slots];
+        _shift = new double[slots];
+        _shift.AsSpan().Fill(double.NaN);
+        _sum = new double[slots];
+        _sumOfSquares = new double[slots];
+        _count = new double[slots];
     }
 
     /// <summary>Adds one row of the current batch; NaN and infinities are left out of their slot's sums.</summary>
@@ -43,7 +46,7 @@ internal sealed class MiniBatchMoments<T>
         }
 
         NormalizationKernels.AccumulateFiniteMoments(row, _shift, _sum, _sumOfSquares, _count);
-        _everySlotHasShift = NormalizationKernels.AllFinite<T>(_shift);
+        _everySlotHasShift = NormalizationKernels.AllFinite<double>(_shift);
     }
 
     /// <summary>
@@ -52,13 +55,9 @@ internal sealed class MiniBatchMoments<T>
     /// </summary>
     public void EndBatch(Span<double> mean, Span<double> variance, Span<double> count)
     {
-        System.Numerics.Tensors.TensorPrimitives.Add(_count, T.CreateTruncating(_finiteRowsInBatch), _count);
+        NormalizationKernels.FiniteMomentsToBatchStatistics(_shift, _sum, _sumOfSquares, _count, _finiteRowsInBatch, mean, variance);
+        _count.CopyTo(count);
         _finiteRowsInBatch = 0;
-        NormalizationKernels.FiniteMomentsToBatchStatistics<T>(_shift, _sum, _sumOfSquares, _count, mean, variance);
-        for (int j = 0; j < _count.Length; j++)
-        {
-            count[j] = double.CreateTruncating(_count[j]);
-        }
 
         _sum.AsSpan().Clear();
         _sumOfSquares.AsSpan().Clear();

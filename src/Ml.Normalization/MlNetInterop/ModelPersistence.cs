@@ -101,5 +101,25 @@ internal sealed class ModelBodyReader(BinaryReader reader, string stageName)
         return values;
     }
 
+    public double ReadDouble() => reader.ReadDouble();
+
+    /// <summary>Reads <paramref name="count"/> doubles, checking first that the stream holds them.</summary>
+    public double[] ReadDoubles(int count, string what)
+    {
+        var stream = reader.BaseStream;
+        if (stream.CanSeek && stream.Length - stream.Position < 8L * count)
+        {
+            throw new EndOfStreamException($"{what}: {count} values announced, fewer stored");
+        }
+
+        var values = new double[count];
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = reader.ReadDouble();
+        }
+
+        return values;
+    }
+
     public InvalidDataException Corrupt(string detail) => new($"The {stageName} model is corrupt: {detail}.");
 }

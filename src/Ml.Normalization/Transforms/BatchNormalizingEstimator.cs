@@ -163,13 +163,13 @@ public sealed class BatchNormalizingEstimator : IEstimator<BatchNormalizingTrans
     {
         ArgumentNullException.ThrowIfNull(input);
         var shapes = new NumericColumnShape[_columns.Length];
-        var gammas = new float[_columns.Length][];
-        var betas = new float[_columns.Length][];
+        var gammas = new double[_columns.Length][];
+        var betas = new double[_columns.Length][];
         for (int i = 0; i < _columns.Length; i++)
         {
             shapes[i] = ColumnTypes.Check(input.Schema, _columns[i].InputColumnName, allowVariableSize: false, nameof(input));
-            gammas[i] = BatchNormalizationParameters.Broadcast(_options.Gamma, shapes[i].Size, 1f, nameof(Options.Gamma));
-            betas[i] = BatchNormalizationParameters.Broadcast(_options.Beta, shapes[i].Size, 0f, nameof(Options.Beta));
+            gammas[i] = BatchNormalizationParameters.Broadcast(_options.Gamma, shapes[i].Size, 1, nameof(Options.Gamma));
+            betas[i] = BatchNormalizationParameters.Broadcast(_options.Beta, shapes[i].Size, 0, nameof(Options.Beta));
         }
 
         var result = BatchNormalizationFit.Run(_host, input, _columns, shapes, _options);

@@ -65,11 +65,11 @@ internal sealed class RunningStatistics
         }
     }
 
-    /// <summary>The running statistics as the transform uses them.</summary>
-    public (float[] Mean, float[] Variance) Finish()
+    /// <summary>The running statistics, bias-corrected if asked; a variance that rounding pushed below 0 is 0.</summary>
+    public (double[] Mean, double[] Variance) Finish()
     {
-        var mean = new float[_mean.Length];
-        var variance = new float[_mean.Length];
+        var mean = new double[_mean.Length];
+        var variance = new double[_mean.Length];
         for (int j = 0; j < mean.Length; j++)
         {
             double m = _mean[j], v = _variance[j];
@@ -80,8 +80,8 @@ internal sealed class RunningStatistics
                 v = (v - (decay * _initialVariance)) / (1 - decay);
             }
 
-            mean[j] = (float)m;
-            variance[j] = (float)Math.Max(v, 0);
+            mean[j] = m;
+            variance[j] = Math.Max(v, 0);
         }
 
         return (mean, variance);

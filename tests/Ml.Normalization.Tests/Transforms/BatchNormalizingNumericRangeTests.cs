@@ -32,4 +32,23 @@ public class BatchNormalizingNumericRangeTests
             Assert.Equal(1.0, output.Average(r => (double)r[j] * r[j]), 1e-5);
         }
     }
+
+    [Theory]
+    [InlineData(3, 1e300, "variance")]   // squares of 1e300 overflow Double
+    [InlineData(1, 1.5e308, "mean")]     // deviations of 3e308 from the first value overflow Double
+    public void DoubleColumn_WhoseStatisticOverflows_FailsNamingTheColumnAndSlot(int slot, double magnitude, string statistic)
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = Enumerable.Range(0, 40).Select(i =>
+        {
+            var row = new double[] { i, 2.0 * i, -i, 0.5 * i };
+            row[slot] = i % 2 == 0 ? magnitude : -magnitude;
+            return row;
+        }).ToArray();
+        var estimator = ml.Transforms.BatchNormalize("Out", "Features", batchSize: 8);
+
+        var ex = Assert.Throws<InvalidOperationException>(() => estimator.Fit(TestData.DoubleVectors(ml, rows, 4)));
+
+        Assert.Equal($"BatchNormalize cannot fit input column 'Features', slot {slot}: its {statistic} is beyond the range of Double. Scale the column's values down before normalizing.", ex.Message);
+    }
 }

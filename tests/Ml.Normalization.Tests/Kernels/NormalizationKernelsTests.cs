@@ -157,6 +157,37 @@ public class NormalizationKernelsTests
     }
 
     [Theory]
+    [MemberData(nameof(Lengths))]
+    public void NormalizeRescaled_WithFactorOne_IsNormalize_BitForBit(int length)
+    {
+        var x = SeededData.Normal(1, length, 2, 3);
+        var mean = SeededData.Normal(2, length);
+        var scale = SeededData.Normal(3, length);
+        var offset = SeededData.Normal(4, length);
+        var ones = Enumerable.Repeat(1f, length).ToArray();
+        var y = new float[length];
+        var yRef = new float[length];
+        NormalizationKernels.NormalizeRescaled<float>(x, mean, scale, ones, offset, y);
+        NormalizationKernels.Normalize<float>(x, mean, scale, offset, yRef);
+        Assert.Equal(yRef, y);
+
+        NormalizationKernels.NormalizeRescaled<float>(x, mean, scale, ones, offset, x);
+        Assert.Equal(yRef, x);
+    }
+
+    [Theory]
+    [MemberData(nameof(NonEmptyLengths))]
+    public void NormalizeRescaled_HugeFactors_MapTheMeanToTheOffset(int length)
+    {
+        var mean = SeededData.Normal(5, length, 10, 3);
+        var offset = SeededData.Normal(6, length);
+        var huge = Enumerable.Repeat(float.MaxValue, length).ToArray();
+        var y = new float[length];
+        NormalizationKernels.NormalizeRescaled<float>(mean, mean, huge, huge, offset, y);
+        Assert.Equal(offset, y);
+    }
+
+    [Theory]
     [MemberData(nameof(NonEmptyLengths))]
     public void Normalize_Block_MatchesScalarReferenceRowByRow(int features)
     {

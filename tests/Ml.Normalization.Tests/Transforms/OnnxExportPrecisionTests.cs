@@ -42,6 +42,28 @@ public class OnnxExportPrecisionTests
         }
     }
 
+    [Fact]
+    public void ScaleBeyondFloatsRange_ExportsAsTwoFactors_AndRunsInOnnxRuntime_AsInMlNet()
+    {
+        // Gamma 1e37 over a constant slot: scale 3.2e39 is no float. ML.NET applies it as two float factors; so must ONNX.
+        var ml = new MLContext(seed: 1);
+        float[][] train = [[4f, 1f], [4f, 2f], [4f, 3f], [4f, 6f]];
+        var options = new BatchNormalizingEstimator.Options { BatchSize = 4, Gamma = [1e37f], Beta = [0.25f] };
+        var model = ml.Transforms.BatchNormalize([new InputOutputColumnPair("Out", "Features")], options).Fit(TestData.Vectors(ml, train, 2));
+        float[][] rows = [[4f, 2f], [4.0000005f, 3f], [3.9999998f, -1f]];
+        var data = TestData.Vectors(ml, rows, 2);
+
+        using var stream = new MemoryStream();
+        ml.Model.ConvertToOnnx(model, data, stream);
+        using var session = new InferenceSession(stream.ToArray());
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("Features", new DenseTensor<float>(rows.SelectMany(r => r).ToArray(), [rows.Length, 2]))]);
+        var onnx = results.Single(r => r.Name == "Out.output").AsTensor<float>().ToArray();
+
+        var expected = TestData.ReadVectors(model.Transform(data), "Out").SelectMany(r => r).ToArray();
+        Assert.Equal(expected, onnx);
+        Assert.Equal(0.25f, onnx[0]);
+    }
+
     private static double[][] Rows(int seed, int count, int slots, double mean, double std)
     {
         var flat = SeededData.NormalDouble(seed, count * slots, mean, std);

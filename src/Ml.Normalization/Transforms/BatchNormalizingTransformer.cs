@@ -11,6 +11,11 @@ namespace Ml.Normalization;
 /// The fitted batch normalization: <c>y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta</c> per slot,
 /// applied lazily, row to row. Saves and loads with <c>mlContext.Model.Save</c>/<c>Load</c> like an in-box stage.
 /// </summary>
+/// <remarks>
+/// The parameters are double (<see cref="BatchNormalizationParameters"/>). A Double column is normalized in double
+/// with them; a Single column in float, with the mean, scale and beta each rounded once from double. Models saved by
+/// earlier versions, whose parameters were float, load and give the same outputs, bit for bit.
+/// </remarks>
 public sealed class BatchNormalizingTransformer : ITransformer, ITransformerWithDifferentMappingAtTrainingTime
 {
     internal const string LoaderSignature = "MlNormBatchNormalize";

@@ -9,9 +9,9 @@ namespace Ml.Normalization.Transforms;
 /// <c>running = m * running + (1 - m) * batch</c> from the initial values; with bias correction the result is
 /// <c>(running - m^t * initial) / (1 - m^t)</c>, t the slot's counted batches, which is the batches' own weighted
 /// average whatever the initial value. Without a momentum: the plain average of the counted batches.
-/// A slot that never had a counted batch keeps the initial values. A statistic beyond double's range (values of
-/// magnitude ~1e154 and up, whose squares overflow) fails the fit, naming the column and the slot, as soon as the batch
-/// that overflowed is folded in.
+/// A slot that never had a counted batch keeps the initial values. A statistic beyond double's range (deviations of
+/// ~1.3e154 and more, whose squares overflow) fails the fit, naming the column and the slot, as soon as the batch that
+/// overflowed is folded in.
 /// </remarks>
 internal sealed class RunningStatistics
 {

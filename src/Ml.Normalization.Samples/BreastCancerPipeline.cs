@@ -15,7 +15,7 @@ public sealed record SavedModelCheck(int Row, float ProbabilityBefore, float Pro
 }
 
 /// <summary>The running statistics of one feature after the first <see cref="Batches"/> mini-batches of the fit.</summary>
-public sealed record RunningStatisticsPoint(int Batches, float Mean, float Variance, float MeanNoBiasCorrection, float VarianceNoBiasCorrection);
+public sealed record RunningStatisticsPoint(int Batches, double Mean, double Variance, double MeanNoBiasCorrection, double VarianceNoBiasCorrection);
 
 /// <summary>What <see cref="BreastCancerPipeline.Run"/> measured and wrote.</summary>
 public sealed record PipelineReport(

@@ -52,8 +52,8 @@ public static class Plots
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
 
         var meanPlot = multiplot.GetPlot(0);
-        AddSeries(meanPlot, k, [.. points.Select(p => (double)p.Mean)], "running mean (default: bias-corrected)", Palette[0], LinePattern.Solid);
-        AddSeries(meanPlot, k, [.. points.Select(p => (double)p.MeanNoBiasCorrection)], "running mean, BiasCorrection = false", Palette[1], LinePattern.Dotted);
+        AddSeries(meanPlot, k, [.. points.Select(p => p.Mean)], "running mean (default: bias-corrected)", Palette[0], LinePattern.Solid);
+        AddSeries(meanPlot, k, [.. points.Select(p => p.MeanNoBiasCorrection)], "running mean, BiasCorrection = false", Palette[1], LinePattern.Dotted);
         var meanLine = meanPlot.Add.HorizontalLine(wholeSetMean, 1.5f, Colors.Black, LinePattern.Dashed);
         meanLine.LegendText = "mean of the whole training set";
         meanPlot.Title($"'{featureName}': running mean");
@@ -63,8 +63,8 @@ public static class Plots
         meanPlot.Axes.SetLimitsY(0, 1.1 * Math.Max(wholeSetMean, points.Max(p => Math.Max(p.Mean, p.MeanNoBiasCorrection))));
 
         var variancePlot = multiplot.GetPlot(1);
-        AddSeries(variancePlot, k, [.. points.Select(p => (double)p.Variance)], "running variance (default: bias-corrected)", Palette[0], LinePattern.Solid);
-        AddSeries(variancePlot, k, [.. points.Select(p => (double)p.VarianceNoBiasCorrection)], "running variance, BiasCorrection = false", Palette[1], LinePattern.Dotted);
+        AddSeries(variancePlot, k, [.. points.Select(p => p.Variance)], "running variance (default: bias-corrected)", Palette[0], LinePattern.Solid);
+        AddSeries(variancePlot, k, [.. points.Select(p => p.VarianceNoBiasCorrection)], "running variance, BiasCorrection = false", Palette[1], LinePattern.Dotted);
         var varianceLine = variancePlot.Add.HorizontalLine(wholeSetVariance, 1.5f, Colors.Black, LinePattern.Dashed);
         varianceLine.LegendText = "variance of the whole training set";
         variancePlot.Title($"'{featureName}': running variance");

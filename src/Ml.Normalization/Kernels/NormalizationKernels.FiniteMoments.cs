@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Ml.Normalization.Kernels;
@@ -6,42 +7,44 @@ namespace Ml.Normalization.Kernels;
 internal static partial class NormalizationKernels
 {
     /// <summary>
-    /// Adds one row to per-slot shifted sums, skipping NaN and infinite values.
+    /// Adds one row to per-slot shifted sums kept in double precision, skipping NaN and infinite values.
     /// </summary>
     /// <remarks>
-    /// Effectively, for every slot j where <c>row[j]</c> is finite: if <c>shift[j]</c> is NaN it becomes
-    /// <c>row[j]</c> (the first finite value the slot sees), then with <c>t = row[j] - shift[j]</c>:
+    /// Effectively, for every slot j where <c>row[j]</c> is finite, with <c>x = (double)row[j]</c>: if <c>shift[j]</c> is
+    /// NaN it becomes <c>x</c> (the first finite value the slot sees), then with <c>t = x - shift[j]</c>:
     /// <c>sum[j] += t; sumOfSquares[j] += t * t; count[j] += 1</c>. Non-finite values change nothing.
+    /// The sums are double whatever the row's type: deviations of ~1e18 square to ~1e36 and a few hundred of them
+    /// overflow a float sum, and a float count stops at 2^24. Single rows are widened a vector at a time, not element by element.
     /// The caller starts <paramref name="shift"/> at NaN and keeps it across batches, so the sums stay small
     /// whatever the slot's offset; <see cref="FiniteMomentsToBatchStatistics"/> turns them into statistics.
     /// </remarks>
     /// <exception cref="ArgumentException">A span's length differs from <c>row.Length</c>.</exception>
-    public static void AccumulateFiniteMoments<T>(ReadOnlySpan<T> row, Span<T> shift, Span<T> sum, Span<T> sumOfSquares, Span<T> count)
+    public static void AccumulateFiniteMoments<T>(ReadOnlySpan<T> row, Span<double> shift, Span<double> sum, Span<double> sumOfSquares, Span<double> count)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckFiniteMomentsArguments(row.Length, shift.Length, sum.Length, sumOfSquares.Length, count.Length);
+        ref double kr = ref MemoryMarshal.GetReference(shift);
+        ref double sr = ref MemoryMarshal.GetReference(sum);
+        ref double qr = ref MemoryMarshal.GetReference(sumOfSquares);
+        ref double cr = ref MemoryMarshal.GetReference(count);
         int j = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        if (Vector.IsHardwareAccelerated && typeof(T) == typeof(float))
         {
-            var rv = MemoryMarshal.Cast<T, Vector<T>>(row);
-            var kv = MemoryMarshal.Cast<T, Vector<T>>(shift);
-            var sv = MemoryMarshal.Cast<T, Vector<T>>(sum);
-            var qv = MemoryMarshal.Cast<T, Vector<T>>(sumOfSquares);
-            var cv = MemoryMarshal.Cast<T, Vector<T>>(count);
-            for (int v = 0; v < rv.Length; v++)
+            ref float xr = ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(row));
+            for (; j <= row.Length - Vector<float>.Count; j += Vector<float>.Count)
             {
-                var x = rv[v];
-                var finite = Vector.Equals(x - x, Vector<T>.Zero); // x - x is NaN exactly for NaN and +-infinity
-                var k = kv[v];
-                k = Vector.ConditionalSelect(Vector.AndNot(finite, Vector.Equals(k, k)), x, k);
-                kv[v] = k;
-                var t = Vector.ConditionalSelect(finite, x - k, Vector<T>.Zero);
-                sv[v] += t;
-                qv[v] += t * t;
-                cv[v] += Vector.ConditionalSelect(finite, Vector<T>.One, Vector<T>.Zero);
+                Vector.Widen(Vector.LoadUnsafe(ref xr, (nuint)j), out var low, out var high);
+                AccumulateFiniteVector(low, ref kr, ref sr, ref qr, ref cr, (nuint)j);
+                AccumulateFiniteVector(high, ref kr, ref sr, ref qr, ref cr, (nuint)(j + Vector<double>.Count));
             }
-
-            j = rv.Length * Vector<T>.Count;
+        }
+        else if (Vector.IsHardwareAccelerated && typeof(T) == typeof(double))
+        {
+            ref double xr = ref Unsafe.As<T, double>(ref MemoryMarshal.GetReference(row));
+            for (; j <= row.Length - Vector<double>.Count; j += Vector<double>.Count)
+            {
+                AccumulateFiniteVector(Vector.LoadUnsafe(ref xr, (nuint)j), ref kr, ref sr, ref qr, ref cr, (nuint)j);
+            }
         }
 
         AccumulateFiniteMomentsScalarFrom(j, row, shift, sum, sumOfSquares, count);
@@ -49,33 +52,42 @@ internal static partial class NormalizationKernels
 
     /// <summary>
     /// The fast path of <see cref="AccumulateFiniteMoments{T}"/> for a row whose values are all finite and whose slots
-    /// all have a shift: <c>t = row[j] - shift[j]; sum[j] += t; sumOfSquares[j] += t * t</c>, the caller counting the
-    /// row once for every slot. Gives exactly what the general path gives for such a row.
+    /// all have a shift: <c>t = (double)row[j] - shift[j]; sum[j] += t; sumOfSquares[j] += t * t</c>, the caller counting
+    /// the row once for every slot. Gives exactly what the general path gives for such a row.
     /// </summary>
-    public static void AccumulateMoments<T>(ReadOnlySpan<T> row, ReadOnlySpan<T> shift, Span<T> sum, Span<T> sumOfSquares)
+    /// <exception cref="ArgumentException">A span's length differs from <c>row.Length</c>.</exception>
+    public static void AccumulateMoments<T>(ReadOnlySpan<T> row, ReadOnlySpan<double> shift, Span<double> sum, Span<double> sumOfSquares)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ThrowHelper.ThrowIfLengthDiffers(row.Length, shift.Length, nameof(shift));
         ThrowHelper.ThrowIfLengthDiffers(row.Length, sum.Length, nameof(sum));
         ThrowHelper.ThrowIfLengthDiffers(row.Length, sumOfSquares.Length, nameof(sumOfSquares));
-        ref T xr = ref MemoryMarshal.GetReference(row);
-        ref T kr = ref MemoryMarshal.GetReference(shift);
-        ref T sr = ref MemoryMarshal.GetReference(sum);
-        ref T qr = ref MemoryMarshal.GetReference(sumOfSquares);
+        ref double kr = ref MemoryMarshal.GetReference(shift);
+        ref double sr = ref MemoryMarshal.GetReference(sum);
+        ref double qr = ref MemoryMarshal.GetReference(sumOfSquares);
         int j = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        if (Vector.IsHardwareAccelerated && typeof(T) == typeof(float))
         {
-            for (; j <= row.Length - Vector<T>.Count; j += Vector<T>.Count)
+            ref float xr = ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(row));
+            for (; j <= row.Length - Vector<float>.Count; j += Vector<float>.Count)
             {
-                var t = Vector.LoadUnsafe(ref xr, (nuint)j) - Vector.LoadUnsafe(ref kr, (nuint)j);
-                (Vector.LoadUnsafe(ref sr, (nuint)j) + t).StoreUnsafe(ref sr, (nuint)j);
-                (Vector.LoadUnsafe(ref qr, (nuint)j) + (t * t)).StoreUnsafe(ref qr, (nuint)j);
+                Vector.Widen(Vector.LoadUnsafe(ref xr, (nuint)j), out var low, out var high);
+                AccumulateVector(low, ref kr, ref sr, ref qr, (nuint)j);
+                AccumulateVector(high, ref kr, ref sr, ref qr, (nuint)(j + Vector<double>.Count));
+            }
+        }
+        else if (Vector.IsHardwareAccelerated && typeof(T) == typeof(double))
+        {
+            ref double xr = ref Unsafe.As<T, double>(ref MemoryMarshal.GetReference(row));
+            for (; j <= row.Length - Vector<double>.Count; j += Vector<double>.Count)
+            {
+                AccumulateVector(Vector.LoadUnsafe(ref xr, (nuint)j), ref kr, ref sr, ref qr, (nuint)j);
             }
         }
 
         for (; j < row.Length; j++)
         {
-            T t = row[j] - shift[j];
+            double t = double.CreateTruncating(row[j]) - shift[j];
             sum[j] += t;
             sumOfSquares[j] += t * t;
         }
@@ -115,7 +127,7 @@ internal static partial class NormalizationKernels
     }
 
     /// <summary>Scalar reference of <see cref="AccumulateFiniteMoments{T}"/>, for tests.</summary>
-    public static void AccumulateFiniteMomentsScalar<T>(ReadOnlySpan<T> row, Span<T> shift, Span<T> sum, Span<T> sumOfSquares, Span<T> count)
+    public static void AccumulateFiniteMomentsScalar<T>(ReadOnlySpan<T> row, Span<double> shift, Span<double> sum, Span<double> sumOfSquares, Span<double> count)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckFiniteMomentsArguments(row.Length, shift.Length, sum.Length, sumOfSquares.Length, count.Length);
@@ -123,18 +135,27 @@ internal static partial class NormalizationKernels
     }
 
     /// <summary>
-    /// Turns the sums of <see cref="AccumulateFiniteMoments{T}"/> into one batch's mean and biased variance per slot,
-    /// in double precision. A slot with no finite value gets NaN for both.
+    /// Turns the sums of <see cref="AccumulateFiniteMoments{T}"/> and <see cref="AccumulateMoments{T}"/> into one batch's
+    /// mean and biased variance per slot.
     /// </summary>
-    public static void FiniteMomentsToBatchStatistics<T>(ReadOnlySpan<T> shift, ReadOnlySpan<T> sum, ReadOnlySpan<T> sumOfSquares, ReadOnlySpan<T> count, Span<double> mean, Span<double> variance)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    /// <remarks>
+    /// <paramref name="count"/> holds the values the general path counted per slot; <paramref name="rowsInEverySlot"/>
+    /// the rows the fast path counted once for all slots. On exit <c>count[j]</c> is the slot's total, exact up to 2^53.
+    /// A slot with no finite value gets NaN for both statistics; a sum that overflowed gives a non-finite statistic.
+    /// </remarks>
+    /// <exception cref="ArgumentException">A span's length differs from <c>shift.Length</c>.</exception>
+    public static void FiniteMomentsToBatchStatistics(ReadOnlySpan<double> shift, ReadOnlySpan<double> sum, ReadOnlySpan<double> sumOfSquares, Span<double> count, long rowsInEverySlot, Span<double> mean, Span<double> variance)
     {
+        CheckFiniteMomentsArguments(shift.Length, shift.Length, sum.Length, sumOfSquares.Length, count.Length);
+        ThrowHelper.ThrowIfLengthDiffers(shift.Length, mean.Length, nameof(mean));
+        ThrowHelper.ThrowIfLengthDiffers(shift.Length, variance.Length, nameof(variance));
         for (int j = 0; j < shift.Length; j++)
         {
-            double n = double.CreateTruncating(count[j]);
-            double meanOffset = double.CreateTruncating(sum[j]) / n;
-            double v = (double.CreateTruncating(sumOfSquares[j]) / n) - (meanOffset * meanOffset);
-            mean[j] = double.CreateTruncating(shift[j]) + meanOffset;
+            double n = count[j] + rowsInEverySlot;
+            double meanOffset = sum[j] / n;
+            double v = (sumOfSquares[j] / n) - (meanOffset * meanOffset);
+            count[j] = n;
+            mean[j] = shift[j] + meanOffset;
             variance[j] = v < 0 ? 0 : v;
         }
     }
@@ -147,26 +168,47 @@ internal static partial class NormalizationKernels
         ThrowHelper.ThrowIfLengthDiffers(length, countLength, "count");
     }
 
-    private static void AccumulateFiniteMomentsScalarFrom<T>(int start, ReadOnlySpan<T> row, Span<T> shift, Span<T> sum, Span<T> sumOfSquares, Span<T> count)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AccumulateVector(Vector<double> x, ref double shift, ref double sum, ref double sumOfSquares, nuint j)
+    {
+        var t = x - Vector.LoadUnsafe(ref shift, j);
+        (Vector.LoadUnsafe(ref sum, j) + t).StoreUnsafe(ref sum, j);
+        (Vector.LoadUnsafe(ref sumOfSquares, j) + (t * t)).StoreUnsafe(ref sumOfSquares, j);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AccumulateFiniteVector(Vector<double> x, ref double shift, ref double sum, ref double sumOfSquares, ref double count, nuint j)
+    {
+        var finite = Vector.Equals(x - x, Vector<double>.Zero); // x - x is NaN exactly for NaN and +-infinity
+        var k = Vector.LoadUnsafe(ref shift, j);
+        k = Vector.ConditionalSelect(Vector.AndNot(finite, Vector.Equals(k, k)), x, k);
+        k.StoreUnsafe(ref shift, j);
+        var t = Vector.ConditionalSelect(finite, x - k, Vector<double>.Zero);
+        (Vector.LoadUnsafe(ref sum, j) + t).StoreUnsafe(ref sum, j);
+        (Vector.LoadUnsafe(ref sumOfSquares, j) + (t * t)).StoreUnsafe(ref sumOfSquares, j);
+        (Vector.LoadUnsafe(ref count, j) + Vector.ConditionalSelect(finite, Vector<double>.One, Vector<double>.Zero)).StoreUnsafe(ref count, j);
+    }
+
+    private static void AccumulateFiniteMomentsScalarFrom<T>(int start, ReadOnlySpan<T> row, Span<double> shift, Span<double> sum, Span<double> sumOfSquares, Span<double> count)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int j = start; j < row.Length; j++)
         {
-            T x = row[j];
-            if (!T.IsFinite(x))
+            double x = double.CreateTruncating(row[j]);
+            if (!double.IsFinite(x))
             {
                 continue;
             }
 
-            if (T.IsNaN(shift[j]))
+            if (double.IsNaN(shift[j]))
             {
                 shift[j] = x;
             }
 
-            T t = x - shift[j];
+            double t = x - shift[j];
             sum[j] += t;
             sumOfSquares[j] += t * t;
-            count[j] += T.One;
+            count[j] += 1;
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -142,6 +143,27 @@ internal static partial class NormalizationKernels
             int k = rowStart + j;
             destination[k] = ((x[k] - mean[j]) * scale[j]) + offset[j];
         }
+    }
+
+    /// <summary>
+    /// The affine map with the scale as two factors: <c>destination[j] = ((x[j] - mean[j]) * scale[j]) * rescale[j] + offset[j]</c>.
+    /// </summary>
+    /// <remarks>
+    /// For scales beyond the type's range: with both factors finite, <c>x[j] = mean[j]</c> still gives <c>offset[j]</c>
+    /// (no 0 * infinity). Where <c>rescale[j]</c> is 1 the result equals <see cref="Normalize{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T})"/>'s
+    /// exactly. A rare path: four vectorised passes rather than one fused loop. <paramref name="destination"/> may be
+    /// the same memory as <paramref name="x"/>.
+    /// </remarks>
+    /// <exception cref="ArgumentException">A parameter's length differs from <c>x.Length</c>.</exception>
+    public static void NormalizeRescaled<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> mean, ReadOnlySpan<T> scale, ReadOnlySpan<T> rescale, ReadOnlySpan<T> offset, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckNormalizeArguments(mean.Length, x.Length, mean.Length, scale.Length, offset.Length, destination.Length);
+        ThrowHelper.ThrowIfLengthDiffers(mean.Length, rescale.Length, nameof(rescale));
+        TensorPrimitives.Subtract(x, mean, destination);
+        TensorPrimitives.Multiply(destination, scale, destination);
+        TensorPrimitives.Multiply(destination, rescale, destination);
+        TensorPrimitives.Add(destination, offset, destination);
     }
 
     /// <summary>Scalar reference of <see cref="Normalize{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T})"/>, for tests.</summary>

@@ -128,6 +128,25 @@ internal sealed class ModelBodyReader(BinaryReader reader, string stageName, lon
         }
     }
 
+    public double ReadDouble()
+    {
+        Need(8, "a Double");
+        return reader.ReadDouble();
+    }
+
+    /// <summary>Reads <paramref name="count"/> doubles, checking first that the body holds them.</summary>
+    public double[] ReadDoubles(int count, string what)
+    {
+        Need(8L * count, $"{what}: {count} values");
+        var values = new double[count];
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = reader.ReadDouble();
+        }
+
+        return values;
+    }
+
     public InvalidDataException Corrupt(string detail) => new($"The {stageName} model is corrupt: {detail}.");
 
     private void Need(long bytes, string what)

@@ -21,7 +21,7 @@ internal static class BatchNormalizationFit
         var statistics = new RunningStatistics[columns.Length];
         for (int i = 0; i < columns.Length; i++)
         {
-            statistics[i] = new RunningStatistics(shapes[i].Size, options.Momentum, options.BiasCorrection, options.UnbiasedRunningVariance,
+            statistics[i] = new RunningStatistics(columns[i].InputColumnName, shapes[i].Size, options.Momentum, options.BiasCorrection, options.UnbiasedRunningVariance,
                 options.InitialRunningMean, options.InitialRunningVariance);
         }
 

@@ -6,6 +6,14 @@ namespace Ml.Normalization;
 /// The fitted (or given) parameters of one column pair of a <see cref="BatchNormalizingTransformer"/>:
 /// <c>y = Gamma * (x - RunningMean) / sqrt(RunningVariance + Epsilon) + Beta</c>, slot by slot.
 /// </summary>
+/// <remarks>
+/// Every value is kept in double precision, whatever the column's type: a fit accumulates in double, and a Double
+/// column is normalized with these values as they are. A Single column is normalized in float with
+/// <c>(float)RunningMean</c>, <c>(float)(Gamma / sqrt(RunningVariance + Epsilon))</c> and <c>(float)Beta</c>, each
+/// computed in double and rounded once, so a variance beyond float's range (data spread over ~1e19 and more) still
+/// gives a usable float scale. Values given as float (the float constructor, or a model saved before format
+/// 0x00010003) are widened exactly, so they give the same outputs, bit for bit, as before.
+/// </remarks>
 public sealed class BatchNormalizationParameters
 {
     /// <summary>
@@ -15,22 +23,44 @@ public sealed class BatchNormalizationParameters
     /// </summary>
     /// <param name="outputColumnName">Name of the column to produce.</param>
     /// <param name="inputColumnName">Name of the column to normalize; null means <paramref name="outputColumnName"/>.
-    /// It must have as many slots as <paramref name="runningMean"/> (1 for a scalar column).</param>
+    /// It must have as many slots as <paramref name="runningMean"/> (1 for a scalar column), Single or Double.</param>
     /// <param name="runningMean">Mean per slot; finite.</param>
     /// <param name="runningVariance">Variance per slot; finite and not negative.</param>
     /// <param name="gamma">Scale per slot, or one value for all slots; null means 1.</param>
     /// <param name="beta">Shift per slot, or one value for all slots; null means 0.</param>
     /// <param name="epsilon">Added to the variance; positive and finite.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="runningMean"/> or <paramref name="runningVariance"/> is null.</exception>
     /// <exception cref="ArgumentException">Lengths differ, or a value is out of range; the message names the parameter.</exception>
-    public BatchNormalizationParameters(string outputColumnName, string? inputColumnName, IReadOnlyList<float> runningMean, IReadOnlyList<float> runningVariance,
-        IReadOnlyList<float>? gamma = null, IReadOnlyList<float>? beta = null, float epsilon = 1e-5f)
-        : this(outputColumnName, inputColumnName, [.. runningMean], [.. runningVariance],
-              Broadcast(gamma, runningMean.Count, 1f, nameof(gamma)), Broadcast(beta, runningMean.Count, 0f, nameof(beta)), epsilon, 0, 0)
+    public BatchNormalizationParameters(string outputColumnName, string? inputColumnName, IReadOnlyList<double> runningMean, IReadOnlyList<double> runningVariance,
+        IReadOnlyList<double>? gamma = null, IReadOnlyList<double>? beta = null, double epsilon = 1e-5)
+        : this(outputColumnName, inputColumnName, Copy(runningMean, nameof(runningMean)), Copy(runningVariance, nameof(runningVariance)),
+              Broadcast(gamma, runningMean.Count, 1, nameof(gamma)), Broadcast(beta, runningMean.Count, 0, nameof(beta)), epsilon, 0, 0)
     {
     }
 
-    internal BatchNormalizationParameters(string outputColumnName, string? inputColumnName, float[] runningMean, float[] runningVariance,
-        float[] gamma, float[] beta, float epsilon, long batchCount, long rowCount)
+    /// <summary>
+    /// Parameters known in advance as float (for example a float32 PyTorch <c>BatchNorm1d</c>'s <c>running_mean</c>,
+    /// <c>running_var</c>, <c>weight</c>, <c>bias</c>); each value is widened to double exactly.
+    /// </summary>
+    /// <param name="outputColumnName">Name of the column to produce.</param>
+    /// <param name="inputColumnName">Name of the column to normalize; null means <paramref name="outputColumnName"/>.
+    /// It must have as many slots as <paramref name="runningMean"/> (1 for a scalar column), Single or Double.</param>
+    /// <param name="runningMean">Mean per slot; finite.</param>
+    /// <param name="runningVariance">Variance per slot; finite and not negative.</param>
+    /// <param name="gamma">Scale per slot, or one value for all slots; null means 1.</param>
+    /// <param name="beta">Shift per slot, or one value for all slots; null means 0.</param>
+    /// <param name="epsilon">Added to the variance; positive and finite.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="runningMean"/> or <paramref name="runningVariance"/> is null.</exception>
+    /// <exception cref="ArgumentException">Lengths differ, or a value is out of range; the message names the parameter.</exception>
+    public BatchNormalizationParameters(string outputColumnName, string? inputColumnName, IReadOnlyList<float> runningMean, IReadOnlyList<float> runningVariance,
+        IReadOnlyList<float>? gamma = null, IReadOnlyList<float>? beta = null, float epsilon = 1e-5f)
+        : this(outputColumnName, inputColumnName, Widen(runningMean, nameof(runningMean)), Widen(runningVariance, nameof(runningVariance)),
+              gamma is null ? null : Widen(gamma, nameof(gamma)), beta is null ? null : Widen(beta, nameof(beta)), epsilon)
+    {
+    }
+
+    internal BatchNormalizationParameters(string outputColumnName, string? inputColumnName, double[] runningMean, double[] runningVariance,
+        double[] gamma, double[] beta, double epsilon, long batchCount, long rowCount)
     {
         ArgumentException.ThrowIfNullOrEmpty(outputColumnName);
         if (runningMean.Length < 1)
@@ -41,11 +71,11 @@ public sealed class BatchNormalizationParameters
         ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, runningVariance.Length, nameof(runningVariance));
         ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, gamma.Length, nameof(gamma));
         ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, beta.Length, nameof(beta));
-        CheckAll(runningMean, float.IsFinite, nameof(runningMean), "finite");
-        CheckAll(runningVariance, v => float.IsFinite(v) && v >= 0f, nameof(runningVariance), "finite and not negative");
-        CheckAll(gamma, float.IsFinite, nameof(gamma), "finite");
-        CheckAll(beta, float.IsFinite, nameof(beta), "finite");
-        if (!(epsilon > 0f) || float.IsInfinity(epsilon))
+        CheckAll(runningMean, double.IsFinite, nameof(runningMean), "finite");
+        CheckAll(runningVariance, v => double.IsFinite(v) && v >= 0, nameof(runningVariance), "finite and not negative");
+        CheckAll(gamma, double.IsFinite, nameof(gamma), "finite");
+        CheckAll(beta, double.IsFinite, nameof(beta), "finite");
+        if (!(epsilon > 0) || double.IsInfinity(epsilon))
         {
             ThrowHelper.ThrowOutOfRange(nameof(epsilon), epsilon, "positive and finite");
         }
@@ -67,20 +97,20 @@ public sealed class BatchNormalizationParameters
     /// <summary>Name of the normalized column.</summary>
     public string InputColumnName { get; }
 
-    /// <summary>Mean per slot used at scoring time.</summary>
-    public IReadOnlyList<float> RunningMean { get; }
+    /// <summary>Mean per slot used at scoring time, in double precision (a Single column uses it rounded to float).</summary>
+    public IReadOnlyList<double> RunningMean { get; }
 
-    /// <summary>Variance per slot used at scoring time.</summary>
-    public IReadOnlyList<float> RunningVariance { get; }
+    /// <summary>Variance per slot used at scoring time, in double precision.</summary>
+    public IReadOnlyList<double> RunningVariance { get; }
 
     /// <summary>Scale per slot.</summary>
-    public IReadOnlyList<float> Gamma { get; }
+    public IReadOnlyList<double> Gamma { get; }
 
     /// <summary>Shift per slot.</summary>
-    public IReadOnlyList<float> Beta { get; }
+    public IReadOnlyList<double> Beta { get; }
 
     /// <summary>Added to the variance before the square root.</summary>
-    public float Epsilon { get; }
+    public double Epsilon { get; }
 
     /// <summary>Mini-batches the fit used (0 for given parameters).</summary>
     public long BatchCount { get; }
@@ -91,7 +121,10 @@ public sealed class BatchNormalizationParameters
     /// <summary>Number of slots (1 for a scalar column).</summary>
     internal int SlotCount => RunningMean.Count;
 
-    internal static float[] Broadcast(IReadOnlyList<float>? values, int slots, float fallback, string paramName)
+    /// <summary>One value per slot: <paramref name="values"/> itself, its single value repeated, or <paramref name="fallback"/> when null.</summary>
+    /// <exception cref="ArgumentException"><paramref name="values"/> has neither 1 value nor one per slot.</exception>
+    internal static double[] Broadcast<T>(IReadOnlyList<T>? values, int slots, double fallback, string paramName)
+        where T : System.Numerics.INumberBase<T>
     {
         if (values is null)
         {
@@ -100,7 +133,7 @@ public sealed class BatchNormalizationParameters
 
         if (values.Count == 1)
         {
-            return Enumerable.Repeat(values[0], slots).ToArray();
+            return Enumerable.Repeat(double.CreateTruncating(values[0]), slots).ToArray();
         }
 
         if (values.Count != slots)
@@ -108,10 +141,22 @@ public sealed class BatchNormalizationParameters
             throw new ArgumentException($"'{paramName}' must have 1 value or one per slot ({slots}), got {values.Count}.", paramName);
         }
 
+        return values.Select(double.CreateTruncating).ToArray();
+    }
+
+    private static double[] Copy(IReadOnlyList<double> values, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(values, paramName);
         return [.. values];
     }
 
-    private static void CheckAll(float[] values, Func<float, bool> valid, string paramName, string expected)
+    private static double[] Widen(IReadOnlyList<float> values, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(values, paramName);
+        return values.Select(v => (double)v).ToArray();
+    }
+
+    private static void CheckAll(double[] values, Func<double, bool> valid, string paramName, string expected)
     {
         for (int i = 0; i < values.Length; i++)
         {

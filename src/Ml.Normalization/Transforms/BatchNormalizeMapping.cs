@@ -83,15 +83,26 @@ internal static class BatchNormalizeMapping
             source(ref buffer);
             int slots = mean.Length;
             var editor = VBufferEditor.Create(ref dst, slots);
+            ReadOnlySpan<T> x;
             if (buffer.IsDense)
             {
-                NormalizationKernels.Normalize<T>(buffer.GetValues(), mean, scale, offset, editor.Values);
+                x = buffer.GetValues();
             }
             else
             {
                 // Written dense: the implicit zeros normalize to non-zero values.
                 buffer.CopyTo(editor.Values);
-                NormalizationKernels.Normalize<T>(editor.Values, mean, scale, offset, editor.Values);
+                x = editor.Values;
+            }
+
+            // Read per row: the training view rewrites the parameters at each mini-batch.
+            if (affine.Rescale is { } rescale)
+            {
+                NormalizationKernels.NormalizeRescaled<T>(x, mean, scale, rescale, offset, editor.Values);
+            }
+            else
+            {
+                NormalizationKernels.Normalize<T>(x, mean, scale, offset, editor.Values);
             }
 
             dst = editor.Commit();
@@ -108,7 +119,9 @@ internal static class BatchNormalizeMapping
         ValueGetter<T> getter = (ref T dst) =>
         {
             source(ref value);
-            dst = ((value - mean[0]) * scale[0]) + offset[0];
+            dst = affine.Rescale is { } rescale
+                ? (((value - mean[0]) * scale[0]) * rescale[0]) + offset[0]
+                : ((value - mean[0]) * scale[0]) + offset[0];
         };
         return getter;
     }

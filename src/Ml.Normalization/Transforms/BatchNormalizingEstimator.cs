@@ -25,7 +25,14 @@ namespace Ml.Normalization;
 /// values in a batch skips that batch. The running statistics follow the seed article,
 /// `running = Momentum * running + (1 - Momentum) * batch`, optionally bias-corrected (see <see cref="Options"/>).
 /// A slot whose running variance is 0 (constant input) maps its constant to `beta`, other values are scaled by
-/// `gamma / sqrt(epsilon)`. NaN passes through the transform as NaN.
+/// `gamma / sqrt(epsilon)`, even when that scale is beyond the column type's range. NaN passes through the transform
+/// as NaN.
+///
+/// Precision: the statistics are accumulated and kept in double for Single and Double columns alike, so Single data of
+/// any magnitude fits (nanosecond timestamps, ~1.7e18, included) and batch counts are exact. A Double column is normalized in
+/// double with the double parameters; a Single column in float, with the mean, `gamma / sqrt(var + epsilon)` and
+/// `beta` each computed in double and rounded once. A statistic beyond double's range (deviations of ~1.3e154 and more)
+/// fails the fit with an `InvalidOperationException` that names the column and the slot.
 /// ]]></format>
 /// </remarks>
 public sealed class BatchNormalizingEstimator : IEstimator<BatchNormalizingTransformer>
@@ -173,18 +180,19 @@ public sealed class BatchNormalizingEstimator : IEstimator<BatchNormalizingTrans
     /// <summary>Fits the running statistics of every column pair in one pass over <paramref name="input"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or not Single/Double, scalar or known-size vector.</exception>
     /// <exception cref="ArgumentException">Gamma or Beta has neither 1 value nor one per slot.</exception>
-    /// <exception cref="InvalidOperationException">The data has fewer than 2 rows.</exception>
+    /// <exception cref="InvalidOperationException">The data has fewer than 2 rows, or a slot's mean or variance is beyond
+    /// the range of Double.</exception>
     public BatchNormalizingTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var shapes = new NumericColumnShape[_columns.Length];
-        var gammas = new float[_columns.Length][];
-        var betas = new float[_columns.Length][];
+        var gammas = new double[_columns.Length][];
+        var betas = new double[_columns.Length][];
         for (int i = 0; i < _columns.Length; i++)
         {
             shapes[i] = ColumnTypes.Check(input.Schema, _columns[i].InputColumnName, allowVariableSize: false, nameof(input));
-            gammas[i] = BatchNormalizationParameters.Broadcast(_options.Gamma, shapes[i].Size, 1f, nameof(Options.Gamma));
-            betas[i] = BatchNormalizationParameters.Broadcast(_options.Beta, shapes[i].Size, 0f, nameof(Options.Beta));
+            gammas[i] = BatchNormalizationParameters.Broadcast(_options.Gamma, shapes[i].Size, 1, nameof(Options.Gamma));
+            betas[i] = BatchNormalizationParameters.Broadcast(_options.Beta, shapes[i].Size, 0, nameof(Options.Beta));
         }
 
         var result = BatchNormalizationFit.Run(_host, input, _columns, shapes, _options);

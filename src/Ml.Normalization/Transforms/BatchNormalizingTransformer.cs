@@ -10,15 +10,23 @@ namespace Ml.Normalization;
 /// The fitted batch normalization: <c>y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta</c> per slot,
 /// applied lazily, row to row. Saves and loads with <c>mlContext.Model.Save</c>/<c>Load</c> like an in-box stage.
 /// </summary>
+/// <remarks>
+/// The parameters are double (<see cref="BatchNormalizationParameters"/>). A Double column is normalized in double
+/// with them; a Single column in float, with the mean, scale and beta each rounded once from double. Models saved by
+/// earlier versions, whose parameters were float, load and give the same outputs, bit for bit.
+/// </remarks>
 public sealed class BatchNormalizingTransformer : ITransformer, ITransformerWithDifferentMappingAtTrainingTime
 {
     internal const string LoaderSignature = "MlNormBatchNormalize";
 
     // Format history: 0x00010001 initial (column count; per column: names, slot count, epsilon, batch and row
-    // counts, running mean, running variance, gamma, beta).
+    // counts, running mean, running variance, gamma, beta; float each).
     // 0x00010002 adds, after the columns, the training-pass batch size (0: the training pass uses running statistics).
+    // 0x00010003 writes epsilon, running mean, running variance, gamma and beta as double. Older models' floats are
+    // widened exactly on load, so they normalize as before, bit for bit.
     private const uint FormatInitial = 0x00010001;
     private const uint FormatTrainingBatchSize = 0x00010002;
+    private const uint FormatDoubleParameters = 0x00010003;
 
     private readonly BatchNormalizationParameters[] _columns;
 
@@ -41,7 +49,7 @@ public sealed class BatchNormalizingTransformer : ITransformer, ITransformerWith
     /// <inheritdoc/>
     public bool IsRowToRowMapper => true;
 
-    internal static VersionInfo Version => ModelPersistence.Version("MLNBNORM", FormatTrainingBatchSize, FormatTrainingBatchSize, FormatInitial, LoaderSignature, typeof(BatchNormalizingTransformer));
+    internal static VersionInfo Version => ModelPersistence.Version("MLNBNORM", FormatDoubleParameters, FormatDoubleParameters, FormatInitial, LoaderSignature, typeof(BatchNormalizingTransformer));
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentOutOfRangeException">An input column is missing, not Single/Double, or has another slot count than the fit.</exception>
@@ -81,13 +89,14 @@ public sealed class BatchNormalizingTransformer : ITransformer, ITransformerWith
             string output = reader.ReadString("an output column name");
             string input = reader.ReadString("an input column name");
             int slots = reader.ReadCount("a slot count", 1, int.MaxValue / 4);
-            float epsilon = reader.ReadSingle();
+            bool doubles = formatVersion >= FormatDoubleParameters;
+            double epsilon = doubles ? reader.ReadDouble() : reader.ReadSingle();
             long batches = reader.ReadInt64();
             long rows = reader.ReadInt64();
-            var mean = reader.ReadSingles(slots, "running mean");
-            var variance = reader.ReadSingles(slots, "running variance");
-            var gamma = reader.ReadSingles(slots, "gamma");
-            var beta = reader.ReadSingles(slots, "beta");
+            var mean = ReadValues(reader, doubles, slots, "running mean");
+            var variance = ReadValues(reader, doubles, slots, "running variance");
+            var gamma = ReadValues(reader, doubles, slots, "gamma");
+            var beta = ReadValues(reader, doubles, slots, "beta");
             try
             {
                 columns[i] = new BatchNormalizationParameters(output, input, mean, variance, gamma, beta, epsilon, batches, rows);
@@ -101,6 +110,9 @@ public sealed class BatchNormalizingTransformer : ITransformer, ITransformerWith
         int trainingBatchSize = formatVersion >= FormatTrainingBatchSize ? reader.ReadCount("the training batch size", 0, int.MaxValue) : 0;
         return new BatchNormalizingTransformer(columns, trainingBatchSize);
     }
+
+    private static double[] ReadValues(ModelBodyReader reader, bool doubles, int slots, string what) =>
+        doubles ? reader.ReadDoubles(slots, what) : Array.ConvertAll(reader.ReadSingles(slots, what), v => (double)v);
 
     private void Write(BinaryWriter writer)
     {

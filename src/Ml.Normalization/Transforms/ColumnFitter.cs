@@ -1,7 +1,6 @@
 using System.Numerics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Ml.Normalization.Kernels;
 
 namespace Ml.Normalization.Transforms;
 
@@ -43,13 +42,8 @@ internal sealed class ColumnFitter<T> : ColumnFitter
     private readonly ValueGetter<T>? _scalarGetter;
     private readonly string _columnName;
     private readonly T[] _row;
-    private readonly T[] _shift;
-    private readonly T[] _sum;
-    private readonly T[] _sumOfSquares;
-    private readonly T[] _count;
+    private readonly MiniBatchMoments<T> _moments;
     private VBuffer<T> _buffer;
-    private bool _everySlotHasShift;
-    private long _finiteRowsInBatch;
 
     public ColumnFitter(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape)
         : base(shape.Size)
@@ -66,11 +60,7 @@ internal sealed class ColumnFitter<T> : ColumnFitter
 
         int slots = shape.Size;
         _row = new T[slots];
-        _shift = new T[slots];
-        _shift.AsSpan().Fill(T.NaN);
-        _sum = new T[slots];
-        _sumOfSquares = new T[slots];
-        _count = new T[slots];
+        _moments = new MiniBatchMoments<T>(slots);
     }
 
     public override void AddRow()
@@ -101,31 +91,8 @@ internal sealed class ColumnFitter<T> : ColumnFitter
             row = _row;
         }
 
-        // Most rows are all finite once every slot has its shift: take the fast path and count the row once, instead of
-        // masking every value.
-        if (_everySlotHasShift && NormalizationKernels.AllFinite(row))
-        {
-            NormalizationKernels.AccumulateMoments<T>(row, _shift, _sum, _sumOfSquares);
-            _finiteRowsInBatch++;
-            return;
-        }
-
-        NormalizationKernels.AccumulateFiniteMoments(row, _shift, _sum, _sumOfSquares, _count);
-        _everySlotHasShift = NormalizationKernels.AllFinite<T>(_shift);
+        _moments.Add(row);
     }
 
-    public override void EndBatch()
-    {
-        System.Numerics.Tensors.TensorPrimitives.Add(_count, T.CreateTruncating(_finiteRowsInBatch), _count);
-        _finiteRowsInBatch = 0;
-        NormalizationKernels.FiniteMomentsToBatchStatistics<T>(_shift, _sum, _sumOfSquares, _count, BatchMean, BatchVariance);
-        for (int j = 0; j < _count.Length; j++)
-        {
-            BatchCount[j] = double.CreateTruncating(_count[j]);
-        }
-
-        _sum.AsSpan().Clear();
-        _sumOfSquares.AsSpan().Clear();
-        _count.AsSpan().Clear();
-    }
+    public override void EndBatch() => _moments.EndBatch(BatchMean, BatchVariance, BatchCount);
 }

@@ -36,16 +36,26 @@ internal static class OnnxExport
             var affine = AffineParameters.From(p, isDouble);
             string input = graph.ColumnVariable(p.InputColumnName);
             string output = graph.AddColumn(type, p.OutputColumnName);
-            var (mean, scale, offset) = affine switch
+            var (mean, scale, rescale, offset) = affine switch
             {
-                AffineParameters<float> f => (graph.Constant(f.Mean, "BatchNormMean"), graph.Constant(f.Scale, "BatchNormScale"), graph.Constant(f.Offset, "BatchNormOffset")),
-                AffineParameters<double> d => (graph.Constant(d.Mean, "BatchNormMean"), graph.Constant(d.Scale, "BatchNormScale"), graph.Constant(d.Offset, "BatchNormOffset")),
+                AffineParameters<float> f => (graph.Constant(f.Mean, "BatchNormMean"), graph.Constant(f.Scale, "BatchNormScale"),
+                    f.Rescale is null ? null : graph.Constant(f.Rescale, "BatchNormRescale"), graph.Constant(f.Offset, "BatchNormOffset")),
+                AffineParameters<double> d => (graph.Constant(d.Mean, "BatchNormMean"), graph.Constant(d.Scale, "BatchNormScale"),
+                    d.Rescale is null ? null : graph.Constant(d.Rescale, "BatchNormRescale"), graph.Constant(d.Offset, "BatchNormOffset")),
                 _ => throw new NotSupportedException($"BatchNormalize cannot export column '{p.InputColumnName}' of type {type} to ONNX."),
             };
             string centered = graph.Temporary("BatchNormCentered");
             string scaled = graph.Temporary("BatchNormScaled");
             graph.Node("Sub", [input, mean], centered);
             graph.Node("Mul", [centered, scale], scaled);
+            if (rescale is not null)
+            {
+                // A scale beyond the type's range, applied as two factors as the transform does.
+                string rescaled = graph.Temporary("BatchNormRescaled");
+                graph.Node("Mul", [scaled, rescale], rescaled);
+                scaled = rescaled;
+            }
+
             graph.Node("Add", [scaled, offset], output);
         }
     }

@@ -9,7 +9,9 @@ namespace Ml.Normalization.Transforms;
 /// <c>running = m * running + (1 - m) * batch</c> from the initial values; with bias correction the result is
 /// <c>(running - m^t * initial) / (1 - m^t)</c>, t the slot's counted batches, which is the batches' own weighted
 /// average whatever the initial value. Without a momentum: the plain average of the counted batches.
-/// A slot that never had a counted batch keeps the initial values.
+/// A slot that never had a counted batch keeps the initial values. A statistic beyond double's range (deviations of
+/// ~1.3e154 and more, whose squares overflow) fails the fit, naming the column and the slot, as soon as the batch that
+/// overflowed is folded in.
 /// </remarks>
 internal sealed class RunningStatistics
 {
@@ -21,9 +23,11 @@ internal sealed class RunningStatistics
     private readonly bool _unbiasedVariance;
     private readonly double _initialMean;
     private readonly double _initialVariance;
+    private readonly string _columnName;
 
-    public RunningStatistics(int slots, double? momentum, bool biasCorrection, bool unbiasedVariance, double initialMean, double initialVariance)
+    public RunningStatistics(string columnName, int slots, double? momentum, bool biasCorrection, bool unbiasedVariance, double initialMean, double initialVariance)
     {
+        _columnName = columnName;
         _mean = new double[slots];
         _variance = new double[slots];
         _batches = new long[slots];
@@ -62,14 +66,16 @@ internal sealed class RunningStatistics
                 _mean[j] += (batchMean[j] - _mean[j]) / t;
                 _variance[j] += (variance - _variance[j]) / t;
             }
+
+            CheckFinite(j, _mean[j], _variance[j]);
         }
     }
 
-    /// <summary>The running statistics as the transform uses them.</summary>
-    public (float[] Mean, float[] Variance) Finish()
+    /// <summary>The running statistics, bias-corrected if asked; a variance that rounding pushed below 0 is 0.</summary>
+    public (double[] Mean, double[] Variance) Finish()
     {
-        var mean = new float[_mean.Length];
-        var variance = new float[_mean.Length];
+        var mean = new double[_mean.Length];
+        var variance = new double[_mean.Length];
         for (int j = 0; j < mean.Length; j++)
         {
             double m = _mean[j], v = _variance[j];
@@ -80,10 +86,20 @@ internal sealed class RunningStatistics
                 v = (v - (decay * _initialVariance)) / (1 - decay);
             }
 
-            mean[j] = (float)m;
-            variance[j] = (float)Math.Max(v, 0);
+            CheckFinite(j, m, v);
+            mean[j] = m;
+            variance[j] = Math.Max(v, 0);
         }
 
         return (mean, variance);
+    }
+
+    private void CheckFinite(int slot, double mean, double variance)
+    {
+        string? statistic = !double.IsFinite(mean) ? "mean" : !double.IsFinite(variance) ? "variance" : null;
+        if (statistic is not null)
+        {
+            throw new InvalidOperationException($"BatchNormalize cannot fit input column '{_columnName}', slot {slot}: its {statistic} is beyond the range of Double. Scale the column's values down before normalizing.");
+        }
     }
 }

@@ -53,55 +53,23 @@ public class NormalizationKernelsTests
 
     [Theory]
     [MemberData(nameof(Lengths))]
-    public void AccumulateFiniteMoments_VectorPath_MatchesScalarReference(int length)
-    {
-        var rows = Enumerable.Range(0, 5).Select(r => SeededData.Normal(100 + r, length, 3, 2)).ToArray();
-        // Holes: NaN and infinities in some slots of some rows, and a slot that is never finite.
-        for (int j = 0; j < length; j += 3)
-        {
-            rows[j % 5][j] = (j % 2 == 0) ? float.NaN : float.PositiveInfinity;
-        }
-
-        if (length > 2)
-        {
-            foreach (var row in rows)
-            {
-                row[2] = float.NegativeInfinity;
-            }
-        }
-
-        var (k1, s1, q1, c1) = NewAccumulators(length);
-        var (k2, s2, q2, c2) = NewAccumulators(length);
-        foreach (var row in rows)
-        {
-            NormalizationKernels.AccumulateFiniteMoments<float>(row, k1, s1, q1, c1);
-            NormalizationKernels.AccumulateFiniteMomentsScalar<float>(row, k2, s2, q2, c2);
-        }
-
-        Assert.Equal(k2, k1);
-        Assert.Equal(s2, s1);
-        Assert.Equal(q2, q1);
-        Assert.Equal(c2, c1);
-    }
+    public void AccumulateFiniteMoments_VectorPath_MatchesScalarReference_Single(int length) =>
+        AccumulateFiniteMomentsMatchesScalarReference<float>(length);
 
     [Theory]
     [MemberData(nameof(Lengths))]
-    public void AccumulateMoments_FastPath_EqualsTheGeneralPath_ForFiniteRows(int length)
-    {
-        var rows = Enumerable.Range(0, 6).Select(r => SeededData.Normal(200 + r, length, 3, 2)).ToArray();
-        var (k1, s1, q1, c1) = NewAccumulators(length);
-        var (k2, s2, q2, c2) = NewAccumulators(length);
-        NormalizationKernels.AccumulateFiniteMoments<float>(rows[0], k1, s1, q1, c1);
-        NormalizationKernels.AccumulateFiniteMoments<float>(rows[0], k2, s2, q2, c2);
-        foreach (var row in rows.Skip(1))
-        {
-            NormalizationKernels.AccumulateFiniteMoments<float>(row, k1, s1, q1, c1);
-            NormalizationKernels.AccumulateMoments<float>(row, k2, s2, q2);
-        }
+    public void AccumulateFiniteMoments_VectorPath_MatchesScalarReference_Double(int length) =>
+        AccumulateFiniteMomentsMatchesScalarReference<double>(length);
 
-        Assert.Equal(s1, s2);
-        Assert.Equal(q1, q2);
-    }
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void AccumulateMoments_FastPath_EqualsTheGeneralPath_ForFiniteRows_Single(int length) =>
+        FastPathEqualsGeneralPath<float>(length);
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void AccumulateMoments_FastPath_EqualsTheGeneralPath_ForFiniteRows_Double(int length) =>
+        FastPathEqualsGeneralPath<double>(length);
 
     [Theory]
     [MemberData(nameof(NonEmptyLengths))]
@@ -132,14 +100,41 @@ public class NormalizationKernelsTests
 
         var mean = new double[3];
         var variance = new double[3];
-        NormalizationKernels.FiniteMomentsToBatchStatistics<float>(k, s, q, c, mean, variance);
-        Assert.Equal([3f, 2f, 2f], c);
+        NormalizationKernels.FiniteMomentsToBatchStatistics(k, s, q, c, 0, mean, variance);
+        Assert.Equal([3.0, 2.0, 2.0], c);
         Assert.Equal(4.0, mean[0], 12);
         Assert.Equal(((9.0 + 1.0 + 16.0) / 3), variance[0], 12);
         Assert.Equal(3.0, mean[1], 12);
         Assert.Equal(1.0, variance[1], 12);
         Assert.Equal(6.0, mean[2], 12);
         Assert.Equal(1.0, variance[2], 12);
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void AccumulateFiniteMoments_CountBeyond2To24_KeepsCounting(int length)
+    {
+        // A float count stops at 2^24: 2^24 + 1 rounds back to 2^24.
+        var row = SeededData.Normal(31, length, 3, 2);
+        var (k, s, q, c) = NewAccumulators(length);
+        NormalizationKernels.AccumulateFiniteMoments<float>(row, k, s, q, c);
+        c.AsSpan().Fill(1 << 24);
+        NormalizationKernels.AccumulateFiniteMoments<float>(row, k, s, q, c);
+        Assert.All(c, n => Assert.Equal((1 << 24) + 1, n));
+    }
+
+    [Fact]
+    public void FiniteMomentsToBatchStatistics_CountsBeyond2To24_StayExact()
+    {
+        // A batch of n = 2^24 + 3 rows alternating 1 and 3 (shift 1: deviations 0 and 2, (n - 1) / 2 of them 2), five
+        // counted by the general path and the rest once for every slot by the fast path.
+        const long n = (1L << 24) + 3;
+        double[] count = [5];
+        var (mean, variance) = (new double[1], new double[1]);
+        NormalizationKernels.FiniteMomentsToBatchStatistics([1.0], [n - 1.0], [2.0 * (n - 1)], count, n - 5, mean, variance);
+        Assert.Equal(n, count[0]);
+        Assert.Equal(2 - (1.0 / n), mean[0], Math.ScaleB(1, -51));            // 1 + (n - 1) / n
+        Assert.Equal(1 - (1.0 / n / n), variance[0], Math.ScaleB(1, -49));    // 2 (n - 1) / n - ((n - 1) / n)^2
     }
 
     [Theory]
@@ -159,6 +154,37 @@ public class NormalizationKernelsTests
         // In place gives the same result.
         NormalizationKernels.Normalize<float>(x, mean, scale, offset, x);
         Assert.Equal(yRef, x);
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void NormalizeRescaled_WithFactorOne_IsNormalize_BitForBit(int length)
+    {
+        var x = SeededData.Normal(1, length, 2, 3);
+        var mean = SeededData.Normal(2, length);
+        var scale = SeededData.Normal(3, length);
+        var offset = SeededData.Normal(4, length);
+        var ones = Enumerable.Repeat(1f, length).ToArray();
+        var y = new float[length];
+        var yRef = new float[length];
+        NormalizationKernels.NormalizeRescaled<float>(x, mean, scale, ones, offset, y);
+        NormalizationKernels.Normalize<float>(x, mean, scale, offset, yRef);
+        Assert.Equal(yRef, y);
+
+        NormalizationKernels.NormalizeRescaled<float>(x, mean, scale, ones, offset, x);
+        Assert.Equal(yRef, x);
+    }
+
+    [Theory]
+    [MemberData(nameof(NonEmptyLengths))]
+    public void NormalizeRescaled_HugeFactors_MapTheMeanToTheOffset(int length)
+    {
+        var mean = SeededData.Normal(5, length, 10, 3);
+        var offset = SeededData.Normal(6, length);
+        var huge = Enumerable.Repeat(float.MaxValue, length).ToArray();
+        var y = new float[length];
+        NormalizationKernels.NormalizeRescaled<float>(mean, mean, huge, huge, offset, y);
+        Assert.Equal(offset, y);
     }
 
     [Theory]
@@ -300,10 +326,64 @@ public class NormalizationKernelsTests
         Assert.InRange((double)sameIndexNeighbour / n, 0.5 - bound, 0.5 + bound);
     }
 
-    private static (float[] Shift, float[] Sum, float[] SumOfSquares, float[] Count) NewAccumulators(int length)
+    private static void AccumulateFiniteMomentsMatchesScalarReference<T>(int length)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        var shift = new float[length];
-        shift.AsSpan().Fill(float.NaN);
-        return (shift, new float[length], new float[length], new float[length]);
+        var rows = Enumerable.Range(0, 5).Select(r => SeededData.Normal(100 + r, length, 3, 2)).ToArray();
+        // Holes: NaN and infinities in some slots of some rows, and a slot that is never finite.
+        for (int j = 0; j < length; j += 3)
+        {
+            rows[j % 5][j] = (j % 2 == 0) ? float.NaN : float.PositiveInfinity;
+        }
+
+        if (length > 2)
+        {
+            foreach (var row in rows)
+            {
+                row[2] = float.NegativeInfinity;
+            }
+        }
+
+        var (k1, s1, q1, c1) = NewAccumulators(length);
+        var (k2, s2, q2, c2) = NewAccumulators(length);
+        foreach (var row in rows.Select(As<T>))
+        {
+            NormalizationKernels.AccumulateFiniteMoments<T>(row, k1, s1, q1, c1);
+            NormalizationKernels.AccumulateFiniteMomentsScalar<T>(row, k2, s2, q2, c2);
+        }
+
+        Assert.Equal(k2, k1);
+        Assert.Equal(s2, s1);
+        Assert.Equal(q2, q1);
+        Assert.Equal(c2, c1);
+    }
+
+    private static void FastPathEqualsGeneralPath<T>(int length)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var rows = Enumerable.Range(0, 6).Select(r => As<T>(SeededData.Normal(200 + r, length, 3, 2))).ToArray();
+        var (k1, s1, q1, c1) = NewAccumulators(length);
+        var (k2, s2, q2, c2) = NewAccumulators(length);
+        NormalizationKernels.AccumulateFiniteMoments<T>(rows[0], k1, s1, q1, c1);
+        NormalizationKernels.AccumulateFiniteMoments<T>(rows[0], k2, s2, q2, c2);
+        foreach (var row in rows.Skip(1))
+        {
+            NormalizationKernels.AccumulateFiniteMoments<T>(row, k1, s1, q1, c1);
+            NormalizationKernels.AccumulateMoments<T>(row, k2, s2, q2);
+        }
+
+        Assert.Equal(s1, s2);
+        Assert.Equal(q1, q2);
+    }
+
+    private static T[] As<T>(float[] values)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        Array.ConvertAll(values, T.CreateTruncating);
+
+    private static (double[] Shift, double[] Sum, double[] SumOfSquares, double[] Count) NewAccumulators(int length)
+    {
+        var shift = new double[length];
+        shift.AsSpan().Fill(double.NaN);
+        return (shift, new double[length], new double[length], new double[length]);
     }
 }

@@ -17,10 +17,12 @@ public class CorruptModelTests
     private const string BatchNormalizeTruncated = "The BatchNormalize model is truncated: its data ends early.";
     private const string DropoutTruncated = "The Dropout model is truncated: its data ends early.";
 
-    // The BatchNormalize body: int column count; output name "Normalized" (1 + 10 bytes); input name "Features"
-    // (1 + 8); int slots; float epsilon; long batches; long rows; 4 x 4 floats; int training batch size. 116 bytes.
+    // The BatchNormalize body as written (format 0x00010003): int column count; output name "Normalized" (1 + 10
+    // bytes); input name "Features" (1 + 8); int slots; double epsilon; long batches; long rows; 4 x 4 doubles; int
+    // training batch size. 184 bytes.
     private const int SlotCountOffset = 4 + 11 + 9;
-    private const int TrainingBatchSizeOffset = 112;
+    private const int TrainingBatchSizeOffset = SlotCountOffset + 4 + 8 + 8 + 8 + (4 * 4 * 8);
+    private const int BatchNormalizeBodyLength = TrainingBatchSizeOffset + 4;
 
     // The Dropout body: int column count; "Out" (1 + 3); "Features" (1 + 8); float p; int seed; byte kind. 26 bytes.
     private const int DropProbabilityOffset = 4 + 4 + 9;
@@ -37,7 +39,7 @@ public class CorruptModelTests
         var loaded = Load(StageEntry.WithBody(zip, signature, body));
 
         Assert.NotNull(loaded);
-        Assert.Equal(signature == BatchNormalizeSignature ? 116 : 26, body.Length);
+        Assert.Equal(signature == BatchNormalizeSignature ? BatchNormalizeBodyLength : 26, body.Length);
     }
 
     [Fact]

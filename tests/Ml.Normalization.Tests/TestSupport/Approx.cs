@@ -8,6 +8,18 @@ internal static class Approx
     /// <summary>Asserts |actual - expected| &lt;= absolute + relative * |expected| element by element.</summary>
     public static void Equal(ReadOnlySpan<double> expected, ReadOnlySpan<float> actual, double relative, double absolute, string what)
     {
+        var a = new double[actual.Length];
+        for (int i = 0; i < a.Length; i++)
+        {
+            a[i] = actual[i];
+        }
+
+        Equal(expected, a, relative, absolute, what);
+    }
+
+    /// <summary>Asserts |actual - expected| &lt;= absolute + relative * |expected| element by element, in double.</summary>
+    public static void Equal(ReadOnlySpan<double> expected, ReadOnlySpan<double> actual, double relative, double absolute, string what)
+    {
         if (expected.Length != actual.Length)
         {
             throw new XunitException($"{what}: length {actual.Length}, expected {expected.Length}");

@@ -34,5 +34,19 @@ internal static class SeededData
         return result;
     }
 
+    /// <summary>Normal values in double precision, for data that float cannot hold or would round.</summary>
+    public static double[] NormalDouble(int seed, int length, double mean = 0, double std = 1)
+    {
+        var random = new Random(seed);
+        var result = new double[length];
+        for (int i = 0; i < length; i++)
+        {
+            double u1 = 1.0 - random.NextDouble(), u2 = random.NextDouble();
+            result[i] = mean + (std * Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2));
+        }
+
+        return result;
+    }
+
     public static double[] ToDouble(float[] values) => Array.ConvertAll(values, v => (double)v);
 }

@@ -1,17 +1,35 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Microsoft.ML.Model.OnnxConverter;
-using Ml.Normalization.Transforms.Mapping;
 
 namespace Ml.Normalization.MlNetInterop;
 
 /// <summary>
-/// The view our transformers' <c>Transform</c> returns. ML.NET's ONNX converter (<c>mlContext.Model.ConvertToOnnx</c>)
-/// walks the transformed view's <c>IDataTransform.Source</c> chain and asks each link for
-/// <c>ITransformCanSaveOnnx</c>; both interfaces are internal, so this is where our views implement them.
+/// What our transformers' <c>Transform</c> returns: their lazy view, made visible to ML.NET's ONNX converter.
+/// <c>mlContext.Model.ConvertToOnnx</c> walks the transformed view's <c>IDataTransform.Source</c> chain and asks each
+/// link for <c>ITransformCanSaveOnnx</c>; both interfaces are internal, so this wrapper implements them and forwards
+/// everything else to the view (per cursor, not per row).
 /// </summary>
-internal sealed class ExportableDataView(IDataView source, ColumnMapper mapper, Action<OnnxGraph> export)
-    : MappedDataView(source, mapper), ITransformCanSaveOnnx
+/// <param name="view">The stage's transformed view.</param>
+/// <param name="source">The view it reads (ML.NET walks <c>Source</c> to the pipeline's input).</param>
+/// <param name="export">Writes the stage's ONNX nodes.</param>
+internal sealed class ExportableDataView(IDataView view, IDataView source, Action<OnnxGraph> export) : IDataTransform, ITransformCanSaveOnnx
 {
+    /// <summary>The stage's own view, for code that needs its concrete type.</summary>
+    public IDataView View { get; } = view;
+
+    public IDataView Source { get; } = source;
+
+    public bool CanShuffle => View.CanShuffle;
+
+    public DataViewSchema Schema => View.Schema;
+
+    public long? GetRowCount() => View.GetRowCount();
+
+    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) => View.GetRowCursor(columnsNeeded, rand);
+
+    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => View.GetRowCursorSet(columnsNeeded, n, rand);
+
     public bool CanSaveOnnx(OnnxContext ctx) => true;
 
     public void SaveAsOnnx(OnnxContext ctx) => export(new OnnxGraph(ctx));

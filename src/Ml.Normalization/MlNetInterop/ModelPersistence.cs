@@ -15,32 +15,31 @@ namespace Ml.Normalization.MlNetInterop;
 /// </remarks>
 internal static class ModelPersistence
 {
-    /// <summary>ML.NET's header of a stage: 8-character signature, format versions, loader name.</summary>
-    public static VersionInfo Version(string modelSignature, uint written, uint readable, uint weCanReadBack, string loaderSignature, Type loaderAssemblyOf) =>
-        new(modelSignature, written, readable, weCanReadBack, loaderAssemblyName: loaderAssemblyOf.Assembly.FullName, loaderSignature: loaderSignature);
-
-    /// <summary>Writes a stage: the header, then the body through <paramref name="writeBody"/>.</summary>
-    public static void Save(ModelSaveContext context, VersionInfo version, Action<BinaryWriter> writeBody)
+    /// <summary>Writes <paramref name="stage"/>: ML.NET's header from its <see cref="StageFormat"/>, then its body.</summary>
+    public static void Save<TStage>(ModelSaveContext context, TStage stage)
+        where TStage : class, IPersistedStage<TStage>
     {
         ArgumentNullException.ThrowIfNull(context);
         context.CheckAtModel();
-        context.SetVersionInfo(version);
-        writeBody(context.Writer);
+        context.SetVersionInfo(Version<TStage>());
+        stage.WriteBody(context.Writer);
     }
 
-    /// <summary>Checks the header of a stage being loaded, then reads the body through <paramref name="readBody"/>.</summary>
+    /// <summary>Checks the header of a stage being loaded, then reads the body with <typeparamref name="TStage"/>'s reader.</summary>
     /// <exception cref="InvalidDataException">The body is truncated or inconsistent.</exception>
-    public static T Load<T>(ModelLoadContext context, VersionInfo version, string stageName, Func<ModelBodyReader, uint, T> readBody)
+    public static TStage Load<TStage>(ModelLoadContext context)
+        where TStage : class, IPersistedStage<TStage>
     {
         ArgumentNullException.ThrowIfNull(context);
-        context.CheckAtModel(version);
+        context.CheckAtModel(Version<TStage>());
+        string stageName = TStage.Format.StageName;
         // The body ends where ML.NET's header says, before the loader assembly's name and the tail: bounding reads by
         // the stream instead would read those bytes as data.
         long bodyEnd = context.FpMin + context.Header.FpModel + context.Header.CbModel;
         var reader = new ModelBodyReader(context.Reader, stageName, bodyEnd);
         try
         {
-            var stage = readBody(reader, context.Header.ModelVerWritten);
+            var stage = TStage.Read(reader, context.Header.ModelVerWritten);
             reader.CheckAtEnd();
             return stage;
         }
@@ -48,6 +47,15 @@ internal static class ModelPersistence
         {
             throw new InvalidDataException($"The {stageName} model is truncated: its data ends early.", ex);
         }
+    }
+
+    /// <summary>ML.NET's header of a stage; the loader assembly is the stage's own, named with its full version.</summary>
+    private static VersionInfo Version<TStage>()
+        where TStage : class, IPersistedStage<TStage>
+    {
+        var format = TStage.Format;
+        return new(format.ModelSignature, format.Written, format.ReadableFrom, format.OldestReadable,
+            loaderAssemblyName: typeof(TStage).Assembly.FullName, loaderSignature: format.LoaderSignature);
     }
 }
 

@@ -16,7 +16,7 @@ namespace Ml.Normalization.MlNetInterop;
 /// metadata token by the runtime's own binder, which also checks the signature.</para>
 /// <para>The gates call <see cref="EnsureCompatible"/> before any code that names an ML.NET internal is compiled:
 /// the catalog extensions (through <see cref="MlNetEnvironment.Of"/> or directly) and the model loaders
-/// (<see cref="ModelLoaders"/>). Every route to one of our transformers passes one of them. A removed interface that
+/// (<see cref="StageLoader{TStage}"/>). Every route to one of our transformers passes one of them. A removed interface that
 /// a public transformer implements is out of any check's reach: the runtime refuses to load the type first.</para>
 /// </remarks>
 internal static class SeamCheck

@@ -35,19 +35,15 @@ namespace Ml.Normalization;
 /// fails the fit with an `InvalidOperationException` that names the column and the slot.
 /// ]]></format>
 /// </remarks>
-public sealed class BatchNormalizingEstimator : IEstimator<BatchNormalizingTransformer>
+public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormalizingTransformer>
 {
-    private readonly IHost _host;
-    private readonly InputOutputColumnPair[] _columns;
     private readonly Options _options;
 
     internal BatchNormalizingEstimator(IHostEnvironment environment, InputOutputColumnPair[] columns, Options options)
+        : base(environment, columns, nameof(BatchNormalizingEstimator))
     {
-        ArgumentNullException.ThrowIfNull(environment);
         ArgumentNullException.ThrowIfNull(options);
-        _columns = ColumnTypes.CheckPairs(columns, nameof(columns));
         options.Validate();
-        _host = MlNetEnvironment.Register(environment, nameof(BatchNormalizingEstimator));
         _options = options.Clone();
     }
 
@@ -177,48 +173,30 @@ public sealed class BatchNormalizingEstimator : IEstimator<BatchNormalizingTrans
         }
     }
 
-    /// <summary>Fits the running statistics of every column pair in one pass over <paramref name="input"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A column is missing or not Single/Double, scalar or known-size vector.</exception>
-    /// <exception cref="ArgumentException">Gamma or Beta has neither 1 value nor one per slot.</exception>
-    /// <exception cref="InvalidOperationException">The data has fewer than 2 rows, or a slot's mean or variance is beyond
-    /// the range of Double.</exception>
-    public BatchNormalizingTransformer Fit(IDataView input)
+    internal override bool AcceptsVariableSize => false;
+
+    /// <summary>Streams <paramref name="input"/> once in mini-batches and returns the fitted transformer.</summary>
+    internal override BatchNormalizingTransformer Fit(IDataView input, NumericColumnShape[] inputShapes)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        var shapes = new NumericColumnShape[_columns.Length];
-        var gammas = new double[_columns.Length][];
-        var betas = new double[_columns.Length][];
-        for (int i = 0; i < _columns.Length; i++)
+        var gammas = new double[Columns.Length][];
+        var betas = new double[Columns.Length][];
+        for (int i = 0; i < Columns.Length; i++)
         {
-            shapes[i] = ColumnTypes.Check(input.Schema, _columns[i].InputColumnName, allowVariableSize: false, nameof(input));
-            gammas[i] = BatchNormalizationParameters.Broadcast(_options.Gamma, shapes[i].Size, 1, nameof(Options.Gamma));
-            betas[i] = BatchNormalizationParameters.Broadcast(_options.Beta, shapes[i].Size, 0, nameof(Options.Beta));
+            gammas[i] = BatchNormalizationParameters.Broadcast(_options.Gamma, inputShapes[i].Size, 1, nameof(Options.Gamma));
+            betas[i] = BatchNormalizationParameters.Broadcast(_options.Beta, inputShapes[i].Size, 0, nameof(Options.Beta));
         }
 
-        var result = BatchNormalizationFit.Run(_host, input, _columns, shapes, _options);
-        var parameters = new BatchNormalizationParameters[_columns.Length];
+        var result = BatchNormalizationFit.Run(Host, input, Columns, inputShapes, _options);
+        var parameters = new BatchNormalizationParameters[Columns.Length];
         for (int i = 0; i < parameters.Length; i++)
         {
             var (mean, variance) = result.Statistics[i].Finish();
-            parameters[i] = new BatchNormalizationParameters(_columns[i].OutputColumnName, _columns[i].InputColumnName,
+            parameters[i] = new BatchNormalizationParameters(Columns[i].OutputColumnName, Columns[i].InputColumnName,
                 mean, variance, gammas[i], betas[i], _options.Epsilon, result.Batches, result.Rows);
         }
 
         return new BatchNormalizingTransformer(parameters, _options.BatchStatisticsInTraining ? _options.BatchSize : 0);
     }
 
-    /// <summary>The schema after the transform: each output column has its input's shape and type, with IsNormalized.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A column is missing or not Single/Double, scalar or known-size vector.</exception>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        ArgumentNullException.ThrowIfNull(inputSchema);
-        var result = inputSchema.ToDictionary(c => c.Name);
-        foreach (var pair in _columns)
-        {
-            var input = ColumnTypes.Check(inputSchema, pair.InputColumnName, allowVariableSize: false, nameof(inputSchema));
-            result[pair.OutputColumnName] = SchemaShapes.Column(pair.OutputColumnName, input.Kind, input.ItemType, false, SchemaShapes.NormalizedAnnotations(input));
-        }
-
-        return new SchemaShape(result.Values);
-    }
+    internal override SchemaShape OutputAnnotations(SchemaShape.Column input) => SchemaShapes.NormalizedAnnotations(input);
 }

@@ -1,8 +1,11 @@
 using Microsoft.ML;
-using Microsoft.ML.Data;
+using Ml.Normalization;
 using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Transforms;
 using Ml.Normalization.Transforms.Mapping;
+
+[assembly: LoadableClass(typeof(BatchNormalizingTransformer), typeof(StageLoader<BatchNormalizingTransformer>), null, typeof(SignatureLoadModel),
+    "Batch Normalization", BatchNormalizingTransformer.LoaderSignature)]
 
 namespace Ml.Normalization;
 
@@ -15,7 +18,7 @@ namespace Ml.Normalization;
 /// with them; a Single column in float, with the mean, scale and beta each rounded once from double. Models saved by
 /// earlier versions, whose parameters were float, load and give the same outputs, bit for bit.
 /// </remarks>
-public sealed class BatchNormalizingTransformer : ITransformer, ITransformerWithDifferentMappingAtTrainingTime
+public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersistedStage<BatchNormalizingTransformer>
 {
     internal const string LoaderSignature = "MlNormBatchNormalize";
 
@@ -31,6 +34,7 @@ public sealed class BatchNormalizingTransformer : ITransformer, ITransformerWith
     private readonly BatchNormalizationParameters[] _columns;
 
     internal BatchNormalizingTransformer(BatchNormalizationParameters[] columns, int trainingBatchSize = 0)
+        : base(columns.Select(c => new InputOutputColumnPair(c.OutputColumnName, c.InputColumnName)))
     {
         _columns = columns;
         Columns = Array.AsReadOnly(columns);
@@ -46,41 +50,23 @@ public sealed class BatchNormalizingTransformer : ITransformer, ITransformerWith
     /// </summary>
     public int TrainingBatchSize { get; }
 
-    /// <inheritdoc/>
-    public bool IsRowToRowMapper => true;
+    static StageFormat IPersistedStage<BatchNormalizingTransformer>.Format { get; } =
+        new("MLNBNORM", FormatDoubleParameters, FormatDoubleParameters, FormatInitial, LoaderSignature, "BatchNormalize");
 
-    internal static VersionInfo Version => ModelPersistence.Version("MLNBNORM", FormatDoubleParameters, FormatDoubleParameters, FormatInitial, LoaderSignature, typeof(BatchNormalizingTransformer));
+    internal override ColumnMapper CreateMapper(DataViewSchema inputSchema) => BatchNormalizeMapping.CreateMapper(inputSchema, _columns);
 
-    /// <inheritdoc/>
-    /// <exception cref="ArgumentOutOfRangeException">An input column is missing, not Single/Double, or has another slot count than the fit.</exception>
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => CreateMapper(inputSchema).OutputSchema;
-
-    /// <inheritdoc/>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => CreateMapper(inputSchema);
-
-    /// <inheritdoc/>
-    public IDataView Transform(IDataView input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        var schema = input.Schema;
-        return new ExportableDataView(input, CreateMapper(schema), graph => OnnxExport.BatchNormalize(graph, schema, _columns));
-    }
+    internal override void ExportOnnx(OnnxGraph graph, DataViewSchema inputSchema) => OnnxExport.BatchNormalize(graph, inputSchema, _columns);
 
     /// <summary>
-    /// The training pass that <c>EstimatorChain.Fit</c> hands to the next stages: each mini-batch normalized with its
-    /// own statistics when <see cref="TrainingBatchSize"/> is set, otherwise the same as <see cref="Transform"/>.
+    /// With <see cref="TrainingBatchSize"/> set, the training pass normalizes each mini-batch with its own statistics;
+    /// otherwise it is the same as <see cref="ColumnPairTransformer.Transform"/>.
     /// </summary>
-    public IDataView TransformForTraining(IDataView input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        return TrainingBatchSize >= 2 ? new BatchStatisticsTrainingView(input, _columns, TrainingBatchSize) : Transform(input);
-    }
+    internal override IDataView? TrainingView(IDataView input) =>
+        TrainingBatchSize >= 2 ? new BatchStatisticsTrainingView(input, _columns, TrainingBatchSize) : null;
 
-    IDataView ITransformerWithDifferentMappingAtTrainingTime.TransformForTrainingPipeline(IDataView input) => TransformForTraining(input);
+    internal override void Save(ModelSaveContext ctx) => ModelPersistence.Save(ctx, this);
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(ctx, Version, Write);
-
-    internal static BatchNormalizingTransformer Read(ModelBodyReader reader, uint formatVersion)
+    static BatchNormalizingTransformer IPersistedStage<BatchNormalizingTransformer>.Read(ModelBodyReader reader, uint formatVersion)
     {
         int count = reader.ReadCount("the column count", 1, 1 << 16);
         var columns = new BatchNormalizationParameters[count];
@@ -114,7 +100,7 @@ public sealed class BatchNormalizingTransformer : ITransformer, ITransformerWith
     private static double[] ReadValues(ModelBodyReader reader, bool doubles, int slots, string what) =>
         doubles ? reader.ReadDoubles(slots, what) : Array.ConvertAll(reader.ReadSingles(slots, what), v => (double)v);
 
-    private void Write(BinaryWriter writer)
+    void IPersistedStage<BatchNormalizingTransformer>.WriteBody(BinaryWriter writer)
     {
         writer.Write(_columns.Length);
         foreach (var column in _columns)
@@ -137,9 +123,4 @@ public sealed class BatchNormalizingTransformer : ITransformer, ITransformerWith
         writer.Write(TrainingBatchSize);
     }
 
-    private ColumnMapper CreateMapper(DataViewSchema inputSchema)
-    {
-        ArgumentNullException.ThrowIfNull(inputSchema);
-        return BatchNormalizeMapping.CreateMapper(inputSchema, _columns);
-    }
 }

@@ -28,19 +28,15 @@ namespace Ml.Normalization;
 /// A dropped implicit zero of a sparse vector stays an implicit zero.
 /// ]]></format>
 /// </remarks>
-public sealed class DropoutEstimator : IEstimator<DropoutTransformer>
+public sealed class DropoutEstimator : ColumnPairEstimator<DropoutTransformer>
 {
-    private readonly IHost _host;
-    private readonly InputOutputColumnPair[] _columns;
     private readonly Options _options;
 
     internal DropoutEstimator(IHostEnvironment environment, InputOutputColumnPair[] columns, Options options)
+        : base(environment, columns, nameof(DropoutEstimator))
     {
-        ArgumentNullException.ThrowIfNull(environment);
         ArgumentNullException.ThrowIfNull(options);
-        _columns = ColumnTypes.CheckPairs(columns, nameof(columns));
         options.Validate();
-        _host = MlNetEnvironment.Register(environment, nameof(DropoutEstimator));
         _options = options.Clone();
     }
 
@@ -85,32 +81,12 @@ public sealed class DropoutEstimator : IEstimator<DropoutTransformer>
         }
     }
 
-    /// <summary>Checks the columns and fixes the seed; dropout has nothing to learn from the data.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A column is missing or not Single/Double.</exception>
-    public DropoutTransformer Fit(IDataView input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        foreach (var pair in _columns)
-        {
-            ColumnTypes.Check(input.Schema, pair.InputColumnName, allowVariableSize: true, nameof(input));
-        }
+    // Dropout has nothing to learn from the data: the fit checks the columns and fixes the seed.
+    internal override bool AcceptsVariableSize => true;
 
-        int seed = _options.Seed ?? MlNetEnvironment.DrawSeed(_host);
-        return new DropoutTransformer(_columns, _options.DropProbability, seed, _options.Kind);
-    }
+    internal override DropoutTransformer Fit(IDataView input, NumericColumnShape[] inputShapes) =>
+        new(Columns, _options.DropProbability, _options.Seed ?? MlNetEnvironment.DrawSeed(Host), _options.Kind);
 
-    /// <summary>The schema after the stage: each output column has its input's shape, type and annotations.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A column is missing or not Single/Double.</exception>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        ArgumentNullException.ThrowIfNull(inputSchema);
-        var result = inputSchema.ToDictionary(c => c.Name);
-        foreach (var pair in _columns)
-        {
-            var input = ColumnTypes.Check(inputSchema, pair.InputColumnName, allowVariableSize: true, nameof(inputSchema));
-            result[pair.OutputColumnName] = SchemaShapes.Column(pair.OutputColumnName, input.Kind, input.ItemType, false, input.Annotations);
-        }
-
-        return new SchemaShape(result.Values);
-    }
+    // A copy of the input at scoring time keeps every annotation, as ML.NET's column copy does.
+    internal override SchemaShape OutputAnnotations(SchemaShape.Column input) => input.Annotations;
 }

@@ -9,7 +9,7 @@ namespace Ml.Normalization.Transforms;
 /// </summary>
 internal sealed class DropoutTrainingView(IDataView source, DropoutTransformer transformer) : IDataView
 {
-    private readonly DataViewSchema _schema = transformer.ScoringMapper(source.Schema).OutputSchema;
+    private readonly DataViewSchema _schema = transformer.Mapper(source.Schema).OutputSchema;
     private long _passes;
 
     public bool CanShuffle => source.CanShuffle;

@@ -1,35 +1,31 @@
 using Microsoft.ML;
-using Microsoft.ML.Data;
+using Ml.Normalization;
 using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Transforms;
 using Ml.Normalization.Transforms.Mapping;
 
+[assembly: LoadableClass(typeof(DropoutTransformer), typeof(StageLoader<DropoutTransformer>), null, typeof(SignatureLoadModel), "Dropout", DropoutTransformer.LoaderSignature)]
+
 namespace Ml.Normalization;
 
 /// <summary>
-/// Fitted dropout. <see cref="Transform"/> is the scoring map (x, or x * (1 - p) for standard dropout);
-/// <see cref="TransformForTraining"/> is the training map, which <c>EstimatorChain.Fit</c> uses for the stages after it.
+/// Fitted dropout. <see cref="ColumnPairTransformer.Transform"/> is the scoring map (x, or x * (1 - p) for standard dropout);
+/// <see cref="ColumnPairTransformer.TransformForTraining"/> is the training map, which <c>EstimatorChain.Fit</c> uses for the stages after it.
 /// </summary>
-public sealed class DropoutTransformer : ITransformer, ITransformerWithDifferentMappingAtTrainingTime
+public sealed class DropoutTransformer : ColumnPairTransformer, IPersistedStage<DropoutTransformer>
 {
     internal const string LoaderSignature = "MlNormDropout";
 
     // Format history: 0x00010001 initial (column count, name pairs, p, seed, kind).
     private const uint FormatInitial = 0x00010001;
 
-    private readonly InputOutputColumnPair[] _columns;
-
     internal DropoutTransformer(InputOutputColumnPair[] columns, float dropProbability, int seed, DropoutKind kind)
+        : base(columns)
     {
-        _columns = columns;
-        ColumnPairs = Array.AsReadOnly(columns);
         DropProbability = dropProbability;
         Seed = seed;
         Kind = kind;
     }
-
-    /// <summary>The (output, input) column pairs, in order.</summary>
-    public IReadOnlyList<InputOutputColumnPair> ColumnPairs { get; }
 
     /// <summary>p, the probability of dropping a value in the training pass.</summary>
     public float DropProbability { get; }
@@ -40,40 +36,23 @@ public sealed class DropoutTransformer : ITransformer, ITransformerWithDifferent
     /// <summary>Inverted or standard dropout.</summary>
     public DropoutKind Kind { get; }
 
-    /// <inheritdoc/>
-    public bool IsRowToRowMapper => true;
-
-    internal static VersionInfo Version => ModelPersistence.Version("MLNDROPO", FormatInitial, FormatInitial, FormatInitial, LoaderSignature, typeof(DropoutTransformer));
-
-    /// <inheritdoc/>
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => ScoringMapper(inputSchema).OutputSchema;
-
-    /// <inheritdoc/>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => ScoringMapper(inputSchema);
-
-    /// <summary>The scoring map: x (inverted dropout) or x * (1 - p) (standard dropout). Never drops.</summary>
-    public IDataView Transform(IDataView input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        var schema = input.Schema;
-        return new ExportableDataView(input, ScoringMapper(schema), graph => OnnxExport.Dropout(graph, schema, this));
-    }
+    static StageFormat IPersistedStage<DropoutTransformer>.Format { get; } =
+        new("MLNDROPO", FormatInitial, FormatInitial, FormatInitial, LoaderSignature, "Dropout");
 
     /// <summary>
     /// The training map: a lazy view in which each cursor is one pass with its own masks (pass 0, 1, 2, ... in the
-    /// order cursors are requested; a cursor set counts as one pass).
+    /// order cursors are requested; a cursor set counts as one pass). <see cref="ColumnPairTransformer.TransformForTraining"/> returns it.
     /// </summary>
-    public IDataView TransformForTraining(IDataView input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        return new DropoutTrainingView(input, this);
-    }
+    internal override IDataView TrainingView(IDataView input) => new DropoutTrainingView(input, this);
 
-    IDataView ITransformerWithDifferentMappingAtTrainingTime.TransformForTrainingPipeline(IDataView input) => TransformForTraining(input);
+    /// <summary>The scoring map: x (inverted dropout) or x * (1 - p) (standard dropout). Never drops.</summary>
+    internal override ColumnMapper CreateMapper(DataViewSchema inputSchema) => DropoutMapping.Scoring(inputSchema, this);
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ModelPersistence.Save(ctx, Version, Write);
+    internal override void ExportOnnx(OnnxGraph graph, DataViewSchema inputSchema) => OnnxExport.Dropout(graph, inputSchema, this);
 
-    internal static DropoutTransformer Read(ModelBodyReader reader)
+    internal override void Save(ModelSaveContext ctx) => ModelPersistence.Save(ctx, this);
+
+    static DropoutTransformer IPersistedStage<DropoutTransformer>.Read(ModelBodyReader reader, uint formatVersion)
     {
         int count = reader.ReadCount("the column count", 1, 1 << 16);
         var columns = new InputOutputColumnPair[count];
@@ -93,16 +72,10 @@ public sealed class DropoutTransformer : ITransformer, ITransformerWithDifferent
         return new DropoutTransformer(columns, p, seed, (DropoutKind)kind);
     }
 
-    internal ColumnMapper ScoringMapper(DataViewSchema inputSchema)
+    void IPersistedStage<DropoutTransformer>.WriteBody(BinaryWriter writer)
     {
-        ArgumentNullException.ThrowIfNull(inputSchema);
-        return DropoutMapping.Scoring(inputSchema, this);
-    }
-
-    private void Write(BinaryWriter writer)
-    {
-        writer.Write(_columns.Length);
-        foreach (var pair in _columns)
+        writer.Write(ColumnPairs.Count);
+        foreach (var pair in ColumnPairs)
         {
             writer.Write(pair.OutputColumnName);
             writer.Write(pair.InputColumnName);

@@ -61,6 +61,44 @@ public class SeamBoundaryTests
         Assert.Contains("SetVersionInfo", found); // ModelSaveContext.SetVersionInfo
     }
 
+    [Fact]
+    public void TheSeam_DependsOnNoOtherPartOfTheLibrary()
+    {
+        // Dependencies run one way: Catalog -> Transforms -> MlNetInterop. The seam knows ML.NET and itself; stages reach
+        // it through IPersistedStage, StageLoader and ExportableDataView, never the other way round.
+        var library = typeof(BatchNormalizingTransformer).Assembly;
+        const BindingFlags all = BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
+        var violations = new SortedSet<string>();
+        foreach (var type in library.GetTypes().Where(IsInSeam))
+        {
+            var named = new List<Type>(type.GetInterfaces());
+            if (type.BaseType is { } baseType)
+            {
+                named.Add(baseType);
+            }
+
+            named.AddRange(type.GetFields(all).Select(f => f.FieldType));
+            named.AddRange(type.GetProperties(all).Select(p => p.PropertyType));
+            foreach (var method in type.GetMethods(all).Cast<MethodBase>().Concat(type.GetConstructors(all)))
+            {
+                named.AddRange(method.GetParameters().Select(p => p.ParameterType));
+                if (method is MethodInfo m)
+                {
+                    named.Add(m.ReturnType);
+                }
+
+                named.AddRange(IlReferences.ReferencedMembers(method).Select(r => r as Type ?? r.DeclaringType).OfType<Type>());
+            }
+
+            foreach (var other in named.SelectMany(Flatten).Where(t => t.Assembly == library && !IsInSeam(t) && !t.IsGenericParameter && !IsCompilerGenerated(t)))
+            {
+                violations.Add($"{type.FullName} names {other.FullName}");
+            }
+        }
+
+        Assert.True(violations.Count == 0, "MlNetInterop/ depends on other parts of the library:\n" + string.Join("\n", violations));
+    }
+
     private static bool IsInSeam(Type type)
     {
         for (var t = type; t is not null; t = t.DeclaringType)
@@ -73,4 +111,27 @@ public class SeamBoundaryTests
 
         return false;
     }
+
+    private static IEnumerable<Type> Flatten(Type type)
+    {
+        yield return type;
+        if (type.HasElementType)
+        {
+            foreach (var t in Flatten(type.GetElementType()!))
+            {
+                yield return t;
+            }
+        }
+
+        if (type.IsGenericType)
+        {
+            foreach (var t in type.GetGenericArguments().SelectMany(Flatten))
+            {
+                yield return t;
+            }
+        }
+    }
+
+    private static bool IsCompilerGenerated(Type type) =>
+        type.FullName?.StartsWith("<", StringComparison.Ordinal) == true || type.Namespace is null;
 }

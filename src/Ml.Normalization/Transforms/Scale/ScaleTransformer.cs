@@ -1,0 +1,121 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Ml.Normalization.MlNetInterop;
+using Ml.Normalization.Transforms.Mapping;
+using Ml.Normalization.Transforms.Scale;
+
+[assembly: LoadableClass(typeof(ScaleTransformer), typeof(StageLoader<ScaleTransformer>), null, typeof(SignatureLoadModel), "Scale (example stage)", ScaleTransformer.LoaderSignature)]
+
+namespace Ml.Normalization.Transforms.Scale;
+
+/// <summary>The fitted example stage: <c>y = Factor * x</c>. Mapping, ONNX nodes and model format.</summary>
+internal sealed class ScaleTransformer : ColumnPairTransformer, IPersistedStage<ScaleTransformer>
+{
+    internal const string LoaderSignature = "MlNormScaleExample";
+
+    // Format history: 0x00010001 initial (column count, name pairs, factor).
+    private const uint FormatInitial = 0x00010001;
+
+    internal ScaleTransformer(IEnumerable<InputOutputColumnPair> columns, float factor)
+        : base(columns) => Factor = factor;
+
+    public float Factor { get; }
+
+    static StageFormat IPersistedStage<ScaleTransformer>.Format { get; } =
+        new("MLNSCALE", FormatInitial, FormatInitial, FormatInitial, LoaderSignature, "Scale");
+
+    internal override ColumnMapper CreateMapper(DataViewSchema inputSchema)
+    {
+        var outputs = new OutputColumn[ColumnPairs.Count];
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            var pair = ColumnPairs[i];
+            var input = inputSchema.GetColumnOrNull(pair.InputColumnName) ?? throw ColumnTypes.MissingColumn(pair.InputColumnName, nameof(inputSchema));
+            var shape = ColumnTypes.Check(input.Type, input.Name, allowVariableSize: true, nameof(inputSchema));
+            if (shape.IsDouble)
+            {
+                throw ColumnTypes.Mismatch(input.Name, "Single or vector of Single", input.Type.ToString(), nameof(inputSchema));
+            }
+
+            int source = input.Index;
+            float factor = Factor;
+            outputs[i] = new OutputColumn(pair.OutputColumnName, input.Type, DataViewSchema.Annotations.Empty, source,
+                shape.IsVector ? row => ScaledVector(row, source, factor) : row => ScaledScalar(row, source, factor));
+        }
+
+        return new ColumnMapper(inputSchema, outputs);
+    }
+
+    internal override void ExportOnnx(OnnxGraph graph, DataViewSchema inputSchema)
+    {
+        foreach (var pair in ColumnPairs)
+        {
+            if (!graph.HasColumn(pair.InputColumnName))
+            {
+                graph.OmitColumn(pair.OutputColumnName);
+                continue;
+            }
+
+            string input = graph.ColumnVariable(pair.InputColumnName);
+            string output = graph.AddColumn(inputSchema[pair.InputColumnName].Type, pair.OutputColumnName);
+            graph.Node("Mul", [input, graph.Constant([Factor], "factor")], output);
+        }
+    }
+
+    internal override void Save(ModelSaveContext ctx) => ModelPersistence.Save(ctx, this);
+
+    static ScaleTransformer IPersistedStage<ScaleTransformer>.Read(ModelBodyReader reader, uint formatVersion)
+    {
+        int count = reader.ReadCount("the column count", 1, 1 << 16);
+        var columns = new InputOutputColumnPair[count];
+        for (int i = 0; i < count; i++)
+        {
+            columns[i] = new InputOutputColumnPair(reader.ReadString("an output column name"), reader.ReadString("an input column name"));
+        }
+
+        return new ScaleTransformer(columns, reader.ReadSingle());
+    }
+
+    void IPersistedStage<ScaleTransformer>.WriteBody(BinaryWriter writer)
+    {
+        writer.Write(ColumnPairs.Count);
+        foreach (var pair in ColumnPairs)
+        {
+            writer.Write(pair.OutputColumnName);
+            writer.Write(pair.InputColumnName);
+        }
+
+        writer.Write(Factor);
+    }
+
+    private static Delegate ScaledVector(DataViewRow row, int source, float factor)
+    {
+        var getter = row.GetGetter<VBuffer<float>>(row.Schema[source]);
+        VBuffer<float> buffer = default;
+        ValueGetter<VBuffer<float>> scaled = (ref VBuffer<float> dst) =>
+        {
+            getter(ref buffer);
+            var values = buffer.GetValues();
+            var editor = VBufferEditor.Create(ref dst, buffer.Length, values.Length);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(values, factor, editor.Values);
+            if (!buffer.IsDense)
+            {
+                buffer.GetIndices().CopyTo(editor.Indices);
+            }
+
+            dst = editor.Commit();
+        };
+        return scaled;
+    }
+
+    private static Delegate ScaledScalar(DataViewRow row, int source, float factor)
+    {
+        var getter = row.GetGetter<float>(row.Schema[source]);
+        ValueGetter<float> scaled = (ref float dst) =>
+        {
+            getter(ref dst);
+            dst *= factor;
+        };
+        return scaled;
+    }
+}

@@ -38,10 +38,10 @@ internal static class DropoutMapping
         double scale = transformer.Kind == DropoutKind.Standard ? 1.0 - transformer.DropProbability : 1.0;
         return shape switch
         {
-            { IsDouble: false, IsVector: true } => row => ScaledVector(row, source, (float)scale),
-            { IsDouble: true, IsVector: true } => row => ScaledVector(row, source, scale),
-            { IsDouble: false } => row => ScaledScalar(row, source, (float)scale),
-            _ => row => ScaledScalar(row, source, scale),
+            { IsDouble: false, IsVector: true } => row => ScaledGetters.Vector(row, source, (float)scale),
+            { IsDouble: true, IsVector: true } => row => ScaledGetters.Vector(row, source, scale),
+            { IsDouble: false } => row => ScaledGetters.Scalar(row, source, (float)scale),
+            _ => row => ScaledGetters.Scalar(row, source, scale),
         };
     }
 
@@ -57,49 +57,6 @@ internal static class DropoutMapping
             { IsDouble: false } => row => DroppedScalar(row, source, seed, pass, threshold, (float)scale),
             _ => row => DroppedScalar(row, source, seed, pass, threshold, scale),
         };
-    }
-
-    private static Delegate ScaledVector<T>(DataViewRow row, int source, T scale)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var getter = row.GetGetter<VBuffer<T>>(row.Schema[source]);
-        if (scale == T.One)
-        {
-            return getter; // the identity: the input's own getter copies into the output buffer
-        }
-
-        VBuffer<T> buffer = default;
-        ValueGetter<VBuffer<T>> scaled = (ref VBuffer<T> dst) =>
-        {
-            getter(ref buffer);
-            var values = buffer.GetValues();
-            var editor = VBufferEditor.Create(ref dst, buffer.Length, values.Length);
-            System.Numerics.Tensors.TensorPrimitives.Multiply(values, scale, editor.Values);
-            if (!buffer.IsDense)
-            {
-                buffer.GetIndices().CopyTo(editor.Indices);
-            }
-
-            dst = editor.Commit();
-        };
-        return scaled;
-    }
-
-    private static Delegate ScaledScalar<T>(DataViewRow row, int source, T scale)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var getter = row.GetGetter<T>(row.Schema[source]);
-        if (scale == T.One)
-        {
-            return getter;
-        }
-
-        ValueGetter<T> scaled = (ref T dst) =>
-        {
-            getter(ref dst);
-            dst *= scale;
-        };
-        return scaled;
     }
 
     // Masks are keyed on the row's id, not its position: a shuffled or parallel cursor drops the same values of a row

@@ -3,6 +3,7 @@ using Ml.Normalization;
 using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Transforms;
 using Ml.Normalization.Transforms.Mapping;
+using Ml.Normalization.Transforms.Stages;
 
 [assembly: LoadableClass(typeof(DropoutTransformer), typeof(StageLoader<DropoutTransformer>), null, typeof(SignatureLoadModel), "Dropout", DropoutTransformer.LoaderSignature)]
 
@@ -54,13 +55,7 @@ public sealed class DropoutTransformer : ColumnPairTransformer, IPersistedStage<
 
     static DropoutTransformer IPersistedStage<DropoutTransformer>.Read(ModelBodyReader reader, uint formatVersion)
     {
-        int count = reader.ReadCount("the column count", 1, 1 << 16);
-        var columns = new InputOutputColumnPair[count];
-        for (int i = 0; i < count; i++)
-        {
-            columns[i] = new InputOutputColumnPair(reader.ReadString("an output column name"), reader.ReadString("an input column name"));
-        }
-
+        var columns = ColumnPairFormat.Read(reader);
         float p = reader.ReadSingle();
         int seed = reader.ReadInt32();
         byte kind = reader.ReadByte();
@@ -74,13 +69,7 @@ public sealed class DropoutTransformer : ColumnPairTransformer, IPersistedStage<
 
     void IPersistedStage<DropoutTransformer>.WriteBody(BinaryWriter writer)
     {
-        writer.Write(ColumnPairs.Count);
-        foreach (var pair in ColumnPairs)
-        {
-            writer.Write(pair.OutputColumnName);
-            writer.Write(pair.InputColumnName);
-        }
-
+        ColumnPairFormat.Write(writer, ColumnPairs);
         writer.Write(DropProbability);
         writer.Write(Seed);
         writer.Write((byte)Kind);

@@ -1,7 +1,7 @@
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Transforms.Mapping;
+using Ml.Normalization.Transforms.Stages;
 using Ml.Normalization.Transforms.Scale;
 
 [assembly: LoadableClass(typeof(ScaleTransformer), typeof(StageLoader<ScaleTransformer>), null, typeof(SignatureLoadModel), "Scale (example stage)", ScaleTransformer.LoaderSignature)]
@@ -40,7 +40,7 @@ internal sealed class ScaleTransformer : ColumnPairTransformer, IPersistedStage<
             int source = input.Index;
             float factor = Factor;
             outputs[i] = new OutputColumn(pair.OutputColumnName, input.Type, DataViewSchema.Annotations.Empty, source,
-                shape.IsVector ? row => ScaledVector(row, source, factor) : row => ScaledScalar(row, source, factor));
+                shape.IsVector ? row => ScaledGetters.Vector(row, source, factor) : row => ScaledGetters.Scalar(row, source, factor));
         }
 
         return new ColumnMapper(inputSchema, outputs);
@@ -65,57 +65,11 @@ internal sealed class ScaleTransformer : ColumnPairTransformer, IPersistedStage<
     internal override void Save(ModelSaveContext ctx) => ModelPersistence.Save(ctx, this);
 
     static ScaleTransformer IPersistedStage<ScaleTransformer>.Read(ModelBodyReader reader, uint formatVersion)
-    {
-        int count = reader.ReadCount("the column count", 1, 1 << 16);
-        var columns = new InputOutputColumnPair[count];
-        for (int i = 0; i < count; i++)
-        {
-            columns[i] = new InputOutputColumnPair(reader.ReadString("an output column name"), reader.ReadString("an input column name"));
-        }
-
-        return new ScaleTransformer(columns, reader.ReadSingle());
-    }
+        => new(ColumnPairFormat.Read(reader), reader.ReadSingle());
 
     void IPersistedStage<ScaleTransformer>.WriteBody(BinaryWriter writer)
     {
-        writer.Write(ColumnPairs.Count);
-        foreach (var pair in ColumnPairs)
-        {
-            writer.Write(pair.OutputColumnName);
-            writer.Write(pair.InputColumnName);
-        }
-
+        ColumnPairFormat.Write(writer, ColumnPairs);
         writer.Write(Factor);
-    }
-
-    private static Delegate ScaledVector(DataViewRow row, int source, float factor)
-    {
-        var getter = row.GetGetter<VBuffer<float>>(row.Schema[source]);
-        VBuffer<float> buffer = default;
-        ValueGetter<VBuffer<float>> scaled = (ref VBuffer<float> dst) =>
-        {
-            getter(ref buffer);
-            var values = buffer.GetValues();
-            var editor = VBufferEditor.Create(ref dst, buffer.Length, values.Length);
-            System.Numerics.Tensors.TensorPrimitives.Multiply(values, factor, editor.Values);
-            if (!buffer.IsDense)
-            {
-                buffer.GetIndices().CopyTo(editor.Indices);
-            }
-
-            dst = editor.Commit();
-        };
-        return scaled;
-    }
-
-    private static Delegate ScaledScalar(DataViewRow row, int source, float factor)
-    {
-        var getter = row.GetGetter<float>(row.Schema[source]);
-        ValueGetter<float> scaled = (ref float dst) =>
-        {
-            getter(ref dst);
-            dst *= factor;
-        };
-        return scaled;
     }
 }

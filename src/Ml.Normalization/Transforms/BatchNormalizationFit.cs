@@ -5,9 +5,10 @@ using Ml.Normalization.MlNetInterop;
 namespace Ml.Normalization.Transforms;
 
 /// <summary>
-/// The streaming fit: one cursor, in row order, over only the needed columns; memory O(slots). Progress goes through
-/// ML.NET's progress channel (pulled by the environment), a summary to <c>mlContext.Log</c>, and the environment's
-/// cancellation is checked every few batches.
+/// The streaming fit: one cursor, in row order, over only the needed columns; memory O(slots). Progress goes to
+/// <c>mlContext.Log</c> about once per second on long fits and to <see cref="BatchNormalizingEstimator.Options.Progress"/>
+/// (<see cref="FitProgressTracker"/>), and through ML.NET's progress channel (which only its command-line host polls);
+/// a summary ends the fit, and the environment's cancellation is checked every few batches.
 /// </summary>
 internal static class BatchNormalizationFit
 {
@@ -28,6 +29,7 @@ internal static class BatchNormalizationFit
         var needed = columns.Select(c => input.Schema[c.InputColumnName]).DistinctBy(c => c.Index).ToArray();
         long rowsRead = 0, rowsUsed = 0, batches = 0;
         int inBatch = 0;
+        var progress = new FitProgressTracker("BatchNormalize", input.GetRowCount(), options.Progress, message => MlNetEnvironment.Info(host, ChannelName, message));
         using (MlNetEnvironment.StartProgress(host, ChannelName, () => rowsRead))
         using (var cursor = input.GetRowCursor(needed))
         {
@@ -44,7 +46,7 @@ internal static class BatchNormalizationFit
                     fitter.AddRow();
                 }
 
-                rowsRead++;
+                progress.Tick(++rowsRead);
                 if (++inBatch == options.BatchSize)
                 {
                     EndBatch(fitters, statistics, ref inBatch, ref batches, ref rowsUsed);
@@ -60,6 +62,8 @@ internal static class BatchNormalizationFit
                 EndBatch(fitters, statistics, ref inBatch, ref batches, ref rowsUsed);
             }
         }
+
+        progress.Complete(rowsRead);
 
         if (rowsRead < 2)
         {

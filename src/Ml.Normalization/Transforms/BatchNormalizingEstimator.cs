@@ -99,6 +99,14 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
         /// </summary>
         public bool BatchStatisticsInTraining;
 
+        /// <summary>
+        /// Receives the fit's progress, for an app that draws a bar: at most every 0.1 s while the data streams, and once
+        /// more when the pass ends (<see cref="FitProgress.IsComplete"/>). Called on the fitting thread; keep it short.
+        /// Independently of it, a fit longer than a second writes its progress to <c>mlContext.Log</c> about once per
+        /// second (rows read, rows per second, and the fraction done when the source knows its row count).
+        /// </summary>
+        public IProgress<FitProgress>? Progress;
+
         /// <summary>Scale per slot, or one value for all slots; null: 1.</summary>
         public float[]? Gamma;
 

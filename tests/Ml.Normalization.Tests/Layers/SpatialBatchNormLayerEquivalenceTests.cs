@@ -119,7 +119,11 @@ public class SpatialBatchNormLayerEquivalenceTests
         double yScale = yRef.Max(Math.Abs);
         var spatialError = (Y: MaxError(yRef, y) / yScale, Dx: MaxError(dxRef, dx) / dxTermScale);
         var flatError = (Y: MaxError(yRef, ToChannelsFirst(yFlat, spatialSize)) / yScale, Dx: MaxError(dxRef, ToChannelsFirst(dxFlat, spatialSize)) / dxTermScale);
-        Assert.True(spatialError.Y < 8 * FloatEpsilon && spatialError.Dx < 16 * FloatEpsilon, $"S={spatialSize}: spatial {spatialError}, 2-D {flatError}");
+        // TensorPrimitives' vector path sums each run in several lanes; its scalar fallback (DOTNET_EnableHWIntrinsic=0,
+        // a CI leg) sums a run of up to 1024 values one by one, about sqrt(1024) / 2 times the rounding error. Measured
+        // here: 20.7 and 11.4 epsilons at S = 1100 (the 2-D layer: 56 and 14), against at most 8 and 16 when vectorised.
+        double bound = System.Numerics.Vector.IsHardwareAccelerated ? 1 : 4;
+        Assert.True(spatialError.Y < 8 * bound * FloatEpsilon && spatialError.Dx < 16 * bound * FloatEpsilon, $"S={spatialSize}: spatial {spatialError}, 2-D {flatError}");
         Assert.True(spatialError.Y <= 2 * Math.Max(flatError.Y, FloatEpsilon), $"S={spatialSize}: spatial {spatialError}, 2-D {flatError}");
     }
 

@@ -77,210 +77,139 @@ internal static partial class NormalizationKernels
         }
     }
 
-    // dBeta[j] = sum_i dy[i, j], dGamma[j] = sum_i dy[i, j] * xHat[i, j]. Rows are read in order (two streams that
-    // the prefetcher follows), four at a time, so the sums are loaded and stored once per four rows.
+    // dBeta[j] = sum_i dy[i, j], dGamma[j] = sum_i dy[i, j] * xHat[i, j], reading dy and the source in row order.
     private static void GradientSums<T, TXHat>(ReadOnlySpan<T> dy, ReadOnlySpan<T> source, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, Span<T> dGamma, Span<T> dBeta)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TXHat : struct, IXHatSource
     {
-        int features = dGamma.Length;
         dGamma.Clear();
         dBeta.Clear();
-        ref T yr = ref MemoryMarshal.GetReference(dy);
-        ref T hr = ref MemoryMarshal.GetReference(source);
-        ref T mr = ref MemoryMarshal.GetReference(mean);
-        ref T sr = ref MemoryMarshal.GetReference(inverseStd);
-        ref T gr = ref MemoryMarshal.GetReference(dGamma);
-        ref T br = ref MemoryMarshal.GetReference(dBeta);
-        int vectorEnd = Vector.IsHardwareAccelerated && Vector<T>.IsSupported ? features - (features % Vector<T>.Count) : 0;
-        nuint f = (nuint)features;
-        int i = 0;
-        for (; i <= rows - 4; i += 4)
-        {
-            nuint row = (nuint)(i * features);
-            for (int j = 0; j < vectorEnd; j += Vector<T>.Count)
-            {
-                nuint k = row + (nuint)j;
-                var d0 = Vector.LoadUnsafe(ref yr, k);
-                var d1 = Vector.LoadUnsafe(ref yr, k + f);
-                var d2 = Vector.LoadUnsafe(ref yr, k + (2 * f));
-                var d3 = Vector.LoadUnsafe(ref yr, k + (3 * f));
-                (Vector.LoadUnsafe(ref br, (nuint)j) + ((d0 + d1) + (d2 + d3))).StoreUnsafe(ref br, (nuint)j);
-                var g = (d0 * LoadXHat<T, TXHat>(ref hr, ref mr, ref sr, k, (nuint)j))
-                    + (d1 * LoadXHat<T, TXHat>(ref hr, ref mr, ref sr, k + f, (nuint)j))
-                    + (d2 * LoadXHat<T, TXHat>(ref hr, ref mr, ref sr, k + (2 * f), (nuint)j))
-                    + (d3 * LoadXHat<T, TXHat>(ref hr, ref mr, ref sr, k + (3 * f), (nuint)j));
-                (Vector.LoadUnsafe(ref gr, (nuint)j) + g).StoreUnsafe(ref gr, (nuint)j);
-            }
-
-            // The columns past the last whole vector, and every column where there are no vectors: the same sums in
-            // the same grouping as a vector lane, so the gradients do not depend on the machine's vector width.
-            for (int j = vectorEnd; j < features; j++)
-            {
-                int k = (i * features) + j;
-                T d0 = dy[k], d1 = dy[k + features], d2 = dy[k + (2 * features)], d3 = dy[k + (3 * features)];
-                dBeta[j] += (d0 + d1) + (d2 + d3);
-                dGamma[j] += (d0 * XHatAt<T, TXHat>(source, mean, inverseStd, k, j))
-                    + (d1 * XHatAt<T, TXHat>(source, mean, inverseStd, k + features, j))
-                    + (d2 * XHatAt<T, TXHat>(source, mean, inverseStd, k + (2 * features), j))
-                    + (d3 * XHatAt<T, TXHat>(source, mean, inverseStd, k + (3 * features), j));
-            }
-        }
-
-        for (; i < rows; i++)
-        {
-            for (int j = 0; j < features; j++)
-            {
-                int k = (i * features) + j;
-                dBeta[j] += dy[k];
-                dGamma[j] += dy[k] * XHatAt<T, TXHat>(source, mean, inverseStd, k, j);
-            }
-        }
+        ReduceRows<T, GradientSumsOperator<T, TXHat>>(
+            new GradientSumsOperator<T, TXHat>(ref At(dy), ref At(source), ref At(mean), ref At(inverseStd), ref MemoryMarshal.GetReference(dGamma), ref MemoryMarshal.GetReference(dBeta)),
+            0,
+            rows,
+            dGamma.Length);
     }
 
     // dx[i, j] = a[j] * dy[i, j] + c[j] * xHat[i, j] + b[j]. Aligning the stores to dx (as the forward kernels do)
     // measured no faster here, so rows are written from their start, the last vector overlapping when F is not a
-    // whole number of vectors (computed before the row's stores). Each element is read before it is written, so dx
-    // may be dy.
+    // whole number of vectors. Each element is read before it is written, so dx may be dy.
     private static void GradientRows<T, TXHat>(ReadOnlySpan<T> dy, ReadOnlySpan<T> source, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<T> c, Span<T> dx)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TXHat : struct, IXHatSource
     {
-        int features = a.Length;
-        if (!Vector.IsHardwareAccelerated || !Vector<T>.IsSupported || features < Vector<T>.Count)
-        {
-            for (int k = 0; k < rows * features; k++)
-            {
-                int j = k % features;
-                dx[k] = (a[j] * dy[k]) + (c[j] * XHatAt<T, TXHat>(source, mean, inverseStd, k, j)) + b[j];
-            }
-
-            return;
-        }
-
-        ref T yr = ref MemoryMarshal.GetReference(dy);
-        ref T hr = ref MemoryMarshal.GetReference(source);
-        ref T mr = ref MemoryMarshal.GetReference(mean);
-        ref T sr = ref MemoryMarshal.GetReference(inverseStd);
-        ref T ar = ref MemoryMarshal.GetReference(a);
-        ref T br = ref MemoryMarshal.GetReference(b);
-        ref T cr = ref MemoryMarshal.GetReference(c);
         ref T dr = ref MemoryMarshal.GetReference(dx);
-        nuint f = (nuint)features, width = (nuint)Vector<T>.Count, last = f - width;
-        int i = 0;
-        if (features % Vector<T>.Count == 0)
-        {
-            // Four rows per load of the per-feature coefficients: they are most of the loads otherwise.
-            for (; i <= rows - 4; i += 4)
-            {
-                nuint row = (nuint)i * f;
-                for (nuint j = 0; j <= last; j += width)
-                {
-                    var av = Vector.LoadUnsafe(ref ar, j);
-                    var bv = Vector.LoadUnsafe(ref br, j);
-                    var cv = Vector.LoadUnsafe(ref cr, j);
-                    var mv = TXHat.Recomputes ? Vector.LoadUnsafe(ref mr, j) : default;
-                    var sv = TXHat.Recomputes ? Vector.LoadUnsafe(ref sr, j) : default;
-                    nuint k = row + j;
-                    GradientVector<T, TXHat>(ref yr, ref hr, av, bv, cv, mv, sv, k).StoreUnsafe(ref dr, k);
-                    GradientVector<T, TXHat>(ref yr, ref hr, av, bv, cv, mv, sv, k + f).StoreUnsafe(ref dr, k + f);
-                    GradientVector<T, TXHat>(ref yr, ref hr, av, bv, cv, mv, sv, k + (2 * f)).StoreUnsafe(ref dr, k + (2 * f));
-                    GradientVector<T, TXHat>(ref yr, ref hr, av, bv, cv, mv, sv, k + (3 * f)).StoreUnsafe(ref dr, k + (3 * f));
-                }
-            }
-        }
-
-        bool ragged = f % width != 0;
-        for (; i < rows; i++)
-        {
-            nuint row = (nuint)i * f;
-            var final = ragged ? GradientVector<T, TXHat>(ref yr, ref hr, ref mr, ref sr, ref ar, ref br, ref cr, row, last) : default;
-            for (nuint j = 0; j <= last; j += width)
-            {
-                GradientVector<T, TXHat>(ref yr, ref hr, ref mr, ref sr, ref ar, ref br, ref cr, row, j).StoreUnsafe(ref dr, row + j);
-            }
-
-            if (ragged)
-            {
-                final.StoreUnsafe(ref dr, row + last);
-            }
-        }
+        MapRows<T, GradientRowsOperator<T, TXHat>>(
+            new GradientRowsOperator<T, TXHat>(ref At(dy), ref At(source), ref At(mean), ref At(inverseStd), ref At(a), ref At(b), ref At(c), ref dr),
+            rows,
+            a.Length,
+            ref dr);
     }
 
-    // The vector of dx at row + column, loading the coefficients (and, when recomputing xHat, mean and inverseStd).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<T> GradientVector<T, TXHat>(ref T dy, ref T source, ref T mean, ref T inverseStd, ref T a, ref T b, ref T c, nuint row, nuint column)
-        where T : unmanaged, IFloatingPointIeee754<T>
-        where TXHat : struct, IXHatSource =>
-        GradientVector<T, TXHat>(
-            ref dy,
-            ref source,
-            Vector.LoadUnsafe(ref a, column),
-            Vector.LoadUnsafe(ref b, column),
-            Vector.LoadUnsafe(ref c, column),
-            TXHat.Recomputes ? Vector.LoadUnsafe(ref mean, column) : default,
-            TXHat.Recomputes ? Vector.LoadUnsafe(ref inverseStd, column) : default,
-            row + column);
-
-    // The same with those already loaded: dx = a * dy + c * xHat + b.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<T> GradientVector<T, TXHat>(ref T dy, ref T source, Vector<T> a, Vector<T> b, Vector<T> c, Vector<T> mean, Vector<T> inverseStd, nuint index)
+    // dBeta += dy, dGamma += dy * xHat, with xHat loaded or recomputed with the forward pass's operations.
+    private readonly ref struct GradientSumsOperator<T, TXHat>(ref T dy, ref T source, ref T mean, ref T inverseStd, ref T dGamma, ref T dBeta) : IRowReduceOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
         where TXHat : struct, IXHatSource
     {
-        var xHat = TXHat.Recomputes ? (Vector.LoadUnsafe(ref source, index) - mean) * inverseStd : Vector.LoadUnsafe(ref source, index);
-        return (a * Vector.LoadUnsafe(ref dy, index)) + (c * xHat) + b;
-    }
+        private readonly ref T _dy = ref dy;
+        private readonly ref T _source = ref source;
+        private readonly ref T _mean = ref mean;
+        private readonly ref T _inverseStd = ref inverseStd;
+        private readonly ref T _dGamma = ref dGamma;
+        private readonly ref T _dBeta = ref dBeta;
 
-    // xHat at source[index] (column `column`): loaded, or recomputed with the forward pass's operations.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<T> LoadXHat<T, TXHat>(ref T source, ref T mean, ref T inverseStd, nuint index, nuint column)
-        where T : unmanaged, IFloatingPointIeee754<T>
-        where TXHat : struct, IXHatSource =>
-        TXHat.Recomputes ? NormalizedHat(ref source, ref mean, ref inverseStd, index, column) : Vector.LoadUnsafe(ref source, index);
+        public static bool UsesVector512 => false;
 
-    private static T XHatAt<T, TXHat>(ReadOnlySpan<T> source, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, int index, int column)
-        where T : unmanaged, IFloatingPointIeee754<T>
-        where TXHat : struct, IXHatSource =>
-        TXHat.Recomputes ? (source[index] - mean[column]) * inverseStd[column] : source[index];
-
-    /// <summary>Where the backward kernels get xHat: kept from the forward pass, or recomputed from its input.</summary>
-    private interface IXHatSource
-    {
-        /// <summary>True: the source is x and xHat = (x - mean) * inverseStd; false: the source is xHat.</summary>
-        static abstract bool Recomputes { get; }
-    }
-
-    private readonly struct KeptXHat : IXHatSource
-    {
-        public static bool Recomputes => false;
-    }
-
-    private readonly struct RecomputedXHat : IXHatSource
-    {
-        public static bool Recomputes => true;
-    }
-
-    /// <summary>Scalar reference of <see cref="BatchNormBackward{T}"/>, written as the seed article's formula, for tests.</summary>
-    public static void BatchNormBackwardScalar(ReadOnlySpan<float> dy, ReadOnlySpan<float> xHat, int rows, ReadOnlySpan<float> gamma, ReadOnlySpan<float> inverseStd, Span<float> dx, Span<float> dGamma, Span<float> dBeta)
-    {
-        int features = gamma.Length;
-        for (int j = 0; j < features; j++)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void AccumulateFour(nuint index, nuint column, nuint f)
         {
-            double sumDy = 0, sumDyXHat = 0;
-            for (int i = 0; i < rows; i++)
-            {
-                sumDy += dy[(i * features) + j];
-                sumDyXHat += (double)dy[(i * features) + j] * xHat[(i * features) + j];
-            }
+            var d0 = Vector.LoadUnsafe(ref _dy, index);
+            var d1 = Vector.LoadUnsafe(ref _dy, index + f);
+            var d2 = Vector.LoadUnsafe(ref _dy, index + (2 * f));
+            var d3 = Vector.LoadUnsafe(ref _dy, index + (3 * f));
+            (Vector.LoadUnsafe(ref _dBeta, column) + ((d0 + d1) + (d2 + d3))).StoreUnsafe(ref _dBeta, column);
+            var g = (d0 * XHat(index, column))
+                + (d1 * XHat(index + f, column))
+                + (d2 * XHat(index + (2 * f), column))
+                + (d3 * XHat(index + (3 * f), column));
+            (Vector.LoadUnsafe(ref _dGamma, column) + g).StoreUnsafe(ref _dGamma, column);
+        }
 
-            dBeta[j] = (float)sumDy;
-            dGamma[j] = (float)sumDyXHat;
-            for (int i = 0; i < rows; i++)
-            {
-                int k = (i * features) + j;
-                dx[k] = (float)(gamma[j] * inverseStd[j] / rows * ((rows * (double)dy[k]) - sumDy - (xHat[k] * sumDyXHat)));
-            }
+        public void AccumulateFour512(nuint index, nuint column, nuint f) => throw new NotSupportedException();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void AccumulateFourScalar(nuint index, nuint column, nuint f)
+        {
+            T d0 = Unsafe.Add(ref _dy, index), d1 = Unsafe.Add(ref _dy, index + f);
+            T d2 = Unsafe.Add(ref _dy, index + (2 * f)), d3 = Unsafe.Add(ref _dy, index + (3 * f));
+            Unsafe.Add(ref _dBeta, column) += (d0 + d1) + (d2 + d3);
+            Unsafe.Add(ref _dGamma, column) += (d0 * XHatScalar(index, column))
+                + (d1 * XHatScalar(index + f, column))
+                + (d2 * XHatScalar(index + (2 * f), column))
+                + (d3 * XHatScalar(index + (3 * f), column));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void AccumulateScalar(nuint index, nuint column)
+        {
+            T d = Unsafe.Add(ref _dy, index);
+            Unsafe.Add(ref _dBeta, column) += d;
+            Unsafe.Add(ref _dGamma, column) += d * XHatScalar(index, column);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private Vector<T> XHat(nuint index, nuint column) =>
+            TXHat.Recomputes ? NormalizedHat(ref _source, ref _mean, ref _inverseStd, index, column) : Vector.LoadUnsafe(ref _source, index);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private T XHatScalar(nuint index, nuint column) =>
+            TXHat.Recomputes ? NormalizedHatScalar(ref _source, ref _mean, ref _inverseStd, index, column) : Unsafe.Add(ref _source, index);
+    }
+
+    // dx = a * dy + c * xHat + b, with xHat loaded or recomputed with the forward pass's operations.
+    private readonly ref struct GradientRowsOperator<T, TXHat>(ref T dy, ref T source, ref T mean, ref T inverseStd, ref T a, ref T b, ref T c, ref T dx) : IRowMapOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TXHat : struct, IXHatSource
+    {
+        private readonly ref T _dy = ref dy;
+        private readonly ref T _source = ref source;
+        private readonly ref T _mean = ref mean;
+        private readonly ref T _inverseStd = ref inverseStd;
+        private readonly ref T _a = ref a;
+        private readonly ref T _b = ref b;
+        private readonly ref T _c = ref c;
+        private readonly ref T _dx = ref dx;
+
+        // Four rows per load of the per-feature coefficients: they are most of the loads otherwise.
+        public static int BlockRows => 4;
+
+        public static bool AlignsStores => false;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ColumnVectors<T> LoadColumn(nuint column) => new()
+        {
+            P0 = Vector.LoadUnsafe(ref _a, column),
+            P1 = Vector.LoadUnsafe(ref _b, column),
+            P2 = Vector.LoadUnsafe(ref _c, column),
+            P3 = TXHat.Recomputes ? Vector.LoadUnsafe(ref _mean, column) : default,
+            P4 = TXHat.Recomputes ? Vector.LoadUnsafe(ref _inverseStd, column) : default,
+        };
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector<T> Compute(in ColumnVectors<T> column, nuint index)
+        {
+            var xHat = TXHat.Recomputes ? (Vector.LoadUnsafe(ref _source, index) - column.P3) * column.P4 : Vector.LoadUnsafe(ref _source, index);
+            return (column.P0 * Vector.LoadUnsafe(ref _dy, index)) + (column.P2 * xHat) + column.P1;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Store(Vector<T> value, in ColumnVectors<T> column, nuint index) => value.StoreUnsafe(ref _dx, index);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void InvokeScalar(nuint index, nuint column)
+        {
+            T xHat = TXHat.Recomputes ? NormalizedHatScalar(ref _source, ref _mean, ref _inverseStd, index, column) : Unsafe.Add(ref _source, index);
+            Unsafe.Add(ref _dx, index) = (Unsafe.Add(ref _a, column) * Unsafe.Add(ref _dy, index)) + (Unsafe.Add(ref _c, column) * xHat) + Unsafe.Add(ref _b, column);
         }
     }
 }

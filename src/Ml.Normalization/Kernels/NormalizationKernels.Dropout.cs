@@ -48,17 +48,6 @@ internal static partial class NormalizationKernels
         DropoutScalarFrom(i, x, destination, key, keepThreshold, scale, firstIndex);
     }
 
-    /// <summary>Scalar reference of <see cref="Dropout(ReadOnlySpan{float}, Span{float}, ulong, uint, float, uint)"/>, for tests.</summary>
-    public static void DropoutScalar(ReadOnlySpan<float> x, Span<float> destination, ulong key, uint keepThreshold, float scale, uint firstIndex = 0)
-    {
-        if (destination.Length < x.Length)
-        {
-            ThrowHelper.ThrowDestinationTooShort(nameof(destination), x.Length, destination.Length);
-        }
-
-        DropoutScalarFrom(0, x, destination, key, keepThreshold, scale, firstIndex);
-    }
-
     /// <summary>The double-precision form, element for element the same mask as the single-precision one.</summary>
     public static void Dropout(ReadOnlySpan<double> x, Span<double> destination, ulong key, uint keepThreshold, double scale, uint firstIndex = 0)
     {

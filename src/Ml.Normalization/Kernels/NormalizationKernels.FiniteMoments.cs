@@ -126,14 +126,6 @@ internal static partial class NormalizationKernels
         return true;
     }
 
-    /// <summary>Scalar reference of <see cref="AccumulateFiniteMoments{T}"/>, for tests.</summary>
-    public static void AccumulateFiniteMomentsScalar<T>(ReadOnlySpan<T> row, Span<double> shift, Span<double> sum, Span<double> sumOfSquares, Span<double> count)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        CheckFiniteMomentsArguments(row.Length, shift.Length, sum.Length, sumOfSquares.Length, count.Length);
-        AccumulateFiniteMomentsScalarFrom(0, row, shift, sum, sumOfSquares, count);
-    }
-
     /// <summary>
     /// Turns the sums of <see cref="AccumulateFiniteMoments{T}"/> and <see cref="AccumulateMoments{T}"/> into one batch's
     /// mean and biased variance per slot.

@@ -38,176 +38,68 @@ internal static partial class NormalizationKernels
         int features = mean.Length;
         CheckNormalizeArguments(rows * features, x.Length, features, inverseStd.Length, gamma.Length, destination.Length);
         ThrowHelper.ThrowIfLengthDiffers(features, beta.Length, nameof(beta));
-        ref T xr = ref MemoryMarshal.GetReference(x);
-        ref T mr = ref MemoryMarshal.GetReference(mean);
-        ref T sr = ref MemoryMarshal.GetReference(inverseStd);
-        ref T gr = ref MemoryMarshal.GetReference(gamma);
-        ref T br = ref MemoryMarshal.GetReference(beta);
-        ref T hr = ref MemoryMarshal.GetReference(xHat);
         ref T dr = ref MemoryMarshal.GetReference(destination);
-        if (!Vector.IsHardwareAccelerated || !Vector<T>.IsSupported || features < Vector<T>.Count)
-        {
-            for (int k = 0; k < rows * features; k++)
-            {
-                int j = k % features;
-                T h = (x[k] - mean[j]) * inverseStd[j];
-                if (!TXHat.Recomputes)
-                {
-                    xHat[k] = h;
-                }
 
-                destination[k] = (gamma[j] * h) + beta[j];
-            }
-
-            return;
-        }
-
-        // Per row: the first and last vectors (unaligned, computed before any store so destination may be x), and
-        // aligned vectors in between (see AlignmentLead). A kept xHat is written at the same offsets; the layer
-        // places it at the same alignment as destination. When a row is a whole number of vectors long every row has
-        // the same lead, and two rows share each load of the four parameters.
-        nuint f = (nuint)features, width = (nuint)Vector<T>.Count, last = f - width;
-        int i = 0;
-        if ((nuint)features * (nuint)Unsafe.SizeOf<T>() % (nuint)Vector<byte>.Count == 0)
-        {
-            // Without xHat stores, four rows per parameter load (as Normalize does) measured faster than two.
-            for (; TXHat.Recomputes && i <= rows - 4; i += 4)
-            {
-                nuint row = (nuint)i * f;
-                nuint lead = AlignmentLead(ref Unsafe.Add(ref dr, row));
-                if (lead != 0)
-                {
-                    // The four rows' first and last vectors before any store (destination may be x).
-                    var first0 = NormalizedHat(ref xr, ref mr, ref sr, row, 0);
-                    var first1 = NormalizedHat(ref xr, ref mr, ref sr, row + f, 0);
-                    var first2 = NormalizedHat(ref xr, ref mr, ref sr, row + (2 * f), 0);
-                    var first3 = NormalizedHat(ref xr, ref mr, ref sr, row + (3 * f), 0);
-                    var last0 = NormalizedHat(ref xr, ref mr, ref sr, row + last, last);
-                    var last1 = NormalizedHat(ref xr, ref mr, ref sr, row + f + last, last);
-                    var last2 = NormalizedHat(ref xr, ref mr, ref sr, row + (2 * f) + last, last);
-                    var last3 = NormalizedHat(ref xr, ref mr, ref sr, row + (3 * f) + last, last);
-                    OutputFourRows(ref xr, ref mr, ref sr, ref gr, ref br, ref dr, row, f, lead, last);
-                    StoreTrainingVector<T, TXHat>(first0, ref gr, ref br, ref hr, ref dr, row, 0);
-                    StoreTrainingVector<T, TXHat>(first1, ref gr, ref br, ref hr, ref dr, row + f, 0);
-                    StoreTrainingVector<T, TXHat>(first2, ref gr, ref br, ref hr, ref dr, row + (2 * f), 0);
-                    StoreTrainingVector<T, TXHat>(first3, ref gr, ref br, ref hr, ref dr, row + (3 * f), 0);
-                    StoreTrainingVector<T, TXHat>(last0, ref gr, ref br, ref hr, ref dr, row, last);
-                    StoreTrainingVector<T, TXHat>(last1, ref gr, ref br, ref hr, ref dr, row + f, last);
-                    StoreTrainingVector<T, TXHat>(last2, ref gr, ref br, ref hr, ref dr, row + (2 * f), last);
-                    StoreTrainingVector<T, TXHat>(last3, ref gr, ref br, ref hr, ref dr, row + (3 * f), last);
-                }
-                else
-                {
-                    OutputFourRows(ref xr, ref mr, ref sr, ref gr, ref br, ref dr, row, f, 0, last);
-                }
-            }
-
-            for (; i <= rows - 2; i += 2)
-            {
-                nuint row = (nuint)i * f;
-                nuint lead = AlignmentLead(ref Unsafe.Add(ref dr, row));
-
-                // The two rows' first and last vectors before any store (destination may be x); needed only when the
-                // rows do not start aligned (a whole number of vectors long, they then end unaligned too).
-                Vector<T> firstHat0 = default, firstHat1 = default, lastHat0 = default, lastHat1 = default;
-                if (lead != 0)
-                {
-                    firstHat0 = NormalizedHat(ref xr, ref mr, ref sr, row, 0);
-                    firstHat1 = NormalizedHat(ref xr, ref mr, ref sr, row + f, 0);
-                    lastHat0 = NormalizedHat(ref xr, ref mr, ref sr, row + last, last);
-                    lastHat1 = NormalizedHat(ref xr, ref mr, ref sr, row + f + last, last);
-                }
-
-                for (nuint j = lead; j <= last; j += width)
-                {
-                    var m = Vector.LoadUnsafe(ref mr, j);
-                    var s = Vector.LoadUnsafe(ref sr, j);
-                    var g = Vector.LoadUnsafe(ref gr, j);
-                    var b = Vector.LoadUnsafe(ref br, j);
-                    nuint k = row + j;
-                    var h0 = (Vector.LoadUnsafe(ref xr, k) - m) * s;
-                    var h1 = (Vector.LoadUnsafe(ref xr, k + f) - m) * s;
-                    if (!TXHat.Recomputes)
-                    {
-                        h0.StoreUnsafe(ref hr, k);
-                        h1.StoreUnsafe(ref hr, k + f);
-                    }
-
-                    ((g * h0) + b).StoreUnsafe(ref dr, k);
-                    ((g * h1) + b).StoreUnsafe(ref dr, k + f);
-                }
-
-                if (lead != 0)
-                {
-                    StoreTrainingVector<T, TXHat>(firstHat0, ref gr, ref br, ref hr, ref dr, row, 0);
-                    StoreTrainingVector<T, TXHat>(firstHat1, ref gr, ref br, ref hr, ref dr, row + f, 0);
-                    StoreTrainingVector<T, TXHat>(lastHat0, ref gr, ref br, ref hr, ref dr, row, last);
-                    StoreTrainingVector<T, TXHat>(lastHat1, ref gr, ref br, ref hr, ref dr, row + f, last);
-                }
-            }
-        }
-
-        for (; i < rows; i++)
-        {
-            nuint row = (nuint)i * f;
-            nuint lead = AlignmentLead(ref Unsafe.Add(ref dr, row));
-            bool ragged = (f - lead) % width != 0;
-            var firstHat = lead != 0 ? NormalizedHat(ref xr, ref mr, ref sr, row, 0) : default;
-            var lastHat = ragged ? NormalizedHat(ref xr, ref mr, ref sr, row + last, last) : default;
-            for (nuint j = lead; j <= last; j += width)
-            {
-                StoreTrainingVector<T, TXHat>(NormalizedHat(ref xr, ref mr, ref sr, row + j, j), ref gr, ref br, ref hr, ref dr, row, j);
-            }
-
-            if (lead != 0)
-            {
-                StoreTrainingVector<T, TXHat>(firstHat, ref gr, ref br, ref hr, ref dr, row, 0);
-            }
-
-            if (ragged)
-            {
-                StoreTrainingVector<T, TXHat>(lastHat, ref gr, ref br, ref hr, ref dr, row, last);
-            }
-        }
+        // Stores aligned to destination; a kept xHat is written at the same offsets (the layer places it at the same
+        // alignment as destination).
+        MapRows<T, NormalizeTrainingOperator<T, TXHat>>(
+            new NormalizeTrainingOperator<T, TXHat>(ref At(x), ref At(mean), ref At(inverseStd), ref At(gamma), ref At(beta), ref MemoryMarshal.GetReference(xHat), ref dr),
+            rows,
+            features,
+            ref dr);
     }
 
-    // xHat = (x - mean) * inverseStd at x[index], index in column `column`: the forward pass's operations, which the
-    // backward pass repeats when it recomputes xHat (so both agree bit for bit).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<T> NormalizedHat<T>(ref T x, ref T mean, ref T inverseStd, nuint index, nuint column)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        (Vector.LoadUnsafe(ref x, index) - Vector.LoadUnsafe(ref mean, column)) * Vector.LoadUnsafe(ref inverseStd, column);
-
-    // destination only (xHat not kept), columns from .. last (whole vectors) of four rows, one parameter load for four.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OutputFourRows<T>(ref T x, ref T mean, ref T inverseStd, ref T gamma, ref T beta, ref T destination, nuint row, nuint f, nuint from, nuint last)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        for (nuint j = from; j <= last; j += (nuint)Vector<T>.Count)
-        {
-            var m = Vector.LoadUnsafe(ref mean, j);
-            var s = Vector.LoadUnsafe(ref inverseStd, j);
-            var g = Vector.LoadUnsafe(ref gamma, j);
-            var b = Vector.LoadUnsafe(ref beta, j);
-            nuint k = row + j;
-            ((g * ((Vector.LoadUnsafe(ref x, k) - m) * s)) + b).StoreUnsafe(ref destination, k);
-            ((g * ((Vector.LoadUnsafe(ref x, k + f) - m) * s)) + b).StoreUnsafe(ref destination, k + f);
-            ((g * ((Vector.LoadUnsafe(ref x, k + (2 * f)) - m) * s)) + b).StoreUnsafe(ref destination, k + (2 * f));
-            ((g * ((Vector.LoadUnsafe(ref x, k + (3 * f)) - m) * s)) + b).StoreUnsafe(ref destination, k + (3 * f));
-        }
-    }
-
-    // Stores xHat (unless it is recomputed later) and gamma * xHat + beta at row + column.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreTrainingVector<T, TXHat>(Vector<T> xHat, ref T gamma, ref T beta, ref T xHatDestination, ref T destination, nuint row, nuint column)
+    // xHat = (x - mean) * inverseStd, kept unless TXHat.Recomputes; destination = (gamma * xHat) + beta.
+    private readonly ref struct NormalizeTrainingOperator<T, TXHat>(ref T x, ref T mean, ref T inverseStd, ref T gamma, ref T beta, ref T xHat, ref T destination) : IRowMapOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
         where TXHat : struct, IXHatSource
     {
-        if (!TXHat.Recomputes)
+        private readonly ref T _x = ref x;
+        private readonly ref T _mean = ref mean;
+        private readonly ref T _inverseStd = ref inverseStd;
+        private readonly ref T _gamma = ref gamma;
+        private readonly ref T _beta = ref beta;
+        private readonly ref T _xHat = ref xHat;
+        private readonly ref T _destination = ref destination;
+
+        // Two rows per load of the four parameters; without the xHat stores, four (as Normalize does) measured faster.
+        public static int BlockRows => TXHat.Recomputes ? 4 : 2;
+
+        public static bool AlignsStores => true;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ColumnVectors<T> LoadColumn(nuint column) => new()
         {
-            xHat.StoreUnsafe(ref xHatDestination, row + column);
+            P0 = Vector.LoadUnsafe(ref _mean, column),
+            P1 = Vector.LoadUnsafe(ref _inverseStd, column),
+            P2 = Vector.LoadUnsafe(ref _gamma, column),
+            P3 = Vector.LoadUnsafe(ref _beta, column),
+        };
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector<T> Compute(in ColumnVectors<T> column, nuint index) => (Vector.LoadUnsafe(ref _x, index) - column.P0) * column.P1;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Store(Vector<T> value, in ColumnVectors<T> column, nuint index)
+        {
+            if (!TXHat.Recomputes)
+            {
+                value.StoreUnsafe(ref _xHat, index);
+            }
+
+            ((column.P2 * value) + column.P3).StoreUnsafe(ref _destination, index);
         }
 
-        ((Vector.LoadUnsafe(ref gamma, column) * xHat) + Vector.LoadUnsafe(ref beta, column)).StoreUnsafe(ref destination, row + column);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void InvokeScalar(nuint index, nuint column)
+        {
+            T h = NormalizedHatScalar(ref _x, ref _mean, ref _inverseStd, index, column);
+            if (!TXHat.Recomputes)
+            {
+                Unsafe.Add(ref _xHat, index) = h;
+            }
+
+            Unsafe.Add(ref _destination, index) = (Unsafe.Add(ref _gamma, column) * h) + Unsafe.Add(ref _beta, column);
+        }
     }
 }

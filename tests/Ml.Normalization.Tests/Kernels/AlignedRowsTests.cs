@@ -1,3 +1,4 @@
+using System.Numerics;
 using Ml.Normalization.Kernels;
 using Ml.Normalization.Tests.TestSupport;
 
@@ -10,55 +11,87 @@ namespace Ml.Normalization.Tests.Kernels;
 public class AlignedRowsTests
 {
     private const int Rows = 7; // a block of four rows (parameter loads shared by four), a pair, and a single row
-    private const int MaxShift = 16; // floats: covers every offset from a 64-byte boundary
+    private const int MaxShift = 16; // elements: covers every offset from a 64-byte boundary
 
-    public static TheoryData<int> NonEmptyLengths => SeededData.Lengths(minimum: 1);
-
-    [Theory]
-    [MemberData(nameof(NonEmptyLengths))]
-    public void Normalize_AnyDestinationOffset_MatchesTheFormula(int features)
+    public static TheoryData<string, int> TypesAndNonEmptyLengths
     {
-        var (x, mean, scale, offset) = Inputs(features);
-        for (int shift = 0; shift < MaxShift; shift++)
+        get
         {
-            var buffer = new float[(Rows * features) + MaxShift];
-            var destination = buffer.AsSpan(shift, Rows * features);
-            NormalizationKernels.Normalize<float>(x, Rows, mean, scale, offset, destination);
-            AssertNormalized(x, mean, scale, offset, destination, $"shift {shift}");
-            Assert.All(buffer[..shift], v => Assert.Equal(0f, v)); // nothing written outside the destination
-            Assert.All(buffer[(shift + (Rows * features))..], v => Assert.Equal(0f, v));
+            var data = new TheoryData<string, int>();
+            foreach (string type in new[] { nameof(Single), nameof(Double) })
+            {
+                foreach (int n in SeededData.SimdLengths.Where(n => n > 0))
+                {
+                    data.Add(type, n);
+                }
+            }
+
+            return data;
         }
     }
 
     [Theory]
-    [MemberData(nameof(NonEmptyLengths))]
-    public void Normalize_InPlace_AnyOffset_MatchesTheFormula(int features)
+    [MemberData(nameof(TypesAndNonEmptyLengths))]
+    public void Normalize_AnyDestinationOffset_MatchesTheFormula(string type, int features) =>
+        Run(type, features, NormalizeAnyDestinationOffset<float>, NormalizeAnyDestinationOffset<double>);
+
+    [Theory]
+    [MemberData(nameof(TypesAndNonEmptyLengths))]
+    public void Normalize_InPlace_AnyOffset_MatchesTheFormula(string type, int features) =>
+        Run(type, features, NormalizeInPlaceAnyOffset<float>, NormalizeInPlaceAnyOffset<double>);
+
+    [Theory]
+    [MemberData(nameof(TypesAndNonEmptyLengths))]
+    public void NormalizeTraining_AnyOffsets_InPlaceOrNot_KeptXHatOrNot_MatchesTheFormula(string type, int features) =>
+        Run(type, features, NormalizeTrainingAnyOffsets<float>, NormalizeTrainingAnyOffsets<double>);
+
+    [Theory]
+    [MemberData(nameof(TypesAndNonEmptyLengths))]
+    public void BatchNormBackward_AnyDxOffset_InPlaceOrNot_AndFromInput_MatchTheReference(string type, int features) =>
+        Run(type, features, BatchNormBackwardAnyDxOffset<float>, BatchNormBackwardAnyDxOffset<double>);
+
+    private static void NormalizeAnyDestinationOffset<T>(int features)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (x, mean, scale, offset) = Inputs(features);
+        var (x, mean, scale, offset) = Inputs<T>(features);
         for (int shift = 0; shift < MaxShift; shift++)
         {
-            var block = new float[(Rows * features) + MaxShift].AsSpan(shift, Rows * features);
+            var buffer = new T[(Rows * features) + MaxShift];
+            var destination = buffer.AsSpan(shift, Rows * features);
+            NormalizationKernels.Normalize<T>(x, Rows, mean, scale, offset, destination);
+            AssertNormalized(x, mean, scale, offset, destination, $"shift {shift}");
+            Assert.All(buffer[..shift], v => Assert.Equal(T.Zero, v)); // nothing written outside the destination
+            Assert.All(buffer[(shift + (Rows * features))..], v => Assert.Equal(T.Zero, v));
+        }
+    }
+
+    private static void NormalizeInPlaceAnyOffset<T>(int features)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (x, mean, scale, offset) = Inputs<T>(features);
+        for (int shift = 0; shift < MaxShift; shift++)
+        {
+            var block = new T[(Rows * features) + MaxShift].AsSpan(shift, Rows * features);
             x.CopyTo(block);
-            NormalizationKernels.Normalize<float>(block, Rows, mean, scale, offset, block);
+            NormalizationKernels.Normalize<T>(block, Rows, mean, scale, offset, block);
             AssertNormalized(x, mean, scale, offset, block, $"shift {shift}");
         }
     }
 
-    [Theory]
-    [MemberData(nameof(NonEmptyLengths))]
-    public void NormalizeTraining_AnyOffsets_InPlaceOrNot_KeptXHatOrNot_MatchesTheFormula(int features)
+    private static void NormalizeTrainingAnyOffsets<T>(int features)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (x, mean, inverseStd, beta) = Inputs(features);
-        var gamma = SeededData.Normal(7, features);
+        var (x, mean, inverseStd, beta) = Inputs<T>(features);
+        var gamma = As<T>(SeededData.Normal(7, features));
         for (int shift = 0; shift < MaxShift; shift++)
         {
             foreach (bool keepXHat in new[] { true, false })
             {
                 foreach (bool inPlace in new[] { false, true })
                 {
-                    var xHat = new float[(Rows * features) + MaxShift].AsSpan(MaxShift - 1 - shift, Rows * features);
-                    var destination = new float[(Rows * features) + MaxShift].AsSpan(shift, Rows * features);
-                    ReadOnlySpan<float> source = x;
+                    var xHat = new T[(Rows * features) + MaxShift].AsSpan(MaxShift - 1 - shift, Rows * features);
+                    var destination = new T[(Rows * features) + MaxShift].AsSpan(shift, Rows * features);
+                    ReadOnlySpan<T> source = x;
                     if (inPlace)
                     {
                         x.CopyTo(destination);
@@ -67,18 +100,18 @@ public class AlignedRowsTests
 
                     if (keepXHat)
                     {
-                        NormalizationKernels.NormalizeTraining<float>(source, Rows, mean, inverseStd, gamma, beta, xHat, destination);
+                        NormalizationKernels.NormalizeTraining<T>(source, Rows, mean, inverseStd, gamma, beta, xHat, destination);
                     }
                     else
                     {
-                        NormalizationKernels.NormalizeTraining<float>(source, Rows, mean, inverseStd, gamma, beta, destination);
+                        NormalizationKernels.NormalizeTraining<T>(source, Rows, mean, inverseStd, gamma, beta, destination);
                     }
 
                     string where = $"shift {shift}, keep xHat {keepXHat}, in place {inPlace}";
                     for (int k = 0; k < x.Length; k++)
                     {
                         int j = k % features;
-                        float h = (x[k] - mean[j]) * inverseStd[j];
+                        T h = (x[k] - mean[j]) * inverseStd[j];
                         Assert.True(!keepXHat || h.Equals(xHat[k]), $"{where}: xHat[{k}] = {xHat[k]}, expected {h}");
                         Assert.True(((gamma[j] * h) + beta[j]).Equals(destination[k]), $"{where}: y[{k}]");
                     }
@@ -87,38 +120,37 @@ public class AlignedRowsTests
         }
     }
 
-    [Theory]
-    [MemberData(nameof(NonEmptyLengths))]
-    public void BatchNormBackward_AnyDxOffset_InPlaceOrNot_AndFromInput_MatchTheReference(int features)
+    private static void BatchNormBackwardAnyDxOffset<T>(int features)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (x, mean, inverseStd, gamma) = Inputs(features);
-        var dy = SeededData.Normal(9, Rows * features);
-        var xHat = new float[x.Length];
-        NormalizationKernels.NormalizeTraining<float>(x, Rows, mean, inverseStd, gamma, gamma, xHat, new float[x.Length]);
-        var (dxRef, dGammaRef, dBetaRef) = (new float[x.Length], new float[features], new float[features]);
-        NormalizationKernels.BatchNormBackward<float>(dy, xHat, Rows, gamma, inverseStd, dxRef, dGammaRef, dBetaRef);
+        var (x, mean, inverseStd, gamma) = Inputs<T>(features);
+        var dy = As<T>(SeededData.Normal(9, Rows * features));
+        var xHat = new T[x.Length];
+        NormalizationKernels.NormalizeTraining<T>(x, Rows, mean, inverseStd, gamma, gamma, xHat, new T[x.Length]);
+        var (dxRef, dGammaRef, dBetaRef) = (new T[x.Length], new T[features], new T[features]);
+        NormalizationKernels.BatchNormBackward<T>(dy, xHat, Rows, gamma, inverseStd, dxRef, dGammaRef, dBetaRef);
         for (int shift = 0; shift < MaxShift; shift++)
         {
             foreach (bool fromInput in new[] { false, true })
             {
                 foreach (bool inPlace in new[] { false, true })
                 {
-                    var dx = new float[(Rows * features) + MaxShift].AsSpan(shift, Rows * features);
-                    ReadOnlySpan<float> upstream = dy;
+                    var dx = new T[(Rows * features) + MaxShift].AsSpan(shift, Rows * features);
+                    ReadOnlySpan<T> upstream = dy;
                     if (inPlace)
                     {
                         dy.CopyTo(dx);
                         upstream = dx;
                     }
 
-                    var (dGamma, dBeta) = (new float[features], new float[features]);
+                    var (dGamma, dBeta) = (new T[features], new T[features]);
                     if (fromInput)
                     {
-                        NormalizationKernels.BatchNormBackwardFromInput<float>(upstream, x, Rows, mean, gamma, inverseStd, dx, dGamma, dBeta);
+                        NormalizationKernels.BatchNormBackwardFromInput<T>(upstream, x, Rows, mean, gamma, inverseStd, dx, dGamma, dBeta);
                     }
                     else
                     {
-                        NormalizationKernels.BatchNormBackward<float>(upstream, xHat, Rows, gamma, inverseStd, dx, dGamma, dBeta);
+                        NormalizationKernels.BatchNormBackward<T>(upstream, xHat, Rows, gamma, inverseStd, dx, dGamma, dBeta);
                     }
 
                     string where = $"shift {shift}, from input {fromInput}, in place {inPlace}";
@@ -130,36 +162,34 @@ public class AlignedRowsTests
         }
     }
 
-    [Fact]
-    public void BatchNormBackwardFromInput_Double_EqualsKeptXHat()
+    private static void Run(string type, int features, Action<int> single, Action<int> @double)
     {
-        const int features = 13;
-        var x = SeededData.ToDouble(SeededData.Normal(1, Rows * features, 2, 3));
-        var mean = SeededData.ToDouble(SeededData.Normal(2, features));
-        var inverseStd = SeededData.ToDouble(SeededData.Normal(3, features, 1, 0.1));
-        var gamma = SeededData.ToDouble(SeededData.Normal(4, features));
-        var dy = SeededData.ToDouble(SeededData.Normal(5, Rows * features));
-        var xHat = new double[x.Length];
-        NormalizationKernels.NormalizeTraining<double>(x, Rows, mean, inverseStd, gamma, gamma, xHat, new double[x.Length]);
-        var (dx, dGamma, dBeta) = (new double[x.Length], new double[features], new double[features]);
-        var (dxRef, dGammaRef, dBetaRef) = (new double[x.Length], new double[features], new double[features]);
-        NormalizationKernels.BatchNormBackward<double>(dy, xHat, Rows, gamma, inverseStd, dxRef, dGammaRef, dBetaRef);
-        NormalizationKernels.BatchNormBackwardFromInput<double>(dy, x, Rows, mean, gamma, inverseStd, dx, dGamma, dBeta);
-        Assert.Equal(dxRef, dx);
-        Assert.Equal(dGammaRef, dGamma);
-        Assert.Equal(dBetaRef, dBeta);
+        if (type == nameof(Single))
+        {
+            single(features);
+        }
+        else
+        {
+            @double(features);
+        }
     }
 
-    private static (float[] X, float[] Mean, float[] Scale, float[] Offset) Inputs(int features) =>
-        (SeededData.Normal(1, Rows * features, 2, 3), SeededData.Normal(2, features), SeededData.Normal(3, features, 1, 0.1), SeededData.Normal(4, features));
+    private static T[] As<T>(float[] values)
+        where T : IFloatingPointIeee754<T> =>
+        Array.ConvertAll(values, T.CreateTruncating);
 
-    private static void AssertNormalized(float[] x, float[] mean, float[] scale, float[] offset, Span<float> actual, string where)
+    private static (T[] X, T[] Mean, T[] Scale, T[] Offset) Inputs<T>(int features)
+        where T : IFloatingPointIeee754<T> =>
+        (As<T>(SeededData.Normal(1, Rows * features, 2, 3)), As<T>(SeededData.Normal(2, features)), As<T>(SeededData.Normal(3, features, 1, 0.1)), As<T>(SeededData.Normal(4, features)));
+
+    private static void AssertNormalized<T>(T[] x, T[] mean, T[] scale, T[] offset, Span<T> actual, string where)
+        where T : IFloatingPointIeee754<T>
     {
         int features = mean.Length;
         for (int k = 0; k < x.Length; k++)
         {
             int j = k % features;
-            float expected = ((x[k] - mean[j]) * scale[j]) + offset[j];
+            T expected = ((x[k] - mean[j]) * scale[j]) + offset[j];
             Assert.True(expected.Equals(actual[k]), $"{where}: [{k}] = {actual[k]}, expected {expected}");
         }
     }

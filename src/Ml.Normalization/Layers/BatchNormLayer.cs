@@ -1,6 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Ml.Normalization.Kernels;
 
 namespace Ml.Normalization.Layers;
@@ -29,8 +27,7 @@ public sealed class BatchNormLayer
     private readonly float[] _batchVariance;
     private readonly float[] _inverseStd;
     private readonly float[] _testScale;
-    private float[] _xHatBuffer = [];
-    private int _xHatStart;
+    private readonly XHatCache _xHatCache = new();
     private int _cachedRows;
 
     /// <summary>Creates a layer for rows of <paramref name="features"/> values, with Gamma 1, Beta 0 and zero running statistics.</summary>
@@ -45,15 +42,7 @@ public sealed class BatchNormLayer
             ThrowHelper.ThrowOutOfRange(nameof(features), features, "at least 1");
         }
 
-        if (!(momentum >= 0f && momentum < 1f))
-        {
-            ThrowHelper.ThrowOutOfRange(nameof(momentum), momentum, "in [0, 1)");
-        }
-
-        if (!(epsilon > 0f) || float.IsInfinity(epsilon))
-        {
-            ThrowHelper.ThrowOutOfRange(nameof(epsilon), epsilon, "positive and finite");
-        }
+        LayerArguments.CheckMomentumAndEpsilon(momentum, epsilon);
 
         Features = features;
         Momentum = momentum;
@@ -134,7 +123,7 @@ public sealed class BatchNormLayer
 
         if (KeepNormalizedInput)
         {
-            NormalizationKernels.NormalizeTraining(x, rows, _batchMean, _inverseStd, Gamma, Beta, XHatPlacedFor(x, y), y);
+            NormalizationKernels.NormalizeTraining(x, rows, _batchMean, _inverseStd, Gamma, Beta, _xHatCache.PlacedFor(x, y), y);
         }
         else
         {
@@ -166,7 +155,7 @@ public sealed class BatchNormLayer
                 "This layer does not keep the normalized input (KeepNormalizedInput is false): call Backward(x, dy, dx, dGamma, dBeta) with the input of the last training Forward.");
         }
 
-        NormalizationKernels.BatchNormBackward<float>(dy, _xHatBuffer.AsSpan(_xHatStart, length), _cachedRows, Gamma, _inverseStd, dx, dGamma, dBeta);
+        NormalizationKernels.BatchNormBackward<float>(dy, _xHatCache.Last(length), _cachedRows, Gamma, _inverseStd, dx, dGamma, dBeta);
     }
 
     /// <summary>
@@ -199,27 +188,5 @@ public sealed class BatchNormLayer
         ThrowHelper.ThrowIfLengthDiffers(length, dy.Length, nameof(dy));
         ThrowHelper.ThrowIfLengthDiffers(length, dx.Length, nameof(dx));
         return length;
-    }
-
-    // The cache of x-hat for Backward, placed (1) at the same offset from a 64-byte boundary as y, because the kernel
-    // aligns its stores to y and x-hat's are then aligned too, and (2) half a 4 KiB page away from x: a store stream
-    // whose addresses equal a load stream's modulo 4096 makes the core wait on each load (4K aliasing; measured 7x a
-    // copy instead of ~3x when x-hat happened to land there). The buffer is pinned (the pinned object heap) so the
-    // placement holds, and grows only when a batch is longer than any before.
-    private unsafe Span<float> XHatPlacedFor(ReadOnlySpan<float> x, Span<float> y)
-    {
-        const int Page = 4096, Line = 64;
-        if (_xHatBuffer.Length < y.Length + (Page / sizeof(float)))
-        {
-            _xHatBuffer = GC.AllocateUninitializedArray<float>(y.Length + (Page / sizeof(float)), pinned: true);
-        }
-
-        nuint xAddress = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(x));
-        nuint yAddress = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(y));
-        nuint bufferAddress = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_xHatBuffer));
-        nuint target = (((xAddress + (Page / 2)) % Page) & ~(nuint)(Line - 1)) | (yAddress % Line);
-        nuint offset = (target - bufferAddress) % Page;
-        _xHatStart = offset % sizeof(float) == 0 ? (int)(offset / sizeof(float)) : 0;
-        return _xHatBuffer.AsSpan(_xHatStart, y.Length);
     }
 }

@@ -31,8 +31,7 @@ public sealed class SpatialBatchNormLayer
     // Runs of this many values are summed in float by TensorPrimitives (error ~ run length / vector width ulps) and the run
     // totals in double; the run also keeps the chunk's intermediate results in L1 between the TensorPrimitives calls.
     private const int Run = 1024;
-    private const int Page = 4096;
-    private const int Line = 64;
+    private const int Page = XHatCache.Page;
 
     private readonly float[] _shift;
     private readonly float[] _shiftedMean;
@@ -44,10 +43,9 @@ public sealed class SpatialBatchNormLayer
     private readonly double[] _sumOfSquares;
     private readonly float[] _dBetaOverN;
     private readonly float[] _dGammaOverN;
-    // Pinned so that the placements below (PlacedAwayFrom, XHatPlacedFor) hold.
+    // Pinned so that the placements below (PlacedAwayFrom) hold.
     private readonly float[] _scratch = GC.AllocateUninitializedArray<float>(Run + (Page / sizeof(float)), pinned: true);
-    private float[] _xHat = [];
-    private int _xHatStart;
+    private readonly XHatCache _xHatCache = new();
     private int _cachedBatch;
     private int _cachedSpatialSize;
 
@@ -63,15 +61,7 @@ public sealed class SpatialBatchNormLayer
             ThrowHelper.ThrowOutOfRange(nameof(channels), channels, "at least 1");
         }
 
-        if (!(momentum >= 0f && momentum < 1f))
-        {
-            ThrowHelper.ThrowOutOfRange(nameof(momentum), momentum, "in [0, 1)");
-        }
-
-        if (!(epsilon > 0f) || float.IsInfinity(epsilon))
-        {
-            ThrowHelper.ThrowOutOfRange(nameof(epsilon), epsilon, "positive and finite");
-        }
+        LayerArguments.CheckMomentumAndEpsilon(momentum, epsilon);
 
         Channels = channels;
         Momentum = momentum;
@@ -161,7 +151,7 @@ public sealed class SpatialBatchNormLayer
         }
 
         Moments(x, batch, spatialSize);
-        Span<float> xHat = XHatPlacedFor(x, y);
+        Span<float> xHat = _xHatCache.PlacedFor(x, y);
         ForEachRun(length, spatialSize, new Spans(x, default, y, xHat), static (in Spans s, int c, int offset, int count, SpatialBatchNormLayer layer) =>
         {
             Span<float> h = s.Output2.Slice(offset, count);
@@ -210,7 +200,7 @@ public sealed class SpatialBatchNormLayer
         ThrowHelper.ThrowIfLengthDiffers(Channels, dGamma.Length, nameof(dGamma));
         ThrowHelper.ThrowIfLengthDiffers(Channels, dBeta.Length, nameof(dBeta));
 
-        ReadOnlySpan<float> xHat = _xHat.AsSpan(_xHatStart, length);
+        ReadOnlySpan<float> xHat = _xHatCache.Last(length);
         Array.Clear(_sum);
         Array.Clear(_sumOfSquares);
         ForEachRun(length, _cachedSpatialSize, new Spans(dy, xHat, default), static (in Spans s, int c, int offset, int count, SpatialBatchNormLayer layer) =>
@@ -292,28 +282,8 @@ public sealed class SpatialBatchNormLayer
         }
     }
 
-    // The cache of x-hat for Backward, placed as BatchNormLayer places its own: (1) at the same offset from a 64-byte
-    // boundary as y, and (2) half a 4 KiB page away from x, because a store stream whose addresses equal a load stream's
-    // modulo 4096 makes the core wait on each load (4K aliasing; the 2-D layer measured 7x a copy instead of ~3x when its
-    // cache landed there). The buffer is pinned so the placement holds, and grows only when a batch is longer than any before.
-    private unsafe Span<float> XHatPlacedFor(ReadOnlySpan<float> x, Span<float> y)
-    {
-        if (_xHat.Length < y.Length + (Page / sizeof(float)))
-        {
-            _xHat = GC.AllocateUninitializedArray<float>(y.Length + (Page / sizeof(float)), pinned: true);
-        }
-
-        nuint xAddress = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(x));
-        nuint yAddress = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(y));
-        nuint bufferAddress = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_xHat));
-        nuint target = (((xAddress + (Page / 2)) % Page) & ~(nuint)(Line - 1)) | (yAddress % Line);
-        nuint offset = (target - bufferAddress) % Page;
-        _xHatStart = offset % sizeof(float) == 0 ? (int)(offset / sizeof(float)) : 0;
-        return _xHat.AsSpan(_xHatStart, y.Length);
-    }
-
     // The start in the pinned scratch of a run's shifted values, half a page away from the run of x it is computed from
-    // (4K aliasing, as above). The run's plane may start anywhere, so this is chosen per run.
+    // (4K aliasing, see XHatCache). The run's plane may start anywhere, so this is chosen per run.
     private static unsafe int PlacedAwayFrom(ReadOnlySpan<float> xRun, float[] scratch)
     {
         nuint xAddress = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(xRun));

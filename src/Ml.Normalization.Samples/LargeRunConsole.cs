@@ -58,14 +58,33 @@ public static class LargeRunConsole
         LargeFitReport report;
         if (live)
         {
-            report = Bar(console, "fit", options.Rows, task => LargeRun.Fit(dataset, options, new ActionProgress(p =>
-            {
-                task.MaxValue = p.TotalRows ?? task.MaxValue;
-                task.Value = p.RowsRead;
-            })));
+            report = console.Progress()
+                .AutoClear(false)
+                .Columns(Columns())
+                .Start(context =>
+                {
+                    var read = context.AddTask("read only", maxValue: options.Rows);
+                    var fit = context.AddTask("fit", autoStart: false, maxValue: options.Rows);
+                    return LargeRun.Fit(dataset, options,
+                        new ActionProgress(p =>
+                        {
+                            fit.StartTask();
+                            fit.MaxValue = p.TotalRows ?? fit.MaxValue;
+                            fit.Value = p.RowsRead;
+                        }),
+                        rows =>
+                        {
+                            read.Value = rows;
+                            if (rows == options.Rows)
+                            {
+                                read.StopTask();
+                            }
+                        });
+                });
         }
         else
         {
+            Console.WriteLine("  reading the file once without fitting ...");
             var lines = new PlainLines("fit", options.Rows);
             report = LargeRun.Fit(dataset, options, new ActionProgress(p => lines.Report(p.RowsRead, p.RowsPerSecond)));
         }
@@ -78,7 +97,7 @@ public static class LargeRunConsole
     private static T Bar<T>(IAnsiConsole console, string name, long rows, Func<ProgressTask, T> work) =>
         console.Progress()
             .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Columns(Columns())
             .Start(context =>
             {
                 var task = context.AddTask(name, maxValue: rows);
@@ -86,6 +105,9 @@ public static class LargeRunConsole
                 task.Value = task.MaxValue;
                 return result;
             });
+
+    private static ProgressColumn[] Columns() =>
+        [new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn()];
 
     /// <summary>A line at every 10 % of the rows (and at the end): readable in a log file.</summary>
     private sealed class PlainLines(string name, long total)

@@ -31,7 +31,8 @@ public sealed class LargeRunTests : IDisposable
         Assert.True(first.Dataset.Bytes > Rows * LargeData.Slots * sizeof(float) / 2, $"{first.Dataset.Bytes} bytes for {Rows} rows");
         var written = File.GetLastWriteTimeUtc(first.Dataset.Path);
 
-        // Every row was fitted, in full batches but the last.
+        // Every row was read once without fitting, then fitted, in full batches but the last.
+        Assert.True(first.ReadSeconds > 0 && first.Seconds > 0);
         Assert.Equal(Rows, first.Rows);
         Assert.Equal((Rows + options.BatchSize - 1) / options.BatchSize, first.Batches);
 

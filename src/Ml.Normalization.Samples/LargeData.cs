@@ -21,7 +21,7 @@ public sealed class LargeRow
 
 /// <summary>
 /// The synthetic data set of the <c>large</c> run: independent rows, each slot with its own distribution (normal,
-/// uniform, exponential or a two-bump mixture), mean (from -1600 to 1500) and standard deviation (0.01 to 100), all
+/// uniform, exponential or a two-bump mixture), mean (from -1400 to 1300) and standard deviation (0.01 to 100), all
 /// known exactly, so the fitted statistics can be checked against the truth. Seeded: the same rows on every run.
 /// </summary>
 public static class LargeData

@@ -18,14 +18,17 @@ internal static class BatchNormalizationFit
 
     public sealed record Result(RunningStatistics[] Statistics, long Batches, long Rows);
 
-    public static Result Run(IHost host, IDataView input, InputOutputColumnPair[] columns, NumericColumnShape[] shapes, StatisticsLayout[] layouts, BatchNormalizingEstimator.Options options)
+    /// <summary>Fits <paramref name="columns"/>, each from its <paramref name="states"/> entry (fresh, or a previous fit's to continue it; updated in place).</summary>
+    public static Result Run(IHost host, IDataView input, InputOutputColumnPair[] columns, NumericColumnShape[] shapes, StatisticsLayout[] layouts, FitState[] states, BatchNormalizingEstimator.Options options)
     {
         var statistics = new RunningStatistics[columns.Length];
         for (int i = 0; i < columns.Length; i++)
         {
-            statistics[i] = new RunningStatistics(columns[i].InputColumnName, layouts[i].Units, options.Momentum, options.BiasCorrection, options.UnbiasedRunningVariance,
-                options.InitialRunningMean, options.InitialRunningVariance, layouts[i].UnitName);
+            statistics[i] = new RunningStatistics(columns[i].InputColumnName, states[i], layouts[i].UnitName);
         }
+
+        // Whole-data statistics count every row, a final batch of one included.
+        int smallestFinalBatch = statistics.Any(s => s.CountsSingleRowBatches) ? 1 : 2;
 
         var needed = columns.Select(c => input.Schema[c.InputColumnName]).DistinctBy(c => c.Index).ToArray();
         long rowsRead = 0, rowsUsed = 0, batches = 0;
@@ -37,7 +40,7 @@ internal static class BatchNormalizationFit
             var fitters = new ColumnFitter[columns.Length];
             for (int i = 0; i < fitters.Length; i++)
             {
-                fitters[i] = ColumnFitter.Create(cursor, input.Schema[columns[i].InputColumnName], shapes[i], layouts[i]);
+                fitters[i] = ColumnFitter.Create(cursor, input.Schema[columns[i].InputColumnName], shapes[i], layouts[i], states[i].Shift);
             }
 
             while (cursor.MoveNext())
@@ -58,9 +61,14 @@ internal static class BatchNormalizationFit
                 }
             }
 
-            if (inBatch >= 2)
+            if (inBatch >= smallestFinalBatch)
             {
                 EndBatch(fitters, statistics, ref inBatch, ref batches, ref rowsUsed);
+            }
+
+            for (int i = 0; i < fitters.Length; i++)
+            {
+                fitters[i].Shift.CopyTo(states[i].Shift);
             }
         }
 

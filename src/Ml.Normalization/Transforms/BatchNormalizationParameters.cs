@@ -1,3 +1,4 @@
+using Ml.Normalization.Transforms;
 using Ml.Normalization.Kernels;
 
 namespace Ml.Normalization;
@@ -64,7 +65,7 @@ public sealed class BatchNormalizationParameters
     }
 
     internal BatchNormalizationParameters(string outputColumnName, string? inputColumnName, double[] runningMean, double[] runningVariance,
-        double[] gamma, double[] beta, double epsilon, long batchCount, long rowCount, ChannelLayout channelLayout = ChannelLayout.None)
+        double[] gamma, double[] beta, double epsilon, long batchCount, long rowCount, ChannelLayout channelLayout = ChannelLayout.None, FitState? fitState = null)
     {
         if (!Enum.IsDefined(channelLayout))
         {
@@ -105,6 +106,7 @@ public sealed class BatchNormalizationParameters
         BatchCount = batchCount;
         RowCount = rowCount;
         ChannelLayout = channelLayout;
+        FitState = fitState;
     }
 
     /// <summary>
@@ -202,6 +204,9 @@ public sealed class BatchNormalizationParameters
     /// dimension of the column's slots.
     /// </summary>
     public ChannelLayout ChannelLayout { get; }
+
+    /// <summary>The raw state of the fit that made these parameters, to continue it or merge it; null for given parameters and models saved before format 0x00010005.</summary>
+    internal FitState? FitState { get; }
 
     /// <summary>Number of statistics units: slots (1 for a scalar column), or channels.</summary>
     internal int UnitCount => RunningMean.Count;

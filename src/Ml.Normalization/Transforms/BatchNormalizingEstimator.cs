@@ -8,7 +8,7 @@ using Ml.Normalization.Transforms.Channels;
 namespace Ml.Normalization;
 
 /// <summary>
-/// Batch normalization as an ML.NET estimator: <see cref="Fit"/> streams the training data once in mini-batches
+/// Batch normalization as an ML.NET estimator: <see cref="ColumnPairEstimator{TTransformer}.Fit(IDataView)"/> streams the training data once in mini-batches
 /// of <see cref="Options.BatchSize"/> consecutive rows and keeps running statistics per slot; the fitted
 /// <see cref="BatchNormalizingTransformer"/> computes <c>y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta</c>.
 /// </summary>
@@ -91,8 +91,23 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
         /// </summary>
         public bool BiasCorrection = true;
 
-        /// <summary>Feed the batch variance times n/(n-1) into the running variance (PyTorch's convention).</summary>
+        /// <summary>
+        /// Feed the batch variance times n/(n-1) into the running variance (PyTorch's convention); with
+        /// <see cref="WholeDataStatistics"/>, the variance of all values is divided by n - 1 instead of n.
+        /// </summary>
         public bool UnbiasedRunningVariance;
+
+        /// <summary>
+        /// Make the running mean and variance the exact mean and variance of all finite values of each slot (or channel),
+        /// independent of the batch boundaries: the batch-normalization paper's population statistics, and what
+        /// <c>NormalizeMeanVariance(fixZero: false)</c> computes. Each batch's count, mean and sum of squared deviations are
+        /// combined with Chan et al.'s formulas; <see cref="Momentum"/>, <see cref="BiasCorrection"/> and the initial values
+        /// (except for a slot with no finite value) are then not used. Compare <c>Momentum = null</c>, the plain average of
+        /// the batches' own statistics: on data whose mean drifts across the rows the average within-batch variance is lower
+        /// than the variance of all values. Fits of disjoint shards with this option merge exactly
+        /// (<see cref="BatchNormalizingTransformer.Merge"/>).
+        /// </summary>
+        public bool WholeDataStatistics;
 
         /// <summary>Initial running mean of every slot: 0, as the seed reference and PyTorch.</summary>
         public float InitialRunningMean;
@@ -213,8 +228,32 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
 
     internal override bool AcceptsVariableSize => false;
 
+    /// <summary>
+    /// Continues <paramref name="previous"/>'s fit on <paramref name="input"/>, as ML.NET's trainers continue from model
+    /// parameters: the running statistics, their bias-correction state and the batch and row counts carry on, so
+    /// fitting A and then continuing on B gives the fit of A followed by B, bit for bit, when A's row count is a multiple
+    /// of <see cref="Options.BatchSize"/>. Gamma, beta, epsilon and the training pass are this estimator's.
+    /// </summary>
+    /// <param name="input">The new data, with the previous fit's columns.</param>
+    /// <param name="previous">A transformer this estimator's options fitted (or loaded from a model it saved). One without
+    /// a fit state (given parameters, or a model saved before version 1.1 of this package) continues from its running
+    /// statistics as if they were the initial values: bias correction then counts only the new batches.</param>
+    /// <returns>The continued transformer; <paramref name="previous"/> is not changed.</returns>
+    /// <exception cref="ArgumentException"><paramref name="previous"/> has other columns, other slot or channel counts,
+    /// or was fitted with other statistics options (the message names the option).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An input column is missing or of another type.</exception>
+    public BatchNormalizingTransformer Fit(IDataView input, BatchNormalizingTransformer previous)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(previous);
+        var shapes = Array.ConvertAll(Columns, pair => ColumnTypes.Check(input.Schema, pair.InputColumnName, AcceptsVariableSize, nameof(input)));
+        return Fit(input, shapes, previous);
+    }
+
     /// <summary>Streams <paramref name="input"/> once in mini-batches and returns the fitted transformer.</summary>
-    internal override BatchNormalizingTransformer Fit(IDataView input, NumericColumnShape[] inputShapes)
+    internal override BatchNormalizingTransformer Fit(IDataView input, NumericColumnShape[] inputShapes) => Fit(input, inputShapes, null);
+
+    private BatchNormalizingTransformer Fit(IDataView input, NumericColumnShape[] inputShapes, BatchNormalizingTransformer? previous)
     {
         var gammas = new double[Columns.Length][];
         var betas = new double[Columns.Length][];
@@ -227,19 +266,79 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
             betas[i] = BatchNormalizationParameters.Broadcast(_options.Beta, layouts[i].Units, 0, nameof(Options.Beta));
         }
 
-        var result = BatchNormalizationFit.Run(Host, input, Columns, inputShapes, layouts, _options);
+        var states = new FitState[Columns.Length];
+        for (int i = 0; i < Columns.Length; i++)
+        {
+            states[i] = previous is null ? NewState(layouts[i].Units) : ContinuedState(previous, i, layouts[i]);
+        }
+
+        var result = BatchNormalizationFit.Run(Host, input, Columns, inputShapes, layouts, states, _options);
         var parameters = new BatchNormalizationParameters[Columns.Length];
         for (int i = 0; i < parameters.Length; i++)
         {
             var (mean, variance) = result.Statistics[i].Finish();
+            var before = previous?.Columns[i];
             parameters[i] = new BatchNormalizationParameters(Columns[i].OutputColumnName, Columns[i].InputColumnName,
-                mean, variance, gammas[i], betas[i], _options.Epsilon, result.Batches, result.Rows, _options.ChannelLayout);
+                mean, variance, gammas[i], betas[i], _options.Epsilon, result.Batches + (before?.BatchCount ?? 0), result.Rows + (before?.RowCount ?? 0),
+                _options.ChannelLayout, states[i]);
         }
 
         return new BatchNormalizingTransformer(parameters, _options.BatchStatisticsInTraining ? _options.BatchSize : 0);
     }
 
     internal override SchemaShape OutputAnnotations(SchemaShape.Column input) => SchemaShapes.NormalizedAnnotations(input);
+
+    private StatisticsKind Kind => _options.WholeDataStatistics ? StatisticsKind.WholeData : StatisticsKind.Running;
+
+    private FitState NewState(int units) => FitState.Fresh(units, Kind, _options.WholeDataStatistics ? null : _options.Momentum,
+        _options.BiasCorrection, _options.UnbiasedRunningVariance, _options.InitialRunningMean, _options.InitialRunningVariance);
+
+    /// <summary>Column <paramref name="i"/>'s state to continue from, after checking that <paramref name="previous"/> fits this estimator.</summary>
+    private FitState ContinuedState(BatchNormalizingTransformer previous, int i, StatisticsLayout layout)
+    {
+        const string paramName = "previous";
+        if (previous.Columns.Count != Columns.Length)
+        {
+            throw new ArgumentException($"The previous fit has {previous.Columns.Count} column(s), this estimator {Columns.Length}.", paramName);
+        }
+
+        var p = previous.Columns[i];
+        if (p.OutputColumnName != Columns[i].OutputColumnName || p.InputColumnName != Columns[i].InputColumnName)
+        {
+            throw new ArgumentException($"The previous fit's column {i} is '{p.OutputColumnName}' from '{p.InputColumnName}', this estimator's '{Columns[i].OutputColumnName}' from '{Columns[i].InputColumnName}'.", paramName);
+        }
+
+        if (p.ChannelLayout != layout.Layout || p.UnitCount != layout.Units)
+        {
+            throw new ArgumentException($"The previous fit of column '{p.InputColumnName}' has {p.UnitCount} {(p.ChannelLayout == ChannelLayout.None ? "slot" : "channel")}(s) ({p.ChannelLayout}); this data and estimator give {layout.Units} {layout.UnitName}(s) ({layout.Layout}).", paramName);
+        }
+
+        if (p.FitState is not { } state)
+        {
+            // Given parameters or an older model: its statistics are where the new fit starts.
+            var fresh = NewState(layout.Units);
+            var initialMean = p.RunningMean.ToArray();
+            var initialVariance = p.RunningVariance.ToArray();
+            return fresh.Kind == StatisticsKind.WholeData
+                ? fresh with { InitialMean = initialMean, InitialVariance = initialVariance }
+                : fresh with { Mean = (double[])initialMean.Clone(), Second = (double[])initialVariance.Clone(), InitialMean = initialMean, InitialVariance = initialVariance };
+        }
+
+        var expected = NewState(0);
+        CheckSame(nameof(Options.WholeDataStatistics), state.Kind == StatisticsKind.WholeData, expected.Kind == StatisticsKind.WholeData);
+        CheckSame(nameof(Options.Momentum), state.Momentum, expected.Momentum);
+        CheckSame(nameof(Options.BiasCorrection), state.BiasCorrection, expected.BiasCorrection);
+        CheckSame(nameof(Options.UnbiasedRunningVariance), state.UnbiasedVariance, expected.UnbiasedVariance);
+        return state.Copy();
+
+        static void CheckSame<T>(string option, T before, T now)
+        {
+            if (!EqualityComparer<T>.Default.Equals(before, now))
+            {
+                throw new ArgumentException($"The previous fit used {option} = {before?.ToString() ?? "null"}, this estimator {now?.ToString() ?? "null"}; a fit continues only with the same statistics options.", paramName);
+            }
+        }
+    }
 
     /// <summary>With channels, a scalar is refused here; the channel count is checked against the vector at Fit, where its size is known.</summary>
     internal override void CheckInput(SchemaShape.Column input, string paramName)

@@ -34,6 +34,11 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
     private const uint FormatDoubleParameters = 0x00010003;
     private const uint FormatChannels = 0x00010004;
 
+    // 0x00010005 appends, per column, its fit state (byte 0: none; 1: kind byte, momentum double (NaN: none),
+    // bias-correction and unbiased-variance bytes, then per unit: shift, mean, second moment, count, initial mean and
+    // initial variance, double each), so a loaded model can continue its fit and merge with other shards'.
+    private const uint FormatFitState = 0x00010005;
+
     private readonly BatchNormalizationParameters[] _columns;
 
     internal BatchNormalizingTransformer(BatchNormalizationParameters[] columns, int trainingBatchSize = 0)
@@ -54,7 +59,7 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
     public int TrainingBatchSize { get; }
 
     static StageFormat IPersistedStage<BatchNormalizingTransformer>.Format { get; } =
-        new("MLNBNORM", FormatChannels, FormatChannels, FormatInitial, LoaderSignature, "BatchNormalize");
+        new("MLNBNORM", FormatFitState, FormatFitState, FormatInitial, LoaderSignature, "BatchNormalize");
 
     internal override ColumnMapper CreateMapper(DataViewSchema inputSchema) => BatchNormalizeMapping.CreateMapper(inputSchema, _columns);
 
@@ -91,13 +96,19 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
         }
 
         int trainingBatchSize = formatVersion >= FormatTrainingBatchSize ? reader.ReadCount("the training batch size", 0, int.MaxValue) : 0;
+        var layouts = new ChannelLayout[count];
         for (int i = 0; i < count; i++)
         {
-            var layout = formatVersion >= FormatChannels ? (ChannelLayout)reader.ReadCount("a channel layout", 0, (int)ChannelLayout.ChannelsLast) : ChannelLayout.None;
+            layouts[i] = formatVersion >= FormatChannels ? (ChannelLayout)reader.ReadCount("a channel layout", 0, (int)ChannelLayout.ChannelsLast) : ChannelLayout.None;
+        }
+
+        for (int i = 0; i < count; i++)
+        {
             var v = values[i];
+            var state = formatVersion >= FormatFitState ? ReadFitState(reader, v.Mean.Length) : null;
             try
             {
-                columns[i] = new BatchNormalizationParameters(v.Output, v.Input, v.Mean, v.Variance, v.Gamma, v.Beta, v.Epsilon, v.Batches, v.Rows, layout);
+                columns[i] = new BatchNormalizationParameters(v.Output, v.Input, v.Mean, v.Variance, v.Gamma, v.Beta, v.Epsilon, v.Batches, v.Rows, layouts[i], state);
             }
             catch (ArgumentException ex)
             {
@@ -106,6 +117,27 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
         }
 
         return new BatchNormalizingTransformer(columns, trainingBatchSize);
+    }
+
+    private static FitState? ReadFitState(ModelBodyReader reader, int units)
+    {
+        if (reader.ReadCount("a fit-state flag", 0, 1) == 0)
+        {
+            return null;
+        }
+
+        var kind = (StatisticsKind)reader.ReadCount("a statistics kind", 0, (int)StatisticsKind.WholeData);
+        double momentum = reader.ReadDouble();
+        bool biasCorrection = reader.ReadCount("a bias-correction flag", 0, 1) == 1;
+        bool unbiased = reader.ReadCount("an unbiased-variance flag", 0, 1) == 1;
+        if (!double.IsNaN(momentum) && !(momentum >= 0 && momentum < 1))
+        {
+            throw reader.Corrupt($"a momentum is {momentum}, expected NaN or [0, 1)");
+        }
+
+        return new FitState(kind, double.IsNaN(momentum) ? null : momentum, biasCorrection, unbiased,
+            reader.ReadDoubles(units, "fit-state shifts"), reader.ReadDoubles(units, "fit-state means"), reader.ReadDoubles(units, "fit-state second moments"),
+            reader.ReadDoubles(units, "fit-state counts"), reader.ReadDoubles(units, "fit-state initial means"), reader.ReadDoubles(units, "fit-state initial variances"));
     }
 
     private static double[] ReadValues(ModelBodyReader reader, bool doubles, int slots, string what) =>
@@ -136,6 +168,72 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
         {
             writer.Write((int)column.ChannelLayout);
         }
+
+        foreach (var column in _columns)
+        {
+            if (column.FitState is not { } state)
+            {
+                writer.Write(0);
+                continue;
+            }
+
+            writer.Write(1);
+            writer.Write((int)state.Kind);
+            writer.Write(state.Momentum ?? double.NaN);
+            writer.Write(state.BiasCorrection ? 1 : 0);
+            writer.Write(state.UnbiasedVariance ? 1 : 0);
+            foreach (var values in new[] { state.Shift, state.Mean, state.Second, state.Count, state.InitialMean, state.InitialVariance })
+            {
+                foreach (var value in values)
+                {
+                    writer.Write(value);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Merges the fits of disjoint shards of one dataset into the fit of their concatenation: each worker fits its shard
+    /// with the same estimator and saves the model; one process loads them and merges.
+    /// </summary>
+    /// <remarks>
+    /// With <see cref="BatchNormalizingEstimator.Options.WholeDataStatistics"/> the result is the statistics of all rows,
+    /// combined with Chan et al.'s formulas (equal to the one-pass fit up to the last few bits of double rounding). With
+    /// <c>Momentum = null</c> (the plain average of the batches) it is the average over all shards' batches, weighted by
+    /// each shard's batch count: the fit of the concatenation when every shard's row count is a multiple of the batch
+    /// size (otherwise a shard's final partial batch counts as a whole one), again up to double rounding. With a momentum
+    /// the order of the batches matters, so momentum fits do not merge. The parameters besides the statistics (gamma,
+    /// beta, epsilon, the training pass) are the first shard's, and every shard's must equal them.
+    /// </remarks>
+    /// <param name="shards">At least one fitted transformer, all from the same estimator options and columns.</param>
+    /// <returns>A transformer that scores, saves, loads, continues and exports like a fitted one.</returns>
+    /// <exception cref="ArgumentException">No shards; a shard without a fit state (given parameters, or a model saved
+    /// before version 1.1); fits with a momentum; or shards whose columns, sizes or options differ (the message says which).</exception>
+    public static BatchNormalizingTransformer Merge(params BatchNormalizingTransformer[] shards)
+    {
+        ArgumentNullException.ThrowIfNull(shards);
+        if (shards.Length == 0 || Array.Exists(shards, s => s is null))
+        {
+            throw new ArgumentException("At least one shard is needed, and none may be null.", nameof(shards));
+        }
+
+        SeamCheck.EnsureCompatible();
+        var first = shards[0];
+        var columns = new BatchNormalizationParameters[first._columns.Length];
+        for (int i = 0; i < columns.Length; i++)
+        {
+            columns[i] = FitMerge.Column(shards.Select(s => i < s._columns.Length ? s._columns[i] : null).ToArray(), i, shards.Select(s => s._columns.Length).ToArray());
+        }
+
+        foreach (var shard in shards)
+        {
+            if (shard.TrainingBatchSize != first.TrainingBatchSize)
+            {
+                throw new ArgumentException($"The shards' training-pass batch sizes differ ({first.TrainingBatchSize} and {shard.TrainingBatchSize}).", nameof(shards));
+            }
+        }
+
+        return new BatchNormalizingTransformer(columns, first.TrainingBatchSize);
     }
 
 }

@@ -27,10 +27,13 @@ internal abstract class ColumnFitter
     /// <summary>Per unit, how many finite values there were.</summary>
     public double[] BatchCount { get; }
 
-    public static ColumnFitter Create(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, StatisticsLayout layout) =>
+    /// <summary>Each unit's shift, to keep in the fit's state.</summary>
+    public abstract ReadOnlySpan<double> Shift { get; }
+
+    public static ColumnFitter Create(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, StatisticsLayout layout, double[]? shift = null) =>
         shape.IsDouble
-            ? new ColumnFitter<double>(cursor, column, shape, layout)
-            : new ColumnFitter<float>(cursor, column, shape, layout);
+            ? new ColumnFitter<double>(cursor, column, shape, layout, shift)
+            : new ColumnFitter<float>(cursor, column, shape, layout, shift);
 
     /// <summary>Adds the cursor's current row.</summary>
     public abstract void AddRow();
@@ -49,7 +52,7 @@ internal sealed class ColumnFitter<T> : ColumnFitter
     private readonly IBatchMoments<T> _moments;
     private VBuffer<T> _buffer;
 
-    public ColumnFitter(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, StatisticsLayout layout)
+    public ColumnFitter(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, StatisticsLayout layout, double[]? shift)
         : base(layout.Units)
     {
         _columnName = column.Name;
@@ -64,7 +67,7 @@ internal sealed class ColumnFitter<T> : ColumnFitter
 
         int slots = shape.Size;
         _row = new T[slots];
-        _moments = layout.HasChannels ? new ChannelBatchMoments<T>(layout) : new MiniBatchMoments<T>(slots);
+        _moments = layout.HasChannels ? new ChannelBatchMoments<T>(layout, shift) : new MiniBatchMoments<T>(slots, shift);
     }
 
     public override void AddRow()
@@ -99,4 +102,6 @@ internal sealed class ColumnFitter<T> : ColumnFitter
     }
 
     public override void EndBatch() => _moments.EndBatch(BatchMean, BatchVariance, BatchCount);
+
+    public override ReadOnlySpan<double> Shift => _moments.Shift;
 }

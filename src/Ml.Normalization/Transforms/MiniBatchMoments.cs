@@ -24,14 +24,18 @@ internal sealed class MiniBatchMoments<T> : IBatchMoments<T>
     private bool _everySlotHasShift;
     private long _finiteRowsInBatch;
 
-    public MiniBatchMoments(int slots)
+    public MiniBatchMoments(int slots, ReadOnlySpan<double> shift = default)
     {
         _shift = new double[slots];
         _shift.AsSpan().Fill(double.NaN);
+        shift.CopyTo(_shift); // a continued fit keeps its shifts, so its sums are those of one long fit
+        _everySlotHasShift = !shift.IsEmpty && NormalizationKernels.AllFinite<double>(_shift);
         _sum = new double[slots];
         _sumOfSquares = new double[slots];
         _count = new double[slots];
     }
+
+    public ReadOnlySpan<double> Shift => _shift;
 
     /// <summary>Adds one row of the current batch; NaN and infinities are left out of their slot's sums.</summary>
     public void Add(ReadOnlySpan<T> row)

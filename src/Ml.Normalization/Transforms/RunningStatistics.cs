@@ -1,54 +1,71 @@
 namespace Ml.Normalization.Transforms;
 
 /// <summary>
-/// The running mean and variance of one column's units (slots, or channels) over the mini-batches of a fit, in double precision.
+/// The running mean and variance of one column's units (slots, or channels) over the mini-batches of a fit, in double
+/// precision, kept in a <see cref="FitState"/> that a later fit can continue and that merges with other shards' states.
 /// </summary>
 /// <remarks>
-/// Per slot, a batch counts only if at least 2 of its values in that slot were finite; its statistics are the mean
-/// and biased variance of those values (times n/(n-1) when <c>unbiasedVariance</c>). With a momentum m:
-/// <c>running = m * running + (1 - m) * batch</c> from the initial values; with bias correction the result is
-/// <c>(running - m^t * initial) / (1 - m^t)</c>, t the slot's counted batches, which is the batches' own weighted
-/// average whatever the initial value. Without a momentum: the plain average of the counted batches.
-/// A slot that never had a counted batch keeps the initial values. A statistic beyond double's range (deviations of
-/// ~1.3e154 and more, whose squares overflow) fails the fit, naming the column and the slot, as soon as the batch that
-/// overflowed is folded in.
+/// <para>Running statistics (<see cref="StatisticsKind.Running"/>). Per unit, a batch counts only if at least 2 of its
+/// values in that unit were finite; its statistics are the mean and biased variance of those values (times n/(n-1)
+/// when unbiased). With a momentum m: <c>running = m * running + (1 - m) * batch</c> from the initial values; with bias
+/// correction the result is <c>(running - m^t * initial) / (1 - m^t)</c>, t the unit's counted batches, which is the
+/// batches' own weighted average whatever the initial value. Without a momentum: the plain average of the counted
+/// batches. A unit that never had a counted batch keeps the initial values.</para>
+/// <para>Whole-data statistics (<see cref="StatisticsKind.WholeData"/>): per unit the count, mean and M2 of all its finite
+/// values, each batch folded in with Chan et al.'s pairwise formulas; the result is the mean and the biased (or
+/// unbiased) variance of all of them, independent of the batch boundaries up to rounding.</para>
+/// <para>A statistic beyond double's range (deviations of ~1.3e154 and more, whose squares overflow) fails the fit,
+/// naming the column and the unit, as soon as the batch that overflowed is folded in.</para>
 /// </remarks>
 internal sealed class RunningStatistics
 {
-    private readonly double[] _mean;
-    private readonly double[] _variance;
-    private readonly long[] _batches;
-    private readonly double? _momentum;
-    private readonly bool _biasCorrection;
-    private readonly bool _unbiasedVariance;
-    private readonly double _initialMean;
-    private readonly double _initialVariance;
+    private readonly FitState _state;
     private readonly string _columnName;
     private readonly string _unitName;
 
-    public RunningStatistics(string columnName, int units, double? momentum, bool biasCorrection, bool unbiasedVariance, double initialMean, double initialVariance, string unitName = "slot")
+    public RunningStatistics(string columnName, FitState state, string unitName = "slot")
     {
         _columnName = columnName;
         _unitName = unitName;
-        _mean = new double[units];
-        _variance = new double[units];
-        _batches = new long[units];
-        _mean.AsSpan().Fill(initialMean);
-        _variance.AsSpan().Fill(initialVariance);
-        _momentum = momentum;
-        _biasCorrection = biasCorrection;
-        _unbiasedVariance = unbiasedVariance;
-        _initialMean = initialMean;
-        _initialVariance = initialVariance;
+        _state = state;
     }
 
-    /// <summary>Units (slots or channels) that never had a counted batch.</summary>
-    public int UnitsWithoutData => _batches.Count(t => t == 0);
+    /// <summary>The state (live: it changes as batches are added).</summary>
+    public FitState State => _state;
 
-    /// <summary>Folds one batch's per-slot statistics in.</summary>
+    /// <summary>Whether a batch of one row counts (whole-data statistics count every finite value).</summary>
+    public bool CountsSingleRowBatches => _state.Kind == StatisticsKind.WholeData;
+
+    /// <summary>Units (slots or channels) that never had a counted batch.</summary>
+    public int UnitsWithoutData => _state.Count.Count(t => t == 0);
+
+    /// <summary>Folds one batch's per-unit statistics in.</summary>
     public void Add(ReadOnlySpan<double> batchMean, ReadOnlySpan<double> batchVariance, ReadOnlySpan<double> counts)
     {
-        for (int j = 0; j < _mean.Length; j++)
+        var (mean, second, count) = (_state.Mean, _state.Second, _state.Count);
+        if (_state.Kind == StatisticsKind.WholeData)
+        {
+            for (int j = 0; j < mean.Length; j++)
+            {
+                double n = counts[j];
+                if (n < 1)
+                {
+                    continue;
+                }
+
+                // Chan et al.: the pairwise update of (count, mean, M2) with a batch's (n, mean, n * biased variance).
+                double total = count[j] + n;
+                double delta = batchMean[j] - mean[j];
+                mean[j] += delta * (n / total);
+                second[j] += (batchVariance[j] * n) + (delta * delta * (count[j] * n / total));
+                count[j] = total;
+                CheckFinite(j, mean[j], second[j]);
+            }
+
+            return;
+        }
+
+        for (int j = 0; j < mean.Length; j++)
         {
             double n = counts[j];
             if (n < 2)
@@ -56,39 +73,48 @@ internal sealed class RunningStatistics
                 continue;
             }
 
-            double variance = _unbiasedVariance ? batchVariance[j] * n / (n - 1) : batchVariance[j];
-            long t = ++_batches[j];
-            if (_momentum is double m)
+            double variance = _state.UnbiasedVariance ? batchVariance[j] * n / (n - 1) : batchVariance[j];
+            double t = ++count[j];
+            if (_state.Momentum is double m)
             {
-                _mean[j] = (m * _mean[j]) + ((1 - m) * batchMean[j]);
-                _variance[j] = (m * _variance[j]) + ((1 - m) * variance);
+                mean[j] = (m * mean[j]) + ((1 - m) * batchMean[j]);
+                second[j] = (m * second[j]) + ((1 - m) * variance);
             }
             else
             {
-                _mean[j] += (batchMean[j] - _mean[j]) / t;
-                _variance[j] += (variance - _variance[j]) / t;
+                mean[j] += (batchMean[j] - mean[j]) / t;
+                second[j] += (variance - second[j]) / t;
             }
 
-            CheckFinite(j, _mean[j], _variance[j]);
+            CheckFinite(j, mean[j], second[j]);
         }
     }
 
     /// <summary>The running statistics, bias-corrected if asked; a variance that rounding pushed below 0 is 0.</summary>
-    public (double[] Mean, double[] Variance) Finish()
+    public (double[] Mean, double[] Variance) Finish() => Finish(_state, _columnName, _unitName);
+
+    public static (double[] Mean, double[] Variance) Finish(FitState state, string columnName, string unitName = "slot")
     {
-        var mean = new double[_mean.Length];
-        var variance = new double[_mean.Length];
-        for (int j = 0; j < mean.Length; j++)
+        int units = state.Units;
+        var mean = new double[units];
+        var variance = new double[units];
+        for (int j = 0; j < units; j++)
         {
-            double m = _mean[j], v = _variance[j];
-            if (_momentum is double momentum && _biasCorrection && _batches[j] > 0)
+            double m = state.Mean[j], v = state.Second[j], t = state.Count[j];
+            if (state.Kind == StatisticsKind.WholeData)
             {
-                double decay = Math.Pow(momentum, _batches[j]);
-                m = (m - (decay * _initialMean)) / (1 - decay);
-                v = (v - (decay * _initialVariance)) / (1 - decay);
+                double divisor = state.UnbiasedVariance ? t - 1 : t;
+                (m, v) = t == 0 ? (state.InitialMean[j], state.InitialVariance[j])
+                    : (m, divisor > 0 ? v / divisor : 0);
+            }
+            else if (state.Momentum is double momentum && state.BiasCorrection && t > 0)
+            {
+                double decay = Math.Pow(momentum, t);
+                m = (m - (decay * state.InitialMean[j])) / (1 - decay);
+                v = (v - (decay * state.InitialVariance[j])) / (1 - decay);
             }
 
-            CheckFinite(j, m, v);
+            CheckFinite(columnName, unitName, j, m, v);
             mean[j] = m;
             variance[j] = Math.Max(v, 0);
         }
@@ -96,12 +122,14 @@ internal sealed class RunningStatistics
         return (mean, variance);
     }
 
-    private void CheckFinite(int slot, double mean, double variance)
+    private void CheckFinite(int unit, double mean, double variance) => CheckFinite(_columnName, _unitName, unit, mean, variance);
+
+    private static void CheckFinite(string columnName, string unitName, int unit, double mean, double variance)
     {
         string? statistic = !double.IsFinite(mean) ? "mean" : !double.IsFinite(variance) ? "variance" : null;
         if (statistic is not null)
         {
-            throw new InvalidOperationException($"BatchNormalize cannot fit input column '{_columnName}', {_unitName} {slot}: its {statistic} is beyond the range of Double. Scale the column's values down before normalizing.");
+            throw new InvalidOperationException($"BatchNormalize cannot fit input column '{columnName}', {unitName} {unit}: its {statistic} is beyond the range of Double. Scale the column's values down before normalizing.");
         }
     }
 }

@@ -17,13 +17,14 @@ public class CorruptModelTests
     private const string BatchNormalizeTruncated = "The BatchNormalize model is truncated: its data ends early.";
     private const string DropoutTruncated = "The Dropout model is truncated: its data ends early.";
 
-    // The BatchNormalize body as written (format 0x00010004): int column count; output name "Normalized" (1 + 10
+    // The BatchNormalize body as written (format 0x00010005): int column count; output name "Normalized" (1 + 10
     // bytes); input name "Features" (1 + 8); int slots; double epsilon; long batches; long rows; 4 x 4 doubles; int
-    // training batch size; int channel layout. 188 bytes.
+    // training batch size; int channel layout; int fit-state flag (0: given parameters have none). 192 bytes.
     private const int SlotCountOffset = 4 + 11 + 9;
     private const int TrainingBatchSizeOffset = SlotCountOffset + 4 + 8 + 8 + 8 + (4 * 4 * 8);
     private const int ChannelLayoutOffset = TrainingBatchSizeOffset + 4;
-    private const int BatchNormalizeBodyLength = ChannelLayoutOffset + 4;
+    private const int FitStateOffset = ChannelLayoutOffset + 4;
+    private const int BatchNormalizeBodyLength = FitStateOffset + 4;
 
     // The Dropout body: int column count; "Out" (1 + 3); "Features" (1 + 8); float p; int seed; byte kind. 26 bytes.
     private const int DropProbabilityOffset = 4 + 4 + 9;
@@ -57,6 +58,25 @@ public class CorruptModelTests
     }
 
     [Fact]
+    public void Load_FittedBatchNormalizeBodyWithFitState_TruncatedAtAnyByte_FailsAsTruncated()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = ModelIo.ToView(ml, [[1f, 2f, 3f], [2f, 3f, 5f], [4f, 1f, 0f]]);
+        using var stream = new MemoryStream();
+        ml.Model.Save(ml.Transforms.BatchNormalize("Features", batchSize: 2).Fit(data), data.Schema, stream);
+        var zip = stream.ToArray();
+        var body = StageEntry.ReadBody(zip, BatchNormalizeSignature);
+        Assert.Equal(4 + 11 - 2 + 9 + 4 + 8 + 8 + 8 + (4 * 3 * 8) + 4 + 4 + 4 + 4 + 8 + 4 + 4 + (6 * 3 * 8), body.Length); // "Features" in place: 9 + 9 for the names
+
+        for (int keep = 0; keep < body.Length; keep += 3)
+        {
+            Assert.Equal(BatchNormalizeTruncated, LoadError(StageEntry.WithBody(zip, BatchNormalizeSignature, body[..keep])).Message);
+        }
+
+        Assert.NotNull(Load(StageEntry.WithBody(zip, BatchNormalizeSignature, body)));
+    }
+
+    [Fact]
     public void Load_DropoutBodyTruncatedAtAnyByte_FailsAsTruncated()
     {
         var zip = SavedModel(DropoutSignature);
@@ -80,6 +100,7 @@ public class CorruptModelTests
     [InlineData(BatchNormalizeSignature, TrainingBatchSizeOffset, -1, "The BatchNormalize model is corrupt: the training batch size is -1, expected 0 to 2147483647.")]
     [InlineData(BatchNormalizeSignature, ChannelLayoutOffset, 3, "The BatchNormalize model is corrupt: a channel layout is 3, expected 0 to 2.")]
     [InlineData(BatchNormalizeSignature, ChannelLayoutOffset, -1, "The BatchNormalize model is corrupt: a channel layout is -1, expected 0 to 2.")]
+    [InlineData(BatchNormalizeSignature, FitStateOffset, 2, "The BatchNormalize model is corrupt: a fit-state flag is 2, expected 0 to 1.")]
     [InlineData(DropoutSignature, 0, 0, "The Dropout model is corrupt: the column count is 0, expected 1 to 65536.")]
     [InlineData(DropoutSignature, 0, int.MinValue, "The Dropout model is corrupt: the column count is -2147483648, expected 1 to 65536.")]
     [InlineData(DropoutSignature, 0, int.MaxValue, "The Dropout model is corrupt: the column count is 2147483647, expected 1 to 65536.")]

@@ -28,7 +28,7 @@ internal sealed class ChannelBatchMoments<T> : IBatchMoments<T>
     private bool _everyChannelHasShift;
     private long _finiteRowsInBatch;
 
-    public ChannelBatchMoments(StatisticsLayout layout)
+    public ChannelBatchMoments(StatisticsLayout layout, ReadOnlySpan<double> shift = default)
     {
         _layout = layout;
         int channels = layout.Units;
@@ -50,7 +50,18 @@ internal sealed class ChannelBatchMoments<T> : IBatchMoments<T>
         _laneSum = new double[totalLanes];
         _laneSumOfSquares = new double[totalLanes];
         _laneCount = new double[totalLanes];
+        for (int c = 0; c < shift.Length; c++)
+        {
+            if (!double.IsNaN(shift[c]))
+            {
+                SetShift(c, shift[c]); // a continued fit keeps its shifts
+            }
+        }
+
+        _everyChannelHasShift = NormalizationKernels.AllFinite<double>(_shift);
     }
+
+    public ReadOnlySpan<double> Shift => _shift;
 
     public void Add(ReadOnlySpan<T> row)
     {

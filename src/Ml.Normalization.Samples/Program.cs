@@ -1,5 +1,6 @@
 // The samples app. `dotnet run --project src/Ml.Normalization.Samples` runs the ML.NET pipeline on the
-// breast-cancer data; `-- layers` trains a small network on the digits with the layers API.
+// breast-cancer data; `-- layers` trains a small network on the digits with the layers API; `-- images` normalizes
+// image patches per colour channel (ImageAnalytics in front, a classifier behind).
 // `--out DIR` names the folder for the pictures and the saved model (default: samples-output/).
 using System.Diagnostics;
 using Ml.Normalization.Samples;
@@ -13,11 +14,11 @@ for (int i = 0; i < args.Length; i++)
         case "--out" when i + 1 < args.Length:
             outputDirectory = Path.GetFullPath(args[++i]);
             break;
-        case "pipeline" or "layers":
+        case "pipeline" or "layers" or "images":
             scenario = args[i];
             break;
         default:
-            Console.Error.WriteLine("usage: Ml.Normalization.Samples [pipeline | layers] [--out DIR]");
+            Console.Error.WriteLine("usage: Ml.Normalization.Samples [pipeline | layers | images] [--out DIR]");
             return 2;
     }
 }
@@ -28,6 +29,18 @@ if (scenario == "layers")
 {
     var report = DigitsLayers.Run(outputDirectory, log: Console.Out);
     DigitsLayers.Print(report, Console.Out);
+    files = report.Files;
+}
+else if (scenario == "images")
+{
+    if (!ImagePipeline.IsSupported)
+    {
+        Console.Error.WriteLine(ImagePipeline.NotSupportedReason);
+        return 3;
+    }
+
+    var report = ImagePipeline.Run(outputDirectory, log: Console.Out);
+    ImagePipeline.Print(report, Console.Out);
     files = report.Files;
 }
 else

@@ -165,6 +165,8 @@ public static class ImagePipeline
         var files = new List<string>
         {
             ChannelHistograms(Path.Combine(outputDirectory, "image-channels.png"), before, afterFitted, afterImageNet, plane, channels),
+            PatchGrid(Path.Combine(outputDirectory, "image-patches.png"), classes, pixels.GetColumn<string>(nameof(ImagePatch.Label)).ToArray(),
+                before, afterFitted, afterImageNet, options.Size),
         };
         return new ImageReport(classes, trainRows, testRows, metrics, channels, fitted, before, files);
     }
@@ -330,6 +332,74 @@ public static class ImagePipeline
 
         multiplot.SavePng(path, 1500, 1050);
         return path;
+    }
+
+    /// <summary>
+    /// One row per photo: its first four training patches as the model's input sees them, raw (pixels / 255), after the
+    /// fitted stage and after the ImageNet constants. A normalized value z is shown as 0.5 + z / 6 (so -3..3 fills
+    /// the range); each channel is drawn as its own colour, so a colour cast that a channel's centring removes shows.
+    /// </summary>
+    private static string PatchGrid(string path, IReadOnlyList<string> classes, string[] labels, float[][] before, float[][] afterFitted,
+        float[][] afterImageNet, int size)
+    {
+        const int PerClass = 4, Zoom = 6, Gap = 8, GroupGap = 40;
+        int cell = (size * Zoom) + Gap, group = (PerClass * cell) + GroupGap;
+        var plot = new Plot();
+        var groups = new (string Title, float[][] Rows, Func<float, double> Show)[]
+        {
+            ("pixels / 255", before, v => v),
+            ("fitted BatchNormalize", afterFitted, v => 0.5 + (v / 6)),
+            ("ImageNet constants", afterImageNet, v => 0.5 + (v / 6)),
+        };
+        for (int k = 0; k < classes.Count; k++)
+        {
+            var rows = Enumerable.Range(0, labels.Length).Where(i => labels[i] == classes[k]).Take(PerClass).ToArray();
+            double top = -k * cell;
+            var name = plot.Add.Text(classes[k], -10, top - (size * Zoom / 2.0));
+            name.LabelAlignment = Alignment.MiddleRight;
+            name.LabelFontSize = 16;
+            for (int g = 0; g < groups.Length; g++)
+            {
+                for (int j = 0; j < rows.Length; j++)
+                {
+                    double left = (g * group) + (j * cell);
+                    var image = new ScottPlot.Image(Rgb(groups[g].Rows[rows[j]], size, Zoom, groups[g].Show));
+                    plot.Add.ImageRect(image, new CoordinateRect(left, left + (size * Zoom), top - (size * Zoom), top));
+                }
+            }
+        }
+
+        for (int g = 0; g < groups.Length; g++)
+        {
+            var title = plot.Add.Text(groups[g].Title, (g * group) + ((PerClass * cell) - Gap) / 2.0, 10);
+            title.LabelAlignment = Alignment.LowerCenter;
+            title.LabelFontSize = 18;
+            title.LabelBold = true;
+        }
+
+        plot.Axes.Frameless();
+        plot.HideGrid();
+        plot.Axes.SetLimits(-130, (groups.Length * group) - GroupGap + 10, -(classes.Count * cell) - 10, 45);
+        plot.SavePng(path, 1400, 560);
+        return path;
+    }
+
+    /// <summary>A [3, size, size] pixel vector as a [y, x, rgb] byte array, each pixel drawn zoom x zoom.</summary>
+    private static byte[,,] Rgb(float[] pixels, int size, int zoom, Func<float, double> show)
+    {
+        var rgb = new byte[size * zoom, size * zoom, 3];
+        for (int c = 0; c < 3; c++)
+        {
+            for (int y = 0; y < size * zoom; y++)
+            {
+                for (int x = 0; x < size * zoom; x++)
+                {
+                    rgb[y, x, c] = (byte)Math.Round(255 * Math.Clamp(show(pixels[(c * size * size) + (y / zoom * size) + (x / zoom)]), 0, 1));
+                }
+            }
+        }
+
+        return rgb;
     }
 
     private static ScottPlot.Statistics.Histogram Histogram(float[][] rows, int channel, int plane, double min, double max)

@@ -89,10 +89,13 @@ public sealed class ImageSampleTests : IDisposable
         Assert.Equal(["no normalization", "BatchNormalize per channel", "ImageNet constants"], report.Metrics.Select(m => m.Name));
         Assert.All(report.Metrics, m => Assert.True(m.MicroAccuracy > 0.5 && double.IsFinite(m.LogLoss), $"{m.Name}: accuracy {m.MicroAccuracy:P1}, log-loss {m.LogLoss}"));
 
-        string picture = Assert.Single(report.Files, f => Path.GetFileName(f) == "image-channels.png");
-        var bytes = File.ReadAllBytes(picture);
-        Assert.True(bytes.Length > 50_000, $"{picture} is only {bytes.Length} bytes"); // nine histograms: ~150 KB
-        Assert.Equal(PngSignature, bytes[..8]);
+        foreach (var (name, minimum) in new[] { ("image-channels.png", 50_000), ("image-patches.png", 50_000) }) // ~110 KB and ~170 KB
+        {
+            string picture = Assert.Single(report.Files, f => Path.GetFileName(f) == name);
+            var bytes = File.ReadAllBytes(picture);
+            Assert.True(bytes.Length > minimum, $"{name} is only {bytes.Length} bytes");
+            Assert.Equal(PngSignature, bytes[..8]);
+        }
     }
 
     private static (double[] Mean, double[] Variance) ReplayRunningStatistics(IReadOnlyList<float[]> rows, int plane, int batchSize, double momentum)

@@ -121,8 +121,8 @@ public static class ImagePipeline
         {
             ("no normalization", _ => null, "Pixels"),
             ("BatchNormalize per channel", data => ml.Transforms.BatchNormalize(columns,
-                new BatchNormalizingEstimator.Options { BatchSize = options.BatchSize }).Fit(data), "Normalized"),
-            ("ImageNet constants", _ => ImageNetStage(ml, options.Size), "Normalized"),
+                new BatchNormalizingEstimator.Options { ChannelLayout = ChannelLayout.ChannelsFirst, BatchSize = options.BatchSize }).Fit(data), "Normalized"),
+            ("ImageNet constants", _ => ImageNetStage(ml), "Normalized"),
         };
 
         var metrics = new List<ImageMetrics>();
@@ -150,14 +150,13 @@ public static class ImagePipeline
 
         int plane = options.Size * options.Size;
         var fitted = fittedStage.Columns[0];
-        var (fittedMean, fittedVariance) = PerChannel(fitted, plane);
         var channels = new List<ChannelStatistics>();
         for (int c = 0; c < 3; c++)
         {
             var (mean, std) = MeanAndStd(before, c, plane);
             var (meanFitted, stdFitted) = MeanAndStd(afterFitted, c, plane);
             var (meanImageNet, stdImageNet) = MeanAndStd(afterImageNet, c, plane);
-            channels.Add(new ChannelStatistics(ChannelNames[c], fittedMean[c], Math.Sqrt(fittedVariance[c]), mean, std,
+            channels.Add(new ChannelStatistics(ChannelNames[c], fitted.RunningMean[c], Math.Sqrt(fitted.RunningVariance[c]), mean, std,
                 meanFitted, stdFitted, meanImageNet, stdImageNet));
         }
 
@@ -214,40 +213,8 @@ public static class ImagePipeline
     /// torchvision's <c>Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])</c> as a stage with known constants:
     /// <c>y = (x - mean[c]) / std[c]</c>.
     /// </summary>
-    private static BatchNormalizingTransformer ImageNetStage(MLContext ml, int size)
-    {
-        // PER-SLOT INTERIM: each channel's constant repeated over its size x size slots, the same map as the per-channel
-        // stage. epsilon is as small as allowed so that std^2 + epsilon is std^2 to double precision (torchvision adds none).
-        int plane = size * size;
-        double[] mean = [.. Enumerable.Range(0, 3 * plane).Select(i => ImageNetMean[i / plane])];
-        double[] variance = [.. Enumerable.Range(0, 3 * plane).Select(i => ImageNetStd[i / plane] * ImageNetStd[i / plane])];
-        return ml.Transforms.BatchNormalize(new BatchNormalizationParameters("Normalized", "Pixels", mean, variance, epsilon: double.Epsilon));
-    }
-
-    /// <summary>
-    /// The fitted per-channel mean and variance. PER-SLOT INTERIM: the stage keeps statistics per pixel; a channel's
-    /// mean is the average of its slots' means, its variance the average slot variance plus the variance of the slot
-    /// means (the law of total variance), exact when the slot statistics are over the same rows.
-    /// </summary>
-    private static (double[] Mean, double[] Variance) PerChannel(BatchNormalizationParameters parameters, int plane)
-    {
-        if (parameters.RunningMean.Count == 3)
-        {
-            return ([.. parameters.RunningMean], [.. parameters.RunningVariance]);
-        }
-
-        var mean = new double[3];
-        var variance = new double[3];
-        for (int c = 0; c < 3; c++)
-        {
-            var slots = Enumerable.Range(c * plane, plane);
-            mean[c] = slots.Average(i => parameters.RunningMean[i]);
-            double m = mean[c];
-            variance[c] = slots.Average(i => parameters.RunningVariance[i] + ((parameters.RunningMean[i] - m) * (parameters.RunningMean[i] - m)));
-        }
-
-        return (mean, variance);
-    }
+    private static BatchNormalizingTransformer ImageNetStage(MLContext ml) =>
+        ml.Transforms.BatchNormalize(BatchNormalizationParameters.FromMeanAndStd("Normalized", "Pixels", ChannelLayout.ChannelsFirst, ImageNetMean, ImageNetStd));
 
     /// <summary>Mean and (biased) standard deviation of channel <paramref name="channel"/> over all rows, in double.</summary>
     public static (double Mean, double Std) MeanAndStd(IReadOnlyList<float[]> rows, int channel, int plane)

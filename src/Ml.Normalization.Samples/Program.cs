@@ -1,9 +1,15 @@
 // The samples app. `dotnet run --project src/Ml.Normalization.Samples` runs the ML.NET pipeline on the
-// breast-cancer data; `-- layers` trains a small network on the digits with the layers API; `-- images` normalizes
-// image patches per colour channel (ImageAnalytics in front, a classifier behind).
+// breast-cancer data; `-- layers` trains a small network on the digits with the layers API.
+// `-- large [--rows N]` fits BatchNormalize on a few million generated rows read from disk, with a progress bar.
+// `-- images` normalizes image patches per colour channel (ImageAnalytics in front, a classifier behind).
 // `--out DIR` names the folder for the pictures and the saved model (default: samples-output/).
 using System.Diagnostics;
 using Ml.Normalization.Samples;
+
+if (args.Contains("large"))
+{
+    return LargeRunConsole.Run(args);
+}
 
 string outputDirectory = Path.GetFullPath("samples-output");
 string scenario = "pipeline";
@@ -18,7 +24,7 @@ for (int i = 0; i < args.Length; i++)
             scenario = args[i];
             break;
         default:
-            Console.Error.WriteLine("usage: Ml.Normalization.Samples [pipeline | layers | images] [--out DIR]");
+            Console.Error.WriteLine("usage: Ml.Normalization.Samples [pipeline | layers | large [--rows N] | images] [--out DIR]");
             return 2;
     }
 }

@@ -37,6 +37,15 @@ internal sealed class OnnxGraph(OnnxContext context)
 
     public string Constant(double[] values, string name) => context.AddInitializer(values, [values.Length], name);
 
+    /// <summary>A constant tensor of shape <paramref name="dims"/> (its values in row-major order).</summary>
+    public string Constant(float[] values, long[] dims, string name) => context.AddInitializer(values, dims, name);
+
+    /// <summary>A constant tensor of shape <paramref name="dims"/> (its values in row-major order).</summary>
+    public string Constant(double[] values, long[] dims, string name) => context.AddInitializer(values, dims, name);
+
+    /// <summary>A one-dimensional int64 constant, e.g. the shape input of a <c>Reshape</c>.</summary>
+    public string Int64Constant(long[] values, string name) => context.AddInitializer(values, [values.Length], name);
+
     /// <summary>Adds a standard-domain node.</summary>
     public void Node(string opType, string[] inputs, string output) =>
         context.CreateNode(opType, inputs, [output], context.GetNodeName(opType), "");

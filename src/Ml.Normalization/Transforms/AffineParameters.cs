@@ -1,4 +1,5 @@
 using System.Numerics;
+using Ml.Normalization.Transforms.Channels;
 
 namespace Ml.Normalization.Transforms;
 
@@ -14,17 +15,27 @@ internal abstract class AffineParameters
     public static AffineParameters Create(bool isDouble, int slots) =>
         isDouble ? new AffineParameters<double>(slots) : new AffineParameters<float>(slots);
 
-    /// <summary>The parameters' own affine form (running statistics).</summary>
+    /// <summary>The parameters' own affine form (running statistics), one entry per unit (slot or channel).</summary>
     public static AffineParameters From(BatchNormalizationParameters parameters, bool isDouble)
     {
-        var affine = Create(isDouble, parameters.SlotCount);
-        for (int j = 0; j < parameters.SlotCount; j++)
+        var affine = Create(isDouble, parameters.UnitCount);
+        for (int j = 0; j < parameters.UnitCount; j++)
         {
             affine.SetSlot(j, parameters.RunningMean[j], parameters.RunningVariance[j], parameters.Gamma[j], parameters.Beta[j], parameters.Epsilon);
         }
 
         return affine;
     }
+
+    /// <summary>The parameters' affine form with one entry per slot of a column of <paramref name="layout"/>.</summary>
+    public static AffineParameters From(BatchNormalizationParameters parameters, bool isDouble, StatisticsLayout layout)
+    {
+        var perUnit = From(parameters, isDouble);
+        return layout.HasChannels ? perUnit.Expand(layout) : perUnit;
+    }
+
+    /// <summary>Per-unit parameters repeated over each unit's slots.</summary>
+    public abstract AffineParameters Expand(StatisticsLayout layout);
 }
 
 internal sealed class AffineParameters<T>(int slots) : AffineParameters
@@ -41,6 +52,40 @@ internal sealed class AffineParameters<T>(int slots) : AffineParameters
     /// roundings); once a slot's is not, a second factor per slot, 1 for the others (multiplying by 1 is exact).
     /// </summary>
     public T[]? Rescale { get; private set; }
+
+    public override AffineParameters Expand(StatisticsLayout layout)
+    {
+        var slots = new AffineParameters<T>(layout.Slots);
+        var rescale = Rescale;
+        if (rescale is not null)
+        {
+            slots.Rescale = new T[layout.Slots];
+        }
+
+        if (layout.Layout == ChannelLayout.ChannelsFirst)
+        {
+            int s = layout.SpatialSize;
+            for (int c = 0; c < layout.Units; c++)
+            {
+                slots.Mean.AsSpan(c * s, s).Fill(Mean[c]);
+                slots.Scale.AsSpan(c * s, s).Fill(Scale[c]);
+                slots.Offset.AsSpan(c * s, s).Fill(Offset[c]);
+                slots.Rescale?.AsSpan(c * s, s).Fill(rescale![c]);
+            }
+        }
+        else
+        {
+            for (int j = 0; j < layout.Slots; j += layout.Units)
+            {
+                Mean.CopyTo(slots.Mean, j);
+                Scale.CopyTo(slots.Scale, j);
+                Offset.CopyTo(slots.Offset, j);
+                rescale?.CopyTo(slots.Rescale!, j);
+            }
+        }
+
+        return slots;
+    }
 
     public override void SetSlot(int slot, double mean, double variance, double gamma, double beta, double epsilon)
     {

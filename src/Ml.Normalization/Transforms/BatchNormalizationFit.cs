@@ -1,11 +1,12 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using Ml.Normalization.MlNetInterop;
+using Ml.Normalization.Transforms.Channels;
 
 namespace Ml.Normalization.Transforms;
 
 /// <summary>
-/// The streaming fit: one cursor, in row order, over only the needed columns; memory O(slots). Progress goes to
+/// The streaming fit: one cursor, in row order, over only the needed columns; memory O(slots) (O(channels) with channels). Progress goes to
 /// <c>mlContext.Log</c> about once per second on long fits and to <see cref="BatchNormalizingEstimator.Options.Progress"/>
 /// (<see cref="FitProgressTracker"/>), and through ML.NET's progress channel (which only its command-line host polls);
 /// a summary ends the fit, and the environment's cancellation is checked every few batches.
@@ -17,13 +18,13 @@ internal static class BatchNormalizationFit
 
     public sealed record Result(RunningStatistics[] Statistics, long Batches, long Rows);
 
-    public static Result Run(IHost host, IDataView input, InputOutputColumnPair[] columns, NumericColumnShape[] shapes, BatchNormalizingEstimator.Options options)
+    public static Result Run(IHost host, IDataView input, InputOutputColumnPair[] columns, NumericColumnShape[] shapes, StatisticsLayout[] layouts, BatchNormalizingEstimator.Options options)
     {
         var statistics = new RunningStatistics[columns.Length];
         for (int i = 0; i < columns.Length; i++)
         {
-            statistics[i] = new RunningStatistics(columns[i].InputColumnName, shapes[i].Size, options.Momentum, options.BiasCorrection, options.UnbiasedRunningVariance,
-                options.InitialRunningMean, options.InitialRunningVariance);
+            statistics[i] = new RunningStatistics(columns[i].InputColumnName, layouts[i].Units, options.Momentum, options.BiasCorrection, options.UnbiasedRunningVariance,
+                options.InitialRunningMean, options.InitialRunningVariance, layouts[i].UnitName);
         }
 
         var needed = columns.Select(c => input.Schema[c.InputColumnName]).DistinctBy(c => c.Index).ToArray();
@@ -36,7 +37,7 @@ internal static class BatchNormalizationFit
             var fitters = new ColumnFitter[columns.Length];
             for (int i = 0; i < fitters.Length; i++)
             {
-                fitters[i] = ColumnFitter.Create(cursor, input.Schema[columns[i].InputColumnName], shapes[i]);
+                fitters[i] = ColumnFitter.Create(cursor, input.Schema[columns[i].InputColumnName], shapes[i], layouts[i]);
             }
 
             while (cursor.MoveNext())
@@ -70,9 +71,10 @@ internal static class BatchNormalizationFit
             throw new InvalidOperationException($"BatchNormalize needs at least 2 rows to fit its statistics; the training data has {rowsRead}.");
         }
 
-        int emptySlots = statistics.Sum(s => s.SlotsWithoutData);
+        int emptyUnits = statistics.Sum(s => s.UnitsWithoutData);
+        string unitName = layouts.Any(l => l.HasChannels) ? (layouts.All(l => l.HasChannels) ? "channel" : "slot or channel") : "slot";
         MlNetEnvironment.Info(host, ChannelName, $"BatchNormalize: fitted {columns.Length} column(s) on {rowsUsed} of {rowsRead} rows in {batches} mini-batches of up to {options.BatchSize} rows"
-            + (emptySlots > 0 ? $"; {emptySlots} slot(s) had no batch with 2 finite values and keep the initial statistics." : "."));
+            + (emptyUnits > 0 ? $"; {emptyUnits} {unitName}(s) had no batch with 2 finite values and keep the initial statistics." : "."));
         return new Result(statistics, batches, rowsUsed);
     }
 

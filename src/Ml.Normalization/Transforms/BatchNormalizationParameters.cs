@@ -4,7 +4,8 @@ namespace Ml.Normalization;
 
 /// <summary>
 /// The fitted (or given) parameters of one column pair of a <see cref="BatchNormalizingTransformer"/>:
-/// <c>y = Gamma * (x - RunningMean) / sqrt(RunningVariance + Epsilon) + Beta</c>, slot by slot.
+/// <c>y = Gamma * (x - RunningMean) / sqrt(RunningVariance + Epsilon) + Beta</c>, slot by slot, or channel by channel
+/// (<see cref="ChannelLayout"/>).
 /// </summary>
 /// <remarks>
 /// Every value is kept in double precision, whatever the column's type: a fit accumulates in double, and a Double
@@ -13,6 +14,9 @@ namespace Ml.Normalization;
 /// computed in double and rounded once, so a variance beyond float's range (data spread over ~1e19 and more) still
 /// gives a usable float scale. Values given as float (the float constructor, or a model saved before format
 /// 0x00010003) are widened exactly, so they give the same outputs, bit for bit, as before.
+/// <para>With a <see cref="ChannelLayout"/>, every list has one value per channel, and the parameters apply to any
+/// vector column whose channel count (from its dimensions, or its size when it has none) matches: an image of any size.
+/// <see cref="ForChannels"/> and <see cref="FromMeanAndStd"/> build them from known constants.</para>
 /// </remarks>
 public sealed class BatchNormalizationParameters
 {
@@ -28,7 +32,7 @@ public sealed class BatchNormalizationParameters
     /// <param name="runningVariance">Variance per slot; finite and not negative.</param>
     /// <param name="gamma">Scale per slot, or one value for all slots; null means 1.</param>
     /// <param name="beta">Shift per slot, or one value for all slots; null means 0.</param>
-    /// <param name="epsilon">Added to the variance; positive and finite.</param>
+    /// <param name="epsilon">Added to the variance; finite and positive, or 0 when every variance is positive.</param>
     /// <exception cref="ArgumentNullException"><paramref name="runningMean"/> or <paramref name="runningVariance"/> is null.</exception>
     /// <exception cref="ArgumentException">Lengths differ, or a value is out of range; the message names the parameter.</exception>
     public BatchNormalizationParameters(string outputColumnName, string? inputColumnName, IReadOnlyList<double> runningMean, IReadOnlyList<double> runningVariance,
@@ -49,7 +53,7 @@ public sealed class BatchNormalizationParameters
     /// <param name="runningVariance">Variance per slot; finite and not negative.</param>
     /// <param name="gamma">Scale per slot, or one value for all slots; null means 1.</param>
     /// <param name="beta">Shift per slot, or one value for all slots; null means 0.</param>
-    /// <param name="epsilon">Added to the variance; positive and finite.</param>
+    /// <param name="epsilon">Added to the variance; finite and positive, or 0 when every variance is positive.</param>
     /// <exception cref="ArgumentNullException"><paramref name="runningMean"/> or <paramref name="runningVariance"/> is null.</exception>
     /// <exception cref="ArgumentException">Lengths differ, or a value is out of range; the message names the parameter.</exception>
     public BatchNormalizationParameters(string outputColumnName, string? inputColumnName, IReadOnlyList<float> runningMean, IReadOnlyList<float> runningVariance,
@@ -60,8 +64,13 @@ public sealed class BatchNormalizationParameters
     }
 
     internal BatchNormalizationParameters(string outputColumnName, string? inputColumnName, double[] runningMean, double[] runningVariance,
-        double[] gamma, double[] beta, double epsilon, long batchCount, long rowCount)
+        double[] gamma, double[] beta, double epsilon, long batchCount, long rowCount, ChannelLayout channelLayout = ChannelLayout.None)
     {
+        if (!Enum.IsDefined(channelLayout))
+        {
+            ThrowHelper.ThrowOutOfRange(nameof(channelLayout), channelLayout, "None, ChannelsFirst or ChannelsLast");
+        }
+
         ArgumentException.ThrowIfNullOrEmpty(outputColumnName);
         if (runningMean.Length < 1)
         {
@@ -75,9 +84,15 @@ public sealed class BatchNormalizationParameters
         CheckAll(runningVariance, v => double.IsFinite(v) && v >= 0, nameof(runningVariance), "finite and not negative");
         CheckAll(gamma, double.IsFinite, nameof(gamma), "finite");
         CheckAll(beta, double.IsFinite, nameof(beta), "finite");
-        if (!(epsilon > 0) || double.IsInfinity(epsilon))
+        if (!(epsilon >= 0) || double.IsInfinity(epsilon))
         {
-            ThrowHelper.ThrowOutOfRange(nameof(epsilon), epsilon, "positive and finite");
+            ThrowHelper.ThrowOutOfRange(nameof(epsilon), epsilon, "finite and positive, or 0");
+        }
+
+        if (epsilon == 0)
+        {
+            // sqrt(variance + 0) must not be 0: torchvision's Normalize(mean, std) is variance std^2 and epsilon 0.
+            CheckAll(runningVariance, v => v > 0, nameof(runningVariance), "positive when epsilon is 0");
         }
 
         OutputColumnName = outputColumnName;
@@ -89,6 +104,69 @@ public sealed class BatchNormalizationParameters
         Epsilon = epsilon;
         BatchCount = batchCount;
         RowCount = rowCount;
+        ChannelLayout = channelLayout;
+    }
+
+    /// <summary>
+    /// Per-channel parameters known in advance, for example the <c>running_mean</c>, <c>running_var</c>, <c>weight</c>,
+    /// <c>bias</c> and <c>eps</c> of a trained PyTorch <c>BatchNorm2d</c>:
+    /// <c>y = gamma[c] * (x - runningMean[c]) / sqrt(runningVariance[c] + epsilon) + beta[c]</c> for every slot of channel c.
+    /// </summary>
+    /// <param name="outputColumnName">Name of the column to produce.</param>
+    /// <param name="inputColumnName">Name of the column to normalize; null means <paramref name="outputColumnName"/>. A
+    /// known-size vector of Single or Double with as many channels as <paramref name="runningMean"/> in
+    /// <paramref name="channelLayout"/>: its first (channels first) or last (channels last) dimension, or, for a vector
+    /// without dimensions, a divisor of its size.</param>
+    /// <param name="channelLayout">Where the channel is in the column's slots; not <see cref="ChannelLayout.None"/>.</param>
+    /// <param name="runningMean">Mean per channel; finite.</param>
+    /// <param name="runningVariance">Variance per channel; finite and not negative (positive when <paramref name="epsilon"/> is 0).</param>
+    /// <param name="gamma">Scale per channel, or one value for all; null means 1.</param>
+    /// <param name="beta">Shift per channel, or one value for all; null means 0.</param>
+    /// <param name="epsilon">Added to the variance; finite and positive, or 0 when every variance is positive.</param>
+    /// <returns>The parameters, for <see cref="Microsoft.ML.BatchNormalizationCatalog.BatchNormalize(Microsoft.ML.TransformsCatalog, BatchNormalizationParameters[])"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="runningMean"/> or <paramref name="runningVariance"/> is null.</exception>
+    /// <exception cref="ArgumentException">Lengths differ, a value is out of range, or <paramref name="channelLayout"/> is
+    /// <see cref="ChannelLayout.None"/>; the message names the parameter.</exception>
+    public static BatchNormalizationParameters ForChannels(string outputColumnName, string? inputColumnName, ChannelLayout channelLayout,
+        IReadOnlyList<double> runningMean, IReadOnlyList<double> runningVariance, IReadOnlyList<double>? gamma = null, IReadOnlyList<double>? beta = null,
+        double epsilon = 1e-5)
+    {
+        if (channelLayout == ChannelLayout.None)
+        {
+            ThrowHelper.ThrowOutOfRange(nameof(channelLayout), channelLayout, "ChannelsFirst or ChannelsLast (use the constructor for per-slot parameters)");
+        }
+
+        var mean = Copy(runningMean, nameof(runningMean));
+        return new BatchNormalizationParameters(outputColumnName, inputColumnName, mean, Copy(runningVariance, nameof(runningVariance)),
+            Broadcast(gamma, mean.Length, 1, nameof(gamma)), Broadcast(beta, mean.Length, 0, nameof(beta)), epsilon, 0, 0, channelLayout);
+    }
+
+    /// <summary>
+    /// torchvision's <c>Normalize(mean, std)</c>: <c>y = (x - mean[c]) / std[c]</c> for every slot of channel c, for
+    /// example the ImageNet constants in front of a model exported from PyTorch, after <c>ExtractPixels</c> scaled the
+    /// pixels to [0, 1] (<c>scaleImage: 1f / 255</c>).
+    /// </summary>
+    /// <param name="outputColumnName">Name of the column to produce.</param>
+    /// <param name="inputColumnName">Name of the column to normalize; null means <paramref name="outputColumnName"/>; see
+    /// <see cref="ForChannels"/>.</param>
+    /// <param name="channelLayout">Where the channel is in the column's slots; not <see cref="ChannelLayout.None"/>.</param>
+    /// <param name="mean">Mean per channel; finite.</param>
+    /// <param name="std">Standard deviation per channel; positive and finite.</param>
+    /// <returns>Parameters with running mean <paramref name="mean"/>, running variance <c>std^2</c> and epsilon 0, so that
+    /// <c>sqrt(variance + epsilon)</c> is <paramref name="std"/> exactly. A Single column computes
+    /// <c>(x - mean) * (1 / std)</c> in float with the reciprocal rounded once from double: within one unit in the last
+    /// place of torchvision's <c>(x - mean) / std</c>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="mean"/> or <paramref name="std"/> is null.</exception>
+    /// <exception cref="ArgumentException">Lengths differ, a value is out of range, or <paramref name="channelLayout"/> is
+    /// <see cref="ChannelLayout.None"/>; the message names the parameter.</exception>
+    public static BatchNormalizationParameters FromMeanAndStd(string outputColumnName, string? inputColumnName, ChannelLayout channelLayout,
+        IReadOnlyList<double> mean, IReadOnlyList<double> std)
+    {
+        ArgumentNullException.ThrowIfNull(mean);
+        var deviations = Copy(std, nameof(std));
+        ThrowHelper.ThrowIfLengthDiffers(mean.Count, deviations.Length, nameof(std));
+        CheckAll(deviations, v => v > 0 && double.IsFinite(v), nameof(std), "positive and finite");
+        return ForChannels(outputColumnName, inputColumnName, channelLayout, mean, Array.ConvertAll(deviations, s => s * s), epsilon: 0);
     }
 
     /// <summary>Name of the produced column.</summary>
@@ -118,8 +196,15 @@ public sealed class BatchNormalizationParameters
     /// <summary>Rows in those mini-batches (0 for given parameters).</summary>
     public long RowCount { get; }
 
-    /// <summary>Number of slots (1 for a scalar column).</summary>
-    internal int SlotCount => RunningMean.Count;
+    /// <summary>
+    /// <see cref="ChannelLayout.None"/>: the lists have one value per slot. Otherwise one value per channel, the channel
+    /// being the first (<see cref="ChannelLayout.ChannelsFirst"/>) or last (<see cref="ChannelLayout.ChannelsLast"/>)
+    /// dimension of the column's slots.
+    /// </summary>
+    public ChannelLayout ChannelLayout { get; }
+
+    /// <summary>Number of statistics units: slots (1 for a scalar column), or channels.</summary>
+    internal int UnitCount => RunningMean.Count;
 
     /// <summary>One value per slot: <paramref name="values"/> itself, its single value repeated, or <paramref name="fallback"/> when null.</summary>
     /// <exception cref="ArgumentException"><paramref name="values"/> has neither 1 value nor one per slot.</exception>

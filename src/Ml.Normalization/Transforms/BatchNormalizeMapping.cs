@@ -2,63 +2,73 @@ using System.Numerics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Ml.Normalization.Kernels;
+using Ml.Normalization.Transforms.Channels;
 using Ml.Normalization.Transforms.Mapping;
 
 namespace Ml.Normalization.Transforms;
+
+/// <summary>An input column checked against its parameters: its shape and how its slots map to the statistics.</summary>
+internal readonly record struct CheckedInput(DataViewSchema.Column Column, NumericColumnShape Shape, StatisticsLayout Layout);
 
 /// <summary>Builds the output columns of a <see cref="BatchNormalizingTransformer"/> over a given input schema.</summary>
 internal static class BatchNormalizeMapping
 {
     /// <summary>The scoring mapper: each column normalized with its running statistics.</summary>
     public static ColumnMapper CreateMapper(DataViewSchema inputSchema, IReadOnlyList<BatchNormalizationParameters> columns) =>
-        CreateMapper(inputSchema, columns, (i, shape) => AffineParameters.From(columns[i], shape.IsDouble));
+        CreateMapper(inputSchema, columns, (i, input) => AffineParameters.From(columns[i], input.Shape.IsDouble, input.Layout));
 
     /// <summary>
-    /// A mapper whose column i reads its affine parameters from <paramref name="affineOf"/>(i, shape), once per cursor;
-    /// the training view hands out arrays it rewrites at each mini-batch.
+    /// A mapper whose column i reads its per-slot affine parameters from <paramref name="affineOf"/>(i, input), once per
+    /// cursor; the training view hands out arrays it rewrites at each mini-batch.
     /// </summary>
-    public static ColumnMapper CreateMapper(DataViewSchema inputSchema, IReadOnlyList<BatchNormalizationParameters> columns, Func<int, NumericColumnShape, AffineParameters> affineOf, DataViewSchema? outputSchema = null)
+    public static ColumnMapper CreateMapper(DataViewSchema inputSchema, IReadOnlyList<BatchNormalizationParameters> columns, Func<int, CheckedInput, AffineParameters> affineOf, DataViewSchema? outputSchema = null)
     {
         var outputs = new OutputColumn[columns.Count];
         for (int i = 0; i < outputs.Length; i++)
         {
             int column = i;
-            outputs[i] = CreateColumn(inputSchema, columns[i], shape => affineOf(column, shape));
+            outputs[i] = CreateColumn(inputSchema, columns[i], input => affineOf(column, input));
         }
 
         return new ColumnMapper(inputSchema, outputs, outputSchema);
     }
 
-    /// <summary>Checks that <paramref name="inputSchema"/> has each column with the parameters' slot count.</summary>
-    public static NumericColumnShape[] CheckInputs(DataViewSchema inputSchema, IReadOnlyList<BatchNormalizationParameters> columns) =>
-        columns.Select(p => CheckInput(inputSchema, p).Shape).ToArray();
+    /// <summary>Checks that <paramref name="inputSchema"/> has each column, with the parameters' slot count or channels.</summary>
+    public static CheckedInput[] CheckInputs(DataViewSchema inputSchema, IReadOnlyList<BatchNormalizationParameters> columns) =>
+        columns.Select(p => CheckInput(inputSchema, p)).ToArray();
 
-    private static (DataViewSchema.Column Column, NumericColumnShape Shape) CheckInput(DataViewSchema inputSchema, BatchNormalizationParameters parameters)
+    private static CheckedInput CheckInput(DataViewSchema inputSchema, BatchNormalizationParameters parameters)
     {
         var input = inputSchema.GetColumnOrNull(parameters.InputColumnName)
             ?? throw ColumnTypes.MissingColumn(parameters.InputColumnName, nameof(inputSchema));
         var shape = ColumnTypes.Check(input.Type, input.Name, allowVariableSize: false, nameof(inputSchema));
-        if (shape.Size != parameters.SlotCount)
+        if (parameters.ChannelLayout != ChannelLayout.None)
         {
-            string expected = parameters.SlotCount == 1
+            return new CheckedInput(input, shape, StatisticsLayout.Resolve(input.Type, input.Name, parameters.ChannelLayout, parameters.UnitCount, nameof(inputSchema)));
+        }
+
+        if (shape.Size != parameters.UnitCount)
+        {
+            string expected = parameters.UnitCount == 1
                 ? "Single or Double scalar (the model has 1 slot)"
-                : $"vector of Single or Double of size {parameters.SlotCount}";
+                : $"vector of Single or Double of size {parameters.UnitCount}";
             throw ColumnTypes.Mismatch(input.Name, expected, input.Type.ToString(), nameof(inputSchema));
         }
 
-        return (input, shape);
+        return new CheckedInput(input, shape, StatisticsLayout.PerSlot(shape.Size));
     }
 
-    private static OutputColumn CreateColumn(DataViewSchema inputSchema, BatchNormalizationParameters parameters, Func<NumericColumnShape, AffineParameters> affineOf)
+    private static OutputColumn CreateColumn(DataViewSchema inputSchema, BatchNormalizationParameters parameters, Func<CheckedInput, AffineParameters> affineOf)
     {
-        var (input, shape) = CheckInput(inputSchema, parameters);
+        var checkedInput = CheckInput(inputSchema, parameters);
+        var (input, shape, _) = checkedInput;
         var annotations = NormalizedAnnotations(input);
         Func<DataViewRow, Delegate> makeGetter = shape switch
         {
-            { IsDouble: false, IsVector: true } => row => VectorGetter(row, input.Index, (AffineParameters<float>)affineOf(shape)),
-            { IsDouble: true, IsVector: true } => row => VectorGetter(row, input.Index, (AffineParameters<double>)affineOf(shape)),
-            { IsDouble: false } => row => ScalarGetter(row, input.Index, (AffineParameters<float>)affineOf(shape)),
-            _ => row => ScalarGetter(row, input.Index, (AffineParameters<double>)affineOf(shape)),
+            { IsDouble: false, IsVector: true } => row => VectorGetter(row, input.Index, (AffineParameters<float>)affineOf(checkedInput)),
+            { IsDouble: true, IsVector: true } => row => VectorGetter(row, input.Index, (AffineParameters<double>)affineOf(checkedInput)),
+            { IsDouble: false } => row => ScalarGetter(row, input.Index, (AffineParameters<float>)affineOf(checkedInput)),
+            _ => row => ScalarGetter(row, input.Index, (AffineParameters<double>)affineOf(checkedInput)),
         };
         return new OutputColumn(parameters.OutputColumnName, input.Type, annotations, input.Index, makeGetter);
     }

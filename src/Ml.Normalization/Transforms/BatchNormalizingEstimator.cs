@@ -3,6 +3,7 @@ using Microsoft.ML.Runtime;
 using Ml.Normalization.Kernels;
 using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Transforms;
+using Ml.Normalization.Transforms.Channels;
 
 namespace Ml.Normalization;
 
@@ -33,6 +34,13 @@ namespace Ml.Normalization;
 /// double with the double parameters; a Single column in float, with the mean, `gamma / sqrt(var + epsilon)` and
 /// `beta` each computed in double and rounded once. A statistic beyond double's range (deviations of ~1.3e154 and more)
 /// fails the fit with an `InvalidOperationException` that names the column and the slot.
+///
+/// Channels (<see cref="Options.ChannelLayout"/>): an image column of C x H x W slots (`ExtractPixels`' output) gets one
+/// mean, variance, gamma and beta per channel, over each batch's rows x H x W values of the channel, as PyTorch's
+/// `BatchNorm2d`; every other option applies per channel. The channel count comes from the column's dimensions
+/// (`[C, H, W]` channels first, `[H, W, C]` channels last) or from <see cref="Options.ChannelCount"/>; a column that is not
+/// a known-size vector, whose dimensions contradict the option, or whose size the channel count does not divide, is
+/// refused at `Fit` (and a scalar column at `GetOutputSchema`) with an `ArgumentOutOfRangeException` naming it.
 /// ]]></format>
 /// </remarks>
 public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormalizingTransformer>
@@ -107,10 +115,23 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
         /// </summary>
         public IProgress<FitProgress>? Progress;
 
-        /// <summary>Scale per slot, or one value for all slots; null: 1.</summary>
+        /// <summary>
+        /// <see cref="ChannelLayout.None"/> (the default): statistics per slot. <see cref="ChannelLayout.ChannelsFirst"/> or
+        /// <see cref="ChannelLayout.ChannelsLast"/>: statistics per channel of an image-like column (PyTorch's <c>BatchNorm2d</c>),
+        /// over the batch's rows and the channel's spatial positions.
+        /// </summary>
+        public ChannelLayout ChannelLayout;
+
+        /// <summary>
+        /// With a <see cref="ChannelLayout"/>: the number of channels, or 0 to take it from the column's dimensions (the
+        /// first of <c>[C, H, W]</c>, the last of <c>[H, W, C]</c>); when both are known they must agree. Not negative.
+        /// </summary>
+        public int ChannelCount;
+
+        /// <summary>Scale per slot (per channel with a <see cref="ChannelLayout"/>), or one value for all; null: 1.</summary>
         public float[]? Gamma;
 
-        /// <summary>Shift per slot, or one value for all slots; null: 0.</summary>
+        /// <summary>Shift per slot (per channel with a <see cref="ChannelLayout"/>), or one value for all; null: 0.</summary>
         public float[]? Beta;
 
         internal Options Clone() => (Options)MemberwiseClone();
@@ -133,6 +154,15 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
 
             CheckFinite(Gamma, nameof(Gamma));
             CheckFinite(Beta, nameof(Beta));
+            if (!Enum.IsDefined(ChannelLayout))
+            {
+                ThrowHelper.ThrowOutOfRange(nameof(ChannelLayout), ChannelLayout, "None, ChannelsFirst or ChannelsLast");
+            }
+
+            if (ChannelCount < 0 || (ChannelCount > 0 && ChannelLayout == ChannelLayout.None))
+            {
+                ThrowHelper.ThrowOutOfRange(nameof(ChannelCount), ChannelCount, "0 (from the column's dimensions), or positive with a ChannelLayout");
+            }
         }
 
         // The checks of the options the short catalog overloads take as arguments; each error names paramName, the
@@ -188,23 +218,36 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
     {
         var gammas = new double[Columns.Length][];
         var betas = new double[Columns.Length][];
+        var layouts = new StatisticsLayout[Columns.Length];
         for (int i = 0; i < Columns.Length; i++)
         {
-            gammas[i] = BatchNormalizationParameters.Broadcast(_options.Gamma, inputShapes[i].Size, 1, nameof(Options.Gamma));
-            betas[i] = BatchNormalizationParameters.Broadcast(_options.Beta, inputShapes[i].Size, 0, nameof(Options.Beta));
+            var column = input.Schema[Columns[i].InputColumnName];
+            layouts[i] = StatisticsLayout.Resolve(column.Type, column.Name, _options.ChannelLayout, _options.ChannelCount, nameof(input));
+            gammas[i] = BatchNormalizationParameters.Broadcast(_options.Gamma, layouts[i].Units, 1, nameof(Options.Gamma));
+            betas[i] = BatchNormalizationParameters.Broadcast(_options.Beta, layouts[i].Units, 0, nameof(Options.Beta));
         }
 
-        var result = BatchNormalizationFit.Run(Host, input, Columns, inputShapes, _options);
+        var result = BatchNormalizationFit.Run(Host, input, Columns, inputShapes, layouts, _options);
         var parameters = new BatchNormalizationParameters[Columns.Length];
         for (int i = 0; i < parameters.Length; i++)
         {
             var (mean, variance) = result.Statistics[i].Finish();
             parameters[i] = new BatchNormalizationParameters(Columns[i].OutputColumnName, Columns[i].InputColumnName,
-                mean, variance, gammas[i], betas[i], _options.Epsilon, result.Batches, result.Rows);
+                mean, variance, gammas[i], betas[i], _options.Epsilon, result.Batches, result.Rows, _options.ChannelLayout);
         }
 
         return new BatchNormalizingTransformer(parameters, _options.BatchStatisticsInTraining ? _options.BatchSize : 0);
     }
 
     internal override SchemaShape OutputAnnotations(SchemaShape.Column input) => SchemaShapes.NormalizedAnnotations(input);
+
+    /// <summary>With channels, a scalar is refused here; the channel count is checked against the vector at Fit, where its size is known.</summary>
+    internal override void CheckInput(SchemaShape.Column input, string paramName)
+    {
+        if (_options.ChannelLayout != ChannelLayout.None && input.Kind != SchemaShape.Column.VectorKind.Vector)
+        {
+            throw ColumnTypes.Mismatch(input.Name, $"a known-size vector of Single or Double with channels ({_options.ChannelLayout})",
+                input.Kind == SchemaShape.Column.VectorKind.Scalar ? input.ItemType.ToString() : $"VarVector<{input.ItemType}>", paramName);
+        }
+    }
 }

@@ -27,9 +27,12 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
     // 0x00010002 adds, after the columns, the training-pass batch size (0: the training pass uses running statistics).
     // 0x00010003 writes epsilon, running mean, running variance, gamma and beta as double. Older models' floats are
     // widened exactly on load, so they normalize as before, bit for bit.
+    // 0x00010004 adds, after the training-pass batch size, each column's ChannelLayout (int32); with channels the
+    // column's "slot count" and value lists count channels. Older models are per slot.
     private const uint FormatInitial = 0x00010001;
     private const uint FormatTrainingBatchSize = 0x00010002;
     private const uint FormatDoubleParameters = 0x00010003;
+    private const uint FormatChannels = 0x00010004;
 
     private readonly BatchNormalizationParameters[] _columns;
 
@@ -51,7 +54,7 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
     public int TrainingBatchSize { get; }
 
     static StageFormat IPersistedStage<BatchNormalizingTransformer>.Format { get; } =
-        new("MLNBNORM", FormatDoubleParameters, FormatDoubleParameters, FormatInitial, LoaderSignature, "BatchNormalize");
+        new("MLNBNORM", FormatChannels, FormatChannels, FormatInitial, LoaderSignature, "BatchNormalize");
 
     internal override ColumnMapper CreateMapper(DataViewSchema inputSchema) => BatchNormalizeMapping.CreateMapper(inputSchema, _columns);
 
@@ -70,6 +73,7 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
     {
         int count = reader.ReadCount("the column count", 1, 1 << 16);
         var columns = new BatchNormalizationParameters[count];
+        var values = new (string Output, string Input, double[] Mean, double[] Variance, double[] Gamma, double[] Beta, double Epsilon, long Batches, long Rows)[count];
         for (int i = 0; i < count; i++)
         {
             string output = reader.ReadString("an output column name");
@@ -83,17 +87,24 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
             var variance = ReadValues(reader, doubles, slots, "running variance");
             var gamma = ReadValues(reader, doubles, slots, "gamma");
             var beta = ReadValues(reader, doubles, slots, "beta");
-            try
-            {
-                columns[i] = new BatchNormalizationParameters(output, input, mean, variance, gamma, beta, epsilon, batches, rows);
-            }
-            catch (ArgumentException ex)
-            {
-                throw reader.Corrupt($"column '{output}': {ex.Message}");
-            }
+            values[i] = (output, input, mean, variance, gamma, beta, epsilon, batches, rows);
         }
 
         int trainingBatchSize = formatVersion >= FormatTrainingBatchSize ? reader.ReadCount("the training batch size", 0, int.MaxValue) : 0;
+        for (int i = 0; i < count; i++)
+        {
+            var layout = formatVersion >= FormatChannels ? (ChannelLayout)reader.ReadCount("a channel layout", 0, (int)ChannelLayout.ChannelsLast) : ChannelLayout.None;
+            var v = values[i];
+            try
+            {
+                columns[i] = new BatchNormalizationParameters(v.Output, v.Input, v.Mean, v.Variance, v.Gamma, v.Beta, v.Epsilon, v.Batches, v.Rows, layout);
+            }
+            catch (ArgumentException ex)
+            {
+                throw reader.Corrupt($"column '{v.Output}': {ex.Message}");
+            }
+        }
+
         return new BatchNormalizingTransformer(columns, trainingBatchSize);
     }
 
@@ -107,7 +118,7 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
         {
             writer.Write(column.OutputColumnName);
             writer.Write(column.InputColumnName);
-            writer.Write(column.SlotCount);
+            writer.Write(column.UnitCount);
             writer.Write(column.Epsilon);
             writer.Write(column.BatchCount);
             writer.Write(column.RowCount);
@@ -121,6 +132,10 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
         }
 
         writer.Write(TrainingBatchSize);
+        foreach (var column in _columns)
+        {
+            writer.Write((int)column.ChannelLayout);
+        }
     }
 
 }

@@ -10,13 +10,13 @@ namespace Ml.Normalization.Transforms;
 /// <remarks>
 /// A cursor reads the source twice, in step: a look-ahead cursor reads the next mini-batch's rows to compute its
 /// statistics, then the main cursor emits those rows (and every other column) normalized with them. Memory stays
-/// O(slots). Per slot, a batch with fewer than 2 finite values (or a final batch of 1 row) uses the running
+/// O(slots). Per slot (per channel with channels), a batch with fewer than 2 finite values (or a final batch of 1 row) uses the running
 /// statistics. Shuffled cursors get two Randoms of the same seed; if the two cursors ever disagree on a row's id,
 /// the cursor throws rather than mis-normalize. Cursor sets are a single cursor, so batches stay consecutive rows.
 /// </remarks>
 internal sealed class BatchStatisticsTrainingView(IDataView source, IReadOnlyList<BatchNormalizationParameters> columns, int batchSize) : IDataView
 {
-    private readonly NumericColumnShape[] _shapes = BatchNormalizeMapping.CheckInputs(source.Schema, columns);
+    private readonly CheckedInput[] _inputs = BatchNormalizeMapping.CheckInputs(source.Schema, columns);
     private readonly DataViewSchema _schema = BatchNormalizeMapping.CreateMapper(source.Schema, columns).OutputSchema;
 
     public bool CanShuffle => source.CanShuffle;
@@ -33,7 +33,7 @@ internal sealed class BatchStatisticsTrainingView(IDataView source, IReadOnlyLis
         var batchAffine = new AffineParameters[columns.Count];
         for (int i = 0; i < batchAffine.Length; i++)
         {
-            batchAffine[i] = AffineParameters.Create(_shapes[i].IsDouble, columns[i].SlotCount);
+            batchAffine[i] = AffineParameters.Create(_inputs[i].Shape.IsDouble, _inputs[i].Layout.Slots);
         }
 
         var mapper = BatchNormalizeMapping.CreateMapper(source.Schema, columns, (i, _) => batchAffine[i], _schema);
@@ -42,7 +42,7 @@ internal sealed class BatchStatisticsTrainingView(IDataView source, IReadOnlyLis
         var main = source.GetRowCursor(mapper.GetDependencies(needed), seed is int s1 ? new Random(s1) : null);
         var inputs = columns.Select(c => source.Schema[c.InputColumnName]).DistinctBy(c => c.Index).ToArray();
         var ahead = source.GetRowCursor(inputs, seed is int s2 ? new Random(s2) : null);
-        return new Cursor(main, ahead, mapper.GetRow(main, needed), new BatchLoader(ahead, columns, _shapes, batchAffine, batchSize));
+        return new Cursor(main, ahead, mapper.GetRow(main, needed), new BatchLoader(ahead, columns, _inputs, batchAffine, batchSize));
     }
 
     /// <summary>Reads the next mini-batch ahead of the main cursor and writes its normalization into the shared arrays.</summary>
@@ -51,13 +51,15 @@ internal sealed class BatchStatisticsTrainingView(IDataView source, IReadOnlyLis
         private readonly DataViewRowCursor _ahead;
         private readonly IReadOnlyList<BatchNormalizationParameters> _columns;
         private readonly ColumnFitter[] _fitters;
+        private readonly CheckedInput[] _inputs;
         private readonly AffineParameters[] _affine;
         private readonly int _batchSize;
         private readonly ValueGetter<DataViewRowId> _aheadId;
 
-        public BatchLoader(DataViewRowCursor ahead, IReadOnlyList<BatchNormalizationParameters> columns, NumericColumnShape[] shapes, AffineParameters[] affine, int batchSize)
+        public BatchLoader(DataViewRowCursor ahead, IReadOnlyList<BatchNormalizationParameters> columns, CheckedInput[] inputs, AffineParameters[] affine, int batchSize)
         {
             _ahead = ahead;
+            _inputs = inputs;
             _columns = columns;
             _affine = affine;
             _batchSize = batchSize;
@@ -65,7 +67,7 @@ internal sealed class BatchStatisticsTrainingView(IDataView source, IReadOnlyLis
             _fitters = new ColumnFitter[columns.Count];
             for (int i = 0; i < _fitters.Length; i++)
             {
-                _fitters[i] = ColumnFitter.Create(ahead, ahead.Schema[columns[i].InputColumnName], shapes[i]);
+                _fitters[i] = ColumnFitter.Create(ahead, ahead.Schema[columns[i].InputColumnName], inputs[i].Shape, inputs[i].Layout);
             }
         }
 
@@ -94,13 +96,15 @@ internal sealed class BatchStatisticsTrainingView(IDataView source, IReadOnlyLis
                 var fitter = _fitters[i];
                 var p = _columns[i];
                 fitter.EndBatch();
-                for (int j = 0; j < p.SlotCount; j++)
+                var layout = _inputs[i].Layout;
+                for (int j = 0; j < layout.Slots; j++)
                 {
-                    bool ownStatistics = rows >= 2 && fitter.BatchCount[j] >= 2;
+                    int u = layout.UnitOf(j);
+                    bool ownStatistics = rows >= 2 && fitter.BatchCount[u] >= 2;
                     _affine[i].SetSlot(j,
-                        ownStatistics ? fitter.BatchMean[j] : p.RunningMean[j],
-                        ownStatistics ? fitter.BatchVariance[j] : p.RunningVariance[j],
-                        p.Gamma[j], p.Beta[j], p.Epsilon);
+                        ownStatistics ? fitter.BatchMean[u] : p.RunningMean[u],
+                        ownStatistics ? fitter.BatchVariance[u] : p.RunningVariance[u],
+                        p.Gamma[u], p.Beta[u], p.Epsilon);
                 }
             }
 

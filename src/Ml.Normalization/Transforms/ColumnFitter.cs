@@ -1,32 +1,36 @@
 using System.Numerics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Ml.Normalization.Transforms.Channels;
 
 namespace Ml.Normalization.Transforms;
 
-/// <summary>Accumulates one column's mini-batch statistics from a cursor, row by row, in memory O(slots).</summary>
+/// <summary>
+/// Accumulates one column's mini-batch statistics from a cursor, row by row, in memory O(units): per slot, or per channel
+/// (<see cref="StatisticsLayout"/>).
+/// </summary>
 internal abstract class ColumnFitter
 {
-    protected ColumnFitter(int slots)
+    protected ColumnFitter(int units)
     {
-        BatchMean = new double[slots];
-        BatchVariance = new double[slots];
-        BatchCount = new double[slots];
+        BatchMean = new double[units];
+        BatchVariance = new double[units];
+        BatchCount = new double[units];
     }
 
-    /// <summary>Per slot, the mean of the finite values of the batch last closed by <see cref="EndBatch"/>.</summary>
+    /// <summary>Per unit, the mean of the finite values of the batch last closed by <see cref="EndBatch"/>.</summary>
     public double[] BatchMean { get; }
 
-    /// <summary>Per slot, their biased variance.</summary>
+    /// <summary>Per unit, their biased variance.</summary>
     public double[] BatchVariance { get; }
 
-    /// <summary>Per slot, how many finite values there were.</summary>
+    /// <summary>Per unit, how many finite values there were.</summary>
     public double[] BatchCount { get; }
 
-    public static ColumnFitter Create(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape) =>
+    public static ColumnFitter Create(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, StatisticsLayout layout) =>
         shape.IsDouble
-            ? new ColumnFitter<double>(cursor, column, shape)
-            : new ColumnFitter<float>(cursor, column, shape);
+            ? new ColumnFitter<double>(cursor, column, shape, layout)
+            : new ColumnFitter<float>(cursor, column, shape, layout);
 
     /// <summary>Adds the cursor's current row.</summary>
     public abstract void AddRow();
@@ -42,11 +46,11 @@ internal sealed class ColumnFitter<T> : ColumnFitter
     private readonly ValueGetter<T>? _scalarGetter;
     private readonly string _columnName;
     private readonly T[] _row;
-    private readonly MiniBatchMoments<T> _moments;
+    private readonly IBatchMoments<T> _moments;
     private VBuffer<T> _buffer;
 
-    public ColumnFitter(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape)
-        : base(shape.Size)
+    public ColumnFitter(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, StatisticsLayout layout)
+        : base(layout.Units)
     {
         _columnName = column.Name;
         if (shape.IsVector)
@@ -60,7 +64,7 @@ internal sealed class ColumnFitter<T> : ColumnFitter
 
         int slots = shape.Size;
         _row = new T[slots];
-        _moments = new MiniBatchMoments<T>(slots);
+        _moments = layout.HasChannels ? new ChannelBatchMoments<T>(layout) : new MiniBatchMoments<T>(slots);
     }
 
     public override void AddRow()

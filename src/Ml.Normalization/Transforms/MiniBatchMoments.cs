@@ -14,7 +14,7 @@ namespace Ml.Normalization.Transforms;
 /// Each slot's sums are taken of <c>x - shift</c>, the shift being the first finite value the slot ever saw (kept
 /// across batches), so a large common offset does not cancel the variance away.
 /// </remarks>
-internal sealed class MiniBatchMoments<T>
+internal sealed class MiniBatchMoments<T> : IBatchMoments<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly double[] _shift;

@@ -11,6 +11,9 @@ namespace Ml.Normalization.Transforms;
 /// as the ML.NET transform, so ONNX Runtime reproduces its outputs exactly, for Single and Double, in every runtime
 /// that has the three basic operators (opset 7+). ONNX's <c>BatchNormalization</c> operator would recompute
 /// 1/sqrt(var + eps) in the tensor's precision and differ in the last bits.
+/// <para>With channels, the constants are per channel, shaped [C, 1] over the input reshaped to [N, C, H x W] (channels
+/// first) or [C] over [N, H x W, C] (channels last), broadcast by the same three operators; a final <c>Reshape</c> to the
+/// input's own shape (<c>Shape</c>) gives back its dimensions. The arithmetic is the transform's, element for element.</para>
 /// <para>A column whose input no earlier stage exported (say it comes from a <c>CustomMapping</c>) is left out of the
 /// graph, as ML.NET's own column transformers do: <c>ConvertToOnnx</c> then reports that the pipeline cannot be fully
 /// converted, unless the caller keeps only other output columns.</para>
@@ -33,17 +36,32 @@ internal static class OnnxExport
 
             var type = inputSchema[p.InputColumnName].Type;
             bool isDouble = ((type as VectorDataViewType)?.ItemType ?? type) == NumberDataViewType.Double;
+            var layout = BatchNormalizeMapping.CheckInputs(inputSchema, [p])[0].Layout;
             var affine = AffineParameters.From(p, isDouble);
             string input = graph.ColumnVariable(p.InputColumnName);
             string output = graph.AddColumn(type, p.OutputColumnName);
+
+            // Per slot: vectors of the slot count. Per channel: [C, 1] against [N, C, S], or [C] against [N, S, C].
+            long[] dims = layout.Layout == ChannelLayout.ChannelsFirst ? [layout.Units, 1] : [layout.Units];
             var (mean, scale, rescale, offset) = affine switch
             {
-                AffineParameters<float> f => (graph.Constant(f.Mean, "BatchNormMean"), graph.Constant(f.Scale, "BatchNormScale"),
-                    f.Rescale is null ? null : graph.Constant(f.Rescale, "BatchNormRescale"), graph.Constant(f.Offset, "BatchNormOffset")),
-                AffineParameters<double> d => (graph.Constant(d.Mean, "BatchNormMean"), graph.Constant(d.Scale, "BatchNormScale"),
-                    d.Rescale is null ? null : graph.Constant(d.Rescale, "BatchNormRescale"), graph.Constant(d.Offset, "BatchNormOffset")),
+                AffineParameters<float> f => (graph.Constant(f.Mean, dims, "BatchNormMean"), graph.Constant(f.Scale, dims, "BatchNormScale"),
+                    f.Rescale is null ? null : graph.Constant(f.Rescale, dims, "BatchNormRescale"), graph.Constant(f.Offset, dims, "BatchNormOffset")),
+                AffineParameters<double> d => (graph.Constant(d.Mean, dims, "BatchNormMean"), graph.Constant(d.Scale, dims, "BatchNormScale"),
+                    d.Rescale is null ? null : graph.Constant(d.Rescale, dims, "BatchNormRescale"), graph.Constant(d.Offset, dims, "BatchNormOffset")),
                 _ => throw new NotSupportedException($"BatchNormalize cannot export column '{p.InputColumnName}' of type {type} to ONNX."),
             };
+
+            string source = input, finalOutput = output;
+            if (layout.HasChannels)
+            {
+                long[] channelShape = layout.Layout == ChannelLayout.ChannelsFirst ? [-1, layout.Units, layout.SpatialSize] : [-1, layout.SpatialSize, layout.Units];
+                string reshaped = graph.Temporary("BatchNormByChannel");
+                graph.Node("Reshape", [input, graph.Int64Constant(channelShape, "BatchNormChannelShape")], reshaped);
+                input = reshaped;
+                output = graph.Temporary("BatchNormChannelOutput");
+            }
+
             string centered = graph.Temporary("BatchNormCentered");
             string scaled = graph.Temporary("BatchNormScaled");
             graph.Node("Sub", [input, mean], centered);
@@ -57,6 +75,13 @@ internal static class OnnxExport
             }
 
             graph.Node("Add", [scaled, offset], output);
+            if (output != finalOutput)
+            {
+                // Back to the input's own shape: [N, C, H, W], [N, H, W, C] or [N, slots].
+                string shape = graph.Temporary("BatchNormInputShape");
+                graph.Node("Shape", [source], shape);
+                graph.Node("Reshape", [output, shape], finalOutput);
+            }
         }
     }
 

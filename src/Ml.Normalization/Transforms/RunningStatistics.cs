@@ -1,7 +1,7 @@
 namespace Ml.Normalization.Transforms;
 
 /// <summary>
-/// The running mean and variance of one column's slots over the mini-batches of a fit, in double precision.
+/// The running mean and variance of one column's units (slots, or channels) over the mini-batches of a fit, in double precision.
 /// </summary>
 /// <remarks>
 /// Per slot, a batch counts only if at least 2 of its values in that slot were finite; its statistics are the mean
@@ -24,13 +24,15 @@ internal sealed class RunningStatistics
     private readonly double _initialMean;
     private readonly double _initialVariance;
     private readonly string _columnName;
+    private readonly string _unitName;
 
-    public RunningStatistics(string columnName, int slots, double? momentum, bool biasCorrection, bool unbiasedVariance, double initialMean, double initialVariance)
+    public RunningStatistics(string columnName, int units, double? momentum, bool biasCorrection, bool unbiasedVariance, double initialMean, double initialVariance, string unitName = "slot")
     {
         _columnName = columnName;
-        _mean = new double[slots];
-        _variance = new double[slots];
-        _batches = new long[slots];
+        _unitName = unitName;
+        _mean = new double[units];
+        _variance = new double[units];
+        _batches = new long[units];
         _mean.AsSpan().Fill(initialMean);
         _variance.AsSpan().Fill(initialVariance);
         _momentum = momentum;
@@ -40,8 +42,8 @@ internal sealed class RunningStatistics
         _initialVariance = initialVariance;
     }
 
-    /// <summary>Slots that never had a counted batch.</summary>
-    public int SlotsWithoutData => _batches.Count(t => t == 0);
+    /// <summary>Units (slots or channels) that never had a counted batch.</summary>
+    public int UnitsWithoutData => _batches.Count(t => t == 0);
 
     /// <summary>Folds one batch's per-slot statistics in.</summary>
     public void Add(ReadOnlySpan<double> batchMean, ReadOnlySpan<double> batchVariance, ReadOnlySpan<double> counts)
@@ -99,7 +101,7 @@ internal sealed class RunningStatistics
         string? statistic = !double.IsFinite(mean) ? "mean" : !double.IsFinite(variance) ? "variance" : null;
         if (statistic is not null)
         {
-            throw new InvalidOperationException($"BatchNormalize cannot fit input column '{_columnName}', slot {slot}: its {statistic} is beyond the range of Double. Scale the column's values down before normalizing.");
+            throw new InvalidOperationException($"BatchNormalize cannot fit input column '{_columnName}', {_unitName} {slot}: its {statistic} is beyond the range of Double. Scale the column's values down before normalizing.");
         }
     }
 }

@@ -17,12 +17,13 @@ public class CorruptModelTests
     private const string BatchNormalizeTruncated = "The BatchNormalize model is truncated: its data ends early.";
     private const string DropoutTruncated = "The Dropout model is truncated: its data ends early.";
 
-    // The BatchNormalize body as written (format 0x00010003): int column count; output name "Normalized" (1 + 10
+    // The BatchNormalize body as written (format 0x00010004): int column count; output name "Normalized" (1 + 10
     // bytes); input name "Features" (1 + 8); int slots; double epsilon; long batches; long rows; 4 x 4 doubles; int
-    // training batch size. 184 bytes.
+    // training batch size; int channel layout. 188 bytes.
     private const int SlotCountOffset = 4 + 11 + 9;
     private const int TrainingBatchSizeOffset = SlotCountOffset + 4 + 8 + 8 + 8 + (4 * 4 * 8);
-    private const int BatchNormalizeBodyLength = TrainingBatchSizeOffset + 4;
+    private const int ChannelLayoutOffset = TrainingBatchSizeOffset + 4;
+    private const int BatchNormalizeBodyLength = ChannelLayoutOffset + 4;
 
     // The Dropout body: int column count; "Out" (1 + 3); "Features" (1 + 8); float p; int seed; byte kind. 26 bytes.
     private const int DropProbabilityOffset = 4 + 4 + 9;
@@ -77,6 +78,8 @@ public class CorruptModelTests
     [InlineData(BatchNormalizeSignature, SlotCountOffset, 5, BatchNormalizeTruncated)]
     [InlineData(BatchNormalizeSignature, SlotCountOffset, int.MaxValue / 4, BatchNormalizeTruncated)]
     [InlineData(BatchNormalizeSignature, TrainingBatchSizeOffset, -1, "The BatchNormalize model is corrupt: the training batch size is -1, expected 0 to 2147483647.")]
+    [InlineData(BatchNormalizeSignature, ChannelLayoutOffset, 3, "The BatchNormalize model is corrupt: a channel layout is 3, expected 0 to 2.")]
+    [InlineData(BatchNormalizeSignature, ChannelLayoutOffset, -1, "The BatchNormalize model is corrupt: a channel layout is -1, expected 0 to 2.")]
     [InlineData(DropoutSignature, 0, 0, "The Dropout model is corrupt: the column count is 0, expected 1 to 65536.")]
     [InlineData(DropoutSignature, 0, int.MinValue, "The Dropout model is corrupt: the column count is -2147483648, expected 1 to 65536.")]
     [InlineData(DropoutSignature, 0, int.MaxValue, "The Dropout model is corrupt: the column count is 2147483647, expected 1 to 65536.")]

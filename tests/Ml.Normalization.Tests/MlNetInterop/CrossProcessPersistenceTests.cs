@@ -32,6 +32,18 @@ public sealed class CrossProcessPersistenceTests : IDisposable
         AssertFreshProcessMatches(ml, model, train.Schema, "BatchNormalizingTransformer");
     }
 
+    [Theory]
+    [InlineData(ChannelLayout.ChannelsFirst)]
+    [InlineData(ChannelLayout.ChannelsLast)]
+    public void BatchNormalizePerChannel_LoadsInAFreshProcess_BitIdentical(ChannelLayout layout)
+    {
+        var ml = new MLContext(seed: 1);
+        var train = ModelIo.ToView(ml, TestData.Random(4, 300, 6, mean: 10, std: 4));
+        var options = new BatchNormalizingEstimator.Options { ChannelLayout = layout, ChannelCount = 3, BatchSize = 32, Gamma = [1f, 2f, 3f] };
+        var model = ml.Transforms.BatchNormalize([new InputOutputColumnPair("Normalized", "Features")], options).Fit(train);
+        AssertFreshProcessMatches(ml, model, train.Schema, "BatchNormalizingTransformer");
+    }
+
     [Fact]
     public void DropoutThenSdca_LoadsInAFreshProcess_BitIdentical()
     {

@@ -52,6 +52,7 @@ public abstract class ColumnPairEstimator<TTransformer> : IEstimator<TTransforme
         foreach (var pair in Columns)
         {
             var input = ColumnTypes.Check(inputSchema, pair.InputColumnName, AcceptsVariableSize, nameof(inputSchema));
+            CheckInput(input, nameof(inputSchema));
             result[pair.OutputColumnName] = SchemaShapes.Column(pair.OutputColumnName, input.Kind, input.ItemType, false, OutputAnnotations(input));
         }
 
@@ -60,6 +61,12 @@ public abstract class ColumnPairEstimator<TTransformer> : IEstimator<TTransforme
 
     /// <summary>The stage's fit, given the input and the checked shape of each pair's input column.</summary>
     internal abstract TTransformer Fit(IDataView input, NumericColumnShape[] inputShapes);
+
+    /// <summary>The stage's own checks of an input column beyond its item type (none by default).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The stage cannot take the column.</exception>
+    internal virtual void CheckInput(SchemaShape.Column input, string paramName)
+    {
+    }
 
     /// <summary>The annotations of an output column, given its input column's shape.</summary>
     internal abstract SchemaShape OutputAnnotations(SchemaShape.Column input);

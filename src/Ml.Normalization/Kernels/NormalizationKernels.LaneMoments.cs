@@ -1,0 +1,78 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Ml.Normalization.Kernels;
+
+internal static partial class NormalizationKernels
+{
+    /// <summary>Lanes per group of <see cref="AccumulateLaneMoments{T}"/>: lane counts are multiples of it.</summary>
+    public const int LaneGroup = 16;
+
+    /// <summary>
+    /// Adds <paramref name="values"/> to shifted sums kept per lane, value i going to lane i mod P
+    /// (P = <c>laneShift.Length</c>): <c>t = (double)values[i] - laneShift[l]; laneSum[l] += t; laneSumOfSquares[l] += t * t</c>.
+    /// </summary>
+    /// <remarks>
+    /// The per-channel statistics of a channels-first plane (the P lanes of its channel) or of a channels-last row (lane
+    /// l belonging to channel l mod C, P a multiple of C). Every lane adds its values in index order, a vector lane per
+    /// sum lane, so the sums do not depend on the hardware's vector width; the caller folds the lanes of a channel in a
+    /// fixed order. The sums are double whatever the value type (Single values are widened a vector at a time); the
+    /// values must be finite and the shifts set (the caller takes the general path otherwise).
+    /// </remarks>
+    /// <exception cref="ArgumentException">The lane spans differ in length, or it is not a positive multiple of <see cref="LaneGroup"/>.</exception>
+    public static void AccumulateLaneMoments<T>(ReadOnlySpan<T> values, ReadOnlySpan<double> laneShift, Span<double> laneSum, Span<double> laneSumOfSquares)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int lanes = laneShift.Length;
+        if (lanes < LaneGroup || lanes % LaneGroup != 0)
+        {
+            ThrowHelper.ThrowOutOfRange(nameof(laneShift), lanes, $"a positive multiple of {LaneGroup} lanes long");
+        }
+
+        ThrowHelper.ThrowIfLengthDiffers(lanes, laneSum.Length, nameof(laneSum));
+        ThrowHelper.ThrowIfLengthDiffers(lanes, laneSumOfSquares.Length, nameof(laneSumOfSquares));
+        ref double kr = ref MemoryMarshal.GetReference(laneShift);
+        ref double sr = ref MemoryMarshal.GetReference(laneSum);
+        ref double qr = ref MemoryMarshal.GetReference(laneSumOfSquares);
+        int start = 0;
+        if (Vector.IsHardwareAccelerated && typeof(T) == typeof(float) && lanes % Vector<float>.Count == 0)
+        {
+            ref float xr = ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(values));
+            for (; start <= values.Length - lanes; start += lanes)
+            {
+                ref float chunk = ref Unsafe.Add(ref xr, start);
+                for (int l = 0; l < lanes; l += Vector<float>.Count)
+                {
+                    Vector.Widen(Vector.LoadUnsafe(ref chunk, (nuint)l), out var low, out var high);
+                    AccumulateVector(low, ref kr, ref sr, ref qr, (nuint)l);
+                    AccumulateVector(high, ref kr, ref sr, ref qr, (nuint)(l + Vector<double>.Count));
+                }
+            }
+        }
+        else if (Vector.IsHardwareAccelerated && typeof(T) == typeof(double) && lanes % Vector<double>.Count == 0)
+        {
+            ref double xr = ref Unsafe.As<T, double>(ref MemoryMarshal.GetReference(values));
+            for (; start <= values.Length - lanes; start += lanes)
+            {
+                ref double chunk = ref Unsafe.Add(ref xr, start);
+                for (int l = 0; l < lanes; l += Vector<double>.Count)
+                {
+                    AccumulateVector(Vector.LoadUnsafe(ref chunk, (nuint)l), ref kr, ref sr, ref qr, (nuint)l);
+                }
+            }
+        }
+
+        // What the vectors leave (all of it without vector hardware), lane by lane in the same order.
+        for (int i = start, l = 0; i < values.Length; i++)
+        {
+            double t = double.CreateTruncating(values[i]) - laneShift[l];
+            laneSum[l] += t;
+            laneSumOfSquares[l] += t * t;
+            if (++l == lanes)
+            {
+                l = 0;
+            }
+        }
+    }
+}

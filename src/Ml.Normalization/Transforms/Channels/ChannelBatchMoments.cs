@@ -1,0 +1,161 @@
+using System.Numerics;
+using Ml.Normalization.Kernels;
+
+namespace Ml.Normalization.Transforms.Channels;
+
+/// <summary>
+/// Per channel, the mean, biased variance and count of the finite values of one mini-batch (its rows x spatial
+/// positions), from rows added one at a time; memory O(channels), nothing allocated per row.
+/// </summary>
+/// <remarks>
+/// The sums are double and taken of <c>x - shift</c>, the shift being the first finite value the channel ever saw, as
+/// <see cref="MiniBatchMoments{T}"/> does per slot. They are kept per lane
+/// (<see cref="NormalizationKernels.AccumulateLaneMoments{T}"/>): 16 lanes per channel for channels-first rows, whose
+/// channel planes are contiguous, and lcm(C, 16) lanes for channels-last rows, lane l holding channel l mod C. A row with
+/// a non-finite value, or a channel without a shift yet, takes a scalar path that adds each finite value to the same
+/// lane in the same order, so the statistics do not depend on the path or on the vector width.
+/// </remarks>
+internal sealed class ChannelBatchMoments<T> : IBatchMoments<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly StatisticsLayout _layout;
+    private readonly int _lanes; // per channel (channels first) or in all (channels last)
+    private readonly double[] _shift;
+    private readonly double[] _laneShift;
+    private readonly double[] _laneSum;
+    private readonly double[] _laneSumOfSquares;
+    private readonly double[] _laneCount;
+    private bool _everyChannelHasShift;
+    private long _finiteRowsInBatch;
+
+    public ChannelBatchMoments(StatisticsLayout layout)
+    {
+        _layout = layout;
+        int channels = layout.Units;
+        int totalLanes;
+        if (layout.Layout == ChannelLayout.ChannelsFirst)
+        {
+            _lanes = NormalizationKernels.LaneGroup;
+            totalLanes = _lanes * channels;
+        }
+        else
+        {
+            _lanes = checked(channels / Gcd(channels, NormalizationKernels.LaneGroup) * NormalizationKernels.LaneGroup);
+            totalLanes = _lanes;
+        }
+
+        _shift = new double[channels];
+        _shift.AsSpan().Fill(double.NaN);
+        _laneShift = new double[totalLanes];
+        _laneSum = new double[totalLanes];
+        _laneSumOfSquares = new double[totalLanes];
+        _laneCount = new double[totalLanes];
+    }
+
+    public void Add(ReadOnlySpan<T> row)
+    {
+        if (_everyChannelHasShift && NormalizationKernels.AllFinite(row))
+        {
+            if (_layout.Layout == ChannelLayout.ChannelsFirst)
+            {
+                int s = _layout.SpatialSize;
+                for (int c = 0; c < _layout.Units; c++)
+                {
+                    var lanes = new Range(c * _lanes, (c + 1) * _lanes);
+                    NormalizationKernels.AccumulateLaneMoments(row.Slice(c * s, s), _laneShift.AsSpan(lanes), _laneSum.AsSpan(lanes), _laneSumOfSquares.AsSpan(lanes));
+                }
+            }
+            else
+            {
+                NormalizationKernels.AccumulateLaneMoments(row, _laneShift, _laneSum, _laneSumOfSquares);
+            }
+
+            _finiteRowsInBatch++;
+            return;
+        }
+
+        AddGeneral(row);
+    }
+
+    public void EndBatch(Span<double> mean, Span<double> variance, Span<double> count)
+    {
+        long perRow = _layout.SpatialSize;
+        for (int c = 0; c < _layout.Units; c++)
+        {
+            double n = _finiteRowsInBatch * (double)perRow, sum = 0, sumOfSquares = 0;
+            var (first, end, stride) = LanesOf(c);
+            for (int l = first; l < end; l += stride)
+            {
+                n += _laneCount[l];
+                sum += _laneSum[l];
+                sumOfSquares += _laneSumOfSquares[l];
+            }
+
+            double meanOffset = sum / n;
+            double v = (sumOfSquares / n) - (meanOffset * meanOffset);
+            count[c] = n;
+            mean[c] = _shift[c] + meanOffset;
+            variance[c] = v < 0 ? 0 : v;
+        }
+
+        _finiteRowsInBatch = 0;
+        _laneSum.AsSpan().Clear();
+        _laneSumOfSquares.AsSpan().Clear();
+        _laneCount.AsSpan().Clear();
+    }
+
+    // Channels first: channel c has lanes c * 16 .. c * 16 + 15; channels last: lanes c, c + C, c + 2C, ... below P.
+    private (int First, int End, int Stride) LanesOf(int channel) => _layout.Layout == ChannelLayout.ChannelsFirst
+        ? (channel * _lanes, (channel + 1) * _lanes, 1)
+        : (channel, _lanes, _layout.Units);
+
+    private void AddGeneral(ReadOnlySpan<T> row)
+    {
+        bool first = _layout.Layout == ChannelLayout.ChannelsFirst;
+        int s = _layout.SpatialSize;
+        for (int i = 0; i < row.Length; i++)
+        {
+            double x = double.CreateTruncating(row[i]);
+            if (!double.IsFinite(x))
+            {
+                continue;
+            }
+
+            int c, lane;
+            if (first)
+            {
+                c = i / s;
+                lane = (c * _lanes) + ((i - (c * s)) % _lanes);
+            }
+            else
+            {
+                c = i % _layout.Units;
+                lane = i % _lanes;
+            }
+
+            if (double.IsNaN(_shift[c]))
+            {
+                SetShift(c, x);
+            }
+
+            double t = x - _laneShift[lane];
+            _laneSum[lane] += t;
+            _laneSumOfSquares[lane] += t * t;
+            _laneCount[lane] += 1;
+        }
+
+        _everyChannelHasShift = NormalizationKernels.AllFinite<double>(_shift);
+    }
+
+    private void SetShift(int channel, double value)
+    {
+        _shift[channel] = value;
+        var (first, end, stride) = LanesOf(channel);
+        for (int l = first; l < end; l += stride)
+        {
+            _laneShift[l] = value;
+        }
+    }
+
+    private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
+}

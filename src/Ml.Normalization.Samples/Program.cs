@@ -1,6 +1,7 @@
 // The samples app. `dotnet run --project src/Ml.Normalization.Samples` runs the ML.NET pipeline on the
 // breast-cancer data; `-- layers` trains a small network on the digits with the layers API.
 // `-- large [--rows N]` fits BatchNormalize on a few million generated rows read from disk, with a progress bar.
+// `-- images` normalizes image patches per colour channel (ImageAnalytics in front, a classifier behind).
 // `--out DIR` names the folder for the pictures and the saved model (default: samples-output/).
 using System.Diagnostics;
 using Ml.Normalization.Samples;
@@ -19,11 +20,11 @@ for (int i = 0; i < args.Length; i++)
         case "--out" when i + 1 < args.Length:
             outputDirectory = Path.GetFullPath(args[++i]);
             break;
-        case "pipeline" or "layers":
+        case "pipeline" or "layers" or "images":
             scenario = args[i];
             break;
         default:
-            Console.Error.WriteLine("usage: Ml.Normalization.Samples [pipeline | layers | large [--rows N]] [--out DIR]");
+            Console.Error.WriteLine("usage: Ml.Normalization.Samples [pipeline | layers | large [--rows N] | images] [--out DIR]");
             return 2;
     }
 }
@@ -34,6 +35,18 @@ if (scenario == "layers")
 {
     var report = DigitsLayers.Run(outputDirectory, log: Console.Out);
     DigitsLayers.Print(report, Console.Out);
+    files = report.Files;
+}
+else if (scenario == "images")
+{
+    if (!ImagePipeline.IsSupported)
+    {
+        Console.Error.WriteLine(ImagePipeline.NotSupportedReason);
+        return 3;
+    }
+
+    var report = ImagePipeline.Run(outputDirectory, log: Console.Out);
+    ImagePipeline.Print(report, Console.Out);
     files = report.Files;
 }
 else

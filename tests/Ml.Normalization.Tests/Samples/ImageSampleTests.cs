@@ -1,0 +1,125 @@
+using Ml.Normalization.Samples;
+
+namespace Ml.Normalization.Tests.Samples;
+
+/// <summary>
+/// A fact that runs only where the samples' images scenario can run: ML.NET 6.0.0 and later (see
+/// <see cref="ImagePipeline.IsSupported"/>; on the 5.0.1 leg ImageAnalytics and ScottPlot need different SkiaSharps).
+/// </summary>
+public sealed class ImageSampleFactAttribute : FactAttribute
+{
+    public ImageSampleFactAttribute()
+    {
+        if (!ImagePipeline.IsSupported)
+        {
+            Skip = ImagePipeline.NotSupportedReason;
+        }
+    }
+}
+
+/// <summary>
+/// Runs the samples' images scenario in-process, into a temporary folder: image patches read with ImageAnalytics,
+/// normalized per colour channel, classified by the photo they come from.
+/// </summary>
+public sealed class ImageSampleTests : IDisposable
+{
+    private static readonly byte[] PngSignature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+
+    private readonly string _output = Directory.CreateTempSubdirectory("ml-normalization-images-").FullName;
+
+    public void Dispose() => Directory.Delete(_output, recursive: true);
+
+    [ImageSampleFact]
+    public void Images_PerChannelStatisticsAreTheDirectOnes_TheChannelsComeOutStandardized_AndTheModelBeatsChance()
+    {
+        var options = new ImagePipeline.Options();
+        var report = ImagePipeline.Run(_output, options);
+        int plane = options.Size * options.Size;
+
+        Assert.Equal(["astronaut", "chelsea", "coffee", "rocket"], report.Classes);
+        Assert.Equal(200, report.TrainingRows + report.TestRows);
+        Assert.Equal(report.TrainingRows, report.TrainingPixels.Count);
+        Assert.All(report.TrainingPixels, row => Assert.Equal(3 * plane, row.Length));
+        Assert.All(report.TrainingPixels, row => Assert.All(row, v => Assert.InRange(v, 0f, 1f)));
+
+        // The fitted stage keeps one mean and one variance per channel, over all rows and pixels of the fit.
+        var fitted = report.FittedStatistics;
+        Assert.Equal(ChannelLayout.ChannelsFirst, fitted.ChannelLayout);
+        Assert.Equal(3, fitted.RunningMean.Count);
+        Assert.Equal(report.TrainingRows, fitted.RowCount);
+        Assert.Equal((report.TrainingRows + options.BatchSize - 1) / options.BatchSize, fitted.BatchCount);
+
+        // They are a direct computation, in double, over the same pixels in the same mini-batches: per batch and channel
+        // the mean and biased variance of all rows x H x W values, running = m * running + (1 - m) * batch from 0, divided
+        // by 1 - m^t (bias correction, the default), with m the option's float 0.9f widened (0.89999997615814...). Tolerance 1e-9 relative: both sides sum ~16,000 values of at most
+        // 1 per batch and channel in double (rounding ~1e-12 at most, whatever the order), while any difference in what
+        // is computed is far larger (n / (n - 1) on the variance alone is 6e-5).
+        var (replayedMean, replayedVariance) = ReplayRunningStatistics(report.TrainingPixels, plane, options.BatchSize, momentum: (double)BatchNormalizingEstimator.Defaults.Momentum);
+        for (int c = 0; c < 3; c++)
+        {
+            AssertRelative(replayedMean[c], fitted.RunningMean[c], 1e-9, $"running mean of channel {c}");
+            AssertRelative(replayedVariance[c], fitted.RunningVariance[c], 1e-9, $"running variance of channel {c}");
+        }
+
+        foreach (var s in report.Channels)
+        {
+            // The moving average of three batches is near the whole training set's statistics: within 0.01 on means of
+            // 0.3 to 0.5, and within 4 % on the std (3.3 % on blue: the last, partial batch of 23 patches weighs as much
+            // as a full one).
+            Assert.True(Math.Abs(s.FittedMean - s.DirectMean) < 0.01, $"{s.Channel}: fitted mean {s.FittedMean}, direct {s.DirectMean}");
+            AssertRelative(s.DirectStd, s.FittedStd, 0.04, $"{s.Channel}: std");
+
+            // After the fitted stage each channel is centred and scaled: the running statistics are not the whole set's,
+            // so mean ~0 and std ~1 up to that difference.
+            Assert.True(Math.Abs(s.MeanAfterFitted) < 0.05, $"{s.Channel}: mean after BatchNormalize {s.MeanAfterFitted}");
+            Assert.True(Math.Abs(s.StdAfterFitted - 1) < 0.05, $"{s.Channel}: std after BatchNormalize {s.StdAfterFitted}");
+        }
+
+        // The ImageNet stage is exactly (x - mean[c]) / std[c]: its output statistics follow from the input's.
+        for (int c = 0; c < 3; c++)
+        {
+            var s = report.Channels[c];
+            double mean = ImagePipeline.ImageNetMean[c], std = ImagePipeline.ImageNetStd[c];
+            Assert.Equal((s.DirectMean - mean) / std, s.MeanAfterImageNet, 1e-5);
+            Assert.Equal(s.DirectStd / std, s.StdAfterImageNet, 1e-5);
+        }
+
+        // Four photos, about a quarter of the test patches each: chance is ~25 %.
+        Assert.Equal(["no normalization", "BatchNormalize per channel", "ImageNet constants"], report.Metrics.Select(m => m.Name));
+        Assert.All(report.Metrics, m => Assert.True(m.MicroAccuracy > 0.5 && double.IsFinite(m.LogLoss), $"{m.Name}: accuracy {m.MicroAccuracy:P1}, log-loss {m.LogLoss}"));
+
+        foreach (var (name, minimum) in new[] { ("image-channels.png", 50_000), ("image-patches.png", 50_000) }) // ~110 KB and ~170 KB
+        {
+            string picture = Assert.Single(report.Files, f => Path.GetFileName(f) == name);
+            var bytes = File.ReadAllBytes(picture);
+            Assert.True(bytes.Length > minimum, $"{name} is only {bytes.Length} bytes");
+            Assert.Equal(PngSignature, bytes[..8]);
+        }
+    }
+
+    private static (double[] Mean, double[] Variance) ReplayRunningStatistics(IReadOnlyList<float[]> rows, int plane, int batchSize, double momentum)
+    {
+        var mean = new double[3];
+        var variance = new double[3];
+        int batches = 0;
+        for (int start = 0; start + 2 <= rows.Count; start += batchSize)
+        {
+            var batch = rows.Skip(start).Take(batchSize).ToList();
+            batches++;
+            for (int c = 0; c < 3; c++)
+            {
+                var values = batch.SelectMany(r => r.Skip(c * plane).Take(plane)).Select(v => (double)v).ToList();
+                double batchMean = values.Average();
+                double batchVariance = values.Average(v => (v - batchMean) * (v - batchMean));
+                mean[c] = (momentum * mean[c]) + ((1 - momentum) * batchMean);
+                variance[c] = (momentum * variance[c]) + ((1 - momentum) * batchVariance);
+            }
+        }
+
+        double correction = 1 - Math.Pow(momentum, batches);
+        return ([.. mean.Select(m => m / correction)], [.. variance.Select(v => v / correction)]);
+    }
+
+    private static void AssertRelative(double expected, double actual, double tolerance, string what) =>
+        Assert.True(Math.Abs(actual - expected) <= tolerance * Math.Abs(expected), $"{what}: expected {expected:R}, got {actual:R}");
+}

@@ -54,6 +54,7 @@ internal static partial class NormalizationKernels
         {
             nuint i = (nuint)start;
             nuint end = (nuint)Math.Min(length, start + PlaneRun);
+            int half = lanes / 2;
             if (vectors)
             {
                 nuint width = (nuint)Vector256<T>.Count;
@@ -76,14 +77,25 @@ internal static partial class NormalizationKernels
                     p3 = FusedMultiplyAdd(a3, b3, p3);
                 }
 
-                s0.StoreUnsafe(ref s);
-                s1.StoreUnsafe(ref s, width);
-                s2.StoreUnsafe(ref s, 2 * width);
-                s3.StoreUnsafe(ref s, 3 * width);
-                p0.StoreUnsafe(ref p);
-                p1.StoreUnsafe(ref p, width);
-                p2.StoreUnsafe(ref p, 2 * width);
-                p3.StoreUnsafe(ref p, 3 * width);
+                if (i == end)
+                {
+                    // No tail: the halving's first two levels (lane k += lane k + 2 * width, then k + width) are
+                    // these vector additions, and the rest runs on one vector's lanes.
+                    ((s0 + s2) + (s1 + s3)).StoreUnsafe(ref s);
+                    ((p0 + p2) + (p1 + p3)).StoreUnsafe(ref p);
+                    half = (int)width / 2;
+                }
+                else
+                {
+                    s0.StoreUnsafe(ref s);
+                    s1.StoreUnsafe(ref s, width);
+                    s2.StoreUnsafe(ref s, 2 * width);
+                    s3.StoreUnsafe(ref s, 3 * width);
+                    p0.StoreUnsafe(ref p);
+                    p1.StoreUnsafe(ref p, width);
+                    p2.StoreUnsafe(ref p, 2 * width);
+                    p3.StoreUnsafe(ref p, 3 * width);
+                }
             }
             else
             {
@@ -101,7 +113,7 @@ internal static partial class NormalizationKernels
                 Unsafe.Add(ref p, lane) = T.FusedMultiplyAdd(a, b, Unsafe.Add(ref p, lane));
             }
 
-            for (int half = lanes / 2; half > 0; half /= 2)
+            for (; half > 0; half /= 2)
             {
                 for (int k = 0; k < half; k++)
                 {

@@ -201,8 +201,8 @@ public sealed class SpatialBatchNormLayer
             _sumOfSquares[plane % Channels] += planeDGamma;
         }
 
-        // dx = a * dy + c * xHat + b per channel, a = Gamma * invStd, b = -a * dBeta / n, c = -a * dGamma / n: the 2-D
-        // layer's closed form and order of operations.
+        // dx = dyScale * dy + xHatScale * xHat + offset per channel, dyScale = Gamma * invStd, xHatScale = -dyScale *
+        // dGamma / n, offset = -dyScale * dBeta / n: the 2-D layer's closed form and order of operations.
         float n = _cachedBatch * spatialSize;
         for (int c = 0; c < Channels; c++)
         {
@@ -213,8 +213,8 @@ public sealed class SpatialBatchNormLayer
         for (int offset = 0, plane = 0; offset < length; offset += spatialSize, plane++)
         {
             int c = plane % Channels;
-            float a = Gamma[c] * _inverseStd[c];
-            NormalizationKernels.PlaneGradient(dy.Slice(offset, spatialSize), xHat.Slice(offset, spatialSize), a, -a * dGamma[c] / n, -a * dBeta[c] / n, dx.Slice(offset, spatialSize));
+            float dyScale = Gamma[c] * _inverseStd[c];
+            NormalizationKernels.PlaneGradient(dy.Slice(offset, spatialSize), xHat.Slice(offset, spatialSize), dyScale, -dyScale * dGamma[c] / n, -dyScale * dBeta[c] / n, dx.Slice(offset, spatialSize));
         }
     }
 

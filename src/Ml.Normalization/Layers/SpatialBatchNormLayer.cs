@@ -1,6 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Ml.Normalization.Kernels;
 
 namespace Ml.Normalization.Layers;
@@ -19,20 +17,17 @@ namespace Ml.Normalization.Layers;
 /// weight of the OLD value (PyTorch's momentum is 1 - Momentum). To reproduce <c>BatchNorm2d</c>'s running statistics, set
 /// <see cref="UnbiasedRunningVariance"/> and fill <see cref="RunningVariance"/> with 1 before the first batch.</para>
 /// <para>The per-channel sums are taken of <c>x - shift[c]</c>, with shift[c] the channel's first value, in float over runs
-/// of at most 1024 values and in double across runs, so a large common offset (x = 1e4 + noise) neither cancels the
-/// variance away nor costs the mean its precision; the normalization subtracts the shift first for the same reason.</para>
+/// of at most 1024 values (in a fixed grouping, so the results do not depend on the vector width) and in double across
+/// runs, so a large common offset (x = 1e4 + noise) neither cancels the variance away nor costs the mean its precision;
+/// the normalization subtracts the shift first for the same reason.</para>
 /// <para>Backward gives dx, dGamma and dBeta of the last training forward pass, from the normalized input the layer keeps
 /// (batch x Channels x spatialSize floats). Buffers are reused while the batch does not grow, so training is allocation-free
-/// after the first batch. Each channel plane is processed as a span, so a large spatialSize (images) runs at vector speed;
+/// after the first batch. Each channel plane is one span through fused kernels (one pass for the statistics, one
+/// for the normalization; one for the gradient sums, one for dx), so a large spatialSize (images) runs at vector speed;
 /// for spatialSize 1 prefer <see cref="BatchNormLayer"/>, which vectorises across features. Not thread-safe.</para>
 /// </remarks>
 public sealed class SpatialBatchNormLayer
 {
-    // Runs of this many values are summed in float by TensorPrimitives (error ~ run length / vector width ulps) and the run
-    // totals in double; the run also keeps the chunk's intermediate results in L1 between the TensorPrimitives calls.
-    private const int Run = 1024;
-    private const int Page = XHatCache.Page;
-
     private readonly float[] _shift;
     private readonly float[] _shiftedMean;
     private readonly float[] _batchMean;
@@ -41,10 +36,6 @@ public sealed class SpatialBatchNormLayer
     private readonly float[] _testScale;
     private readonly double[] _sum;
     private readonly double[] _sumOfSquares;
-    private readonly float[] _dBetaOverN;
-    private readonly float[] _dGammaOverN;
-    // Pinned so that the placements below (PlacedAwayFrom) hold.
-    private readonly float[] _scratch = GC.AllocateUninitializedArray<float>(Run + (Page / sizeof(float)), pinned: true);
     private readonly XHatCache _xHatCache = new();
     private int _cachedBatch;
     private int _cachedSpatialSize;
@@ -79,8 +70,6 @@ public sealed class SpatialBatchNormLayer
         _testScale = new float[channels];
         _sum = new double[channels];
         _sumOfSquares = new double[channels];
-        _dBetaOverN = new float[channels];
-        _dGammaOverN = new float[channels];
     }
 
     /// <summary>Number of channels (C of NCHW).</summary>
@@ -134,13 +123,11 @@ public sealed class SpatialBatchNormLayer
             TensorPrimitives.Add(RunningVariance, Epsilon, scale);
             TensorPrimitives.ReciprocalSqrt(scale, scale);
             TensorPrimitives.Multiply(scale, Gamma, scale);
-            ForEachRun(length, spatialSize, new Spans(x, default, y), static (in Spans s, int c, int offset, int count, SpatialBatchNormLayer layer) =>
+            for (int offset = 0, plane = 0; offset < length; offset += spatialSize, plane++)
             {
-                Span<float> yRun = s.Output.Slice(offset, count);
-                TensorPrimitives.Subtract(s.Input.Slice(offset, count), layer.RunningMean[c], yRun);
-                TensorPrimitives.Multiply(yRun, layer._testScale[c], yRun);
-                TensorPrimitives.Add(yRun, layer.Beta[c], yRun);
-            });
+                int c = plane % Channels;
+                NormalizationKernels.NormalizePlane(x.Slice(offset, spatialSize), RunningMean[c], scale[c], Beta[c], y.Slice(offset, spatialSize));
+            }
 
             return;
         }
@@ -152,16 +139,19 @@ public sealed class SpatialBatchNormLayer
 
         Moments(x, batch, spatialSize);
         Span<float> xHat = _xHatCache.PlacedFor(x, y);
-        ForEachRun(length, spatialSize, new Spans(x, default, y, xHat), static (in Spans s, int c, int offset, int count, SpatialBatchNormLayer layer) =>
+        for (int offset = 0, plane = 0; offset < length; offset += spatialSize, plane++)
         {
-            Span<float> h = s.Output2.Slice(offset, count);
-            TensorPrimitives.Subtract(s.Input.Slice(offset, count), layer._shift[c], h);
-            TensorPrimitives.Subtract(h, layer._shiftedMean[c], h);
-            TensorPrimitives.Multiply(h, layer._inverseStd[c], h);
-            Span<float> yRun = s.Output.Slice(offset, count);
-            TensorPrimitives.Multiply(h, layer.Gamma[c], yRun);
-            TensorPrimitives.Add(yRun, layer.Beta[c], yRun);
-        });
+            int c = plane % Channels;
+            NormalizationKernels.NormalizePlaneTraining(
+                x.Slice(offset, spatialSize),
+                _shift[c],
+                _shiftedMean[c],
+                _inverseStd[c],
+                Gamma[c],
+                Beta[c],
+                xHat.Slice(offset, spatialSize),
+                y.Slice(offset, spatialSize));
+        }
 
         // running = momentum * running + (1 - momentum) * batch, in the reference's (and BatchNormLayer's) order of operations.
         TensorPrimitives.Multiply(RunningMean, Momentum, RunningMean);
@@ -201,32 +191,31 @@ public sealed class SpatialBatchNormLayer
         ThrowHelper.ThrowIfLengthDiffers(Channels, dBeta.Length, nameof(dBeta));
 
         ReadOnlySpan<float> xHat = _xHatCache.Last(length);
+        int spatialSize = _cachedSpatialSize;
         Array.Clear(_sum);
         Array.Clear(_sumOfSquares);
-        ForEachRun(length, _cachedSpatialSize, new Spans(dy, xHat, default), static (in Spans s, int c, int offset, int count, SpatialBatchNormLayer layer) =>
+        for (int offset = 0, plane = 0; offset < length; offset += spatialSize, plane++)
         {
-            ReadOnlySpan<float> g = s.Input.Slice(offset, count);
-            layer._sum[c] += TensorPrimitives.Sum(g);
-            layer._sumOfSquares[c] += TensorPrimitives.Dot(g, s.Input2.Slice(offset, count));
-        });
+            var (planeDBeta, planeDGamma) = NormalizationKernels.PlaneGradientSums(dy.Slice(offset, spatialSize), xHat.Slice(offset, spatialSize));
+            _sum[plane % Channels] += planeDBeta;
+            _sumOfSquares[plane % Channels] += planeDGamma;
+        }
 
-        float n = _cachedBatch * _cachedSpatialSize;
+        // dx = dyScale * dy + xHatScale * xHat + offset per channel, dyScale = Gamma * invStd, xHatScale = -dyScale *
+        // dGamma / n, offset = -dyScale * dBeta / n: the 2-D layer's closed form and order of operations.
+        float n = _cachedBatch * spatialSize;
         for (int c = 0; c < Channels; c++)
         {
             dBeta[c] = (float)_sum[c];
             dGamma[c] = (float)_sumOfSquares[c];
-
-            _dBetaOverN[c] = dBeta[c] / n;
-            _dGammaOverN[c] = dGamma[c] / n;
         }
 
-        ForEachRun(length, _cachedSpatialSize, new Spans(dy, xHat, dx), static (in Spans s, int c, int offset, int count, SpatialBatchNormLayer layer) =>
+        for (int offset = 0, plane = 0; offset < length; offset += spatialSize, plane++)
         {
-            Span<float> d = s.Output.Slice(offset, count);
-            TensorPrimitives.Subtract(s.Input.Slice(offset, count), layer._dBetaOverN[c], d);
-            TensorPrimitives.MultiplyAdd(s.Input2.Slice(offset, count), -layer._dGammaOverN[c], d, d);
-            TensorPrimitives.Multiply(d, layer.Gamma[c] * layer._inverseStd[c], d);
-        });
+            int c = plane % Channels;
+            float dyScale = Gamma[c] * _inverseStd[c];
+            NormalizationKernels.PlaneGradient(dy.Slice(offset, spatialSize), xHat.Slice(offset, spatialSize), dyScale, -dyScale * dGamma[c] / n, -dyScale * dBeta[c] / n, dx.Slice(offset, spatialSize));
+        }
     }
 
     private int CheckShape(int batch, int spatialSize)
@@ -261,14 +250,13 @@ public sealed class SpatialBatchNormLayer
 
         Array.Clear(_sum);
         Array.Clear(_sumOfSquares);
-        ForEachRun(x.Length, spatialSize, new Spans(x, default, default), static (in Spans s, int c, int offset, int count, SpatialBatchNormLayer layer) =>
+        for (int offset = 0, plane = 0; offset < x.Length; offset += spatialSize, plane++)
         {
-            ReadOnlySpan<float> xRun = s.Input.Slice(offset, count);
-            Span<float> t = layer._scratch.AsSpan(PlacedAwayFrom(xRun, layer._scratch), count);
-            TensorPrimitives.Subtract(xRun, layer._shift[c], t);
-            layer._sum[c] += TensorPrimitives.Sum(t);
-            layer._sumOfSquares[c] += TensorPrimitives.SumOfSquares(t);
-        });
+            int c = plane % Channels;
+            var (sum, sumOfSquares) = NormalizationKernels.ShiftedPlaneSums(x.Slice(offset, spatialSize), _shift[c]);
+            _sum[c] += sum;
+            _sumOfSquares[c] += sumOfSquares;
+        }
 
         double n = (double)batch * spatialSize;
         for (int c = 0; c < Channels; c++)
@@ -280,49 +268,5 @@ public sealed class SpatialBatchNormLayer
             _batchVariance[c] = (float)variance;
             _inverseStd[c] = (float)(1 / Math.Sqrt(variance + Epsilon));
         }
-    }
-
-    // The start in the pinned scratch of a run's shifted values, half a page away from the run of x it is computed from
-    // (4K aliasing, see XHatCache). The run's plane may start anywhere, so this is chosen per run.
-    private static unsafe int PlacedAwayFrom(ReadOnlySpan<float> xRun, float[] scratch)
-    {
-        nuint xAddress = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(xRun));
-        nuint bufferAddress = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(scratch));
-        nuint offset = (xAddress + (Page / 2) - bufferAddress) % Page;
-        return (int)(offset / sizeof(float)); // x and the pinned array are float-aligned, so this is exact
-    }
-
-    private delegate void RunAction(in Spans spans, int channel, int offset, int count, SpatialBatchNormLayer layer);
-
-    // Walks the block in memory order, plane by plane (sample n, channel c), in runs of at most Run values, so x streams
-    // through once and each run's intermediate results stay in L1 between the TensorPrimitives calls on it. The action is
-    // static (no closure, no allocation); the spans travel in a ref struct.
-    private void ForEachRun(int length, int spatialSize, in Spans spans, RunAction action)
-    {
-        int offset = 0;
-        while (offset < length)
-        {
-            for (int c = 0; c < Channels; c++)
-            {
-                int planeEnd = offset + spatialSize;
-                for (; offset < planeEnd; offset += Run)
-                {
-                    action(in spans, c, offset, Math.Min(Run, planeEnd - offset), this);
-                }
-
-                offset = planeEnd;
-            }
-        }
-    }
-
-    private readonly ref struct Spans(ReadOnlySpan<float> input, ReadOnlySpan<float> input2, Span<float> output, Span<float> output2 = default)
-    {
-        public ReadOnlySpan<float> Input { get; } = input;
-
-        public ReadOnlySpan<float> Input2 { get; } = input2;
-
-        public Span<float> Output { get; } = output;
-
-        public Span<float> Output2 { get; } = output2;
     }
 }

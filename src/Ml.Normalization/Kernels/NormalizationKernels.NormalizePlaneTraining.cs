@@ -1,0 +1,71 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Ml.Normalization.Kernels;
+
+internal static partial class NormalizationKernels
+{
+    /// <summary>
+    /// The training-mode forward pass of one channel plane, keeping the normalized input for the backward pass:
+    /// <c>xHat[i] = ((plane[i] - shift) - shiftedMean) * inverseStd</c> and <c>destination[i] = gamma * xHat[i] + beta</c>.
+    /// </summary>
+    /// <remarks>
+    /// The spatial layer's normalization, with the channel's shift and the mean of <c>plane - shift</c> as
+    /// <see cref="ShiftedPlaneSums{T}"/> gave them: the shift is subtracted first, so a large common offset keeps its
+    /// precision. Each operation is rounded to T (no fused multiply-add). NaN in the plane gives NaN at the same place
+    /// in both outputs. <paramref name="destination"/> may be the same memory as <paramref name="plane"/>.
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="xHat"/> or <paramref name="destination"/> is not as long as the plane.</exception>
+    public static void NormalizePlaneTraining<T>(ReadOnlySpan<T> plane, T shift, T shiftedMean, T inverseStd, T gamma, T beta, Span<T> xHat, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ThrowHelper.ThrowIfLengthDiffers(plane.Length, xHat.Length, nameof(xHat));
+        ThrowHelper.ThrowIfLengthDiffers(plane.Length, destination.Length, nameof(destination));
+        ref T dr = ref MemoryMarshal.GetReference(destination);
+
+        // The plane is one row with scalar parameters; stores aligned to destination, and xHat written at the same
+        // offsets (the layer places it at the same alignment as destination).
+        MapRows<T, NormalizePlaneTrainingOperator<T>>(
+            new NormalizePlaneTrainingOperator<T>(ref At(plane), shift, shiftedMean, inverseStd, gamma, beta, ref MemoryMarshal.GetReference(xHat), ref dr),
+            1,
+            plane.Length,
+            ref dr);
+    }
+
+    // xHat = ((plane - shift) - shiftedMean) * inverseStd; destination = (gamma * xHat) + beta.
+    private readonly ref struct NormalizePlaneTrainingOperator<T>(ref T plane, T shift, T shiftedMean, T inverseStd, T gamma, T beta, ref T xHat, ref T destination) : IRowMapOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly ref T _plane = ref plane;
+        private readonly ref T _xHat = ref xHat;
+        private readonly ref T _destination = ref destination;
+        private readonly T _shift = shift, _shiftedMean = shiftedMean, _inverseStd = inverseStd, _gamma = gamma, _beta = beta;
+
+        public static int BlockRows => 1;
+
+        public static bool AlignsStores => true;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ColumnVectors<T> LoadColumn(nuint column) => default;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector<T> Compute(in ColumnVectors<T> column, nuint index) =>
+            ((Vector.LoadUnsafe(ref _plane, index) - new Vector<T>(_shift)) - new Vector<T>(_shiftedMean)) * new Vector<T>(_inverseStd);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Store(Vector<T> value, in ColumnVectors<T> column, nuint index)
+        {
+            value.StoreUnsafe(ref _xHat, index);
+            ((new Vector<T>(_gamma) * value) + new Vector<T>(_beta)).StoreUnsafe(ref _destination, index);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void InvokeScalar(nuint index, nuint column)
+        {
+            T h = ((Unsafe.Add(ref _plane, index) - _shift) - _shiftedMean) * _inverseStd;
+            Unsafe.Add(ref _xHat, index) = h;
+            Unsafe.Add(ref _destination, index) = (_gamma * h) + _beta;
+        }
+    }
+}

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Ml.Normalization.Kernels;
 
@@ -73,6 +74,74 @@ internal static partial class NormalizationKernels
             {
                 l = 0;
             }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="AccumulateLaneMoments{T}"/> for one channel plane: one shift for all <see cref="LaneGroup"/> lanes, the
+    /// lanes' sums kept in registers for the whole plane. The same additions in the same order, so the same bits.
+    /// </summary>
+    /// <exception cref="ArgumentException">A lane span is not <see cref="LaneGroup"/> long.</exception>
+    public static void AccumulatePlaneMoments<T>(ReadOnlySpan<T> plane, double shift, Span<double> laneSum, Span<double> laneSumOfSquares)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ThrowHelper.ThrowIfLengthDiffers(LaneGroup, laneSum.Length, nameof(laneSum));
+        ThrowHelper.ThrowIfLengthDiffers(LaneGroup, laneSumOfSquares.Length, nameof(laneSumOfSquares));
+        ref double sr = ref MemoryMarshal.GetReference(laneSum);
+        ref double qr = ref MemoryMarshal.GetReference(laneSumOfSquares);
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
+        {
+            // Lanes 0-3, 4-7, 8-11, 12-15 in four registers each for the sums and the sums of squares.
+            var (s0, s1, s2, s3) = (Vector256.LoadUnsafe(ref sr), Vector256.LoadUnsafe(ref sr, 4), Vector256.LoadUnsafe(ref sr, 8), Vector256.LoadUnsafe(ref sr, 12));
+            var (q0, q1, q2, q3) = (Vector256.LoadUnsafe(ref qr), Vector256.LoadUnsafe(ref qr, 4), Vector256.LoadUnsafe(ref qr, 8), Vector256.LoadUnsafe(ref qr, 12));
+            var k = Vector256.Create(shift);
+            for (; i <= plane.Length - LaneGroup; i += LaneGroup)
+            {
+                Vector256<double> x0, x1, x2, x3;
+                if (typeof(T) == typeof(float))
+                {
+                    ref float xr = ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(plane));
+                    (x0, x1) = Vector256.Widen(Vector256.LoadUnsafe(ref xr, (nuint)i));
+                    (x2, x3) = Vector256.Widen(Vector256.LoadUnsafe(ref xr, (nuint)(i + 8)));
+                }
+                else
+                {
+                    ref double xr = ref Unsafe.As<T, double>(ref MemoryMarshal.GetReference(plane));
+                    (x0, x1, x2, x3) = (Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref xr, (nuint)(i + 4)),
+                        Vector256.LoadUnsafe(ref xr, (nuint)(i + 8)), Vector256.LoadUnsafe(ref xr, (nuint)(i + 12)));
+                }
+
+                var t0 = x0 - k;
+                var t1 = x1 - k;
+                var t2 = x2 - k;
+                var t3 = x3 - k;
+                s0 += t0;
+                s1 += t1;
+                s2 += t2;
+                s3 += t3;
+                q0 += t0 * t0;
+                q1 += t1 * t1;
+                q2 += t2 * t2;
+                q3 += t3 * t3;
+            }
+
+            s0.StoreUnsafe(ref sr);
+            s1.StoreUnsafe(ref sr, 4);
+            s2.StoreUnsafe(ref sr, 8);
+            s3.StoreUnsafe(ref sr, 12);
+            q0.StoreUnsafe(ref qr);
+            q1.StoreUnsafe(ref qr, 4);
+            q2.StoreUnsafe(ref qr, 8);
+            q3.StoreUnsafe(ref qr, 12);
+        }
+
+        for (int l = 0; i < plane.Length; i++)
+        {
+            double t = double.CreateTruncating(plane[i]) - shift;
+            laneSum[l] += t;
+            laneSumOfSquares[l] += t * t;
+            l = l == LaneGroup - 1 ? 0 : l + 1;
         }
     }
 }

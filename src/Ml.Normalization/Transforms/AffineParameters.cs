@@ -27,12 +27,18 @@ internal abstract class AffineParameters
         return affine;
     }
 
-    /// <summary>The parameters' affine form with one entry per slot of a column of <paramref name="layout"/>.</summary>
+    /// <summary>
+    /// The parameters' affine form for a column of <paramref name="layout"/>: one entry per slot, except channels first
+    /// (without a rescale), whose one entry per channel the transform applies plane by plane.
+    /// </summary>
     public static AffineParameters From(BatchNormalizationParameters parameters, bool isDouble, StatisticsLayout layout)
     {
         var perUnit = From(parameters, isDouble);
-        return layout.HasChannels ? perUnit.Expand(layout) : perUnit;
+        return !layout.HasChannels || (layout.Layout == ChannelLayout.ChannelsFirst && !perUnit.HasRescale) ? perUnit : perUnit.Expand(layout);
     }
+
+    /// <summary>Whether some slot's scale is applied as two factors.</summary>
+    public abstract bool HasRescale { get; }
 
     /// <summary>Per-unit parameters repeated over each unit's slots.</summary>
     public abstract AffineParameters Expand(StatisticsLayout layout);
@@ -52,6 +58,8 @@ internal sealed class AffineParameters<T>(int slots) : AffineParameters
     /// roundings); once a slot's is not, a second factor per slot, 1 for the others (multiplying by 1 is exact).
     /// </summary>
     public T[]? Rescale { get; private set; }
+
+    public override bool HasRescale => Rescale is not null;
 
     public override AffineParameters Expand(StatisticsLayout layout)
     {

@@ -91,7 +91,7 @@ internal static class BatchNormalizeMapping
         ValueGetter<VBuffer<T>> getter = (ref VBuffer<T> dst) =>
         {
             source(ref buffer);
-            int slots = mean.Length;
+            int slots = buffer.Length;
             var editor = VBufferEditor.Create(ref dst, slots);
             ReadOnlySpan<T> x;
             if (buffer.IsDense)
@@ -106,7 +106,16 @@ internal static class BatchNormalizeMapping
             }
 
             // Read per row: the training view rewrites the parameters at each mini-batch.
-            if (affine.Rescale is { } rescale)
+            if (mean.Length != slots)
+            {
+                // One entry per channel, channels first: each plane with its channel's scalars (the same roundings).
+                int plane = slots / mean.Length;
+                for (int c = 0; c < mean.Length; c++)
+                {
+                    NormalizationKernels.NormalizePlane(x.Slice(c * plane, plane), mean[c], scale[c], offset[c], editor.Values.Slice(c * plane, plane));
+                }
+            }
+            else if (affine.Rescale is { } rescale)
             {
                 NormalizationKernels.NormalizeRescaled<T>(x, mean, scale, rescale, offset, editor.Values);
             }

@@ -42,6 +42,41 @@ public class LaneMomentsTests
 
     [Theory]
     [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(33)]
+    [InlineData(1000)]
+    public void AccumulatePlaneMoments_EqualsTheLaneKernel_WithOneShift(int length)
+    {
+        foreach (var type in new[] { "float", "double" })
+        {
+            var random = new Random(length);
+            var values = Enumerable.Range(0, length).Select(_ => (random.NextDouble() * 100) - 20).ToArray();
+            double shift = 7.25;
+            var (sum, squares) = (Enumerable.Range(0, 16).Select(l => l * 0.5).ToArray(), Enumerable.Range(0, 16).Select(l => l * 3.0).ToArray());
+            var (expectedSum, expectedSquares) = ((double[])sum.Clone(), (double[])squares.Clone());
+            var laneShift = Enumerable.Repeat(shift, 16).ToArray();
+            if (type == "float")
+            {
+                var floats = Array.ConvertAll(values, v => (float)v);
+                NormalizationKernels.AccumulateLaneMoments<float>(floats, laneShift, expectedSum, expectedSquares);
+                NormalizationKernels.AccumulatePlaneMoments<float>(floats, shift, sum, squares);
+            }
+            else
+            {
+                NormalizationKernels.AccumulateLaneMoments<double>(values, laneShift, expectedSum, expectedSquares);
+                NormalizationKernels.AccumulatePlaneMoments<double>(values, shift, sum, squares);
+            }
+
+            Assert.Equal(expectedSum, sum);
+            Assert.Equal(expectedSquares, squares);
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
     [InlineData(8)]
     [InlineData(24)]
     public void AccumulateLaneMoments_LaneCountNotAMultipleOf16_Throws(int lanes)

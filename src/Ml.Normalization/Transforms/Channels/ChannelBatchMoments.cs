@@ -73,7 +73,7 @@ internal sealed class ChannelBatchMoments<T> : IBatchMoments<T>
                 for (int c = 0; c < _layout.Units; c++)
                 {
                     var lanes = new Range(c * _lanes, (c + 1) * _lanes);
-                    NormalizationKernels.AccumulateLaneMoments(row.Slice(c * s, s), _laneShift.AsSpan(lanes), _laneSum.AsSpan(lanes), _laneSumOfSquares.AsSpan(lanes));
+                    NormalizationKernels.AccumulatePlaneMoments(row.Slice(c * s, s), _shift[c], _laneSum.AsSpan(lanes), _laneSumOfSquares.AsSpan(lanes));
                 }
             }
             else

@@ -66,8 +66,8 @@ public static class ImageNetPipeline
             .Select(f => new ImageFile { Path = System.IO.Path.GetRelativePath(folder, f) })
             .ToArray();
         var images = ml.Data.LoadFromEnumerable(paths);
-        log.WriteLine($"{paths.Length} patches resized to {Size} x {Size}, torchvision's ImageNet Normalize, then {System.IO.Path.GetFileName(ModelPath)} " +
-            "(a tiny untrained network standing in for an ImageNet model: its outputs are not classes).");
+        log.WriteLine($"{paths.Length} patches, resized to {Size} x {Size}, through torchvision's ImageNet Normalize into {System.IO.Path.GetFileName(ModelPath)}:");
+        log.WriteLine("  a tiny untrained network standing in for an ImageNet model (Data/make_tiny_classifier.py); its outputs are not classes.");
 
         using var model = Pipeline(ml, images, folder, ModelPath);
         var scored = model.Transform(images);

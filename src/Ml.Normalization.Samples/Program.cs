@@ -54,7 +54,7 @@ else if (scenario == "imagenet")
 {
     if (!ImagePipeline.IsSupported)
     {
-        Console.Error.WriteLine(ImagePipeline.NotSupportedReason);
+        Console.Error.WriteLine(ImagePipeline.NotSupportedReason.Replace("-- images", "-- imagenet", StringComparison.Ordinal));
         return 3;
     }
 

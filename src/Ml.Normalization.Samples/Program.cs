@@ -2,6 +2,7 @@
 // breast-cancer data; `-- layers` trains a small network on the digits with the layers API.
 // `-- large [--rows N]` fits BatchNormalize on a few million generated rows read from disk, with a progress bar.
 // `-- images` normalizes image patches per colour channel (ImageAnalytics in front, a classifier behind).
+// `-- imagenet` runs the README's ImageNet example: torchvision's Normalize constants in front of ApplyOnnxModel.
 // `--out DIR` names the folder for the pictures and the saved model (default: samples-output/).
 using System.Diagnostics;
 using Ml.Normalization.Samples;
@@ -20,11 +21,11 @@ for (int i = 0; i < args.Length; i++)
         case "--out" when i + 1 < args.Length:
             outputDirectory = Path.GetFullPath(args[++i]);
             break;
-        case "pipeline" or "layers" or "images":
+        case "pipeline" or "layers" or "images" or "imagenet":
             scenario = args[i];
             break;
         default:
-            Console.Error.WriteLine("usage: Ml.Normalization.Samples [pipeline | layers | large [--rows N] | images] [--out DIR]");
+            Console.Error.WriteLine("usage: Ml.Normalization.Samples [pipeline | layers | large [--rows N] | images | imagenet] [--out DIR]");
             return 2;
     }
 }
@@ -49,6 +50,18 @@ else if (scenario == "images")
     ImagePipeline.Print(report, Console.Out);
     files = report.Files;
 }
+else if (scenario == "imagenet")
+{
+    if (!ImagePipeline.IsSupported)
+    {
+        Console.Error.WriteLine(ImagePipeline.NotSupportedReason.Replace("-- images", "-- imagenet", StringComparison.Ordinal));
+        return 3;
+    }
+
+    var rows = ImageNetPipeline.Run(log: Console.Out);
+    ImageNetPipeline.Print(rows, Console.Out);
+    files = [];
+}
 else
 {
     var report = BreastCancerPipeline.Run(outputDirectory, log: Console.Out);
@@ -57,11 +70,15 @@ else
 }
 
 Console.WriteLine();
-Console.WriteLine($"Wrote {files.Count} file{(files.Count == 1 ? "" : "s")} to {outputDirectory}:");
-foreach (var file in files)
+if (files.Count > 0) // imagenet writes nothing
 {
-    Console.WriteLine($"  {Path.GetFileName(file)}");
+    Console.WriteLine($"Wrote {files.Count} file{(files.Count == 1 ? "" : "s")} to {outputDirectory}:");
+    foreach (var file in files)
+    {
+        Console.WriteLine($"  {Path.GetFileName(file)}");
+    }
 }
+
 
 Console.WriteLine($"Done in {clock.Elapsed.TotalSeconds:F1} s.");
 if (scenario == "pipeline")

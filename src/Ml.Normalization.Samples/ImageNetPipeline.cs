@@ -33,20 +33,19 @@ public static class ImageNetPipeline
 
     /// <summary>
     /// The README's pipeline, with the committed stand-in model in place of <c>resnet18.onnx</c>. BatchNormalize with
-    /// known constants is a transformer, not an estimator (there is nothing to fit), so it is appended to the fitted
-    /// reader's chain; ApplyOnnxModel is then fitted on that chain's output (it only checks the input schema).
+    /// known constants is a transformer that also stands in an estimator chain (its Fit returns it unchanged), so the
+    /// whole pipeline is one chain, fitted once (nothing in it learns from the data).
     /// </summary>
     public static TransformerChain<OnnxTransformer> Pipeline(MLContext ml, IDataView images, string imageFolder, string modelPath)
     {
         var imageNet = BatchNormalizationParameters.FromMeanAndStd("input", "Pixels", ChannelLayout.ChannelsFirst,
             mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225]);
-        var normalize = ml.Transforms.LoadImages("Image", imageFolder, "Path")
+        var pipeline = ml.Transforms.LoadImages("Image", imageFolder, "Path")
             .Append(ml.Transforms.ResizeImages("Image", 224, 224))
             .Append(ml.Transforms.ExtractPixels("Pixels", "Image", interleavePixelColors: false, scaleImage: 1f / 255))
-            .Fit(images)                                      // nothing to learn: the reader
-            .Append(ml.Transforms.BatchNormalize(imageNet));  // known constants: a transformer, no Fit
-        var model = normalize.Append(ml.Transforms.ApplyOnnxModel("output", "input", modelPath).Fit(normalize.Transform(images)));
-        return model;
+            .Append(ml.Transforms.BatchNormalize(imageNet))
+            .Append(ml.Transforms.ApplyOnnxModel("output", "input", modelPath));
+        return pipeline.Fit(images);
     }
 
     /// <summary>Runs the pipeline on the first <see cref="Options.PerPhoto"/> patches of each photo.</summary>

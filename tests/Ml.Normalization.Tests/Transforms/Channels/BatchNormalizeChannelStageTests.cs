@@ -154,6 +154,25 @@ public class BatchNormalizeChannelStageTests
     }
 
     [Fact]
+    public void KnownConstants_AppendToAnEstimatorChain_AndFitReturnsThemUnchanged()
+    {
+        var (data, _, _) = Images(ChannelLayout.ChannelsFirst, seed: 6, rows: 4, height: 2, width: 2);
+        var stage = Ml.Transforms.BatchNormalize(BatchNormalizationParameters.FromMeanAndStd("Input", "Copy", ChannelLayout.ChannelsFirst, [0.5, 0.4, 0.3], [0.2, 0.2, 0.2]));
+        var chain = Ml.Transforms.CopyColumns("Copy", "Pixels").Append(stage);
+
+        var shape = chain.GetOutputSchema(Shapes.Of(data.Schema));
+        var model = chain.Fit(data);
+
+        Assert.Equal(SchemaShape.Column.VectorKind.Vector, shape.Single(c => c.Name == "Input").Kind);
+        Assert.Same(stage, model.LastTransformer);
+        Assert.Equal(Dump(stage.Transform(Ml.Transforms.CopyColumns("Copy", "Pixels").Fit(data).Transform(data))), Dump(model.Transform(data)));
+        var scalar = Ml.Data.LoadFromEnumerable(new[] { new TestData.ScalarRow { Value = 1 } });
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Ml.Transforms.BatchNormalize(
+            BatchNormalizationParameters.FromMeanAndStd("Out", "Value", ChannelLayout.ChannelsLast, [0.5], [0.2])).GetOutputSchema(Shapes.Of(scalar.Schema)));
+        Assert.StartsWith("Schema mismatch for input column 'Value': expected a known-size vector of Single or Double with 1 channels (ChannelsLast), got Single", ex.Message);
+    }
+
+    [Fact]
     public void Parameters_RefuseBadConstants_NamingTheArgument()
     {
         Assert.Equal("std", Assert.Throws<ArgumentOutOfRangeException>(() => BatchNormalizationParameters.FromMeanAndStd("o", "i", ChannelLayout.ChannelsFirst, [0.5, 0.5], [0.2, 0])).ParamName);

@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Transforms.Channels;
+using Ml.Normalization.Transforms.Sparse;
 
 namespace Ml.Normalization.Transforms;
 
@@ -37,7 +38,7 @@ internal static class BatchNormalizationFit
             var fitters = new ColumnFitter[columns.Length];
             for (int i = 0; i < fitters.Length; i++)
             {
-                fitters[i] = ColumnFitter.Create(cursor, input.Schema[columns[i].InputColumnName], shapes[i], layouts[i]);
+                fitters[i] = ColumnFitter.Create(cursor, input.Schema[columns[i].InputColumnName], shapes[i], layouts[i], options.Momentum);
             }
 
             while (cursor.MoveNext())
@@ -62,6 +63,8 @@ internal static class BatchNormalizationFit
             {
                 EndBatch(fitters, statistics, ref inBatch, ref batches, ref rowsUsed);
             }
+
+            SparseFit.Complete(host, ChannelName, fitters, statistics, columns, shapes, options);
         }
 
         progress.Complete(rowsRead);
@@ -82,8 +85,7 @@ internal static class BatchNormalizationFit
     {
         for (int i = 0; i < fitters.Length; i++)
         {
-            fitters[i].EndBatch();
-            statistics[i].Add(fitters[i].BatchMean, fitters[i].BatchVariance, fitters[i].BatchCount);
+            fitters[i].EndBatch(statistics[i]);
         }
 
         batches++;

@@ -134,6 +134,14 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
         /// <summary>Shift per slot (per channel with a <see cref="ChannelLayout"/>), or one value for all; null: 0.</summary>
         public float[]? Beta;
 
+        /// <summary>
+        /// True (the default): <c>y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta</c>. False: scale only,
+        /// <c>y = gamma * x / sqrt(running_var + epsilon)</c> (scikit-learn's <c>StandardScaler(with_mean=False)</c>), so zeros
+        /// stay zero and sparse rows stay sparse with the same indices; <see cref="Beta"/> must then be null or 0. The
+        /// statistics are fitted the same way in both modes (the mean is kept in the parameters, unused).
+        /// </summary>
+        public bool Center = true;
+
         internal Options Clone() => (Options)MemberwiseClone();
 
         internal void Validate()
@@ -154,6 +162,10 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
 
             CheckFinite(Gamma, nameof(Gamma));
             CheckFinite(Beta, nameof(Beta));
+            if (!Center && Beta is not null && Array.Exists(Beta, b => b != 0f))
+            {
+                throw new ArgumentOutOfRangeException(nameof(Beta), $"'{nameof(Beta)}' must be null or 0 when '{nameof(Center)}' is false (scale only: no shift is added).");
+            }
             if (!Enum.IsDefined(ChannelLayout))
             {
                 ThrowHelper.ThrowOutOfRange(nameof(ChannelLayout), ChannelLayout, "None, ChannelsFirst or ChannelsLast");
@@ -233,7 +245,7 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
         {
             var (mean, variance) = result.Statistics[i].Finish();
             parameters[i] = new BatchNormalizationParameters(Columns[i].OutputColumnName, Columns[i].InputColumnName,
-                mean, variance, gammas[i], betas[i], _options.Epsilon, result.Batches, result.Rows, _options.ChannelLayout);
+                mean, variance, gammas[i], betas[i], _options.Epsilon, result.Batches, result.Rows, _options.ChannelLayout, _options.Center);
         }
 
         return new BatchNormalizingTransformer(parameters, _options.BatchStatisticsInTraining ? _options.BatchSize : 0);

@@ -29,10 +29,12 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
     // widened exactly on load, so they normalize as before, bit for bit.
     // 0x00010004 adds, after the training-pass batch size, each column's ChannelLayout (int32); with channels the
     // column's "slot count" and value lists count channels. Older models are per slot.
+    // 0x00010005 adds, after the channel layouts, one byte per column: 1 centered, 0 scale only. Older models are centered.
     private const uint FormatInitial = 0x00010001;
     private const uint FormatTrainingBatchSize = 0x00010002;
     private const uint FormatDoubleParameters = 0x00010003;
     private const uint FormatChannels = 0x00010004;
+    private const uint FormatScaleOnly = 0x00010005;
 
     private readonly BatchNormalizationParameters[] _columns;
 
@@ -54,7 +56,7 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
     public int TrainingBatchSize { get; }
 
     static StageFormat IPersistedStage<BatchNormalizingTransformer>.Format { get; } =
-        new("MLNBNORM", FormatChannels, FormatChannels, FormatInitial, LoaderSignature, "BatchNormalize");
+        new("MLNBNORM", FormatScaleOnly, FormatScaleOnly, FormatInitial, LoaderSignature, "BatchNormalize");
 
     internal override ColumnMapper CreateMapper(DataViewSchema inputSchema) => BatchNormalizeMapping.CreateMapper(inputSchema, _columns);
 
@@ -91,13 +93,25 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
         }
 
         int trainingBatchSize = formatVersion >= FormatTrainingBatchSize ? reader.ReadCount("the training batch size", 0, int.MaxValue) : 0;
+        var layouts = new ChannelLayout[count];
         for (int i = 0; i < count; i++)
         {
-            var layout = formatVersion >= FormatChannels ? (ChannelLayout)reader.ReadCount("a channel layout", 0, (int)ChannelLayout.ChannelsLast) : ChannelLayout.None;
+            layouts[i] = formatVersion >= FormatChannels ? (ChannelLayout)reader.ReadCount("a channel layout", 0, (int)ChannelLayout.ChannelsLast) : ChannelLayout.None;
+        }
+
+        var centered = new bool[count];
+        for (int i = 0; i < count; i++)
+        {
+            byte flag = formatVersion >= FormatScaleOnly ? reader.ReadByte() : (byte)1;
+            centered[i] = flag <= 1 ? flag == 1 : throw reader.Corrupt($"the centering flag of column {i} is {flag}, expected 0 or 1");
+        }
+
+        for (int i = 0; i < count; i++)
+        {
             var v = values[i];
             try
             {
-                columns[i] = new BatchNormalizationParameters(v.Output, v.Input, v.Mean, v.Variance, v.Gamma, v.Beta, v.Epsilon, v.Batches, v.Rows, layout);
+                columns[i] = new BatchNormalizationParameters(v.Output, v.Input, v.Mean, v.Variance, v.Gamma, v.Beta, v.Epsilon, v.Batches, v.Rows, layouts[i], centered[i]);
             }
             catch (ArgumentException ex)
             {
@@ -135,6 +149,11 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
         foreach (var column in _columns)
         {
             writer.Write((int)column.ChannelLayout);
+        }
+
+        foreach (var column in _columns)
+        {
+            writer.Write(column.Centered ? (byte)1 : (byte)0);
         }
     }
 

@@ -13,7 +13,7 @@ namespace Ml.Normalization.Transforms;
 /// ~1.3e154 and more, whose squares overflow) fails the fit, naming the column and the slot, as soon as the batch that
 /// overflowed is folded in.
 /// </remarks>
-internal sealed class RunningStatistics
+internal sealed partial class RunningStatistics
 {
     private readonly double[] _mean;
     private readonly double[] _variance;

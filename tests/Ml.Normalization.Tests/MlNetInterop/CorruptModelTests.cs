@@ -17,13 +17,14 @@ public class CorruptModelTests
     private const string BatchNormalizeTruncated = "The BatchNormalize model is truncated: its data ends early.";
     private const string DropoutTruncated = "The Dropout model is truncated: its data ends early.";
 
-    // The BatchNormalize body as written (format 0x00010004): int column count; output name "Normalized" (1 + 10
+    // The BatchNormalize body as written (format 0x00010005): int column count; output name "Normalized" (1 + 10
     // bytes); input name "Features" (1 + 8); int slots; double epsilon; long batches; long rows; 4 x 4 doubles; int
-    // training batch size; int channel layout. 188 bytes.
+    // training batch size; int channel layout; byte centered. 189 bytes.
     private const int SlotCountOffset = 4 + 11 + 9;
     private const int TrainingBatchSizeOffset = SlotCountOffset + 4 + 8 + 8 + 8 + (4 * 4 * 8);
     private const int ChannelLayoutOffset = TrainingBatchSizeOffset + 4;
-    private const int BatchNormalizeBodyLength = ChannelLayoutOffset + 4;
+    private const int CenteredOffset = ChannelLayoutOffset + 4;
+    private const int BatchNormalizeBodyLength = CenteredOffset + 1;
 
     // The Dropout body: int column count; "Out" (1 + 3); "Features" (1 + 8); float p; int seed; byte kind. 26 bytes.
     private const int DropProbabilityOffset = 4 + 4 + 9;

@@ -45,14 +45,14 @@ public class BatchNormalizeChannelStageTests
 
     [Theory]
     [MemberData(nameof(Layouts))]
-    public void FittedModel_SavesAndLoads_BitIdentical_InFormat0x00010004(ChannelLayout layout)
+    public void FittedModel_SavesAndLoads_BitIdentical_InFormat0x00010005(ChannelLayout layout)
     {
         var (data, _, _) = Images(layout, seed: 2, rows: 30, height: 3, width: 3);
         var model = Ml.Transforms.BatchNormalize([new InputOutputColumnPair("Normalized", "Pixels")],
             new BatchNormalizingEstimator.Options { ChannelLayout = layout, BatchSize = 8 }).Fit(data);
         using var stream = new MemoryStream();
         Ml.Model.Save(model, data.Schema, stream);
-        Assert.Equal(0x00010004u, StageEntry.FormatVersion(stream.ToArray(), "MLNBNORM"));
+        Assert.Equal(0x00010005u, StageEntry.FormatVersion(stream.ToArray(), "MLNBNORM"));
 
         stream.Position = 0;
         var loaded = Assert.IsType<BatchNormalizingTransformer>(Ml.Model.Load(stream, out _));

@@ -18,8 +18,8 @@ namespace Ml.Normalization;
 /// | -- | -- |
 /// | Does this estimator need to look at the data to train its parameters? | Yes |
 /// | Input column data type | `Single` or `Double`, scalar or known-size vector (sparse accepted) |
-/// | Output column data type | The input's type and size, dense |
-/// | Exportable to ONNX | Yes: Sub, Mul, Add |
+/// | Output column data type | The input's type and size; dense, or sparse as the input with <see cref="Options.Center"/> false |
+/// | Exportable to ONNX | Yes: Sub, Mul, Add (scale only: Mul) |
 ///
 /// Per slot and mini-batch, the statistics are the mean and biased variance of the slot's finite values in that
 /// batch: NaN and infinities are left out (as `NormalizeMeanVariance` does), and a slot with fewer than 2 finite
@@ -41,6 +41,10 @@ namespace Ml.Normalization;
 /// (`[C, H, W]` channels first, `[H, W, C]` channels last) or from <see cref="Options.ChannelCount"/>; a column that is not
 /// a known-size vector, whose dimensions contradict the option, or whose size the channel count does not divide, is
 /// refused at `Fit` (and a scalar column at `GetOutputSchema`) with an `ArgumentOutOfRangeException` naming it.
+///
+/// Sparse columns: a per-slot vector column whose first row is sparse is fitted in O(non-zeros) per row, to the dense
+/// computation's statistics within rounding. With <see cref="Options.Center"/> false (scale only) the output keeps the
+/// input's sparsity; centering a sparse column of more than 10,000 slots logs a warning that its output will be dense.
 /// ]]></format>
 /// </remarks>
 public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormalizingTransformer>

@@ -182,6 +182,33 @@ public class ScaleOnlyStageTests
     }
 
     [Fact]
+    public void TrainingPass_ScalesEachMiniBatch_ByItsOwnVariance_KeepingRowsSparse()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = SparseData.Make(12, 48, Slots, withNaN: false);
+        var data = SparseData.Floats(ml, rows, Slots, sparse: true);
+        var options = new BatchNormalizingEstimator.Options { Center = false, BatchSize = 16, BatchStatisticsInTraining = true };
+        var model = ml.Transforms.BatchNormalize([new InputOutputColumnPair("Out", "Features")], options).Fit(data);
+
+        var outputs = SparseData.Read<float>(model.TransformForTraining(data), "Out");
+        var dense = rows.Select(r => SparseData.Vector(r, Slots, sparse: false, v => v).DenseValues().ToArray()).ToArray();
+        for (int r = 0; r < rows.Length; r++)
+        {
+            Assert.False(outputs[r].IsDense);
+            Assert.Equal(rows[r].Indices, outputs[r].GetIndices().ToArray());
+            var batch = dense.Skip(r / 16 * 16).Take(16).ToArray();
+            for (int i = 0; i < rows[r].Indices.Length; i++)
+            {
+                int j = rows[r].Indices[i];
+                double mean = batch.Average(x => x[j]);
+                double variance = batch.Average(x => (x[j] - mean) * (x[j] - mean));
+                float expected = (float)rows[r].Values[i] * (float)(1 / Math.Sqrt(variance + 1e-5));
+                Assert.Equal(expected, outputs[r].GetValues()[i], 5);
+            }
+        }
+    }
+
+    [Fact]
     public void Options_ScaleOnlyWithANonZeroBeta_IsRefused_NamingBeta()
     {
         var ml = new MLContext(seed: 1);

@@ -29,13 +29,9 @@ internal sealed class SparseBatchMoments<T>
 {
     private const int PowerCacheSize = 1024;
 
-    private readonly double[] _shift;
-    private readonly double[] _sum;
-    private readonly double[] _sumOfSquares;
-    private readonly double[] _finite;
-    private readonly int[] _explicit;
+    // One record per slot, so a touched slot costs one cache miss, not one per array (1M-slot arrays do not fit in cache).
+    private readonly SlotState[] _slots;
     private readonly int[] _touched;
-    private readonly long[] _folded;
     private readonly double[] _powers;
     private int _touchedCount;
     private long _rowsInBatch;
@@ -44,13 +40,8 @@ internal sealed class SparseBatchMoments<T>
 
     public SparseBatchMoments(int slots, double? momentum)
     {
-        _shift = new double[slots];
-        _sum = new double[slots];
-        _sumOfSquares = new double[slots];
-        _finite = new double[slots];
-        _explicit = new int[slots];
+        _slots = new SlotState[slots];
         _touched = new int[slots];
-        _folded = new long[slots];
         _powers = new double[PowerCacheSize];
         if (momentum is double m)
         {
@@ -62,7 +53,7 @@ internal sealed class SparseBatchMoments<T>
         }
     }
 
-    public int Slots => _shift.Length;
+    public int Slots => _slots.Length;
 
     /// <summary>Adds a sparse row: <paramref name="values"/> at <paramref name="indices"/> (ascending), every other slot 0.</summary>
     public void Add(ReadOnlySpan<T> values, ReadOnlySpan<int> indices)
@@ -72,7 +63,8 @@ internal sealed class SparseBatchMoments<T>
         for (int i = 0; i < values.Length; i++)
         {
             int j = indices[i];
-            if (_explicit[j]++ == 0)
+            ref var slot = ref _slots[j];
+            if (slot.Explicit++ == 0)
             {
                 _touched[_touchedCount++] = j;
             }
@@ -85,13 +77,13 @@ internal sealed class SparseBatchMoments<T>
             double x = double.CreateTruncating(values[i]);
             if (first)
             {
-                _shift[j] = x;
+                slot.Shift = x;
             }
 
-            double t = x - _shift[j];
-            _sum[j] += t;
-            _sumOfSquares[j] += t * t;
-            _finite[j]++;
+            double t = x - slot.Shift;
+            slot.Sum += t;
+            slot.SumOfSquares += t * t;
+            slot.Finite++;
         }
 
         _rowsInBatch++;
@@ -100,16 +92,17 @@ internal sealed class SparseBatchMoments<T>
     /// <summary>Adds a dense row (every slot explicit), in O(slots).</summary>
     public void Add(ReadOnlySpan<T> row)
     {
-        if (row.Length != _shift.Length)
+        if (row.Length != _slots.Length)
         {
-            throw new ArgumentException($"Expected {_shift.Length} values, got {row.Length}.", nameof(row));
+            throw new ArgumentException($"Expected {_slots.Length} values, got {row.Length}.", nameof(row));
         }
 
         bool first = !_seenFirstRow;
         _seenFirstRow = true;
         for (int j = 0; j < row.Length; j++)
         {
-            if (_explicit[j]++ == 0)
+            ref var slot = ref _slots[j];
+            if (slot.Explicit++ == 0)
             {
                 _touched[_touchedCount++] = j;
             }
@@ -122,13 +115,13 @@ internal sealed class SparseBatchMoments<T>
             double x = double.CreateTruncating(row[j]);
             if (first)
             {
-                _shift[j] = x;
+                slot.Shift = x;
             }
 
-            double t = x - _shift[j];
-            _sum[j] += t;
-            _sumOfSquares[j] += t * t;
-            _finite[j]++;
+            double t = x - slot.Shift;
+            slot.Sum += t;
+            slot.SumOfSquares += t * t;
+            slot.Finite++;
         }
 
         _rowsInBatch++;
@@ -147,7 +140,7 @@ internal sealed class SparseBatchMoments<T>
             CatchUp(statistics, j, batch - 1);
             var (mean, variance, n) = SlotStatistics(j);
             statistics.FoldSlot(j, mean, variance, n);
-            _folded[j] = batch;
+            _slots[j].Folded = batch;
             Clear(j);
         }
 
@@ -184,7 +177,7 @@ internal sealed class SparseBatchMoments<T>
     /// <summary>Brings every slot up to the last folded batch; call once, after the last <see cref="EndBatch(RunningStatistics)"/>.</summary>
     public void Complete(RunningStatistics statistics)
     {
-        for (int j = 0; j < _folded.Length; j++)
+        for (int j = 0; j < _slots.Length; j++)
         {
             CatchUp(statistics, j, _batchesFolded);
         }
@@ -192,26 +185,27 @@ internal sealed class SparseBatchMoments<T>
 
     private void CatchUp(RunningStatistics statistics, int j, long upTo)
     {
-        long gap = upTo - _folded[j];
+        long gap = upTo - _slots[j].Folded;
         if (gap > 0)
         {
             statistics.FoldZeroBatches(j, gap, gap < PowerCacheSize ? _powers[gap] : double.NaN);
-            _folded[j] = upTo;
+            _slots[j].Folded = upTo;
         }
     }
 
     private (double Mean, double Variance, double Count) SlotStatistics(int j)
     {
-        double shift = _shift[j];
-        long implicitZeros = _rowsInBatch - _explicit[j];
-        double sum = _sum[j], sumOfSquares = _sumOfSquares[j];
+        ref var slot = ref _slots[j];
+        double shift = slot.Shift;
+        long implicitZeros = _rowsInBatch - slot.Explicit;
+        double sum = slot.Sum, sumOfSquares = slot.SumOfSquares;
         if (implicitZeros > 0 && shift != 0)
         {
             sum -= implicitZeros * shift;
             sumOfSquares += implicitZeros * (shift * shift);
         }
 
-        double n = _finite[j] + implicitZeros;
+        double n = slot.Finite + implicitZeros;
         double meanOffset = sum / n;
         double v = (sumOfSquares / n) - (meanOffset * meanOffset);
         return (shift + meanOffset, v < 0 ? 0 : v, n);
@@ -219,9 +213,20 @@ internal sealed class SparseBatchMoments<T>
 
     private void Clear(int j)
     {
-        _sum[j] = 0;
-        _sumOfSquares[j] = 0;
-        _finite[j] = 0;
-        _explicit[j] = 0;
+        ref var slot = ref _slots[j];
+        slot.Sum = 0;
+        slot.SumOfSquares = 0;
+        slot.Finite = 0;
+        slot.Explicit = 0;
+    }
+
+    private struct SlotState
+    {
+        public double Shift;
+        public double Sum;
+        public double SumOfSquares;
+        public double Finite;
+        public long Folded;
+        public int Explicit;
     }
 }

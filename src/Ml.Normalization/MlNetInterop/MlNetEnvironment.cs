@@ -41,6 +41,13 @@ internal static class MlNetEnvironment
         channel.Info(MessageSensitivity.None, message);
     }
 
+    /// <summary>Writes a warning to <c>mlContext.Log</c> through a channel of <paramref name="host"/>.</summary>
+    public static void Warning(IHost host, string channelName, string message)
+    {
+        using var channel = host.Start(channelName);
+        channel.Warning(MessageSensitivity.None, message);
+    }
+
     /// <summary>
     /// Starts ML.NET's progress reporting for a long pass: the environment pulls <paramref name="rowsRead"/> when it
     /// reports (nothing is allocated per row or per batch). Dispose to end it.

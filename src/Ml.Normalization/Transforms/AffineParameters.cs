@@ -15,26 +15,30 @@ internal abstract class AffineParameters
     public static AffineParameters Create(bool isDouble, int slots) =>
         isDouble ? new AffineParameters<double>(slots) : new AffineParameters<float>(slots);
 
-    /// <summary>The parameters' own affine form (running statistics), one entry per unit (slot or channel).</summary>
+    /// <summary>
+    /// The parameters' own affine form (running statistics), one entry per unit (slot or channel); scale-only parameters
+    /// (<see cref="BatchNormalizationParameters.Centered"/> false) get mean 0 and offset 0.
+    /// </summary>
     public static AffineParameters From(BatchNormalizationParameters parameters, bool isDouble)
     {
         var affine = Create(isDouble, parameters.UnitCount);
         for (int j = 0; j < parameters.UnitCount; j++)
         {
-            affine.SetSlot(j, parameters.RunningMean[j], parameters.RunningVariance[j], parameters.Gamma[j], parameters.Beta[j], parameters.Epsilon);
+            affine.SetSlot(j, parameters.Centered ? parameters.RunningMean[j] : 0, parameters.RunningVariance[j], parameters.Gamma[j], parameters.Beta[j], parameters.Epsilon);
         }
 
         return affine;
     }
 
     /// <summary>
-    /// The parameters' affine form for a column of <paramref name="layout"/>: one entry per slot, except channels first
-    /// (without a rescale), whose one entry per channel the transform applies plane by plane.
+    /// The parameters' affine form for a column of <paramref name="layout"/>: one entry per slot, except centered channels
+    /// first (without a rescale), whose one entry per channel the transform applies plane by plane.
     /// </summary>
     public static AffineParameters From(BatchNormalizationParameters parameters, bool isDouble, StatisticsLayout layout)
     {
         var perUnit = From(parameters, isDouble);
-        return !layout.HasChannels || (layout.Layout == ChannelLayout.ChannelsFirst && !perUnit.HasRescale) ? perUnit : perUnit.Expand(layout);
+        bool byPlane = layout.Layout == ChannelLayout.ChannelsFirst && !perUnit.HasRescale && parameters.Centered; // the centering getter maps planes
+        return !layout.HasChannels || byPlane ? perUnit : perUnit.Expand(layout);
     }
 
     /// <summary>Whether some slot's scale is applied as two factors.</summary>

@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Transforms.Channels;
+using Ml.Normalization.Transforms.Sparse;
 
 namespace Ml.Normalization.Transforms;
 
@@ -40,7 +41,7 @@ internal static class BatchNormalizationFit
             var fitters = new ColumnFitter[columns.Length];
             for (int i = 0; i < fitters.Length; i++)
             {
-                fitters[i] = ColumnFitter.Create(cursor, input.Schema[columns[i].InputColumnName], shapes[i], layouts[i], states[i].Shift);
+                fitters[i] = ColumnFitter.Create(cursor, input.Schema[columns[i].InputColumnName], shapes[i], layouts[i], states[i]);
             }
 
             while (cursor.MoveNext())
@@ -66,6 +67,7 @@ internal static class BatchNormalizationFit
                 EndBatch(fitters, statistics, ref inBatch, ref batches, ref rowsUsed);
             }
 
+            SparseFit.Complete(host, ChannelName, fitters, statistics, columns, shapes, options);
             for (int i = 0; i < fitters.Length; i++)
             {
                 fitters[i].Shift.CopyTo(states[i].Shift);
@@ -90,8 +92,7 @@ internal static class BatchNormalizationFit
     {
         for (int i = 0; i < fitters.Length; i++)
         {
-            fitters[i].EndBatch();
-            statistics[i].Add(fitters[i].BatchMean, fitters[i].BatchVariance, fitters[i].BatchCount);
+            fitters[i].EndBatch(statistics[i]);
         }
 
         batches++;

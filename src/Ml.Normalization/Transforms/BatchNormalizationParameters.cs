@@ -65,7 +65,8 @@ public sealed class BatchNormalizationParameters
     }
 
     internal BatchNormalizationParameters(string outputColumnName, string? inputColumnName, double[] runningMean, double[] runningVariance,
-        double[] gamma, double[] beta, double epsilon, long batchCount, long rowCount, ChannelLayout channelLayout = ChannelLayout.None, FitState? fitState = null)
+        double[] gamma, double[] beta, double epsilon, long batchCount, long rowCount, ChannelLayout channelLayout = ChannelLayout.None, FitState? fitState = null,
+        bool centered = true)
     {
         if (!Enum.IsDefined(channelLayout))
         {
@@ -96,8 +97,14 @@ public sealed class BatchNormalizationParameters
             CheckAll(runningVariance, v => v > 0, nameof(runningVariance), "positive when epsilon is 0");
         }
 
+        if (!centered)
+        {
+            CheckAll(beta, b => b == 0, nameof(beta), "0 when the parameters scale only (not centered)");
+        }
+
         OutputColumnName = outputColumnName;
         InputColumnName = inputColumnName ?? outputColumnName;
+        Centered = centered;
         RunningMean = Array.AsReadOnly(runningMean);
         RunningVariance = Array.AsReadOnly(runningVariance);
         Gamma = Array.AsReadOnly(gamma);
@@ -207,6 +214,34 @@ public sealed class BatchNormalizationParameters
 
     /// <summary>The raw state of the fit that made these parameters, to continue it or merge it; null for given parameters and models saved before format 0x00010005.</summary>
     internal FitState? FitState { get; }
+
+    /// <summary>
+    /// True (the default): <c>y = Gamma * (x - RunningMean) / sqrt(RunningVariance + Epsilon) + Beta</c>. False: scale only,
+    /// <c>y = Gamma * x / sqrt(RunningVariance + Epsilon)</c>, zeros stay zero and sparse rows stay sparse; <see cref="Beta"/>
+    /// is 0, and <see cref="RunningMean"/> (the fitted mean, or 0 for <see cref="ForScaleOnly"/>) is not used.
+    /// </summary>
+    public bool Centered { get; }
+
+    /// <summary>
+    /// Scale-only parameters known in advance (scikit-learn's <c>StandardScaler(with_mean=False)</c>: <c>var_</c>, epsilon 0):
+    /// <c>y = gamma * x / sqrt(runningVariance + epsilon)</c> per slot; zeros stay zero and sparse rows stay sparse.
+    /// </summary>
+    /// <param name="outputColumnName">Name of the column to produce.</param>
+    /// <param name="inputColumnName">Name of the column to scale; null means <paramref name="outputColumnName"/>. It must
+    /// have as many slots as <paramref name="runningVariance"/> (1 for a scalar column), Single or Double.</param>
+    /// <param name="runningVariance">Variance per slot; finite and not negative (positive when <paramref name="epsilon"/> is 0).</param>
+    /// <param name="gamma">Scale per slot, or one value for all slots; null means 1.</param>
+    /// <param name="epsilon">Added to the variance; finite and positive, or 0 when every variance is positive.</param>
+    /// <returns>Parameters with <see cref="Centered"/> false, running mean and beta 0.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="runningVariance"/> is null.</exception>
+    /// <exception cref="ArgumentException">Lengths differ, or a value is out of range; the message names the parameter.</exception>
+    public static BatchNormalizationParameters ForScaleOnly(string outputColumnName, string? inputColumnName, IReadOnlyList<double> runningVariance,
+        IReadOnlyList<double>? gamma = null, double epsilon = 1e-5)
+    {
+        var variance = Copy(runningVariance, nameof(runningVariance));
+        return new BatchNormalizationParameters(outputColumnName, inputColumnName, new double[variance.Length], variance,
+            Broadcast(gamma, variance.Length, 1, nameof(gamma)), new double[variance.Length], epsilon, 0, 0, ChannelLayout.None, centered: false);
+    }
 
     /// <summary>Number of statistics units: slots (1 for a scalar column), or channels.</summary>
     internal int UnitCount => RunningMean.Count;

@@ -4,6 +4,7 @@ using Microsoft.ML.Data;
 using Ml.Normalization.Kernels;
 using Ml.Normalization.Transforms.Channels;
 using Ml.Normalization.Transforms.Mapping;
+using Ml.Normalization.Transforms.Sparse;
 
 namespace Ml.Normalization.Transforms;
 
@@ -63,13 +64,14 @@ internal static class BatchNormalizeMapping
         var checkedInput = CheckInput(inputSchema, parameters);
         var (input, shape, _) = checkedInput;
         var annotations = NormalizedAnnotations(input);
-        Func<DataViewRow, Delegate> makeGetter = shape switch
+        Func<DataViewRow, Delegate> makeGetter = parameters.Centered ? shape switch
         {
             { IsDouble: false, IsVector: true } => row => VectorGetter(row, input.Index, (AffineParameters<float>)affineOf(checkedInput)),
             { IsDouble: true, IsVector: true } => row => VectorGetter(row, input.Index, (AffineParameters<double>)affineOf(checkedInput)),
             { IsDouble: false } => row => ScalarGetter(row, input.Index, (AffineParameters<float>)affineOf(checkedInput)),
             _ => row => ScalarGetter(row, input.Index, (AffineParameters<double>)affineOf(checkedInput)),
-        };
+        }
+        : ScaleOnlyGetters.Create(input.Index, shape, () => affineOf(checkedInput));
         return new OutputColumn(parameters.OutputColumnName, input.Type, annotations, input.Index, makeGetter);
     }
 

@@ -18,8 +18,8 @@ namespace Ml.Normalization;
 /// | -- | -- |
 /// | Does this estimator need to look at the data to train its parameters? | Yes |
 /// | Input column data type | `Single` or `Double`, scalar or known-size vector (sparse accepted) |
-/// | Output column data type | The input's type and size, dense |
-/// | Exportable to ONNX | Yes: Sub, Mul, Add |
+/// | Output column data type | The input's type and size; dense, or sparse as the input with <see cref="Options.Center"/> false |
+/// | Exportable to ONNX | Yes: Sub, Mul, Add (scale only: Mul) |
 ///
 /// Per slot and mini-batch, the statistics are the mean and biased variance of the slot's finite values in that
 /// batch: NaN and infinities are left out (as `NormalizeMeanVariance` does), and a slot with fewer than 2 finite
@@ -41,6 +41,10 @@ namespace Ml.Normalization;
 /// (`[C, H, W]` channels first, `[H, W, C]` channels last) or from <see cref="Options.ChannelCount"/>; a column that is not
 /// a known-size vector, whose dimensions contradict the option, or whose size the channel count does not divide, is
 /// refused at `Fit` (and a scalar column at `GetOutputSchema`) with an `ArgumentOutOfRangeException` naming it.
+///
+/// Sparse columns: a per-slot vector column whose first row is sparse is fitted in O(non-zeros) per row, to the dense
+/// computation's statistics within rounding. With <see cref="Options.Center"/> false (scale only) the output keeps the
+/// input's sparsity; centering a sparse column of more than 10,000 slots logs a warning that its output will be dense.
 /// ]]></format>
 /// </remarks>
 public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormalizingTransformer>
@@ -149,6 +153,14 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
         /// <summary>Shift per slot (per channel with a <see cref="ChannelLayout"/>), or one value for all; null: 0.</summary>
         public float[]? Beta;
 
+        /// <summary>
+        /// True (the default): <c>y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta</c>. False: scale only,
+        /// <c>y = gamma * x / sqrt(running_var + epsilon)</c> (scikit-learn's <c>StandardScaler(with_mean=False)</c>), so zeros
+        /// stay zero and sparse rows stay sparse with the same indices; <see cref="Beta"/> must then be null or 0. The
+        /// statistics are fitted the same way in both modes (the mean is kept in the parameters, unused).
+        /// </summary>
+        public bool Center = true;
+
         internal Options Clone() => (Options)MemberwiseClone();
 
         internal void Validate()
@@ -169,6 +181,10 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
 
             CheckFinite(Gamma, nameof(Gamma));
             CheckFinite(Beta, nameof(Beta));
+            if (!Center && Beta is not null && Array.Exists(Beta, b => b != 0f))
+            {
+                throw new ArgumentOutOfRangeException(nameof(Beta), $"'{nameof(Beta)}' must be null or 0 when '{nameof(Center)}' is false (scale only: no shift is added).");
+            }
             if (!Enum.IsDefined(ChannelLayout))
             {
                 ThrowHelper.ThrowOutOfRange(nameof(ChannelLayout), ChannelLayout, "None, ChannelsFirst or ChannelsLast");
@@ -280,7 +296,7 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
             var before = previous?.Columns[i];
             parameters[i] = new BatchNormalizationParameters(Columns[i].OutputColumnName, Columns[i].InputColumnName,
                 mean, variance, gammas[i], betas[i], _options.Epsilon, result.Batches + (before?.BatchCount ?? 0), result.Rows + (before?.RowCount ?? 0),
-                _options.ChannelLayout, states[i]);
+                _options.ChannelLayout, states[i], _options.Center);
         }
 
         return new BatchNormalizingTransformer(parameters, _options.BatchStatisticsInTraining ? _options.BatchSize : 0);

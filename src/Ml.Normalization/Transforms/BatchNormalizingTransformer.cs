@@ -29,15 +29,16 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
     // widened exactly on load, so they normalize as before, bit for bit.
     // 0x00010004 adds, after the training-pass batch size, each column's ChannelLayout (int32); with channels the
     // column's "slot count" and value lists count channels. Older models are per slot.
+    // 0x00010005 appends, per column, its fit state (int 0: none; 1: kind int, momentum double (NaN: none),
+    // bias-correction and unbiased-variance ints, then per unit: shift, mean, second moment, count, initial mean and
+    // initial variance, double each), so a loaded model can continue its fit and merge with other shards'.
+    // 0x00010006 appends, after the fit states, one byte per column: 1 centered, 0 scale only. Older models are centered.
     private const uint FormatInitial = 0x00010001;
     private const uint FormatTrainingBatchSize = 0x00010002;
     private const uint FormatDoubleParameters = 0x00010003;
     private const uint FormatChannels = 0x00010004;
-
-    // 0x00010005 appends, per column, its fit state (byte 0: none; 1: kind byte, momentum double (NaN: none),
-    // bias-correction and unbiased-variance bytes, then per unit: shift, mean, second moment, count, initial mean and
-    // initial variance, double each), so a loaded model can continue its fit and merge with other shards'.
     private const uint FormatFitState = 0x00010005;
+    private const uint FormatScaleOnly = 0x00010006;
 
     private readonly BatchNormalizationParameters[] _columns;
 
@@ -100,7 +101,7 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
     }
 
     static StageFormat IPersistedStage<BatchNormalizingTransformer>.Format { get; } =
-        new("MLNBNORM", FormatFitState, FormatFitState, FormatInitial, LoaderSignature, "BatchNormalize");
+        new("MLNBNORM", FormatScaleOnly, FormatScaleOnly, FormatInitial, LoaderSignature, "BatchNormalize");
 
     internal override ColumnMapper CreateMapper(DataViewSchema inputSchema) => BatchNormalizeMapping.CreateMapper(inputSchema, _columns);
 
@@ -143,13 +144,25 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
             layouts[i] = formatVersion >= FormatChannels ? (ChannelLayout)reader.ReadCount("a channel layout", 0, (int)ChannelLayout.ChannelsLast) : ChannelLayout.None;
         }
 
+        var states = new FitState?[count];
+        for (int i = 0; i < count; i++)
+        {
+            states[i] = formatVersion >= FormatFitState ? ReadFitState(reader, values[i].Mean.Length) : null;
+        }
+
+        var centered = new bool[count];
+        for (int i = 0; i < count; i++)
+        {
+            byte flag = formatVersion >= FormatScaleOnly ? reader.ReadByte() : (byte)1;
+            centered[i] = flag <= 1 ? flag == 1 : throw reader.Corrupt($"the centering flag of column {i} is {flag}, expected 0 or 1");
+        }
+
         for (int i = 0; i < count; i++)
         {
             var v = values[i];
-            var state = formatVersion >= FormatFitState ? ReadFitState(reader, v.Mean.Length) : null;
             try
             {
-                columns[i] = new BatchNormalizationParameters(v.Output, v.Input, v.Mean, v.Variance, v.Gamma, v.Beta, v.Epsilon, v.Batches, v.Rows, layouts[i], state);
+                columns[i] = new BatchNormalizationParameters(v.Output, v.Input, v.Mean, v.Variance, v.Gamma, v.Beta, v.Epsilon, v.Batches, v.Rows, layouts[i], states[i], centered[i]);
             }
             catch (ArgumentException ex)
             {
@@ -230,6 +243,11 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
                     writer.Write(value);
                 }
             }
+        }
+
+        foreach (var column in _columns)
+        {
+            writer.Write(column.Centered ? (byte)1 : (byte)0);
         }
     }
 

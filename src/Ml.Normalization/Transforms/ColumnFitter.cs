@@ -2,6 +2,7 @@ using System.Numerics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Ml.Normalization.Transforms.Channels;
+using Ml.Normalization.Transforms.Sparse;
 
 namespace Ml.Normalization.Transforms;
 
@@ -18,7 +19,7 @@ internal abstract class ColumnFitter
         BatchCount = new double[units];
     }
 
-    /// <summary>Per unit, the mean of the finite values of the batch last closed by <see cref="EndBatch"/>.</summary>
+    /// <summary>Per unit, the mean of the finite values of the batch last closed by <see cref="EndBatch()"/>.</summary>
     public double[] BatchMean { get; }
 
     /// <summary>Per unit, their biased variance.</summary>
@@ -30,16 +31,36 @@ internal abstract class ColumnFitter
     /// <summary>Each unit's shift, to keep in the fit's state.</summary>
     public abstract ReadOnlySpan<double> Shift { get; }
 
-    public static ColumnFitter Create(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, StatisticsLayout layout, double[]? shift = null) =>
+    /// <summary>
+    /// A fitter for <paramref name="column"/>, continuing <paramref name="state"/>'s shifts (null: the training pass, which
+    /// keeps no running statistics). A per-slot vector column whose first row is sparse is fitted in O(non-zeros) per
+    /// row (<see cref="SparseBatchMoments{T}"/>, folding lazily into the state's running statistics); otherwise densely.
+    /// </summary>
+    public static ColumnFitter Create(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, StatisticsLayout layout, FitState? state = null) =>
         shape.IsDouble
-            ? new ColumnFitter<double>(cursor, column, shape, layout, shift)
-            : new ColumnFitter<float>(cursor, column, shape, layout, shift);
+            ? new ColumnFitter<double>(cursor, column, shape, layout, state)
+            : new ColumnFitter<float>(cursor, column, shape, layout, state);
 
     /// <summary>Adds the cursor's current row.</summary>
     public abstract void AddRow();
 
     /// <summary>Closes the current mini-batch: its statistics go into the Batch* arrays, the sums restart.</summary>
     public abstract void EndBatch();
+
+    /// <summary>Whether the column gave a sparse vector in some row (the first sparse row switches a per-slot fit to O(non-zeros)).</summary>
+    public bool SawSparseRows { get; protected set; }
+
+    /// <summary>Closes the current mini-batch and folds it into <paramref name="statistics"/>.</summary>
+    public virtual void EndBatch(RunningStatistics statistics)
+    {
+        EndBatch();
+        statistics.Add(BatchMean, BatchVariance, BatchCount);
+    }
+
+    /// <summary>After the last batch: brings <paramref name="statistics"/> fully up to date (the sparse fit folds lazily).</summary>
+    public virtual void Complete(RunningStatistics statistics)
+    {
+    }
 }
 
 internal sealed class ColumnFitter<T> : ColumnFitter
@@ -50,9 +71,13 @@ internal sealed class ColumnFitter<T> : ColumnFitter
     private readonly string _columnName;
     private readonly T[] _row;
     private readonly IBatchMoments<T> _moments;
+    private readonly bool _canGoSparse;
+    private readonly FitState? _state;
+    private SparseBatchMoments<T>? _sparse;
+    private bool _seenRow;
     private VBuffer<T> _buffer;
 
-    public ColumnFitter(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, StatisticsLayout layout, double[]? shift)
+    public ColumnFitter(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, StatisticsLayout layout, FitState? state)
         : base(layout.Units)
     {
         _columnName = column.Name;
@@ -67,7 +92,10 @@ internal sealed class ColumnFitter<T> : ColumnFitter
 
         int slots = shape.Size;
         _row = new T[slots];
+        var shift = state?.Shift;
         _moments = layout.HasChannels ? new ChannelBatchMoments<T>(layout, shift) : new MiniBatchMoments<T>(slots, shift);
+        _canGoSparse = shape.IsVector && !layout.HasChannels;
+        _state = state;
     }
 
     public override void AddRow()
@@ -79,6 +107,32 @@ internal sealed class ColumnFitter<T> : ColumnFitter
             if (_buffer.Length != _row.Length)
             {
                 throw new InvalidOperationException($"Column '{_columnName}' gave a vector of {_buffer.Length} slots, its type says {_row.Length}.");
+            }
+
+            bool first = !_seenRow;
+            _seenRow = true;
+            if (!_buffer.IsDense)
+            {
+                SawSparseRows = true;
+                if (first && _canGoSparse)
+                {
+                    // A sparse first row: the whole fit of this column goes O(non-zeros) per row (see SparseBatchMoments).
+                    _sparse = new SparseBatchMoments<T>(_row.Length, _state?.Kind == StatisticsKind.Running ? _state.Momentum : null, _state?.Shift);
+                }
+            }
+
+            if (_sparse is not null)
+            {
+                if (_buffer.IsDense)
+                {
+                    _sparse.Add(_buffer.GetValues());
+                }
+                else
+                {
+                    _sparse.Add(_buffer.GetValues(), _buffer.GetIndices());
+                }
+
+                return;
             }
 
             if (_buffer.IsDense)
@@ -101,7 +155,31 @@ internal sealed class ColumnFitter<T> : ColumnFitter
         _moments.Add(row);
     }
 
-    public override void EndBatch() => _moments.EndBatch(BatchMean, BatchVariance, BatchCount);
+    public override void EndBatch()
+    {
+        if (_sparse is not null)
+        {
+            _sparse.EndBatch(BatchMean, BatchVariance, BatchCount);
+        }
+        else
+        {
+            _moments.EndBatch(BatchMean, BatchVariance, BatchCount);
+        }
+    }
 
-    public override ReadOnlySpan<double> Shift => _moments.Shift;
+    public override void EndBatch(RunningStatistics statistics)
+    {
+        if (_sparse is not null)
+        {
+            _sparse.EndBatch(statistics);
+        }
+        else
+        {
+            base.EndBatch(statistics);
+        }
+    }
+
+    public override void Complete(RunningStatistics statistics) => _sparse?.Complete(statistics);
+
+    public override ReadOnlySpan<double> Shift => _sparse is not null ? _sparse.Shift : _moments.Shift;
 }

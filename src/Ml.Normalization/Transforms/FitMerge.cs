@@ -21,6 +21,7 @@ internal static class FitMerge
                 s.OutputColumnName != first.OutputColumnName || s.InputColumnName != first.InputColumnName ? $"columns ('{s.OutputColumnName}' from '{s.InputColumnName}' against '{first.OutputColumnName}' from '{first.InputColumnName}')"
                 : s.ChannelLayout != first.ChannelLayout || s.UnitCount != first.UnitCount ? $"sizes ({s.UnitCount} units, {s.ChannelLayout}, against {first.UnitCount}, {first.ChannelLayout})"
                 : s.Epsilon != first.Epsilon ? "Epsilon"
+                : s.Centered != first.Centered ? "Center option"
                 : !s.Gamma.SequenceEqual(first.Gamma) ? "Gamma"
                 : !s.Beta.SequenceEqual(first.Beta) ? "Beta"
                 : null;
@@ -55,7 +56,7 @@ internal static class FitMerge
 
         var (mean, variance) = RunningStatistics.Finish(merged, first.InputColumnName, first.ChannelLayout == ChannelLayout.None ? "slot" : "channel");
         return new BatchNormalizationParameters(first.OutputColumnName, first.InputColumnName, mean, variance, [.. first.Gamma], [.. first.Beta], first.Epsilon,
-            shards.Sum(s => s!.BatchCount), shards.Sum(s => s!.RowCount), first.ChannelLayout, merged);
+            shards.Sum(s => s!.BatchCount), shards.Sum(s => s!.RowCount), first.ChannelLayout, merged, first.Centered);
     }
 
     /// <summary>Folds <paramref name="other"/> into <paramref name="into"/>, unit by unit.</summary>

@@ -14,6 +14,10 @@ namespace Ml.Normalization.Transforms;
 /// <para>With channels, the constants are per channel, shaped [C, 1] over the input reshaped to [N, C, H x W] (channels
 /// first) or [C] over [N, H x W, C] (channels last), broadcast by the same three operators; a final <c>Reshape</c> to the
 /// input's own shape (<c>Shape</c>) gives back its dimensions. The arithmetic is the transform's, element for element.</para>
+/// <para>Scale-only parameters (<see cref="BatchNormalizationParameters.Centered"/> false) export a single <c>Mul</c> by the
+/// per-slot scale (and the second factor's <c>Mul</c> when a scale is beyond the type's range). ONNX tensors are dense: ML.NET's
+/// exporter declares a vector column as a dense [N, slots] input whether its rows are sparse or not, and ONNX Runtime
+/// (through <c>ApplyOnnxModel</c> too) is fed the rows densified; the products are the transform's, zeros giving zeros.</para>
 /// <para>A column whose input no earlier stage exported (say it comes from a <c>CustomMapping</c>) is left out of the
 /// graph, as ML.NET's own column transformers do: <c>ConvertToOnnx</c> then reports that the pipeline cannot be fully
 /// converted, unless the caller keeps only other output columns.</para>
@@ -45,10 +49,10 @@ internal static class OnnxExport
             long[] dims = layout.Layout == ChannelLayout.ChannelsFirst ? [layout.Units, 1] : [layout.Units];
             var (mean, scale, rescale, offset) = affine switch
             {
-                AffineParameters<float> f => (graph.Constant(f.Mean, dims, "BatchNormMean"), graph.Constant(f.Scale, dims, "BatchNormScale"),
-                    f.Rescale is null ? null : graph.Constant(f.Rescale, dims, "BatchNormRescale"), graph.Constant(f.Offset, dims, "BatchNormOffset")),
-                AffineParameters<double> d => (graph.Constant(d.Mean, dims, "BatchNormMean"), graph.Constant(d.Scale, dims, "BatchNormScale"),
-                    d.Rescale is null ? null : graph.Constant(d.Rescale, dims, "BatchNormRescale"), graph.Constant(d.Offset, dims, "BatchNormOffset")),
+                AffineParameters<float> f => (p.Centered ? graph.Constant(f.Mean, dims, "BatchNormMean") : null, graph.Constant(f.Scale, dims, "BatchNormScale"),
+                    f.Rescale is null ? null : graph.Constant(f.Rescale, dims, "BatchNormRescale"), p.Centered ? graph.Constant(f.Offset, dims, "BatchNormOffset") : null),
+                AffineParameters<double> d => (p.Centered ? graph.Constant(d.Mean, dims, "BatchNormMean") : null, graph.Constant(d.Scale, dims, "BatchNormScale"),
+                    d.Rescale is null ? null : graph.Constant(d.Rescale, dims, "BatchNormRescale"), p.Centered ? graph.Constant(d.Offset, dims, "BatchNormOffset") : null),
                 _ => throw new NotSupportedException($"BatchNormalize cannot export column '{p.InputColumnName}' of type {type} to ONNX."),
             };
 
@@ -62,19 +66,32 @@ internal static class OnnxExport
                 output = graph.Temporary("BatchNormChannelOutput");
             }
 
-            string centered = graph.Temporary("BatchNormCentered");
-            string scaled = graph.Temporary("BatchNormScaled");
-            graph.Node("Sub", [input, mean], centered);
-            graph.Node("Mul", [centered, scale], scaled);
-            if (rescale is not null)
+            if (!p.Centered)
             {
-                // A scale beyond the type's range, applied as two factors as the transform does.
-                string rescaled = graph.Temporary("BatchNormRescaled");
-                graph.Node("Mul", [scaled, rescale], rescaled);
-                scaled = rescaled;
+                // Scale only: y = x * scale (* rescale), as the transform computes it; zeros stay zeros.
+                string product = rescale is null ? output : graph.Temporary("BatchNormScaled");
+                graph.Node("Mul", [input, scale], product);
+                if (rescale is not null)
+                {
+                    graph.Node("Mul", [product, rescale], output);
+                }
             }
+            else
+            {
+                string centered = graph.Temporary("BatchNormCentered");
+                string scaled = graph.Temporary("BatchNormScaled");
+                graph.Node("Sub", [input, mean!], centered);
+                graph.Node("Mul", [centered, scale], scaled);
+                if (rescale is not null)
+                {
+                    // A scale beyond the type's range, applied as two factors as the transform does.
+                    string rescaled = graph.Temporary("BatchNormRescaled");
+                    graph.Node("Mul", [scaled, rescale], rescaled);
+                    scaled = rescaled;
+                }
 
-            graph.Node("Add", [scaled, offset], output);
+                graph.Node("Add", [scaled, offset!], output);
+            }
             if (output != finalOutput)
             {
                 // Back to the input's own shape: [N, C, H, W], [N, H, W, C] or [N, slots].

@@ -17,7 +17,7 @@ namespace Ml.Normalization.Transforms;
 /// <para>A statistic beyond double's range (deviations of ~1.3e154 and more, whose squares overflow) fails the fit,
 /// naming the column and the unit, as soon as the batch that overflowed is folded in.</para>
 /// </remarks>
-internal sealed class RunningStatistics
+internal sealed partial class RunningStatistics
 {
     private readonly FitState _state;
     private readonly string _columnName;
@@ -42,52 +42,52 @@ internal sealed class RunningStatistics
     /// <summary>Folds one batch's per-unit statistics in.</summary>
     public void Add(ReadOnlySpan<double> batchMean, ReadOnlySpan<double> batchVariance, ReadOnlySpan<double> counts)
     {
+        for (int j = 0; j < _state.Units; j++)
+        {
+            FoldUnit(j, batchMean[j], batchVariance[j], counts[j]);
+        }
+    }
+
+    /// <summary>Folds one batch's statistics of unit <paramref name="j"/> (n finite values) in.</summary>
+    private void FoldUnit(int j, double batchMean, double batchVariance, double n)
+    {
         var (mean, second, count) = (_state.Mean, _state.Second, _state.Count);
         if (_state.Kind == StatisticsKind.WholeData)
         {
-            for (int j = 0; j < mean.Length; j++)
+            if (n < 1)
             {
-                double n = counts[j];
-                if (n < 1)
-                {
-                    continue;
-                }
-
-                // Chan et al.: the pairwise update of (count, mean, M2) with a batch's (n, mean, n * biased variance).
-                double total = count[j] + n;
-                double delta = batchMean[j] - mean[j];
-                mean[j] += delta * (n / total);
-                second[j] += (batchVariance[j] * n) + (delta * delta * (count[j] * n / total));
-                count[j] = total;
-                CheckFinite(j, mean[j], second[j]);
+                return;
             }
 
-            return;
+            // Chan et al.: the pairwise update of (count, mean, M2) with a batch's (n, mean, n * biased variance).
+            double total = count[j] + n;
+            double delta = batchMean - mean[j];
+            mean[j] += delta * (n / total);
+            second[j] += (batchVariance * n) + (delta * delta * (count[j] * n / total));
+            count[j] = total;
         }
-
-        for (int j = 0; j < mean.Length; j++)
+        else
         {
-            double n = counts[j];
             if (n < 2)
             {
-                continue;
+                return;
             }
 
-            double variance = _state.UnbiasedVariance ? batchVariance[j] * n / (n - 1) : batchVariance[j];
+            double variance = _state.UnbiasedVariance ? batchVariance * n / (n - 1) : batchVariance;
             double t = ++count[j];
             if (_state.Momentum is double m)
             {
-                mean[j] = (m * mean[j]) + ((1 - m) * batchMean[j]);
+                mean[j] = (m * mean[j]) + ((1 - m) * batchMean);
                 second[j] = (m * second[j]) + ((1 - m) * variance);
             }
             else
             {
-                mean[j] += (batchMean[j] - mean[j]) / t;
+                mean[j] += (batchMean - mean[j]) / t;
                 second[j] += (variance - second[j]) / t;
             }
-
-            CheckFinite(j, mean[j], second[j]);
         }
+
+        CheckFinite(j, mean[j], second[j]);
     }
 
     /// <summary>The running statistics, bias-corrected if asked; a variance that rounding pushed below 0 is 0.</summary>

@@ -17,14 +17,15 @@ public class CorruptModelTests
     private const string BatchNormalizeTruncated = "The BatchNormalize model is truncated: its data ends early.";
     private const string DropoutTruncated = "The Dropout model is truncated: its data ends early.";
 
-    // The BatchNormalize body as written (format 0x00010005): int column count; output name "Normalized" (1 + 10
+    // The BatchNormalize body as written (format 0x00010006): int column count; output name "Normalized" (1 + 10
     // bytes); input name "Features" (1 + 8); int slots; double epsilon; long batches; long rows; 4 x 4 doubles; int
-    // training batch size; int channel layout; int fit-state flag (0: given parameters have none). 192 bytes.
+    // training batch size; int channel layout; int fit-state flag (0: given parameters have none); byte centered. 193 bytes.
     private const int SlotCountOffset = 4 + 11 + 9;
     private const int TrainingBatchSizeOffset = SlotCountOffset + 4 + 8 + 8 + 8 + (4 * 4 * 8);
     private const int ChannelLayoutOffset = TrainingBatchSizeOffset + 4;
     private const int FitStateOffset = ChannelLayoutOffset + 4;
-    private const int BatchNormalizeBodyLength = FitStateOffset + 4;
+    private const int CenteredOffset = FitStateOffset + 4;
+    private const int BatchNormalizeBodyLength = CenteredOffset + 1;
 
     // The Dropout body: int column count; "Out" (1 + 3); "Features" (1 + 8); float p; int seed; byte kind. 26 bytes.
     private const int DropProbabilityOffset = 4 + 4 + 9;
@@ -66,7 +67,7 @@ public class CorruptModelTests
         ml.Model.Save(ml.Transforms.BatchNormalize("Features", batchSize: 2).Fit(data), data.Schema, stream);
         var zip = stream.ToArray();
         var body = StageEntry.ReadBody(zip, BatchNormalizeSignature);
-        Assert.Equal(4 + 11 - 2 + 9 + 4 + 8 + 8 + 8 + (4 * 3 * 8) + 4 + 4 + 4 + 4 + 8 + 4 + 4 + (6 * 3 * 8), body.Length); // "Features" in place: 9 + 9 for the names
+        Assert.Equal(4 + 11 - 2 + 9 + 4 + 8 + 8 + 8 + (4 * 3 * 8) + 4 + 4 + 4 + 4 + 8 + 4 + 4 + (6 * 3 * 8) + 1, body.Length); // "Features" in place: 9 + 9 for the names
 
         for (int keep = 0; keep < body.Length; keep += 3)
         {

@@ -37,7 +37,11 @@ internal static partial class NormalizationKernels
         ref double sr = ref MemoryMarshal.GetReference(laneSum);
         ref double qr = ref MemoryMarshal.GetReference(laneSumOfSquares);
         int start = 0;
-        if (Vector.IsHardwareAccelerated && typeof(T) == typeof(float) && lanes % Vector<float>.Count == 0)
+        if (Vector256.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
+        {
+            start = AccumulateLaneGroups(values, laneShift, laneSum, laneSumOfSquares);
+        }
+        else if (Vector.IsHardwareAccelerated && typeof(T) == typeof(float) && lanes % Vector<float>.Count == 0)
         {
             ref float xr = ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(values));
             for (; start <= values.Length - lanes; start += lanes)
@@ -143,5 +147,67 @@ internal static partial class NormalizationKernels
             laneSumOfSquares[l] += t * t;
             l = l == LaneGroup - 1 ? 0 : l + 1;
         }
+    }
+
+    /// <summary>
+    /// The whole chunks of <see cref="AccumulateLaneMoments{T}"/> with 256-bit vectors: one group of 16 lanes at a time,
+    /// its sums, sums of squares and shifts in registers while it walks every chunk (a group of a chunk is one 64-byte
+    /// cache line apart from the next group's, so the groups together read the values once). Each lane still adds its
+    /// values in index order. Returns where the chunks end.
+    /// </summary>
+    private static int AccumulateLaneGroups<T>(ReadOnlySpan<T> values, ReadOnlySpan<double> laneShift, Span<double> laneSum, Span<double> laneSumOfSquares)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int lanes = laneShift.Length;
+        int chunks = values.Length / lanes;
+        for (int g = 0; g < lanes; g += LaneGroup)
+        {
+            ref double kr = ref Unsafe.Add(ref MemoryMarshal.GetReference(laneShift), g);
+            ref double sr = ref Unsafe.Add(ref MemoryMarshal.GetReference(laneSum), g);
+            ref double qr = ref Unsafe.Add(ref MemoryMarshal.GetReference(laneSumOfSquares), g);
+            var (k0, k1, k2, k3) = (Vector256.LoadUnsafe(ref kr), Vector256.LoadUnsafe(ref kr, 4), Vector256.LoadUnsafe(ref kr, 8), Vector256.LoadUnsafe(ref kr, 12));
+            var (s0, s1, s2, s3) = (Vector256.LoadUnsafe(ref sr), Vector256.LoadUnsafe(ref sr, 4), Vector256.LoadUnsafe(ref sr, 8), Vector256.LoadUnsafe(ref sr, 12));
+            var (q0, q1, q2, q3) = (Vector256.LoadUnsafe(ref qr), Vector256.LoadUnsafe(ref qr, 4), Vector256.LoadUnsafe(ref qr, 8), Vector256.LoadUnsafe(ref qr, 12));
+            for (int c = 0; c < chunks; c++)
+            {
+                nuint i = (nuint)((c * lanes) + g);
+                Vector256<double> x0, x1, x2, x3;
+                if (typeof(T) == typeof(float))
+                {
+                    ref float xr = ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(values));
+                    (x0, x1) = Vector256.Widen(Vector256.LoadUnsafe(ref xr, i));
+                    (x2, x3) = Vector256.Widen(Vector256.LoadUnsafe(ref xr, i + 8));
+                }
+                else
+                {
+                    ref double xr = ref Unsafe.As<T, double>(ref MemoryMarshal.GetReference(values));
+                    (x0, x1, x2, x3) = (Vector256.LoadUnsafe(ref xr, i), Vector256.LoadUnsafe(ref xr, i + 4), Vector256.LoadUnsafe(ref xr, i + 8), Vector256.LoadUnsafe(ref xr, i + 12));
+                }
+
+                var t0 = x0 - k0;
+                var t1 = x1 - k1;
+                var t2 = x2 - k2;
+                var t3 = x3 - k3;
+                s0 += t0;
+                s1 += t1;
+                s2 += t2;
+                s3 += t3;
+                q0 += t0 * t0;
+                q1 += t1 * t1;
+                q2 += t2 * t2;
+                q3 += t3 * t3;
+            }
+
+            s0.StoreUnsafe(ref sr);
+            s1.StoreUnsafe(ref sr, 4);
+            s2.StoreUnsafe(ref sr, 8);
+            s3.StoreUnsafe(ref sr, 12);
+            q0.StoreUnsafe(ref qr);
+            q1.StoreUnsafe(ref qr, 4);
+            q2.StoreUnsafe(ref qr, 8);
+            q3.StoreUnsafe(ref qr, 12);
+        }
+
+        return chunks * lanes;
     }
 }

@@ -25,6 +25,8 @@ internal sealed class ChannelBatchMoments<T> : IBatchMoments<T>
     private readonly double[] _laneSum;
     private readonly double[] _laneSumOfSquares;
     private readonly double[] _laneCount;
+    private readonly double[] _savedSum;
+    private readonly double[] _savedSumOfSquares;
     private bool _everyChannelHasShift;
     private long _finiteRowsInBatch;
 
@@ -50,6 +52,8 @@ internal sealed class ChannelBatchMoments<T> : IBatchMoments<T>
         _laneSum = new double[totalLanes];
         _laneSumOfSquares = new double[totalLanes];
         _laneCount = new double[totalLanes];
+        _savedSum = new double[totalLanes];
+        _savedSumOfSquares = new double[totalLanes];
         for (int c = 0; c < shift.Length; c++)
         {
             if (!double.IsNaN(shift[c]))
@@ -65,8 +69,13 @@ internal sealed class ChannelBatchMoments<T> : IBatchMoments<T>
 
     public void Add(ReadOnlySpan<T> row)
     {
-        if (_everyChannelHasShift && NormalizationKernels.AllFinite(row))
+        // The fast path adds the whole row, then checks the lane sums: a NaN or infinity anywhere in the row leaves a
+        // non-finite sum, and the row is taken back (from a copy of the few lane sums) and added by the general path.
+        // One pass over the row instead of a finiteness pass and an accumulation pass; the same bits either way.
+        if (_everyChannelHasShift && NormalizationKernels.AllFinite<double>(_laneSum) && NormalizationKernels.AllFinite<double>(_laneSumOfSquares))
         {
+            _laneSum.CopyTo(_savedSum, 0);
+            _laneSumOfSquares.CopyTo(_savedSumOfSquares, 0);
             if (_layout.Layout == ChannelLayout.ChannelsFirst)
             {
                 int s = _layout.SpatialSize;
@@ -81,8 +90,14 @@ internal sealed class ChannelBatchMoments<T> : IBatchMoments<T>
                 NormalizationKernels.AccumulateLaneMoments(row, _laneShift, _laneSum, _laneSumOfSquares);
             }
 
-            _finiteRowsInBatch++;
-            return;
+            if (NormalizationKernels.AllFinite<double>(_laneSum) && NormalizationKernels.AllFinite<double>(_laneSumOfSquares))
+            {
+                _finiteRowsInBatch++;
+                return;
+            }
+
+            _savedSum.CopyTo(_laneSum, 0);
+            _savedSumOfSquares.CopyTo(_laneSumOfSquares, 0);
         }
 
         AddGeneral(row);

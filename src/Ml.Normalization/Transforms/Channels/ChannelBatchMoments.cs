@@ -11,7 +11,7 @@ namespace Ml.Normalization.Transforms.Channels;
 /// The sums are double and taken of <c>x - shift</c>, the shift being the first finite value the channel ever saw, as
 /// <see cref="MiniBatchMoments{T}"/> does per slot. They are kept per lane
 /// (<see cref="NormalizationKernels.AccumulateLaneMoments{T}"/>): 16 lanes per channel for channels-first rows, whose
-/// channel planes are contiguous, and lcm(C, 16) lanes for channels-last rows, lane l holding channel l mod C. A row with
+/// channel planes are contiguous, and lcm(C, 8) lanes for channels-last rows, lane l holding channel l mod C. A row with
 /// a non-finite value, or a channel without a shift yet, takes a scalar path that adds each finite value to the same
 /// lane in the same order, so the statistics do not depend on the path or on the vector width.
 /// </remarks>
@@ -42,7 +42,7 @@ internal sealed class ChannelBatchMoments<T> : IBatchMoments<T>
         }
         else
         {
-            _lanes = checked(channels / Gcd(channels, NormalizationKernels.LaneGroup) * NormalizationKernels.LaneGroup);
+            _lanes = checked(channels / Gcd(channels, NormalizationKernels.InterleavedLaneGroup) * NormalizationKernels.InterleavedLaneGroup);
             totalLanes = _lanes;
         }
 

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Ml.Normalization.Transforms.Sparse;
 
@@ -93,28 +94,7 @@ internal sealed class SparseBatchMoments<T>
         _seenFirstRow = true;
         for (int i = 0; i < values.Length; i++)
         {
-            int j = indices[i];
-            ref var slot = ref _slots[j];
-            if (slot.Explicit++ == 0)
-            {
-                _touched[_touchedCount++] = j;
-            }
-
-            if (!T.IsFinite(values[i]))
-            {
-                continue;
-            }
-
-            double x = double.CreateTruncating(values[i]);
-            if (first)
-            {
-                slot.Shift = x;
-            }
-
-            double t = x - slot.Shift;
-            slot.Sum += t;
-            slot.SumOfSquares += t * t;
-            slot.Finite++;
+            AddValue(indices[i], values[i], first);
         }
 
         _rowsInBatch++;
@@ -132,30 +112,37 @@ internal sealed class SparseBatchMoments<T>
         _seenFirstRow = true;
         for (int j = 0; j < row.Length; j++)
         {
-            ref var slot = ref _slots[j];
-            if (slot.Explicit++ == 0)
-            {
-                _touched[_touchedCount++] = j;
-            }
-
-            if (!T.IsFinite(row[j]))
-            {
-                continue;
-            }
-
-            double x = double.CreateTruncating(row[j]);
-            if (first)
-            {
-                slot.Shift = x;
-            }
-
-            double t = x - slot.Shift;
-            slot.Sum += t;
-            slot.SumOfSquares += t * t;
-            slot.Finite++;
+            AddValue(j, row[j], first);
         }
 
         _rowsInBatch++;
+    }
+
+    /// <summary>Adds an explicit value of slot <paramref name="j"/>: counted as explicit, and in the sums when finite.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AddValue(int j, T value, bool firstRow)
+    {
+        ref var slot = ref _slots[j];
+        if (slot.Explicit++ == 0)
+        {
+            _touched[_touchedCount++] = j;
+        }
+
+        if (!T.IsFinite(value))
+        {
+            return;
+        }
+
+        double x = double.CreateTruncating(value);
+        if (firstRow)
+        {
+            slot.Shift = x;
+        }
+
+        double t = x - slot.Shift;
+        slot.Sum += t;
+        slot.SumOfSquares += t * t;
+        slot.Finite++;
     }
 
     /// <summary>

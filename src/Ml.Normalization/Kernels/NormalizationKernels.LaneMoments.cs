@@ -107,19 +107,8 @@ internal static partial class NormalizationKernels
             var k = Vector256.Create(shift);
             for (; i <= plane.Length - LaneGroup; i += LaneGroup)
             {
-                Vector256<double> x0, x1, x2, x3;
-                if (typeof(T) == typeof(float))
-                {
-                    ref float xr = ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(plane));
-                    (x0, x1) = Vector256.Widen(Vector256.LoadUnsafe(ref xr, (nuint)i));
-                    (x2, x3) = Vector256.Widen(Vector256.LoadUnsafe(ref xr, (nuint)(i + 8)));
-                }
-                else
-                {
-                    ref double xr = ref Unsafe.As<T, double>(ref MemoryMarshal.GetReference(plane));
-                    (x0, x1, x2, x3) = (Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref xr, (nuint)(i + 4)),
-                        Vector256.LoadUnsafe(ref xr, (nuint)(i + 8)), Vector256.LoadUnsafe(ref xr, (nuint)(i + 12)));
-                }
+                var (x0, x1) = Load8(plane, (nuint)i);
+                var (x2, x3) = Load8(plane, (nuint)(i + 8));
 
                 var t0 = x0 - k;
                 var t1 = x1 - k;

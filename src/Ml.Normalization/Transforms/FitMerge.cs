@@ -75,22 +75,18 @@ internal static class FitMerge
                 into.Shift[j] = other.Shift[j];
             }
 
-            double total = a + b;
             if (into.Kind == StatisticsKind.WholeData)
             {
-                // Chan et al.: (count, mean, M2) of two disjoint sets.
-                double delta = other.Mean[j] - into.Mean[j];
-                into.Mean[j] += delta * (b / total);
-                into.Second[j] += other.Second[j] + (delta * delta * (a * b / total));
+                RunningStatistics.CombineMoments(ref into.Count[j], ref into.Mean[j], ref into.Second[j], b, other.Mean[j], other.Second[j]);
             }
             else
             {
                 // The plain average of the batches: weighted by each side's batch count.
+                double total = a + b;
                 into.Mean[j] = a == 0 ? other.Mean[j] : ((a * into.Mean[j]) + (b * other.Mean[j])) / total;
                 into.Second[j] = a == 0 ? other.Second[j] : ((a * into.Second[j]) + (b * other.Second[j])) / total;
+                into.Count[j] = total;
             }
-
-            into.Count[j] = total;
         }
     }
 }

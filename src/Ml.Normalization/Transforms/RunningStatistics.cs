@@ -59,12 +59,8 @@ internal sealed partial class RunningStatistics
                 return;
             }
 
-            // Chan et al.: the pairwise update of (count, mean, M2) with a batch's (n, mean, n * biased variance).
-            double total = count[j] + n;
-            double delta = batchMean - mean[j];
-            mean[j] += delta * (n / total);
-            second[j] += (batchVariance * n) + (delta * delta * (count[j] * n / total));
-            count[j] = total;
+            // The batch's (n, mean, M2 = n * biased variance).
+            CombineMoments(ref count[j], ref mean[j], ref second[j], n, batchMean, batchVariance * n);
         }
         else
         {
@@ -88,6 +84,19 @@ internal sealed partial class RunningStatistics
         }
 
         CheckFinite(j, mean[j], second[j]);
+    }
+
+    /// <summary>
+    /// Chan et al.'s pairwise update: (<paramref name="count"/>, <paramref name="mean"/>, <paramref name="m2"/>) becomes the
+    /// count, mean and sum of squared deviations of its values together with another disjoint set's (n, mean, M2).
+    /// </summary>
+    public static void CombineMoments(ref double count, ref double mean, ref double m2, double otherCount, double otherMean, double otherM2)
+    {
+        double total = count + otherCount;
+        double delta = otherMean - mean;
+        mean += delta * (otherCount / total);
+        m2 += otherM2 + (delta * delta * (count * otherCount / total));
+        count = total;
     }
 
     /// <summary>The running statistics, bias-corrected if asked; a variance that rounding pushed below 0 is 0.</summary>

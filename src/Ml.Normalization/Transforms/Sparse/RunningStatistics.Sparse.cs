@@ -19,11 +19,7 @@ internal sealed partial class RunningStatistics
         {
             if (rows > 0)
             {
-                double total = count[j] + rows;
-                double delta = -mean[j];
-                mean[j] += delta * (rows / total);
-                second[j] += delta * delta * (count[j] * rows / total);
-                count[j] = total;
+                CombineMoments(ref count[j], ref mean[j], ref second[j], rows, 0, 0);
             }
 
             return;

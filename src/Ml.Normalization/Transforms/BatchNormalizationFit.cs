@@ -41,7 +41,7 @@ internal static class BatchNormalizationFit
             var fitters = new ColumnFitter[columns.Length];
             for (int i = 0; i < fitters.Length; i++)
             {
-                fitters[i] = ColumnFitter.Create(cursor, input.Schema[columns[i].InputColumnName], shapes[i], layouts[i], states[i]);
+                fitters[i] = ColumnFitter.Create(cursor, input.Schema[columns[i].InputColumnName], shapes[i], layouts[i], statistics[i]);
             }
 
             while (cursor.MoveNext())

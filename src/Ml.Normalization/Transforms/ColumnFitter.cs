@@ -12,34 +12,40 @@ namespace Ml.Normalization.Transforms;
 /// </summary>
 internal abstract class ColumnFitter
 {
+    private readonly int _units;
+    private double[]? _batchMean;
+    private double[]? _batchVariance;
+    private double[]? _batchCount;
+
     protected ColumnFitter(int units)
     {
-        BatchMean = new double[units];
-        BatchVariance = new double[units];
-        BatchCount = new double[units];
+        _units = units;
     }
 
+    // The per-unit batch arrays exist only for the paths that write whole batches (not the sparse fit's lazy folds).
+
     /// <summary>Per unit, the mean of the finite values of the batch last closed by <see cref="EndBatch()"/>.</summary>
-    public double[] BatchMean { get; }
+    public double[] BatchMean => _batchMean ??= new double[_units];
 
     /// <summary>Per unit, their biased variance.</summary>
-    public double[] BatchVariance { get; }
+    public double[] BatchVariance => _batchVariance ??= new double[_units];
 
     /// <summary>Per unit, how many finite values there were.</summary>
-    public double[] BatchCount { get; }
+    public double[] BatchCount => _batchCount ??= new double[_units];
 
     /// <summary>Each unit's shift, to keep in the fit's state.</summary>
     public abstract ReadOnlySpan<double> Shift { get; }
 
     /// <summary>
-    /// A fitter for <paramref name="column"/>, continuing <paramref name="state"/>'s shifts (null: the training pass, which
-    /// keeps no running statistics). A per-slot vector column whose first row is sparse is fitted in O(non-zeros) per
-    /// row (<see cref="SparseBatchMoments{T}"/>, folding lazily into the state's running statistics); otherwise densely.
+    /// A fitter for <paramref name="column"/> that folds into <paramref name="statistics"/>, continuing their state's shifts
+    /// (null: the training pass, which keeps no running statistics). A per-slot vector column whose first row is sparse is
+    /// fitted in O(non-zeros) per row (<see cref="SparseBatchMoments{T}"/>, folding lazily into the running statistics);
+    /// otherwise densely.
     /// </summary>
-    public static ColumnFitter Create(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, StatisticsLayout layout, FitState? state = null) =>
+    public static ColumnFitter Create(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, StatisticsLayout layout, RunningStatistics? statistics = null) =>
         shape.IsDouble
-            ? new ColumnFitter<double>(cursor, column, shape, layout, state)
-            : new ColumnFitter<float>(cursor, column, shape, layout, state);
+            ? new ColumnFitter<double>(cursor, column, shape, layout, statistics)
+            : new ColumnFitter<float>(cursor, column, shape, layout, statistics);
 
     /// <summary>Adds the cursor's current row.</summary>
     public abstract void AddRow();
@@ -69,15 +75,17 @@ internal sealed class ColumnFitter<T> : ColumnFitter
     private readonly ValueGetter<VBuffer<T>>? _vectorGetter;
     private readonly ValueGetter<T>? _scalarGetter;
     private readonly string _columnName;
-    private readonly T[] _row;
-    private readonly IBatchMoments<T> _moments;
+    private readonly int _slots;
+    private readonly StatisticsLayout _layout;
     private readonly bool _canGoSparse;
-    private readonly FitState? _state;
+    private readonly RunningStatistics? _statistics;
+    private T[]? _row;
+    private IBatchMoments<T>? _moments;
     private SparseBatchMoments<T>? _sparse;
     private bool _seenRow;
     private VBuffer<T> _buffer;
 
-    public ColumnFitter(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, StatisticsLayout layout, FitState? state)
+    public ColumnFitter(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, StatisticsLayout layout, RunningStatistics? statistics)
         : base(layout.Units)
     {
         _columnName = column.Name;
@@ -90,13 +98,16 @@ internal sealed class ColumnFitter<T> : ColumnFitter
             _scalarGetter = cursor.GetGetter<T>(column);
         }
 
-        int slots = shape.Size;
-        _row = new T[slots];
-        var shift = state?.Shift;
-        _moments = layout.HasChannels ? new ChannelBatchMoments<T>(layout, shift) : new MiniBatchMoments<T>(slots, shift);
+        _slots = shape.Size;
+        _layout = layout;
         _canGoSparse = shape.IsVector && !layout.HasChannels;
-        _state = state;
+        _statistics = statistics;
     }
+
+    // The dense path's moments, made at the first row that needs them (a sparse fit never does).
+    private IBatchMoments<T> Moments => _moments ??= _layout.HasChannels
+        ? new ChannelBatchMoments<T>(_layout, _statistics?.State.Shift)
+        : new MiniBatchMoments<T>(_slots, _statistics?.State.Shift);
 
     public override void AddRow()
     {
@@ -104,9 +115,9 @@ internal sealed class ColumnFitter<T> : ColumnFitter
         if (_vectorGetter is not null)
         {
             _vectorGetter(ref _buffer);
-            if (_buffer.Length != _row.Length)
+            if (_buffer.Length != _slots)
             {
-                throw new InvalidOperationException($"Column '{_columnName}' gave a vector of {_buffer.Length} slots, its type says {_row.Length}.");
+                throw new InvalidOperationException($"Column '{_columnName}' gave a vector of {_buffer.Length} slots, its type says {_slots}.");
             }
 
             bool first = !_seenRow;
@@ -117,7 +128,7 @@ internal sealed class ColumnFitter<T> : ColumnFitter
                 if (first && _canGoSparse)
                 {
                     // A sparse first row: the whole fit of this column goes O(non-zeros) per row (see SparseBatchMoments).
-                    _sparse = new SparseBatchMoments<T>(_row.Length, _state?.Kind == StatisticsKind.Running ? _state.Momentum : null, _state?.Shift);
+                    _sparse = new SparseBatchMoments<T>(_slots, _statistics);
                 }
             }
 
@@ -142,17 +153,19 @@ internal sealed class ColumnFitter<T> : ColumnFitter
             else
             {
                 // Sparse rows: the implicit slots are zeros, and zeros count in the statistics.
+                _row ??= new T[_slots];
                 _buffer.CopyTo(_row);
                 row = _row;
             }
         }
         else
         {
+            _row ??= new T[1];
             _scalarGetter!(ref _row[0]);
             row = _row;
         }
 
-        _moments.Add(row);
+        Moments.Add(row);
     }
 
     public override void EndBatch()
@@ -163,7 +176,7 @@ internal sealed class ColumnFitter<T> : ColumnFitter
         }
         else
         {
-            _moments.EndBatch(BatchMean, BatchVariance, BatchCount);
+            Moments.EndBatch(BatchMean, BatchVariance, BatchCount);
         }
     }
 
@@ -181,5 +194,6 @@ internal sealed class ColumnFitter<T> : ColumnFitter
 
     public override void Complete(RunningStatistics statistics) => _sparse?.Complete(statistics);
 
-    public override ReadOnlySpan<double> Shift => _sparse is not null ? _sparse.Shift : _moments.Shift;
+    /// <summary>The sparse fit writes its shifts into the state at <see cref="Complete"/>.</summary>
+    public override ReadOnlySpan<double> Shift => _sparse is not null ? _statistics!.State.Shift : Moments.Shift;
 }

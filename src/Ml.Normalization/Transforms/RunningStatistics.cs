@@ -49,9 +49,16 @@ internal sealed partial class RunningStatistics
     }
 
     /// <summary>Folds one batch's statistics of unit <paramref name="j"/> (n finite values) in.</summary>
-    private void FoldUnit(int j, double batchMean, double batchVariance, double n)
+    private void FoldUnit(int j, double batchMean, double batchVariance, double n) =>
+        Fold(j, ref _state.Count[j], ref _state.Mean[j], ref _state.Second[j], batchMean, batchVariance, n);
+
+    /// <summary>
+    /// Folds one batch's statistics of unit <paramref name="unit"/> (n finite values) into its state, held by the caller
+    /// (<paramref name="count"/>, <paramref name="mean"/>, <paramref name="second"/>: this state's arrays, or the sparse
+    /// fit's copy of them in the slot's own record).
+    /// </summary>
+    public void Fold(int unit, ref double count, ref double mean, ref double second, double batchMean, double batchVariance, double n)
     {
-        var (mean, second, count) = (_state.Mean, _state.Second, _state.Count);
         if (_state.Kind == StatisticsKind.WholeData)
         {
             if (n < 1)
@@ -60,7 +67,7 @@ internal sealed partial class RunningStatistics
             }
 
             // The batch's (n, mean, M2 = n * biased variance).
-            CombineMoments(ref count[j], ref mean[j], ref second[j], n, batchMean, batchVariance * n);
+            CombineMoments(ref count, ref mean, ref second, n, batchMean, batchVariance * n);
         }
         else
         {
@@ -70,20 +77,20 @@ internal sealed partial class RunningStatistics
             }
 
             double variance = _state.UnbiasedVariance ? batchVariance * n / (n - 1) : batchVariance;
-            double t = ++count[j];
+            double t = ++count;
             if (_state.Momentum is double m)
             {
-                mean[j] = (m * mean[j]) + ((1 - m) * batchMean);
-                second[j] = (m * second[j]) + ((1 - m) * variance);
+                mean = (m * mean) + ((1 - m) * batchMean);
+                second = (m * second) + ((1 - m) * variance);
             }
             else
             {
-                mean[j] += (batchMean - mean[j]) / t;
-                second[j] += (variance - second[j]) / t;
+                mean += (batchMean - mean) / t;
+                second += (variance - second) / t;
             }
         }
 
-        CheckFinite(j, mean[j], second[j]);
+        CheckFinite(unit, mean, second);
     }
 
     /// <summary>
@@ -107,6 +114,7 @@ internal sealed partial class RunningStatistics
         int units = state.Units;
         var mean = new double[units];
         var variance = new double[units];
+        double lastCount = double.NaN, lastDecay = double.NaN; // units mostly share their counted batches: one Pow each
         for (int j = 0; j < units; j++)
         {
             double m = state.Mean[j], v = state.Second[j], t = state.Count[j];
@@ -118,7 +126,12 @@ internal sealed partial class RunningStatistics
             }
             else if (state.Momentum is double momentum && state.BiasCorrection && t > 0)
             {
-                double decay = Math.Pow(momentum, t);
+                if (t != lastCount)
+                {
+                    (lastCount, lastDecay) = (t, Math.Pow(momentum, t));
+                }
+
+                double decay = lastDecay;
                 m = (m - (decay * state.InitialMean[j])) / (1 - decay);
                 v = (v - (decay * state.InitialVariance[j])) / (1 - decay);
             }

@@ -1,12 +1,14 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ml.Normalization.Transforms.Sparse;
 
 /// <summary>
-/// One column's per-slot mini-batch moments from sparse rows in O(non-zeros) per row, and the lazy fold of each batch
-/// into the running statistics: a slot a batch never touches is brought up to date only when it is next touched, or at
-/// <see cref="Complete"/>, in closed form. Memory O(slots), independent of the row count.
+/// One column's per-slot mini-batch moments from sparse rows in O(non-zeros) per row. In a fit (constructed with its
+/// <see cref="RunningStatistics"/>) each slot's batch is folded into the running statistics lazily, when the slot is next
+/// touched in a later batch, or at <see cref="Complete"/>; the batches it missed are folded in closed form. Memory O(slots),
+/// independent of the row count.
 /// </summary>
 /// <remarks>
 /// <para>Per slot and batch the statistics are those of the dense path (<see cref="MiniBatchMoments{T}"/>): the mean and
@@ -16,51 +18,75 @@ namespace Ml.Normalization.Transforms.Sparse;
 /// <para>Shift: as on the dense path, each slot's sums are of <c>x - shift</c>. The shift is the slot's value in the
 /// fit's first row if that is finite, else 0 (the dense path would take the slot's first finite value in a later row
 /// when the first row's is NaN or infinite; the choice changes only rounding). The implicit zeros of a batch add
-/// <c>k * (0 - shift)</c> and <c>k * shift^2</c> to the sums at the batch's end, k their count, instead of k terms in row
-/// order. When the shift is 0 (the first row leaves the slot implicit, the usual case for sparse data) the implicit zeros
-/// add exact zeros, and the batch's sums are bit for bit the dense path's.</para>
+/// <c>k * (0 - shift)</c> and <c>k * shift^2</c> to the sums when the batch is folded, k their count, instead of k terms in
+/// row order. When the shift is 0 (the first row leaves the slot implicit, the usual case for sparse data) the implicit
+/// zeros add exact zeros, and the batch's sums are bit for bit the dense path's.</para>
 /// <para>Untouched batches: a batch that holds no explicit entry of a slot has mean 0 and variance 0 there exactly (the
 /// dense path computes the same up to ~1e-16 * shift^2 when the shift is not 0). With momentum m, g such batches fold in
 /// as <c>running *= m^g</c> (one multiplication by <c>m^g</c> instead of g roundings: relative difference from the dense
 /// fold at most about (g + 1) * 2^-53); without momentum, as <c>running *= t / (t + g)</c>, t the slot's counted batches.
 /// </para>
+/// <para>Speed: a slot's sums, counts and running statistics share one 64-byte record (<see cref="SparseSlotState"/>) in a
+/// pinned, cache-line-aligned block, and a row's records are prefetched before its values are added, so a non-zero costs
+/// about one cache miss and nothing happens per slot at a batch's end. Folding a slot's batch when it is next touched does
+/// the slot's operations in the same order as folding every touched slot at the batch's end, so the bits are the same.
+/// The batches of a fit are all <c>BatchSize</c> rows long except the last, which lets a slot's folded rows follow from its
+/// folded batches.</para>
 /// </remarks>
-internal sealed class SparseBatchMoments<T>
+internal sealed unsafe class SparseBatchMoments<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private const int PowerCacheSize = 1024;
 
-    // One record per slot, so a touched slot costs one cache miss, not one per array (1M-slot arrays do not fit in cache).
-    private readonly SlotState[] _slots;
-    private readonly int[] _touched;
+    private readonly byte[] _storage; // pinned: _slots points into it for the object's lifetime
+    private readonly SparseSlotState* _slots;
+    private readonly int _slotCount;
+    private readonly RunningStatistics? _statistics;
     private readonly double[] _powers;
+    private int[]? _touched; // the training pass: the slots its open batch touched
     private int _touchedCount;
     private long _rowsInBatch;
     private bool _seenFirstRow;
-    private long _batchesFolded;
-    private long _rowsFolded;
-    private double[]? _shiftCopy;
+    private int _batchesClosed;
+    private long _rowsClosed;
+    private long _fullBatchRows; // every closed batch's rows, but a shorter last one
+    private bool _closedShortBatch;
 
-    /// <summary>Moments of <paramref name="slots"/> slots, folding with <paramref name="momentum"/> (null: no momentum or whole-data).</summary>
-    /// <param name="slots">The column's slot count.</param>
-    /// <param name="momentum">The running statistics' momentum, for the closed-form folds.</param>
-    /// <param name="shift">A continued fit's shifts (NaN: none, taken as 0); null or all NaN (a fresh fit): the first row's values.</param>
-    public SparseBatchMoments(int slots, double? momentum, double[]? shift = null)
+    /// <summary>
+    /// Moments of <paramref name="slots"/> slots. With <paramref name="statistics"/> (a fit): folded into them lazily,
+    /// starting from their state (a fresh one, or a previous fit's to continue: its shifts are kept). Without (the training
+    /// pass): each batch's statistics are written out by <see cref="EndBatch(Span{double}, Span{double}, Span{double})"/>.
+    /// </summary>
+    public SparseBatchMoments(int slots, RunningStatistics? statistics = null)
     {
-        _slots = new SlotState[slots];
-        _touched = new int[slots];
-        if (shift is not null && Array.Exists(shift, v => !double.IsNaN(v)))
+        _slotCount = slots;
+        _statistics = statistics;
+        _storage = GC.AllocateArray<byte>((slots * SparseSlotState.Bytes) + SparseSlotState.Bytes, pinned: true);
+        fixed (byte* start = _storage)
         {
-            for (int j = 0; j < slots; j++)
-            {
-                _slots[j].Shift = double.IsNaN(shift[j]) ? 0 : shift[j];
-            }
-
-            _seenFirstRow = true; // the shifts are the previous fit's, not this fit's first row's
+            nuint lead = (nuint)(-(nint)start) & (SparseSlotState.Bytes - 1);
+            _slots = (SparseSlotState*)(start + lead);
         }
 
         _powers = new double[PowerCacheSize];
-        if (momentum is double m)
+        if (statistics is null)
+        {
+            return;
+        }
+
+        var state = statistics.State;
+        bool continued = Array.Exists(state.Shift, v => !double.IsNaN(v));
+        for (int j = 0; j < slots; j++)
+        {
+            ref var slot = ref _slots[j];
+            slot.Shift = continued && !double.IsNaN(state.Shift[j]) ? state.Shift[j] : 0;
+            slot.Mean = state.Mean[j];
+            slot.Second = state.Second[j];
+            slot.Count = state.Count[j];
+        }
+
+        _seenFirstRow = continued; // the shifts are the previous fit's, not this fit's first row's
+        if (state.Kind == StatisticsKind.Running && state.Momentum is double m)
         {
             _powers[0] = 1;
             for (int g = 1; g < PowerCacheSize; g++)
@@ -70,26 +96,20 @@ internal sealed class SparseBatchMoments<T>
         }
     }
 
-    public int Slots => _slots.Length;
-
-    /// <summary>Each slot's shift (0 where the first row left it implicit), for the fit's state.</summary>
-    public ReadOnlySpan<double> Shift
-    {
-        get
-        {
-            _shiftCopy ??= new double[_slots.Length];
-            for (int j = 0; j < _slots.Length; j++)
-            {
-                _shiftCopy[j] = _slots[j].Shift;
-            }
-
-            return _shiftCopy;
-        }
-    }
+    public int Slots => _slotCount;
 
     /// <summary>Adds a sparse row: <paramref name="values"/> at <paramref name="indices"/> (ascending), every other slot 0.</summary>
     public void Add(ReadOnlySpan<T> values, ReadOnlySpan<int> indices)
     {
+        if (Sse.IsSupported)
+        {
+            // The row's records are scattered over the whole block: ask for all of them before touching the first.
+            foreach (int j in indices)
+            {
+                Sse.Prefetch0(_slots + j);
+            }
+        }
+
         bool first = !_seenFirstRow;
         _seenFirstRow = true;
         for (int i = 0; i < values.Length; i++)
@@ -103,9 +123,9 @@ internal sealed class SparseBatchMoments<T>
     /// <summary>Adds a dense row (every slot explicit), in O(slots).</summary>
     public void Add(ReadOnlySpan<T> row)
     {
-        if (row.Length != _slots.Length)
+        if (row.Length != _slotCount)
         {
-            throw new ArgumentException($"Expected {_slots.Length} values, got {row.Length}.", nameof(row));
+            throw new ArgumentException($"Expected {_slotCount} values, got {row.Length}.", nameof(row));
         }
 
         bool first = !_seenFirstRow;
@@ -123,11 +143,26 @@ internal sealed class SparseBatchMoments<T>
     private void AddValue(int j, T value, bool firstRow)
     {
         ref var slot = ref _slots[j];
-        if (slot.Explicit++ == 0)
+        if (_statistics is null)
         {
-            _touched[_touchedCount++] = j;
+            if (slot.Explicit == 0)
+            {
+                _touched ??= new int[_slotCount];
+                _touched[_touchedCount++] = j;
+            }
+        }
+        else
+        {
+            int batch = _batchesClosed + 1;
+            if (slot.Explicit != 0 && slot.Pending != batch)
+            {
+                FoldPending(ref slot, j); // the slot's last batch, closed since
+            }
+
+            slot.Pending = batch;
         }
 
+        slot.Explicit++;
         if (!T.IsFinite(value))
         {
             return;
@@ -145,27 +180,31 @@ internal sealed class SparseBatchMoments<T>
         slot.Finite++;
     }
 
-    /// <summary>
-    /// Closes the batch and folds it into <paramref name="statistics"/> in O(slots touched): the touched slots catch up on
-    /// the untouched batches they missed, then take this batch's statistics.
-    /// </summary>
+    /// <summary>Closes the batch. Nothing is folded now: each touched slot folds it when next touched, or at <see cref="Complete"/>.</summary>
     public void EndBatch(RunningStatistics statistics)
     {
-        long batch = ++_batchesFolded; // this batch's number, from 1
-        long rowsBefore = _rowsFolded;
-        _rowsFolded += _rowsInBatch;
-        for (int i = 0; i < _touchedCount; i++)
+        if (!ReferenceEquals(statistics, _statistics))
         {
-            int j = _touched[i];
-            CatchUp(statistics, j, batch - 1, rowsBefore);
-            var (mean, variance, n) = SlotStatistics(j);
-            statistics.FoldSlot(j, mean, variance, n);
-            _slots[j].Folded = batch;
-            _slots[j].FoldedRows = _rowsFolded;
-            Clear(j);
+            throw new InvalidOperationException("The sparse fit folds into the statistics it was created with.");
         }
 
-        _touchedCount = 0;
+        if (_closedShortBatch || (_batchesClosed > 0 && _rowsInBatch > _fullBatchRows))
+        {
+            // Only the last batch may be shorter: a slot's folded rows are its folded batches times the batch size.
+            throw new InvalidOperationException("The sparse fit's batches must all have the same size but the last.");
+        }
+
+        if (_batchesClosed == 0)
+        {
+            _fullBatchRows = _rowsInBatch;
+        }
+        else
+        {
+            _closedShortBatch = _rowsInBatch < _fullBatchRows;
+        }
+
+        _batchesClosed = checked(_batchesClosed + 1);
+        _rowsClosed += _rowsInBatch;
         _rowsInBatch = 0;
     }
 
@@ -180,9 +219,10 @@ internal sealed class SparseBatchMoments<T>
         count.Fill(_rowsInBatch);
         for (int i = 0; i < _touchedCount; i++)
         {
-            int j = _touched[i];
-            (mean[j], variance[j], count[j]) = SlotStatistics(j);
-            Clear(j);
+            int j = _touched![i];
+            ref var slot = ref _slots[j];
+            (mean[j], variance[j], count[j]) = SlotStatistics(ref slot, _rowsInBatch);
+            Clear(ref slot);
         }
 
         if (_rowsInBatch == 0)
@@ -195,33 +235,66 @@ internal sealed class SparseBatchMoments<T>
         _rowsInBatch = 0;
     }
 
-    /// <summary>Brings every slot up to the last folded batch; call once, after the last <see cref="EndBatch(RunningStatistics)"/>.</summary>
+    /// <summary>
+    /// After the last <see cref="EndBatch(RunningStatistics)"/>: folds every slot's pending batch and the batches it missed
+    /// (values of a batch that was never closed are dropped), then writes the running statistics and the shifts into the
+    /// state.
+    /// </summary>
     public void Complete(RunningStatistics statistics)
     {
-        for (int j = 0; j < _slots.Length; j++)
+        var state = statistics.State;
+        for (int j = 0; j < _slotCount; j++)
         {
-            CatchUp(statistics, j, _batchesFolded, _rowsFolded);
+            ref var slot = ref _slots[j];
+            if (slot.Explicit != 0)
+            {
+                if (slot.Pending <= _batchesClosed)
+                {
+                    FoldPending(ref slot, j);
+                }
+                else
+                {
+                    Clear(ref slot);
+                }
+            }
+
+            CatchUp(ref slot, _batchesClosed, _rowsClosed);
+            state.Mean[j] = slot.Mean;
+            state.Second[j] = slot.Second;
+            state.Count[j] = slot.Count;
+            state.Shift[j] = slot.Shift;
         }
     }
 
-    // Folds the batches (and their rows) after the slot's last fold up to batch upTo, which ends at row upToRows: all its
-    // values there were implicit zeros.
-    private void CatchUp(RunningStatistics statistics, int j, long upTo, long upToRows)
+    // Folds the slot's pending batch p: first the batches it missed before p, then p's statistics.
+    private void FoldPending(ref SparseSlotState slot, int j)
     {
-        long gap = upTo - _slots[j].Folded;
+        long p = slot.Pending;
+        CatchUp(ref slot, p - 1, (p - 1) * _fullBatchRows);
+        long rows = p == _batchesClosed ? _rowsClosed - ((p - 1) * _fullBatchRows) : _fullBatchRows;
+        var (mean, variance, n) = SlotStatistics(ref slot, rows);
+        _statistics!.Fold(j, ref slot.Count, ref slot.Mean, ref slot.Second, mean, variance, n);
+        slot.Folded = (int)p;
+        Clear(ref slot);
+    }
+
+    // Folds the batches after the slot's last fold up to batch upTo, which ends at row upToRows: all its values there were
+    // implicit zeros. Every batch before upTo is full, so the slot's folded rows are its folded batches times the batch size.
+    private void CatchUp(ref SparseSlotState slot, long upTo, long upToRows)
+    {
+        long gap = upTo - slot.Folded;
         if (gap > 0)
         {
-            statistics.FoldZeroBatches(j, gap, upToRows - _slots[j].FoldedRows, gap < PowerCacheSize ? _powers[gap] : double.NaN);
-            _slots[j].Folded = upTo;
-            _slots[j].FoldedRows = upToRows;
+            _statistics!.FoldZeroBatches(ref slot.Count, ref slot.Mean, ref slot.Second, gap, upToRows - (slot.Folded * _fullBatchRows),
+                gap < PowerCacheSize ? _powers[gap] : double.NaN);
+            slot.Folded = (int)upTo;
         }
     }
 
-    private (double Mean, double Variance, double Count) SlotStatistics(int j)
+    private static (double Mean, double Variance, double Count) SlotStatistics(ref SparseSlotState slot, long rowsInBatch)
     {
-        ref var slot = ref _slots[j];
         double shift = slot.Shift;
-        long implicitZeros = _rowsInBatch - slot.Explicit;
+        long implicitZeros = rowsInBatch - slot.Explicit;
         double sum = slot.Sum, sumOfSquares = slot.SumOfSquares;
         if (implicitZeros > 0 && shift != 0)
         {
@@ -235,23 +308,11 @@ internal sealed class SparseBatchMoments<T>
         return (shift + meanOffset, v < 0 ? 0 : v, n);
     }
 
-    private void Clear(int j)
+    private static void Clear(ref SparseSlotState slot)
     {
-        ref var slot = ref _slots[j];
         slot.Sum = 0;
         slot.SumOfSquares = 0;
         slot.Finite = 0;
         slot.Explicit = 0;
-    }
-
-    private struct SlotState
-    {
-        public double Shift;
-        public double Sum;
-        public double SumOfSquares;
-        public double Finite;
-        public long Folded;
-        public long FoldedRows;
-        public int Explicit;
     }
 }

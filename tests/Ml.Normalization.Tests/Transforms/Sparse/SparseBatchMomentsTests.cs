@@ -1,0 +1,74 @@
+using Ml.Normalization.Transforms;
+using Ml.Normalization.Transforms.Sparse;
+
+namespace Ml.Normalization.Tests.Transforms.Sparse;
+
+/// <summary>
+/// The sparse fit folds a slot's batch when the slot is next touched, and derives a slot's folded rows from its folded
+/// batches: that needs every batch but the last to have the same size, which it checks.
+/// </summary>
+public class SparseBatchMomentsTests
+{
+    [Fact]
+    public void EndBatch_AfterAShorterBatch_IsRefused()
+    {
+        var (moments, statistics) = Make();
+        AddRows(moments, 2);
+        moments.EndBatch(statistics);
+        AddRows(moments, 1);
+        moments.EndBatch(statistics); // a shorter batch: the last one
+
+        AddRows(moments, 2);
+        var error = Assert.Throws<InvalidOperationException>(() => moments.EndBatch(statistics));
+        Assert.Contains("same size but the last", error.Message);
+    }
+
+    [Fact]
+    public void EndBatch_OfALongerBatch_IsRefused()
+    {
+        var (moments, statistics) = Make();
+        AddRows(moments, 2);
+        moments.EndBatch(statistics);
+        AddRows(moments, 3);
+        Assert.Throws<InvalidOperationException>(() => moments.EndBatch(statistics));
+    }
+
+    [Fact]
+    public void Complete_FoldsEachSlotsLastBatch_AndTheBatchesItMissed()
+    {
+        // Momentum 0.5 from 0: slot 0 has values 2 and 0 in batch 1 (mean 1, variance 1), then 2 batches of zeros.
+        var (moments, statistics) = Make();
+        moments.Add([2f], [0]);
+        moments.Add([], []);
+        moments.EndBatch(statistics);
+        AddRows(moments, 2);
+        moments.EndBatch(statistics);
+        AddRows(moments, 2);
+        moments.EndBatch(statistics);
+        moments.Add([5f], [0]); // a batch never closed: dropped
+
+        moments.Complete(statistics);
+
+        var state = statistics.State;
+        Assert.Equal(0.5 * 0.25, state.Mean[0]);
+        Assert.Equal(0.5 * 0.25, state.Second[0]);
+        Assert.Equal(3, state.Count[0]);
+        Assert.Equal(2, state.Shift[0]); // the first row's value
+        Assert.Equal(0, state.Mean[1]);
+        Assert.Equal(3, state.Count[1]);
+    }
+
+    private static (SparseBatchMoments<float> Moments, RunningStatistics Statistics) Make()
+    {
+        var statistics = new RunningStatistics("x", Ml.Normalization.Transforms.FitState.Fresh(2, StatisticsKind.Running, 0.5, biasCorrection: false, unbiasedVariance: false, 0, 0));
+        return (new SparseBatchMoments<float>(2, statistics), statistics);
+    }
+
+    private static void AddRows(SparseBatchMoments<float> moments, int rows)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            moments.Add([], []);
+        }
+    }
+}

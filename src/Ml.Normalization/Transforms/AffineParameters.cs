@@ -17,18 +17,11 @@ internal abstract class AffineParameters
 
     /// <summary>
     /// The parameters' own affine form (running statistics), one entry per unit (slot or channel); scale-only parameters
-    /// (<see cref="BatchNormalizationParameters.Centered"/> false) get mean 0 and offset 0.
+    /// (<see cref="BatchNormalizationParameters.Centered"/> false) get mean 0 and offset 0. Computed once per parameters and
+    /// precision, and shared: read-only.
     /// </summary>
-    public static AffineParameters From(BatchNormalizationParameters parameters, bool isDouble)
-    {
-        var affine = Create(isDouble, parameters.UnitCount);
-        for (int j = 0; j < parameters.UnitCount; j++)
-        {
-            affine.SetSlot(j, parameters.Centered ? parameters.RunningMean[j] : 0, parameters.RunningVariance[j], parameters.Gamma[j], parameters.Beta[j], parameters.Epsilon);
-        }
-
-        return affine;
-    }
+    public static AffineParameters From(BatchNormalizationParameters parameters, bool isDouble) =>
+        parameters.Scoring(isDouble, static (p, isDouble) => isDouble ? AffineParameters<double>.Compute(p) : AffineParameters<float>.Compute(p));
 
     /// <summary>
     /// The parameters' affine form for a column of <paramref name="layout"/>: one entry per slot, except centered channels
@@ -64,6 +57,20 @@ internal sealed class AffineParameters<T>(int slots) : AffineParameters
     public T[]? Rescale { get; private set; }
 
     public override bool HasRescale => Rescale is not null;
+
+    /// <summary>The affine form of <paramref name="parameters"/>' running statistics (see <see cref="AffineParameters.From(BatchNormalizationParameters, bool)"/>).</summary>
+    public static AffineParameters<T> Compute(BatchNormalizationParameters parameters)
+    {
+        var affine = new AffineParameters<T>(parameters.UnitCount);
+        ReadOnlySpan<double> mean = parameters.RunningMeanValues, variance = parameters.RunningVarianceValues;
+        ReadOnlySpan<double> gamma = parameters.GammaValues, beta = parameters.BetaValues;
+        for (int j = 0; j < mean.Length; j++)
+        {
+            affine.SetSlot(j, parameters.Centered ? mean[j] : 0, variance[j], gamma[j], beta[j], parameters.Epsilon);
+        }
+
+        return affine;
+    }
 
     public override AffineParameters Expand(StatisticsLayout layout)
     {

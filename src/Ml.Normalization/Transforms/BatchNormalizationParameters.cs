@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Ml.Normalization.Transforms;
 using Ml.Normalization.Kernels;
 
@@ -105,6 +106,7 @@ public sealed class BatchNormalizationParameters
         OutputColumnName = outputColumnName;
         InputColumnName = inputColumnName ?? outputColumnName;
         Centered = centered;
+        (_runningMean, _runningVariance, _gamma, _beta) = (runningMean, runningVariance, gamma, beta);
         RunningMean = Array.AsReadOnly(runningMean);
         RunningVariance = Array.AsReadOnly(runningVariance);
         Gamma = Array.AsReadOnly(gamma);
@@ -177,6 +179,12 @@ public sealed class BatchNormalizationParameters
         CheckAll(deviations, v => v > 0 && double.IsFinite(v), nameof(std), "positive and finite");
         return ForChannels(outputColumnName, inputColumnName, channelLayout, mean, Array.ConvertAll(deviations, s => s * s), epsilon: 0);
     }
+
+    private readonly double[] _runningMean;
+    private readonly double[] _runningVariance;
+    private readonly double[] _gamma;
+    private readonly double[] _beta;
+    private readonly AffineParameters?[] _scoring = new AffineParameters?[2];
 
     /// <summary>Name of the produced column.</summary>
     public string OutputColumnName { get; }
@@ -281,8 +289,35 @@ public sealed class BatchNormalizationParameters
         return values.Select(v => (double)v).ToArray();
     }
 
+    /// <summary>The running means, without the read-only wrapper's per-element interface calls.</summary>
+    internal ReadOnlySpan<double> RunningMeanValues => _runningMean;
+
+    /// <summary>The running variances.</summary>
+    internal ReadOnlySpan<double> RunningVarianceValues => _runningVariance;
+
+    /// <summary>The gammas.</summary>
+    internal ReadOnlySpan<double> GammaValues => _gamma;
+
+    /// <summary>The betas.</summary>
+    internal ReadOnlySpan<double> BetaValues => _beta;
+
+    /// <summary>
+    /// The scoring parameters in one precision, computed once and shared by every Transform and cursor (the parameters
+    /// never change; for a million-slot column they are 12 MB and a million square roots). Read-only.
+    /// </summary>
+    internal AffineParameters Scoring(bool isDouble, Func<BatchNormalizationParameters, bool, AffineParameters> compute)
+    {
+        int k = isDouble ? 1 : 0;
+        return Volatile.Read(ref _scoring[k]) ?? Interlocked.CompareExchange(ref _scoring[k], compute(this, isDouble), null) ?? _scoring[k]!;
+    }
+
     private static void CheckAll(double[] values, Func<double, bool> valid, string paramName, string expected)
     {
+        if (values.Length > 0 && TensorPrimitives.IsFiniteAll<double>(values) && valid(TensorPrimitives.Min<double>(values)) && valid(TensorPrimitives.Max<double>(values)))
+        {
+            return; // every check here holds for all values between two that pass it (a million-slot fit: one vectorized pass)
+        }
+
         for (int i = 0; i < values.Length; i++)
         {
             if (!valid(values[i]))

@@ -17,8 +17,8 @@ internal static class BatchNormalizeMapping
     /// <summary>The scoring mapper: each column normalized with its running statistics.</summary>
     public static ColumnMapper CreateMapper(DataViewSchema inputSchema, IReadOnlyList<BatchNormalizationParameters> columns)
     {
-        // Computed on the first cursor and shared by the next ones (a trainer's epochs): the scoring parameters never
-        // change, and for a 1M-slot column they are 12 MB and a million square roots.
+        // The per-unit scoring parameters are computed once per parameters (AffineParameters.From); a channel layout's
+        // per-slot expansion once per mapper, on its first cursor, shared by the next ones (a trainer's epochs).
         var computed = new AffineParameters?[columns.Count];
         return CreateMapper(inputSchema, columns, (i, input) => Volatile.Read(ref computed[i]) ?? Interlocked.CompareExchange(ref computed[i],
             AffineParameters.From(columns[i], input.Shape.IsDouble, input.Layout), null) ?? computed[i]!);

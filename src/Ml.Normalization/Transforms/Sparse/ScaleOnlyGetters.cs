@@ -50,6 +50,7 @@ internal static class ScaleOnlyGetters
             else
             {
                 var indices = buffer.GetIndices();
+                GatherPrefetch.Entries(scale, indices);
                 var editor = VBufferEditor.Create(ref dst, buffer.Length, values.Length);
                 var output = editor.Values;
                 for (int i = 0; i < values.Length; i++)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Ml.Normalization.Transforms;
 
 /// <summary>
@@ -23,11 +25,21 @@ internal sealed partial class RunningStatistics
     private readonly string _columnName;
     private readonly string _unitName;
 
+    // The state's options, read once per fold of a sparse fit's slot (millions of folds): fields, not the record's properties.
+    private readonly bool _wholeData;
+    private readonly bool _hasMomentum;
+    private readonly double _momentum;
+    private readonly bool _unbiased;
+
     public RunningStatistics(string columnName, FitState state, string unitName = "slot")
     {
         _columnName = columnName;
         _unitName = unitName;
         _state = state;
+        _wholeData = state.Kind == StatisticsKind.WholeData;
+        _hasMomentum = state.Momentum.HasValue;
+        _momentum = state.Momentum ?? double.NaN;
+        _unbiased = state.UnbiasedVariance;
     }
 
     /// <summary>The state (live: it changes as batches are added).</summary>
@@ -57,9 +69,10 @@ internal sealed partial class RunningStatistics
     /// (<paramref name="count"/>, <paramref name="mean"/>, <paramref name="second"/>: this state's arrays, or the sparse
     /// fit's copy of them in the slot's own record).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Fold(int unit, ref double count, ref double mean, ref double second, double batchMean, double batchVariance, double n)
     {
-        if (_state.Kind == StatisticsKind.WholeData)
+        if (_wholeData)
         {
             if (n < 1)
             {
@@ -76,10 +89,11 @@ internal sealed partial class RunningStatistics
                 return;
             }
 
-            double variance = _state.UnbiasedVariance ? batchVariance * n / (n - 1) : batchVariance;
+            double variance = _unbiased ? batchVariance * n / (n - 1) : batchVariance;
             double t = ++count;
-            if (_state.Momentum is double m)
+            if (_hasMomentum)
             {
+                double m = _momentum;
                 mean = (m * mean) + ((1 - m) * batchMean);
                 second = (m * second) + ((1 - m) * variance);
             }
@@ -90,7 +104,10 @@ internal sealed partial class RunningStatistics
             }
         }
 
-        CheckFinite(unit, mean, second);
+        if (!double.IsFinite(mean) || !double.IsFinite(second))
+        {
+            CheckFinite(unit, mean, second); // throws
+        }
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Ml.Normalization.Transforms;
 
 /// <summary>The zero-batch fold of the sparse fit (<see cref="Sparse.SparseBatchMoments{T}"/>), which updates slots lazily.</summary>
@@ -10,9 +12,10 @@ internal sealed partial class RunningStatistics
     /// computed); without: <c>running *= t / (t + batches)</c>, t the unit's counted batches so far. Whole-data statistics:
     /// Chan's update with <paramref name="rows"/> zeros (mean 0, M2 0).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void FoldZeroBatches(ref double count, ref double mean, ref double second, long batches, long rows, double power)
     {
-        if (_state.Kind == StatisticsKind.WholeData)
+        if (_wholeData)
         {
             if (rows > 0)
             {
@@ -23,8 +26,8 @@ internal sealed partial class RunningStatistics
         }
 
         double t = count;
-        double factor = _state.Momentum is double m
-            ? (double.IsNaN(power) ? Math.Pow(m, batches) : power)
+        double factor = _hasMomentum
+            ? (double.IsNaN(power) ? Math.Pow(_momentum, batches) : power)
             : t / (t + batches);
         mean *= factor;
         second *= factor;

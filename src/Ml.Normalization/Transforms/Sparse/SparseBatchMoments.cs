@@ -37,12 +37,15 @@ internal sealed unsafe class SparseBatchMoments<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private const int PowerCacheSize = 1024;
+    private const int FoldQueueLength = 256;
 
     private readonly byte[] _storage; // pinned: _slots points into it for the object's lifetime
     private readonly SparseSlotState* _slots;
     private readonly int _slotCount;
     private readonly RunningStatistics? _statistics;
     private readonly double[] _powers;
+    private readonly ClosedBatch[] _toFold = new ClosedBatch[FoldQueueLength];
+    private int _toFoldCount;
     private int[]? _touched; // the training pass: the slots its open batch touched
     private int _touchedCount;
     private long _rowsInBatch;
@@ -117,6 +120,7 @@ internal sealed unsafe class SparseBatchMoments<T>
             AddValue(indices[i], values[i], first);
         }
 
+        FoldQueued();
         _rowsInBatch++;
     }
 
@@ -135,6 +139,7 @@ internal sealed unsafe class SparseBatchMoments<T>
             AddValue(j, row[j], first);
         }
 
+        FoldQueued();
         _rowsInBatch++;
     }
 
@@ -156,7 +161,7 @@ internal sealed unsafe class SparseBatchMoments<T>
             int batch = _batchesClosed + 1;
             if (slot.Explicit != 0 && slot.Pending != batch)
             {
-                FoldPending(ref slot, j); // the slot's last batch, closed since
+                QueueFold(ref slot, j); // the slot's last batch, closed since
             }
 
             slot.Pending = batch;
@@ -266,16 +271,49 @@ internal sealed unsafe class SparseBatchMoments<T>
         }
     }
 
-    // Folds the slot's pending batch p: first the batches it missed before p, then p's statistics.
+    // Moves the slot's closed pending batch out of its record, to be folded after the row: the loop over a row's values
+    // stays short (its cache misses overlap), and the folds run in a loop of their own over records already in cache.
+    // A slot occurs once per row, so its batches are still folded in order.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void QueueFold(ref SparseSlotState slot, int j)
+    {
+        if (_toFoldCount == FoldQueueLength)
+        {
+            FoldQueued();
+        }
+
+        _toFold[_toFoldCount++] = new ClosedBatch(j, slot.Pending, slot.Finite, slot.Explicit, slot.Sum, slot.SumOfSquares);
+        Clear(ref slot);
+    }
+
+    private void FoldQueued()
+    {
+        for (int i = 0; i < _toFoldCount; i++)
+        {
+            ref readonly var batch = ref _toFold[i];
+            FoldBatch(ref _slots[batch.Slot], in batch);
+        }
+
+        _toFoldCount = 0;
+    }
+
+    // Folds the slot's pending batch (still in its record, at Complete).
     private void FoldPending(ref SparseSlotState slot, int j)
     {
-        long p = slot.Pending;
+        FoldBatch(ref slot, new ClosedBatch(j, slot.Pending, slot.Finite, slot.Explicit, slot.Sum, slot.SumOfSquares));
+        Clear(ref slot);
+    }
+
+    // Folds a slot's closed batch p: first the batches it missed before p, then p's statistics.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void FoldBatch(ref SparseSlotState slot, in ClosedBatch batch)
+    {
+        long p = batch.Batch;
         CatchUp(ref slot, p - 1, (p - 1) * _fullBatchRows);
         long rows = p == _batchesClosed ? _rowsClosed - ((p - 1) * _fullBatchRows) : _fullBatchRows;
-        var (mean, variance, n) = SlotStatistics(ref slot, rows);
-        _statistics!.Fold(j, ref slot.Count, ref slot.Mean, ref slot.Second, mean, variance, n);
+        var (mean, variance, n) = Statistics(in batch, slot.Shift, rows);
+        _statistics!.Fold(batch.Slot, ref slot.Count, ref slot.Mean, ref slot.Second, mean, variance, n);
         slot.Folded = (int)p;
-        Clear(ref slot);
     }
 
     // Folds the batches after the slot's last fold up to batch upTo, which ends at row upToRows: all its values there were
@@ -291,22 +329,28 @@ internal sealed unsafe class SparseBatchMoments<T>
         }
     }
 
-    private static (double Mean, double Variance, double Count) SlotStatistics(ref SparseSlotState slot, long rowsInBatch)
+    private static (double Mean, double Variance, double Count) SlotStatistics(ref SparseSlotState slot, long rowsInBatch) =>
+        Statistics(new ClosedBatch(0, slot.Pending, slot.Finite, slot.Explicit, slot.Sum, slot.SumOfSquares), slot.Shift, rowsInBatch);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (double Mean, double Variance, double Count) Statistics(in ClosedBatch batch, double shift, long rowsInBatch)
     {
-        double shift = slot.Shift;
-        long implicitZeros = rowsInBatch - slot.Explicit;
-        double sum = slot.Sum, sumOfSquares = slot.SumOfSquares;
+        long implicitZeros = rowsInBatch - batch.Explicit;
+        double sum = batch.Sum, sumOfSquares = batch.SumOfSquares;
         if (implicitZeros > 0 && shift != 0)
         {
             sum -= implicitZeros * shift;
             sumOfSquares += implicitZeros * (shift * shift);
         }
 
-        double n = slot.Finite + implicitZeros;
+        double n = batch.Finite + implicitZeros;
         double meanOffset = sum / n;
         double v = (sumOfSquares / n) - (meanOffset * meanOffset);
         return (shift + meanOffset, v < 0 ? 0 : v, n);
     }
+
+    /// <summary>A slot's closed batch, taken out of its record to be folded.</summary>
+    private readonly record struct ClosedBatch(int Slot, int Batch, int Finite, int Explicit, double Sum, double SumOfSquares);
 
     private static void Clear(ref SparseSlotState slot)
     {

@@ -64,7 +64,8 @@ internal sealed unsafe class SparseBatchMoments<T>
     {
         _slotCount = slots;
         _statistics = statistics;
-        _storage = GC.AllocateArray<byte>((slots * SparseSlotState.Bytes) + SparseSlotState.Bytes, pinned: true);
+        // Not zeroed here: every record is written whole below.
+        _storage = GC.AllocateUninitializedArray<byte>((slots * SparseSlotState.Bytes) + SparseSlotState.Bytes, pinned: true);
         fixed (byte* start = _storage)
         {
             nuint lead = (nuint)(-(nint)start) & (SparseSlotState.Bytes - 1);
@@ -74,6 +75,7 @@ internal sealed unsafe class SparseBatchMoments<T>
         _powers = new double[PowerCacheSize];
         if (statistics is null)
         {
+            new Span<SparseSlotState>(_slots, slots).Clear();
             return;
         }
 
@@ -81,11 +83,13 @@ internal sealed unsafe class SparseBatchMoments<T>
         bool continued = Array.Exists(state.Shift, v => !double.IsNaN(v));
         for (int j = 0; j < slots; j++)
         {
-            ref var slot = ref _slots[j];
-            slot.Shift = continued && !double.IsNaN(state.Shift[j]) ? state.Shift[j] : 0;
-            slot.Mean = state.Mean[j];
-            slot.Second = state.Second[j];
-            slot.Count = state.Count[j];
+            _slots[j] = new SparseSlotState
+            {
+                Shift = continued && !double.IsNaN(state.Shift[j]) ? state.Shift[j] : 0,
+                Mean = state.Mean[j],
+                Second = state.Second[j],
+                Count = state.Count[j],
+            };
         }
 
         _seenFirstRow = continued; // the shifts are the previous fit's, not this fit's first row's

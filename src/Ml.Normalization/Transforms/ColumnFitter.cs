@@ -128,7 +128,7 @@ internal sealed class ColumnFitter<T> : ColumnFitter
                 if (first && _canGoSparse)
                 {
                     // A sparse first row: the whole fit of this column goes O(non-zeros) per row (see SparseBatchMoments).
-                    _sparse = new SparseBatchMoments<T>(_slots, _statistics);
+                    _sparse = new SparseBatchMoments<T>(_columnName, _slots, _statistics);
                 }
             }
 

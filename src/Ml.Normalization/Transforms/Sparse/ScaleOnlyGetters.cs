@@ -56,6 +56,11 @@ internal static class ScaleOnlyGetters
                 for (int i = 0; i < values.Length; i++)
                 {
                     int j = indices[i];
+                    if ((uint)j >= (uint)scale.Length)
+                    {
+                        throw new InvalidOperationException($"BatchNormalize: column '{row.Schema[sourceIndex].Name}' gave a sparse vector with index {j}, outside its {scale.Length} slots.");
+                    }
+
                     output[i] = rescale is null ? values[i] * scale[j] : (values[i] * scale[j]) * rescale[j];
                 }
 

@@ -28,8 +28,9 @@ namespace Ml.Normalization.Transforms.Sparse;
 /// </para>
 /// <para>Speed: a slot's sums, counts and running statistics share one 64-byte record (<see cref="SparseSlotState"/>) in a
 /// pinned, cache-line-aligned block, and a row's records are prefetched before its values are added, so a non-zero costs
-/// about one cache miss and nothing happens per slot at a batch's end. Folding a slot's batch when it is next touched does
-/// the slot's operations in the same order as folding every touched slot at the batch's end, so the bits are the same.
+/// about one cache miss and nothing happens per slot at a batch's end. The closed batches a row meets are folded right
+/// after the row, in a loop of their own. Folding a slot's batch when it is next touched does the slot's operations in
+/// the same order as folding every touched slot at the batch's end, so the bits are the same (pinned by a test).
 /// The batches of a fit are all <c>BatchSize</c> rows long except the last, which lets a slot's folded rows follow from its
 /// folded batches.</para>
 /// </remarks>
@@ -42,6 +43,7 @@ internal sealed unsafe class SparseBatchMoments<T>
     private readonly byte[] _storage; // pinned: _slots points into it for the object's lifetime
     private readonly SparseSlotState* _slots;
     private readonly int _slotCount;
+    private readonly string _columnName;
     private readonly RunningStatistics? _statistics;
     private readonly double[] _powers;
     private readonly ClosedBatch[] _toFold = new ClosedBatch[FoldQueueLength];
@@ -56,12 +58,13 @@ internal sealed unsafe class SparseBatchMoments<T>
     private bool _closedShortBatch;
 
     /// <summary>
-    /// Moments of <paramref name="slots"/> slots. With <paramref name="statistics"/> (a fit): folded into them lazily,
+    /// Moments of column <paramref name="columnName"/>'s <paramref name="slots"/> slots. With <paramref name="statistics"/> (a fit): folded into them lazily,
     /// starting from their state (a fresh one, or a previous fit's to continue: its shifts are kept). Without (the training
     /// pass): each batch's statistics are written out by <see cref="EndBatch(Span{double}, Span{double}, Span{double})"/>.
     /// </summary>
-    public SparseBatchMoments(int slots, RunningStatistics? statistics = null)
+    public SparseBatchMoments(string columnName, int slots, RunningStatistics? statistics = null)
     {
+        _columnName = columnName;
         _slotCount = slots;
         _statistics = statistics;
         // Not zeroed here: every record is written whole below.
@@ -106,12 +109,20 @@ internal sealed unsafe class SparseBatchMoments<T>
     public int Slots => _slotCount;
 
     /// <summary>Adds a sparse row: <paramref name="values"/> at <paramref name="indices"/> (ascending), every other slot 0.</summary>
+    /// <exception cref="InvalidOperationException">An index is outside the slots (a malformed VBuffer): nothing is added.</exception>
     public void Add(ReadOnlySpan<T> values, ReadOnlySpan<int> indices)
     {
-        if (Sse.IsSupported)
+        // The records are raw memory: every index is checked before any is touched. The row's records are scattered over
+        // the whole block, so the same pass asks the cache for all of them before the first is read.
+        bool prefetch = Sse.IsSupported;
+        foreach (int j in indices)
         {
-            // The row's records are scattered over the whole block: ask for all of them before touching the first.
-            foreach (int j in indices)
+            if ((uint)j >= (uint)_slotCount)
+            {
+                throw new InvalidOperationException($"Column '{_columnName}' gave a sparse vector with index {j}, outside its {_slotCount} slots.");
+            }
+
+            if (prefetch)
             {
                 Sse.Prefetch0(_slots + j);
             }

@@ -1,3 +1,5 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
 using Ml.Normalization.Transforms;
 using Ml.Normalization.Transforms.Sparse;
 
@@ -33,6 +35,24 @@ public class SparseBatchMomentsTests
         Assert.Throws<InvalidOperationException>(() => moments.EndBatch(statistics));
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(-1)]
+    [InlineData(int.MaxValue)]
+    public void Add_AnIndexOutsideTheSlots_IsRefusedBeforeAnythingIsAdded(int index)
+    {
+        var (moments, statistics) = Make();
+        var error = Assert.Throws<InvalidOperationException>(() => moments.Add([1f, 2f], [0, index]));
+        Assert.Contains("'x'", error.Message);
+        Assert.Contains($"index {index}", error.Message);
+
+        moments.Add([], []);
+        moments.Add([], []);
+        moments.EndBatch(statistics);
+        moments.Complete(statistics);
+        Assert.Equal(0, statistics.State.Mean[0]); // slot 0's 1 of the refused row was not added
+    }
+
     [Fact]
     public void Complete_FoldsEachSlotsLastBatch_AndTheBatchesItMissed()
     {
@@ -58,10 +78,31 @@ public class SparseBatchMomentsTests
         Assert.Equal(3, state.Count[1]);
     }
 
+    [Fact]
+    public void FitAndTransform_OfAMalformedSparseVector_FailNamingTheColumn()
+    {
+        // VBuffer checks its indices only in ML.NET's debug builds.
+        var ml = new MLContext(seed: 1);
+        var rows = Enumerable.Range(0, 8).Select(i => new SparseData.FloatRow { Features = new VBuffer<float>(4, 1, [1f + i], [i == 5 ? 9 : 1]) }).ToArray();
+        var good = Enumerable.Range(0, 8).Select(i => new SparseData.FloatRow { Features = new VBuffer<float>(4, 1, [1f + i], [1]) }).ToArray();
+        var schema = SchemaDefinition.Create(typeof(SparseData.FloatRow));
+        schema[0].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 4);
+        var estimator = ml.Transforms.BatchNormalize([new InputOutputColumnPair("Features")], new BatchNormalizingEstimator.Options { Center = false, BatchSize = 4 });
+
+        var fitError = Assert.Throws<InvalidOperationException>(() => estimator.Fit(ml.Data.LoadFromEnumerable(rows, schema)));
+        Assert.Contains("'Features'", fitError.Message);
+        Assert.Contains("index 9", fitError.Message);
+
+        var model = estimator.Fit(ml.Data.LoadFromEnumerable(good, schema));
+        var transformError = Assert.Throws<InvalidOperationException>(() => model.Transform(ml.Data.LoadFromEnumerable(rows, schema)).GetColumn<VBuffer<float>>("Features").ToArray());
+        Assert.Contains("'Features'", transformError.Message);
+        Assert.Contains("index 9", transformError.Message);
+    }
+
     private static (SparseBatchMoments<float> Moments, RunningStatistics Statistics) Make()
     {
         var statistics = new RunningStatistics("x", Ml.Normalization.Transforms.FitState.Fresh(2, StatisticsKind.Running, 0.5, biasCorrection: false, unbiasedVariance: false, 0, 0));
-        return (new SparseBatchMoments<float>(2, statistics), statistics);
+        return (new SparseBatchMoments<float>("x", 2, statistics), statistics);
     }
 
     private static void AddRows(SparseBatchMoments<float> moments, int rows)

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 using System.Text;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -66,28 +65,8 @@ public static class ImagePipeline
 
     public static string ImagesDirectory => Path.Combine(SampleData.Directory, "images");
 
-    /// <summary>
-    /// Whether the loaded Microsoft.ML.ImageAnalytics can extract pixels next to ScottPlot: 6.0.0 and later can.
-    /// ImageAnalytics 5.0.1 is built against SkiaSharp 2.88, but ScottPlot needs SkiaSharp 3, where
-    /// <c>SKBitmap.GetPixelSpan</c> returns <c>Span&lt;byte&gt;</c> instead of <c>ReadOnlySpan&lt;byte&gt;</c>: one process
-    /// holds one SkiaSharp, and ExtractPixels then fails with a MissingMethodException. NuGet cannot give the two
-    /// packages different SkiaSharps, and pinning SkiaSharp below ScottPlot's 3.119.0 is a restore error (NU1109).
-    /// </summary>
-    public static bool IsSupported { get; } = ImageAnalyticsVersion().Major >= 6;
-
-    /// <summary>Why the scenario does not run, when <see cref="IsSupported"/> is false.</summary>
-    public static string NotSupportedReason =>
-        $"The images scenario needs ML.NET 6.0.0 or later (this build has Microsoft.ML.ImageAnalytics {ImageAnalyticsVersion()}, built against " +
-        "SkiaSharp 2.88, which cannot share the process with ScottPlot's SkiaSharp 3). Run it with " +
-        "dotnet run --project src/Ml.Normalization.Samples -p:MLNetVersion=6.0.0 -- images";
-
     public static ImageReport Run(string outputDirectory, Options? options = null, TextWriter? log = null)
     {
-        if (!IsSupported)
-        {
-            throw new NotSupportedException(NotSupportedReason);
-        }
-
         options ??= new Options();
         log ??= TextWriter.Null;
         Directory.CreateDirectory(outputDirectory);
@@ -251,12 +230,6 @@ public static class ImagePipeline
                 NumberOfThreads = 1,
                 MaximumNumberOfIterations = iterations,
             }));
-
-    private static System.Version ImageAnalyticsVersion()
-    {
-        string version = typeof(ImageEstimatorsCatalog).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion;
-        return System.Version.Parse(version.Split('+', '-')[0]);
-    }
 
     private static int CountRows(IDataView view) => view.GetColumn<string>(nameof(ImagePatch.Label)).Count();
 

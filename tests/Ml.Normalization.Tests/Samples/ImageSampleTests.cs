@@ -3,21 +3,6 @@ using Ml.Normalization.Samples;
 namespace Ml.Normalization.Tests.Samples;
 
 /// <summary>
-/// A fact that runs only where the samples' images scenario can run: ML.NET 6.0.0 and later (see
-/// <see cref="ImagePipeline.IsSupported"/>; on the 5.0.1 leg ImageAnalytics and ScottPlot need different SkiaSharps).
-/// </summary>
-public sealed class ImageSampleFactAttribute : FactAttribute
-{
-    public ImageSampleFactAttribute()
-    {
-        if (!ImagePipeline.IsSupported)
-        {
-            Skip = ImagePipeline.NotSupportedReason;
-        }
-    }
-}
-
-/// <summary>
 /// Runs the samples' images scenario in-process, into a temporary folder: image patches read with ImageAnalytics,
 /// normalized per colour channel, classified by the photo they come from.
 /// </summary>
@@ -29,7 +14,7 @@ public sealed class ImageSampleTests : IDisposable
 
     public void Dispose() => Directory.Delete(_output, recursive: true);
 
-    [ImageSampleFact]
+    [Fact]
     public void Images_PerChannelStatisticsAreTheDirectOnes_TheChannelsComeOutStandardized_AndTheModelBeatsChance()
     {
         var options = new ImagePipeline.Options();

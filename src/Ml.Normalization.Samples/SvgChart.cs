@@ -143,10 +143,10 @@ public sealed class ChartPanel
     // About five to ten round values (1, 2 or 5 times a power of ten apart) inside [min, max].
     private static IEnumerable<double> Ticks(double min, double max, out string format)
     {
-        double rough = (max - min) / 6, power = Math.Pow(10, Math.Floor(Math.Log10(rough)));
+        double rough = (max - min) / 10, power = Math.Pow(10, Math.Floor(Math.Log10(rough)));
         double step = new[] { 1, 2, 5, 10 }.Select(m => m * power).First(s => s >= rough);
         int decimals = Math.Max(0, -(int)Math.Floor(Math.Log10(step) + 1e-9));
-        format = "F" + decimals.ToString(CultureInfo.InvariantCulture);
+        format = "N" + decimals.ToString(CultureInfo.InvariantCulture);
         var ticks = new List<double>();
         for (double t = Math.Ceiling(min / step) * step; t <= max + (step * 1e-9); t += step)
         {

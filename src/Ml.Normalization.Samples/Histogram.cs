@@ -1,6 +1,7 @@
 namespace Ml.Normalization.Samples;
 
-// Counts of values in equal bins from Min to Max; a value equal to Max goes in the last bin, values outside are dropped.
+// Counts of values in equal bins from Min to Max; a value equal to Max goes in the last bin, values outside are dropped
+// (and if Min == Max, every value equal to it goes in the first bin).
 public sealed class Histogram
 {
     public Histogram(int bins, double min, double max)
@@ -31,7 +32,7 @@ public sealed class Histogram
         {
             if (v >= Min && v <= Max)
             {
-                Counts[Math.Min((int)((v - Min) / BinWidth), Counts.Length - 1)]++;
+                Counts[Max > Min ? Math.Min((int)((v - Min) / BinWidth), Counts.Length - 1) : 0]++;
             }
         }
     }

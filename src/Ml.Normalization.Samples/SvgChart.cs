@@ -160,7 +160,7 @@ public sealed class ChartPanel
 // A figure of panels in a grid, written as one SVG file.
 public sealed class SvgChart
 {
-    // ScottPlot's (and matplotlib's) first category colours.
+    // The first colours of matplotlib's tab10 cycle, the ones the charts have always used.
     public static readonly string[] Palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"];
 
     private readonly int _width, _height, _rows, _columns;

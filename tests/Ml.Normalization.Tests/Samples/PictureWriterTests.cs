@@ -69,5 +69,6 @@ public sealed class PictureWriterTests
         var histogram = new Histogram(4, 0, 1);
         histogram.AddRange([0, 0.1, 0.25, 0.5, 0.74, 0.99, 1, -0.01, 1.01]);
         Assert.Equal([2, 1, 2, 2], histogram.Counts);
+        Assert.Equal([3, 0, 0], Histogram.Of([5, 5, 5], 3).Counts); // one value only: no zero-width bins to divide by
     }
 }

@@ -110,14 +110,14 @@ public static class BreastCancerPipeline
         var histograms = HistogramFeatures
             .Select(j => (SampleData.BreastCancerFeatureNames[j], before.Select(r => (double)r[j]).ToArray(), after.Select(r => (double)r[j]).ToArray()))
             .ToList();
-        files.Add(Plots.FeatureHistograms(Path.Combine(outputDirectory, "breast-cancer-histograms.png"), histograms));
+        files.Add(Plots.FeatureHistograms(Path.Combine(outputDirectory, "breast-cancer-histograms.svg"), histograms));
 
         // ... and how the running statistics of one feature settle over the mini-batches of the fit.
         var runningStatistics = RunningStatisticsPerBatch(ml, train, trainRows, options.BatchSize);
         var feature = before.Select(r => (double)r[TrackedFeature]).ToArray();
         double mean = feature.Average();
         double variance = feature.Select(v => (v - mean) * (v - mean)).Average();
-        files.Add(Plots.RunningStatistics(Path.Combine(outputDirectory, "breast-cancer-running-statistics.png"),
+        files.Add(Plots.RunningStatistics(Path.Combine(outputDirectory, "breast-cancer-running-statistics.svg"),
             SampleData.BreastCancerFeatureNames[TrackedFeature], options.BatchSize, runningStatistics, mean, variance));
 
         log.WriteLine($"  plots: {plotClock.Elapsed.TotalSeconds:F1} s");

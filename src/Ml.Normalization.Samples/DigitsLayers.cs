@@ -75,7 +75,7 @@ public static class DigitsLayers
             log.WriteLine($" loss {run.TrainingLoss[^1]:F3}, validation accuracy {run.ValidationAccuracy[^1]:P1} ({run.Seconds:F1} s)");
         }
 
-        string picture = Plots.TrainingCurves(Path.Combine(outputDirectory, "digits-training.png"), runs);
+        string picture = Plots.TrainingCurves(Path.Combine(outputDirectory, "digits-training.svg"), runs);
         return new LayersReport(runs, trainRows, rows - trainRows, [picture]);
     }
 

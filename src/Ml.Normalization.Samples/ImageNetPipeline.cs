@@ -51,11 +51,6 @@ public static class ImageNetPipeline
     /// <summary>Runs the pipeline on the first <see cref="Options.PerPhoto"/> patches of each photo.</summary>
     public static IReadOnlyList<ImageNetRow> Run(Options? options = null, TextWriter? log = null)
     {
-        if (!ImagePipeline.IsSupported)
-        {
-            throw new NotSupportedException(ImagePipeline.NotSupportedReason);
-        }
-
         options ??= new Options();
         log ??= TextWriter.Null;
         var ml = new MLContext(seed: 1);

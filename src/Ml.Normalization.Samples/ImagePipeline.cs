@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using System.Reflection;
+using System.Globalization;
+using System.Text;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
-using ScottPlot;
 
 namespace Ml.Normalization.Samples;
 
@@ -65,28 +65,8 @@ public static class ImagePipeline
 
     public static string ImagesDirectory => Path.Combine(SampleData.Directory, "images");
 
-    /// <summary>
-    /// Whether the loaded Microsoft.ML.ImageAnalytics can extract pixels next to ScottPlot: 6.0.0 and later can.
-    /// ImageAnalytics 5.0.1 is built against SkiaSharp 2.88, but ScottPlot needs SkiaSharp 3, where
-    /// <c>SKBitmap.GetPixelSpan</c> returns <c>Span&lt;byte&gt;</c> instead of <c>ReadOnlySpan&lt;byte&gt;</c>: one process
-    /// holds one SkiaSharp, and ExtractPixels then fails with a MissingMethodException. NuGet cannot give the two
-    /// packages different SkiaSharps, and pinning SkiaSharp below ScottPlot's 3.119.0 is a restore error (NU1109).
-    /// </summary>
-    public static bool IsSupported { get; } = ImageAnalyticsVersion().Major >= 6;
-
-    /// <summary>Why the scenario does not run, when <see cref="IsSupported"/> is false.</summary>
-    public static string NotSupportedReason =>
-        $"The images scenario needs ML.NET 6.0.0 or later (this build has Microsoft.ML.ImageAnalytics {ImageAnalyticsVersion()}, built against " +
-        "SkiaSharp 2.88, which cannot share the process with ScottPlot's SkiaSharp 3). Run it with " +
-        "dotnet run --project src/Ml.Normalization.Samples -p:MLNetVersion=6.0.0 -- images";
-
     public static ImageReport Run(string outputDirectory, Options? options = null, TextWriter? log = null)
     {
-        if (!IsSupported)
-        {
-            throw new NotSupportedException(NotSupportedReason);
-        }
-
         options ??= new Options();
         log ??= TextWriter.Null;
         Directory.CreateDirectory(outputDirectory);
@@ -163,8 +143,8 @@ public static class ImagePipeline
         // 4. The picture: each channel's pixel values before and after.
         var files = new List<string>
         {
-            ChannelHistograms(Path.Combine(outputDirectory, "image-channels.png"), before, afterFitted, afterImageNet, plane, channels),
-            PatchGrid(Path.Combine(outputDirectory, "image-patches.png"), classes, pixels.GetColumn<string>(nameof(ImagePatch.Label)).ToArray(),
+            ChannelHistograms(Path.Combine(outputDirectory, "image-channels.svg"), before, afterFitted, afterImageNet, plane, channels),
+            PatchGrid(Path.Combine(outputDirectory, "image-patches.svg"), classes, pixels.GetColumn<string>(nameof(ImagePatch.Label)).ToArray(),
                 before, afterFitted, afterImageNet, options.Size),
         };
         return new ImageReport(classes, trainRows, testRows, metrics, channels, fitted, before, files);
@@ -251,12 +231,6 @@ public static class ImagePipeline
                 MaximumNumberOfIterations = iterations,
             }));
 
-    private static System.Version ImageAnalyticsVersion()
-    {
-        string version = typeof(ImageEstimatorsCatalog).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion;
-        return System.Version.Parse(version.Split('+', '-')[0]);
-    }
-
     private static int CountRows(IDataView view) => view.GetColumn<string>(nameof(ImagePatch.Label)).Count();
 
     /// <summary>
@@ -266,20 +240,18 @@ public static class ImagePipeline
     private static string ChannelHistograms(string path, float[][] before, float[][] afterFitted, float[][] afterImageNet, int plane,
         IReadOnlyList<ChannelStatistics> channels)
     {
-        Color[] colors = [Colors.Crimson, Colors.ForestGreen, Colors.RoyalBlue];
-        var multiplot = new Multiplot();
-        multiplot.AddPlots(9);
-        multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(rows: 3, columns: 3);
+        string[] colors = ["#dc143c", "#228b22", "#4169e1"]; // crimson, forest green, royal blue
+        var chart = new SvgChart(1500, 1050, rows: 3, columns: 3);
         double low = Math.Min(Min(afterFitted), Min(afterImageNet)), high = Math.Max(Max(afterFitted), Max(afterImageNet));
         for (int c = 0; c < 3; c++)
         {
             var s = channels[c];
-            var raw = multiplot.GetPlot(c);
-            raw.Add.Histogram(Histogram(before, c, plane, 0, 1 + 1e-9), colors[c]); // 32 bins of 8 grey levels each
-            raw.Title($"{s.Channel}, pixels / 255: mean {s.DirectMean:F2}, std {s.DirectStd:F2}");
-            raw.XLabel("value");
-            raw.YLabel("pixels");
-            raw.Axes.SetLimitsX(-0.05, 1.05);
+            var raw = chart[c];
+            raw.Bars(Histogram(before, c, plane, 0, 1), colors[c]); // 32 bins of 8 grey levels each
+            raw.Title = $"{s.Channel}, pixels / 255: mean {s.DirectMean:F2}, std {s.DirectStd:F2}";
+            raw.XLabel = "value";
+            raw.YLabel = "pixels";
+            raw.XLimits = (-0.05, 1.05);
 
             foreach (var (row, values, label, mean, std) in new[]
             {
@@ -287,67 +259,63 @@ public static class ImagePipeline
                 (2, afterImageNet, "ImageNet", s.MeanAfterImageNet, s.StdAfterImageNet),
             })
             {
-                var plot = multiplot.GetPlot((3 * row) + c);
-                plot.Add.Histogram(Histogram(values, c, plane, low, high), colors[c]);
-                plot.Add.VerticalLine(0, 1, Colors.Black, LinePattern.Dashed);
-                plot.Title($"{s.Channel}, {label}: mean {mean:F2}, std {std:F2}");
-                plot.XLabel("value (shared axis)");
-                plot.YLabel("pixels");
-                plot.Axes.SetLimitsX(low - 0.1, high + 0.1);
+                var plot = chart[(3 * row) + c];
+                plot.Bars(Histogram(values, c, plane, low, high), colors[c]);
+                plot.VerticalRule(0, "#000", LineStyle.Dashed);
+                plot.Title = $"{s.Channel}, {label}: mean {mean:F2}, std {std:F2}";
+                plot.XLabel = "value (shared axis)";
+                plot.YLabel = "pixels";
+                plot.XLimits = (low - 0.1, high + 0.1);
             }
         }
 
-        multiplot.SavePng(path, 1500, 1050);
-        return path;
+        return chart.Save(path);
     }
 
     /// <summary>
     /// One row per photo: its first four training patches as the model's input sees them, raw (pixels / 255), after the
     /// fitted stage and after the ImageNet constants. A normalized value z is shown as 0.5 + z / 6 (so -3..3 fills
     /// the range); each channel is drawn as its own colour, so a colour cast that a channel's centring removes shows.
+    /// An SVG with each patch embedded as a PNG (<see cref="PngEncoder"/>), drawn Zoom x Zoom per pixel.
     /// </summary>
     private static string PatchGrid(string path, IReadOnlyList<string> classes, string[] labels, float[][] before, float[][] afterFitted,
         float[][] afterImageNet, int size)
     {
-        const int PerClass = 4, Zoom = 6, Gap = 8, GroupGap = 40;
-        int cell = (size * Zoom) + Gap, group = (PerClass * cell) + GroupGap;
-        var plot = new Plot();
+        const int PerClass = 4, Zoom = 6, Gap = 8, GroupGap = 40, Left = 130, Top = 45;
+        int side = size * Zoom, cell = side + Gap, group = (PerClass * cell) + GroupGap;
         var groups = new (string Title, float[][] Rows, Func<float, double> Show)[]
         {
             ("pixels / 255", before, v => v),
             ("fitted BatchNormalize", afterFitted, v => 0.5 + (v / 6)),
             ("ImageNet constants", afterImageNet, v => 0.5 + (v / 6)),
         };
+        int width = Left + (groups.Length * group) - GroupGap + 10, height = Top + (classes.Count * cell) + 10;
+        var svg = new StringBuilder();
+        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"DejaVu Sans, Arial, sans-serif\">\n");
+        svg.Append("<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n");
+        for (int g = 0; g < groups.Length; g++)
+        {
+            svg.Append(Svg.Text(Left + (g * group) + (((PerClass * cell) - Gap) / 2.0), Top - 12, groups[g].Title, 18, "middle", bold: true));
+        }
+
         for (int k = 0; k < classes.Count; k++)
         {
             var rows = Enumerable.Range(0, labels.Length).Where(i => labels[i] == classes[k]).Take(PerClass).ToArray();
-            double top = -k * cell;
-            var name = plot.Add.Text(classes[k], -10, top - (size * Zoom / 2.0));
-            name.LabelAlignment = Alignment.MiddleRight;
-            name.LabelFontSize = 16;
+            int top = Top + (k * cell);
+            svg.Append(Svg.Text(Left - 10, top + (side / 2.0) + 6, classes[k], 16, "end"));
             for (int g = 0; g < groups.Length; g++)
             {
                 for (int j = 0; j < rows.Length; j++)
                 {
-                    double left = (g * group) + (j * cell);
-                    var image = new ScottPlot.Image(Rgb(groups[g].Rows[rows[j]], size, Zoom, groups[g].Show));
-                    plot.Add.ImageRect(image, new CoordinateRect(left, left + (size * Zoom), top - (size * Zoom), top));
+                    string png = Convert.ToBase64String(PngEncoder.Encode(Rgb(groups[g].Rows[rows[j]], size, Zoom, groups[g].Show)));
+                    svg.Append(CultureInfo.InvariantCulture,
+                        $"<image x=\"{Left + (g * group) + (j * cell)}\" y=\"{top}\" width=\"{side}\" height=\"{side}\" href=\"data:image/png;base64,{png}\"/>\n");
                 }
             }
         }
 
-        for (int g = 0; g < groups.Length; g++)
-        {
-            var title = plot.Add.Text(groups[g].Title, (g * group) + ((PerClass * cell) - Gap) / 2.0, 10);
-            title.LabelAlignment = Alignment.LowerCenter;
-            title.LabelFontSize = 18;
-            title.LabelBold = true;
-        }
-
-        plot.Axes.Frameless();
-        plot.HideGrid();
-        plot.Axes.SetLimits(-130, (groups.Length * group) - GroupGap + 10, -(classes.Count * cell) - 10, 45);
-        plot.SavePng(path, 1400, 560);
+        svg.Append("</svg>\n");
+        File.WriteAllText(path, svg.ToString());
         return path;
     }
 
@@ -369,9 +337,9 @@ public static class ImagePipeline
         return rgb;
     }
 
-    private static ScottPlot.Statistics.Histogram Histogram(float[][] rows, int channel, int plane, double min, double max)
+    private static Histogram Histogram(float[][] rows, int channel, int plane, double min, double max)
     {
-        var histogram = ScottPlot.Statistics.Histogram.WithBinCount(32, min, max);
+        var histogram = new Histogram(32, min, max);
         foreach (var row in rows)
         {
             histogram.AddRange(row.Skip(channel * plane).Take(plane).Select(v => (double)v));

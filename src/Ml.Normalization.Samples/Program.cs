@@ -40,24 +40,12 @@ if (scenario == "layers")
 }
 else if (scenario == "images")
 {
-    if (!ImagePipeline.IsSupported)
-    {
-        Console.Error.WriteLine(ImagePipeline.NotSupportedReason);
-        return 3;
-    }
-
     var report = ImagePipeline.Run(outputDirectory, log: Console.Out);
     ImagePipeline.Print(report, Console.Out);
     files = report.Files;
 }
 else if (scenario == "imagenet")
 {
-    if (!ImagePipeline.IsSupported)
-    {
-        Console.Error.WriteLine(ImagePipeline.NotSupportedReason.Replace("-- images", "-- imagenet", StringComparison.Ordinal));
-        return 3;
-    }
-
     var rows = ImageNetPipeline.Run(log: Console.Out);
     ImageNetPipeline.Print(rows, Console.Out);
     files = [];

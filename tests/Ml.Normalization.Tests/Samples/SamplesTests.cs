@@ -1,3 +1,4 @@
+using System.Xml.Linq;
 using Ml.Normalization.Samples;
 
 namespace Ml.Normalization.Tests.Samples;
@@ -8,7 +9,7 @@ namespace Ml.Normalization.Tests.Samples;
 /// </summary>
 public sealed class SamplesTests : IDisposable
 {
-    private static readonly byte[] PngSignature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    internal static readonly XNamespace SvgNamespace = "http://www.w3.org/2000/svg";
 
     private readonly string _output = Directory.CreateTempSubdirectory("ml-normalization-samples-").FullName;
 
@@ -40,7 +41,7 @@ public sealed class SamplesTests : IDisposable
         Assert.InRange(last.Mean, 550f, 750f); // 'mean area' of the training rows is ~640
 
         Assert.Contains(report.Files, f => f.EndsWith("breast-cancer-batchnormalize.zip", StringComparison.Ordinal) && File.Exists(f));
-        AssertPictures(report.Files, "breast-cancer-histograms.png", "breast-cancer-running-statistics.png");
+        AssertPictures(report.Files, "breast-cancer-histograms.svg", "breast-cancer-running-statistics.svg");
     }
 
     [Fact]
@@ -58,7 +59,7 @@ public sealed class SamplesTests : IDisposable
             Assert.True(run.TrainingLoss[^1] < run.TrainingLoss[0], $"{name}: loss went from {run.TrainingLoss[0]} to {run.TrainingLoss[^1]}");
         }
 
-        AssertPictures(report.Files, "digits-training.png");
+        AssertPictures(report.Files, "digits-training.svg");
     }
 
     [Fact]
@@ -75,10 +76,18 @@ public sealed class SamplesTests : IDisposable
     {
         foreach (var name in names)
         {
-            string path = Assert.Single(files, f => Path.GetFileName(f) == name);
-            var bytes = File.ReadAllBytes(path);
-            Assert.True(bytes.Length > 1024, $"{name} is only {bytes.Length} bytes");
-            Assert.Equal(PngSignature, bytes[..8]);
+            var svg = AssertSvg(Assert.Single(files, f => Path.GetFileName(f) == name), minimumBytes: 4096);
+            Assert.NotEmpty(svg.Descendants(SvgNamespace + "text")); // titles, tick and axis labels
         }
+    }
+
+    /// <summary>The file is well-formed XML with an svg root element of at least the given size.</summary>
+    internal static XDocument AssertSvg(string path, int minimumBytes)
+    {
+        long length = new FileInfo(path).Length;
+        Assert.True(length > minimumBytes, $"{Path.GetFileName(path)} is only {length} bytes");
+        var svg = XDocument.Load(path);
+        Assert.Equal(SvgNamespace + "svg", svg.Root!.Name);
+        return svg;
     }
 }

@@ -24,15 +24,38 @@ internal abstract class AffineParameters
         parameters.Scoring(isDouble, static (p, isDouble) => isDouble ? AffineParameters<double>.Compute(p) : AffineParameters<float>.Compute(p));
 
     /// <summary>
-    /// The parameters' affine form for a column of <paramref name="layout"/>: one entry per slot, except centered channels
-    /// first (without a rescale), whose one entry per channel the transform applies plane by plane.
+    /// The parameters' affine form for a column of <paramref name="layout"/>: one entry per slot, except for the centering
+    /// getter without a rescale: channels first keeps one entry per channel (applied plane by plane), channels last one
+    /// period of the interleaved channels (<see cref="Period"/> entries, applied block by block).
     /// </summary>
     public static AffineParameters From(BatchNormalizationParameters parameters, bool isDouble, StatisticsLayout layout)
     {
         var perUnit = From(parameters, isDouble);
-        bool byPlane = layout.Layout == ChannelLayout.ChannelsFirst && !perUnit.HasRescale && parameters.Centered; // the centering getter maps planes
-        return !layout.HasChannels || byPlane ? perUnit : perUnit.Expand(layout);
+        if (!layout.HasChannels)
+        {
+            return perUnit;
+        }
+
+        bool compact = !perUnit.HasRescale && parameters.Centered;
+        return compact && layout.Layout == ChannelLayout.ChannelsFirst ? perUnit
+            : compact && Period(layout, isDouble) is int period and > 0 ? perUnit.Repeat(layout.Units, period)
+            : perUnit.Expand(layout);
     }
+
+    /// <summary>
+    /// The length of a channels-last row's repeating block of parameters for the vector path: the least common multiple
+    /// of the channel count and the vector width (24 for RGB floats with 8 lanes), so every vector of a block sees the
+    /// same channels in every block; 0 when that is longer than the row, or beyond a few kilobytes.
+    /// </summary>
+    public static int Period(StatisticsLayout layout, bool isDouble)
+    {
+        int lanes = isDouble ? Vector<double>.Count : Vector<float>.Count;
+        long period = (long)layout.Units / (long)BigInteger.GreatestCommonDivisor(layout.Units, lanes) * lanes;
+        return period <= layout.Slots && period <= 1024 ? (int)period : 0;
+    }
+
+    /// <summary>The per-unit parameters (<paramref name="units"/> entries) repeated to <paramref name="length"/> entries.</summary>
+    public abstract AffineParameters Repeat(int units, int length);
 
     /// <summary>Whether some slot's scale is applied as two factors.</summary>
     public abstract bool HasRescale { get; }
@@ -70,6 +93,19 @@ internal sealed class AffineParameters<T>(int slots) : AffineParameters
         }
 
         return affine;
+    }
+
+    public override AffineParameters Repeat(int units, int length)
+    {
+        var repeated = new AffineParameters<T>(length);
+        for (int j = 0; j < length; j += units)
+        {
+            Mean.CopyTo(repeated.Mean, j);
+            Scale.CopyTo(repeated.Scale, j);
+            Offset.CopyTo(repeated.Offset, j);
+        }
+
+        return repeated;
     }
 
     public override AffineParameters Expand(StatisticsLayout layout)

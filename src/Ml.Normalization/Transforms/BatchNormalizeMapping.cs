@@ -72,8 +72,8 @@ internal static class BatchNormalizeMapping
         var annotations = NormalizedAnnotations(input);
         Func<DataViewRow, Delegate> makeGetter = parameters.Centered ? shape switch
         {
-            { IsDouble: false, IsVector: true } => row => VectorGetter(row, input.Index, (AffineParameters<float>)affineOf(checkedInput)),
-            { IsDouble: true, IsVector: true } => row => VectorGetter(row, input.Index, (AffineParameters<double>)affineOf(checkedInput)),
+            { IsDouble: false, IsVector: true } => row => VectorGetter(row, input.Index, checkedInput.Layout, (AffineParameters<float>)affineOf(checkedInput)),
+            { IsDouble: true, IsVector: true } => row => VectorGetter(row, input.Index, checkedInput.Layout, (AffineParameters<double>)affineOf(checkedInput)),
             { IsDouble: false } => row => ScalarGetter(row, input.Index, (AffineParameters<float>)affineOf(checkedInput)),
             _ => row => ScalarGetter(row, input.Index, (AffineParameters<double>)affineOf(checkedInput)),
         }
@@ -90,7 +90,7 @@ internal static class BatchNormalizeMapping
         return builder.ToAnnotations();
     }
 
-    private static Delegate VectorGetter<T>(DataViewRow row, int sourceIndex, AffineParameters<T> affine)
+    private static Delegate VectorGetter<T>(DataViewRow row, int sourceIndex, StatisticsLayout layout, AffineParameters<T> affine)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (mean, scale, offset) = (affine.Mean, affine.Scale, affine.Offset);
@@ -114,13 +114,24 @@ internal static class BatchNormalizeMapping
             }
 
             // Read per row: the training view rewrites the parameters at each mini-batch.
-            if (mean.Length != slots)
+            if (mean.Length != slots && layout.Layout == ChannelLayout.ChannelsFirst)
             {
                 // One entry per channel, channels first: each plane with its channel's scalars (the same roundings).
                 int plane = slots / mean.Length;
                 for (int c = 0; c < mean.Length; c++)
                 {
                     NormalizationKernels.NormalizePlane(x.Slice(c * plane, plane), mean[c], scale[c], offset[c], editor.Values.Slice(c * plane, plane));
+                }
+            }
+            else if (mean.Length != slots)
+            {
+                // One period of the interleaved channels, channels last: the row is blocks of that period (the same
+                // roundings, with parameters that stay in L1 instead of three row-long arrays), then a shorter tail.
+                int period = mean.Length, blocks = slots / period, head = blocks * period, tail = slots - head;
+                NormalizationKernels.Normalize<T>(x[..head], blocks, mean, scale, offset, editor.Values[..head]);
+                if (tail > 0)
+                {
+                    NormalizationKernels.Normalize<T>(x[head..], 1, mean.AsSpan(0, tail), scale.AsSpan(0, tail), offset.AsSpan(0, tail), editor.Values[head..]);
                 }
             }
             else if (affine.Rescale is { } rescale)

@@ -39,6 +39,7 @@ internal static class BatchNormalizationFit
         using (var cursor = input.GetRowCursor(needed))
         {
             var fitters = new ColumnFitter[columns.Length];
+            using var release = new FittersRelease(fitters);
             for (int i = 0; i < fitters.Length; i++)
             {
                 fitters[i] = ColumnFitter.Create(cursor, input.Schema[columns[i].InputColumnName], shapes[i], layouts[i], statistics[i]);
@@ -86,6 +87,18 @@ internal static class BatchNormalizationFit
         MlNetEnvironment.Info(host, ChannelName, $"BatchNormalize: fitted {columns.Length} column(s) on {rowsUsed} of {rowsRead} rows in {batches} mini-batches of up to {options.BatchSize} rows"
             + (emptyUnits > 0 ? $"; {emptyUnits} {unitName}(s) had no batch with 2 finite values and keep the initial statistics." : "."));
         return new Result(statistics, batches, rowsUsed);
+    }
+
+    // Disposes the fitters made so far, when the fit ends or fails.
+    private readonly struct FittersRelease(ColumnFitter[] fitters) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var fitter in fitters)
+            {
+                fitter?.Dispose();
+            }
+        }
     }
 
     private static void EndBatch(ColumnFitter[] fitters, RunningStatistics[] statistics, ref int inBatch, ref long batches, ref long rowsUsed)

@@ -46,7 +46,7 @@ internal sealed class BatchStatisticsTrainingView(IDataView source, IReadOnlyLis
     }
 
     /// <summary>Reads the next mini-batch ahead of the main cursor and writes its normalization into the shared arrays.</summary>
-    private sealed class BatchLoader
+    private sealed class BatchLoader : IDisposable
     {
         private readonly DataViewRowCursor _ahead;
         private readonly IReadOnlyList<BatchNormalizationParameters> _columns;
@@ -68,6 +68,14 @@ internal sealed class BatchStatisticsTrainingView(IDataView source, IReadOnlyLis
             for (int i = 0; i < _fitters.Length; i++)
             {
                 _fitters[i] = ColumnFitter.Create(ahead, ahead.Schema[columns[i].InputColumnName], inputs[i].Shape, inputs[i].Layout);
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var fitter in _fitters)
+            {
+                fitter.Dispose();
             }
         }
 
@@ -166,6 +174,7 @@ internal sealed class BatchStatisticsTrainingView(IDataView source, IReadOnlyLis
             {
                 row.Dispose();
                 ahead.Dispose();
+                loader.Dispose();
             }
 
             base.Dispose(disposing);

@@ -10,7 +10,7 @@ namespace Ml.Normalization.Transforms;
 /// Accumulates one column's mini-batch statistics from a cursor, row by row, in memory O(units): per slot, or per channel
 /// (<see cref="StatisticsLayout"/>).
 /// </summary>
-internal abstract class ColumnFitter
+internal abstract class ColumnFitter : IDisposable
 {
     private readonly int _units;
     private double[]? _batchMean;
@@ -65,6 +65,11 @@ internal abstract class ColumnFitter
 
     /// <summary>After the last batch: brings <paramref name="statistics"/> fully up to date (the sparse fit folds lazily).</summary>
     public virtual void Complete(RunningStatistics statistics)
+    {
+    }
+
+    /// <summary>Frees the sparse fit's slot records, which live outside the managed heap.</summary>
+    public virtual void Dispose()
     {
     }
 }
@@ -193,6 +198,8 @@ internal sealed class ColumnFitter<T> : ColumnFitter
     }
 
     public override void Complete(RunningStatistics statistics) => _sparse?.Complete(statistics);
+
+    public override void Dispose() => _sparse?.Dispose();
 
     /// <summary>The sparse fit writes its shifts into the state at <see cref="Complete"/>.</summary>
     public override ReadOnlySpan<double> Shift => _sparse is not null ? _statistics!.State.Shift : Moments.Shift;

@@ -27,21 +27,21 @@ namespace Ml.Normalization.Transforms.Sparse;
 /// fold at most about (g + 1) * 2^-53); without momentum, as <c>running *= t / (t + g)</c>, t the slot's counted batches.
 /// </para>
 /// <para>Speed: a slot's sums, counts and running statistics share one 64-byte record (<see cref="SparseSlotState"/>) in a
-/// pinned, cache-line-aligned block, and a row's records are prefetched before its values are added, so a non-zero costs
+/// cache-line-aligned native block (<see cref="SlotBlock"/>), and a row's records are prefetched before its values are added, so a non-zero costs
 /// about one cache miss and nothing happens per slot at a batch's end. The closed batches a row meets are folded right
 /// after the row, in a loop of their own. Folding a slot's batch when it is next touched does the slot's operations in
 /// the same order as folding every touched slot at the batch's end, so the bits are the same (pinned by a test).
 /// The batches of a fit are all <c>BatchSize</c> rows long except the last, which lets a slot's folded rows follow from its
 /// folded batches.</para>
 /// </remarks>
-internal sealed unsafe class SparseBatchMoments<T>
+internal sealed unsafe class SparseBatchMoments<T> : IDisposable
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private const int PowerCacheSize = 1024;
     private const int FoldQueueLength = 256;
 
-    private readonly byte[] _storage; // pinned: _slots points into it for the object's lifetime
-    private readonly SparseSlotState* _slots;
+    private readonly SlotBlock _block;
+    private SparseSlotState* _slots; // _block's records, until Dispose
     private readonly int _slotCount;
     private readonly string _columnName;
     private readonly RunningStatistics? _statistics;
@@ -68,12 +68,8 @@ internal sealed unsafe class SparseBatchMoments<T>
         _slotCount = slots;
         _statistics = statistics;
         // Not zeroed here: every record is written whole below.
-        _storage = GC.AllocateUninitializedArray<byte>((slots * SparseSlotState.Bytes) + SparseSlotState.Bytes, pinned: true);
-        fixed (byte* start = _storage)
-        {
-            nuint lead = (nuint)(-(nint)start) & (SparseSlotState.Bytes - 1);
-            _slots = (SparseSlotState*)(start + lead);
-        }
+        _block = new SlotBlock(slots);
+        _slots = _block.Records;
 
         _powers = new double[PowerCacheSize];
         if (statistics is null)
@@ -107,6 +103,13 @@ internal sealed unsafe class SparseBatchMoments<T>
     }
 
     public int Slots => _slotCount;
+
+    /// <summary>Frees the slot records (<see cref="Complete"/> has copied what the fit keeps into its state).</summary>
+    public void Dispose()
+    {
+        _slots = null;
+        _block.Dispose();
+    }
 
     /// <summary>Adds a sparse row: <paramref name="values"/> at <paramref name="indices"/> (ascending), every other slot 0.</summary>
     /// <exception cref="InvalidOperationException">An index is outside the slots (a malformed VBuffer): nothing is added.</exception>

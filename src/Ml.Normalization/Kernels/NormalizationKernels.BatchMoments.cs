@@ -106,7 +106,7 @@ internal static partial class NormalizationKernels
         }
 
         ThrowHelper.ThrowIfLengthDiffers(features, varianceLength, "variance");
-        ThrowHelper.ThrowIfLengthDiffers(rows * features, x.Length, nameof(x));
+        ThrowHelper.ThrowIfLengthDiffers(ThrowHelper.BlockLength(rows, features), x.Length, nameof(x));
     }
 
     // sum and sumOfSquares hold the shifted sums on entry, the mean and the biased variance on exit.

@@ -46,9 +46,9 @@ internal static partial class NormalizationKernels
             ThrowHelper.ThrowOutOfRange(nameof(rows), rows, "at least 1");
         }
 
-        ThrowHelper.ThrowIfLengthDiffers(rows * features, dy.Length, nameof(dy));
-        ThrowHelper.ThrowIfLengthDiffers(rows * features, source.Length, TXHat.Recomputes ? "x" : "xHat");
-        ThrowHelper.ThrowIfLengthDiffers(rows * features, dx.Length, nameof(dx));
+        ThrowHelper.ThrowIfLengthDiffers(ThrowHelper.BlockLength(rows, features), dy.Length, nameof(dy));
+        ThrowHelper.ThrowIfLengthDiffers(ThrowHelper.BlockLength(rows, features), source.Length, TXHat.Recomputes ? "x" : "xHat");
+        ThrowHelper.ThrowIfLengthDiffers(ThrowHelper.BlockLength(rows, features), dx.Length, nameof(dx));
         ThrowHelper.ThrowIfLengthDiffers(features, inverseStd.Length, nameof(inverseStd));
         ThrowHelper.ThrowIfLengthDiffers(features, dGamma.Length, nameof(dGamma));
         ThrowHelper.ThrowIfLengthDiffers(features, dBeta.Length, nameof(dBeta));

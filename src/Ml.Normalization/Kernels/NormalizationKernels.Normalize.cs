@@ -31,7 +31,7 @@ internal static partial class NormalizationKernels
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int features = mean.Length;
-        CheckNormalizeArguments(rows * features, x.Length, features, scale.Length, offset.Length, destination.Length);
+        CheckNormalizeArguments(ThrowHelper.BlockLength(rows, features), x.Length, features, scale.Length, offset.Length, destination.Length);
         ref T dr = ref MemoryMarshal.GetReference(destination);
 
         // Stores aligned to destination, and four rows per load of the parameters: without that, the parameter loads

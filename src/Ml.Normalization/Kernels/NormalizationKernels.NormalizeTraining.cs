@@ -17,7 +17,7 @@ internal static partial class NormalizationKernels
     public static void NormalizeTraining<T>(ReadOnlySpan<T> x, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, Span<T> xHat, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ThrowHelper.ThrowIfLengthDiffers(rows * mean.Length, xHat.Length, nameof(xHat));
+        ThrowHelper.ThrowIfLengthDiffers(ThrowHelper.BlockLength(rows, mean.Length), xHat.Length, nameof(xHat));
         NormalizeTraining<T, KeptXHat>(x, rows, mean, inverseStd, gamma, beta, xHat, destination);
     }
 
@@ -36,7 +36,7 @@ internal static partial class NormalizationKernels
         where TXHat : struct, IXHatSource
     {
         int features = mean.Length;
-        CheckNormalizeArguments(rows * features, x.Length, features, inverseStd.Length, gamma.Length, destination.Length);
+        CheckNormalizeArguments(ThrowHelper.BlockLength(rows, features), x.Length, features, inverseStd.Length, gamma.Length, destination.Length);
         ThrowHelper.ThrowIfLengthDiffers(features, beta.Length, nameof(beta));
         ref T dr = ref MemoryMarshal.GetReference(destination);
 

@@ -17,6 +17,22 @@ internal static class ThrowHelper
     public static void ThrowOutOfRange(string paramName, object? actual, string expected) =>
         throw new ArgumentOutOfRangeException(paramName, actual, $"'{paramName}' must be {expected}, got {actual}.");
 
+    /// <summary>
+    /// The length of a <paramref name="rows"/> x <paramref name="features"/> block; a product beyond <see cref="int"/>
+    /// (which would wrap and pass the length checks, then be addressed past the spans) is refused naming
+    /// <paramref name="paramName"/>.
+    /// </summary>
+    public static int BlockLength(int rows, int features, string paramName = "rows")
+    {
+        long length = (long)rows * features;
+        if (rows < 0 || features < 0 || length > int.MaxValue)
+        {
+            ThrowOutOfRange(paramName, rows, $"between 0 and {int.MaxValue / Math.Max(features, 1)} for {features} features (at most {int.MaxValue} values)");
+        }
+
+        return (int)length;
+    }
+
     public static void ThrowIfLengthDiffers(int expected, int actual, string paramName)
     {
         if (expected != actual)

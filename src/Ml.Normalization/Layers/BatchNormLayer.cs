@@ -93,7 +93,7 @@ public sealed class BatchNormLayer
     /// <param name="rows">Number of rows, at least 1.</param>
     /// <param name="training">True: batch statistics, update the running statistics and keep what Backward needs.
     /// False: running statistics.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> is less than 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> is less than 1, or rows x Features is beyond Int32.</exception>
     /// <exception cref="ArgumentException"><paramref name="x"/> or <paramref name="y"/> is not rows x Features long.</exception>
     public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows, bool training)
     {
@@ -102,7 +102,7 @@ public sealed class BatchNormLayer
             ThrowHelper.ThrowOutOfRange(nameof(rows), rows, "at least 1");
         }
 
-        int length = rows * Features;
+        int length = ThrowHelper.BlockLength(rows, Features);
         ThrowHelper.ThrowIfLengthDiffers(length, x.Length, nameof(x));
         ThrowHelper.ThrowIfLengthDiffers(length, y.Length, nameof(y));
 

@@ -26,6 +26,25 @@ public class BatchNormLayerValidationTests
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Forward_RowsTimesFeaturesBeyondInt32_IsRefused_NotWrapped(bool training)
+    {
+        // 65537 x 65536 wraps to 65536 in Int32 arithmetic, which would pass the length checks and be read past x.
+        var layer = new BatchNormLayer(65536);
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => layer.Forward(new float[65536], new float[65536], 65537, training));
+        Assert.Equal("rows", ex.ParamName);
+        Assert.Contains("65536 features", ex.Message);
+    }
+
+    [Fact]
+    public void Kernels_RowsTimesFeaturesBeyondInt32_AreRefused()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Ml.Normalization.Kernels.NormalizationKernels.Normalize<float>(new float[65536], 65537, new float[65536], new float[65536], new float[65536], new float[65536]));
+        Assert.Equal("rows", ex.ParamName);
+    }
+
+    [Theory]
     [InlineData(5, 6, "x", "Length of 'x' must be 6, got 5.")]
     [InlineData(6, 7, "y", "Length of 'y' must be 6, got 7.")]
     public void Forward_WrongLengths_NameTheSpan(int xLength, int yLength, string param, string message)

@@ -100,6 +100,11 @@ internal static class BatchNormalizeMapping
         {
             source(ref buffer);
             int slots = buffer.Length;
+            if (slots != layout.Slots)
+            {
+                throw new InvalidOperationException($"BatchNormalize: column '{row.Schema[sourceIndex].Name}' gave a vector of {slots} slots, its type says {layout.Slots}.");
+            }
+
             var editor = VBufferEditor.Create(ref dst, slots);
             ReadOnlySpan<T> x;
             if (buffer.IsDense)

@@ -22,7 +22,7 @@ namespace Ml.Normalization;
 ///
 /// When `EstimatorChain.Fit` passes the training data on to the next stages, each value is zeroed with probability p
 /// and kept values are multiplied by 1 / (1 - p) (inverted dropout; <see cref="DropoutKind.Standard"/> keeps them
-/// unscaled). Masks are a pure function of (seed, pass, row id, slot): the same seed reproduces them, parallel cursors
+/// unscaled). Masks are a pure function of (seed, pass, row id, slot, column pair): the same seed reproduces them, parallel cursors
 /// agree with one cursor, and every new cursor over the training data (a trainer's next epoch) draws fresh masks.
 /// Scoring — `Transform`, `PredictionEngine`, a loaded model — never drops: it gives x (inverted) or x * (1 - p) (standard).
 /// A dropped implicit zero of a sparse vector stays an implicit zero.

@@ -11,13 +11,17 @@ internal static class DropoutMapping
 {
     /// <summary>Scoring: y = x (inverted) or y = x * (1 - p) (standard).</summary>
     public static ColumnMapper Scoring(DataViewSchema inputSchema, DropoutTransformer transformer) =>
-        Create(inputSchema, transformer, (shape, source) => ScoringGetterFactory(shape, source, transformer));
+        Create(inputSchema, transformer, (shape, source, _) => ScoringGetterFactory(shape, source, transformer));
 
-    /// <summary>Training pass <paramref name="pass"/>: each value dropped with probability p, the mask keyed on (seed, pass, row id, slot).</summary>
+    /// <summary>
+    /// Training pass <paramref name="pass"/>: each value dropped with probability p, the mask keyed on (seed, pass, row id,
+    /// slot) and the column pair's position in the stage, so that two columns of one stage (or two outputs of one input)
+    /// get independent masks; the first column's are those of a single-column stage.
+    /// </summary>
     public static ColumnMapper Training(DataViewSchema inputSchema, DataViewSchema outputSchema, DropoutTransformer transformer, long pass) =>
-        Create(inputSchema, transformer, (shape, source) => TrainingGetterFactory(shape, source, transformer, pass), outputSchema);
+        Create(inputSchema, transformer, (shape, source, column) => TrainingGetterFactory(shape, source, transformer, pass, column), outputSchema);
 
-    private static ColumnMapper Create(DataViewSchema inputSchema, DropoutTransformer transformer, Func<NumericColumnShape, int, Func<DataViewRow, Delegate>> factory, DataViewSchema? outputSchema = null)
+    private static ColumnMapper Create(DataViewSchema inputSchema, DropoutTransformer transformer, Func<NumericColumnShape, int, int, Func<DataViewRow, Delegate>> factory, DataViewSchema? outputSchema = null)
     {
         var outputs = new OutputColumn[transformer.ColumnPairs.Count];
         for (int i = 0; i < outputs.Length; i++)
@@ -27,7 +31,7 @@ internal static class DropoutMapping
                 ?? throw ColumnTypes.MissingColumn(pair.InputColumnName, nameof(inputSchema));
             var shape = ColumnTypes.Check(input.Type, input.Name, allowVariableSize: true, nameof(inputSchema));
             // A copy of the input at scoring time, so it keeps every annotation, as ML.NET's column copy does.
-            outputs[i] = new OutputColumn(pair.OutputColumnName, input.Type, input.Annotations, input.Index, factory(shape, input.Index));
+            outputs[i] = new OutputColumn(pair.OutputColumnName, input.Type, input.Annotations, input.Index, factory(shape, input.Index, i));
         }
 
         return new ColumnMapper(inputSchema, outputs, outputSchema);
@@ -45,11 +49,16 @@ internal static class DropoutMapping
         };
     }
 
-    private static Func<DataViewRow, Delegate> TrainingGetterFactory(NumericColumnShape shape, int source, DropoutTransformer transformer, long pass)
+    private static Func<DataViewRow, Delegate> TrainingGetterFactory(NumericColumnShape shape, int source, DropoutTransformer transformer, long pass, int column)
     {
         uint threshold = DropoutMask.KeepThreshold(transformer.DropProbability);
         double scale = transformer.Kind == DropoutKind.Inverted ? 1.0 / (1.0 - transformer.DropProbability) : 1.0;
         ulong seed = (ulong)(uint)transformer.Seed;
+        if (column > 0)
+        {
+            seed = DropoutMask.Key(seed, (ulong)column, 0xC0_1D_D0_9D_0C_0FUL); // the column's own stream
+        }
+
         return shape switch
         {
             { IsDouble: false, IsVector: true } => row => DroppedVector<float>(row, source, seed, pass, threshold, (float)scale, NormalizationKernels.Dropout),

@@ -103,6 +103,25 @@ public class DropoutStageTests
     }
 
     [Fact]
+    public void TrainingPass_TwoColumnsOfOneStage_GetIndependentMasks_TheFirstAsAlone()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = TestData.Vectors(ml, Data(), Slots);
+        var both = ml.Transforms.Dropout([new InputOutputColumnPair("A", "Features"), new InputOutputColumnPair("B", "Features")], new DropoutEstimator.Options { DropProbability = 0.5f, Seed = 3 }).Fit(data);
+        var alone = ml.Transforms.Dropout("A", "Features", 0.5f, seed: 3).Fit(data);
+
+        var view = both.TransformForTraining(data);
+        var a = TestData.ReadVectors(view, "A");
+        var b = TestData.ReadVectors(both.TransformForTraining(data), "B");
+        Assert.Equal(TestData.ReadVectors(alone.TransformForTraining(data), "A"), a);
+
+        // Independent masks over the same values: each slot dropped in exactly one of A and B about half the time.
+        int differing = a.Zip(b).Sum(r => r.First.Zip(r.Second).Count(v => (v.First == 0f) != (v.Second == 0f)));
+        double expected = 0.5 * Rows * Slots, sd = Math.Sqrt(Rows * Slots * 0.25);
+        Assert.InRange(differing, expected - (4 * sd), expected + (4 * sd));
+    }
+
+    [Fact]
     public void TrainingPass_CursorSet_GivesTheSameValuesAsOneCursor()
     {
         var ml = new MLContext(seed: 1);

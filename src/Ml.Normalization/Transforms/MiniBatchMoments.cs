@@ -11,8 +11,10 @@ namespace Ml.Normalization.Transforms;
 /// Sums and counts are double for Single rows too (widened a vector at a time): deviations of ~1e18 (nanosecond
 /// timestamps) square to ~1e36 and a few hundred of them overflow a float sum, and a float count stops at 2^24.
 /// Counts stay exact to 2^53 rows.
-/// Each slot's sums are taken of <c>x - shift</c>, the shift being the first finite value the slot ever saw (kept
-/// across batches), so a large common offset does not cancel the variance away.
+/// Each slot's sums are taken of <c>x - shift</c>, the shift being the slot's first finite value in the batch, so a
+/// large common offset does not cancel the variance away, even when a slot's very first value is far from the rest (an
+/// imputed 0 before values near 1e9). The batches are thereby independent of each other: a continued fit needs no
+/// shift from the one before.
 /// </remarks>
 internal sealed class MiniBatchMoments<T> : IBatchMoments<T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -24,12 +26,10 @@ internal sealed class MiniBatchMoments<T> : IBatchMoments<T>
     private bool _everySlotHasShift;
     private long _finiteRowsInBatch;
 
-    public MiniBatchMoments(int slots, ReadOnlySpan<double> shift = default)
+    public MiniBatchMoments(int slots)
     {
         _shift = new double[slots];
         _shift.AsSpan().Fill(double.NaN);
-        shift.CopyTo(_shift); // a continued fit keeps its shifts, so its sums are those of one long fit
-        _everySlotHasShift = !shift.IsEmpty && NormalizationKernels.AllFinite<double>(_shift);
         _sum = new double[slots];
         _sumOfSquares = new double[slots];
         _count = new double[slots];
@@ -66,5 +66,7 @@ internal sealed class MiniBatchMoments<T> : IBatchMoments<T>
         _sum.AsSpan().Clear();
         _sumOfSquares.AsSpan().Clear();
         _count.AsSpan().Clear();
+        _shift.AsSpan().Fill(double.NaN); // the next batch takes its own first values
+        _everySlotHasShift = false;
     }
 }

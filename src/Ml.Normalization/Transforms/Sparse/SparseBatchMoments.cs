@@ -15,12 +15,11 @@ namespace Ml.Normalization.Transforms.Sparse;
 /// biased variance of the slot's finite values, the implicit zeros of sparse rows included, NaN and infinities left out;
 /// a slot counts in a batch when it has at least 2 finite values. An explicit entry (even an explicit 0) counts as a
 /// value of its slot, an implicit slot counts as one finite 0.</para>
-/// <para>Shift: as on the dense path, each slot's sums are of <c>x - shift</c>. The shift is the slot's value in the
-/// fit's first row if that is finite, else 0 (the dense path would take the slot's first finite value in a later row
-/// when the first row's is NaN or infinite; the choice changes only rounding). The implicit zeros of a batch add
-/// <c>k * (0 - shift)</c> and <c>k * shift^2</c> to the sums when the batch is folded, k their count, instead of k terms in
-/// row order. When the shift is 0 (the first row leaves the slot implicit, the usual case for sparse data) the implicit
-/// zeros add exact zeros, and the batch's sums are bit for bit the dense path's.</para>
+/// <para>Shift: as on the dense path, each slot's sums are of <c>x - shift</c>, the shift being the slot's first finite
+/// value in the batch: its first explicit finite value if every earlier row of the batch had the slot explicit, else 0
+/// (an implicit zero came first). The implicit zeros of a batch add <c>k * (0 - shift)</c> and <c>k * shift^2</c> to the
+/// sums when the batch is folded, k their count, instead of k terms in row order. When the shift is 0 (the usual case
+/// for sparse data) the implicit zeros add exact zeros, and the batch's sums are bit for bit the dense path's.</para>
 /// <para>Untouched batches: a batch that holds no explicit entry of a slot has mean 0 and variance 0 there exactly (the
 /// dense path computes the same up to ~1e-16 * shift^2 when the shift is not 0). With momentum m, g such batches fold in
 /// as <c>running *= m^g</c> (one multiplication by <c>m^g</c> instead of g roundings: relative difference from the dense
@@ -51,7 +50,6 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
     private int[]? _touched; // the training pass: the slots its open batch touched
     private int _touchedCount;
     private long _rowsInBatch;
-    private bool _seenFirstRow;
     private int _batchesClosed;
     private long _rowsClosed;
     private long _fullBatchRows; // every closed batch's rows, but a shorter last one
@@ -59,7 +57,7 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
 
     /// <summary>
     /// Moments of column <paramref name="columnName"/>'s <paramref name="slots"/> slots. With <paramref name="statistics"/> (a fit): folded into them lazily,
-    /// starting from their state (a fresh one, or a previous fit's to continue: its shifts are kept). Without (the training
+    /// starting from their state (a fresh one, or a previous fit's to continue). Without (the training
     /// pass): each batch's statistics are written out by <see cref="EndBatch(Span{double}, Span{double}, Span{double})"/>.
     /// </summary>
     public SparseBatchMoments(string columnName, int slots, RunningStatistics? statistics = null)
@@ -79,19 +77,16 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
         }
 
         var state = statistics.State;
-        bool continued = Array.Exists(state.Shift, v => !double.IsNaN(v));
         for (int j = 0; j < slots; j++)
         {
             _slots[j] = new SparseSlotState
             {
-                Shift = continued && !double.IsNaN(state.Shift[j]) ? state.Shift[j] : 0,
                 Mean = state.Mean[j],
                 Second = state.Second[j],
                 Count = state.Count[j],
             };
         }
 
-        _seenFirstRow = continued; // the shifts are the previous fit's, not this fit's first row's
         if (state.Kind == StatisticsKind.Running && state.Momentum is double m)
         {
             _powers[0] = 1;
@@ -131,11 +126,9 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
             }
         }
 
-        bool first = !_seenFirstRow;
-        _seenFirstRow = true;
         for (int i = 0; i < values.Length; i++)
         {
-            AddValue(indices[i], values[i], first);
+            AddValue(indices[i], values[i]);
         }
 
         FoldQueued();
@@ -150,11 +143,9 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
             throw new ArgumentException($"Expected {_slotCount} values, got {row.Length}.", nameof(row));
         }
 
-        bool first = !_seenFirstRow;
-        _seenFirstRow = true;
         for (int j = 0; j < row.Length; j++)
         {
-            AddValue(j, row[j], first);
+            AddValue(j, row[j]);
         }
 
         FoldQueued();
@@ -163,7 +154,7 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
 
     /// <summary>Adds an explicit value of slot <paramref name="j"/>: counted as explicit, and in the sums when finite.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void AddValue(int j, T value, bool firstRow)
+    private void AddValue(int j, T value)
     {
         ref var slot = ref _slots[j];
         if (_statistics is null)
@@ -185,16 +176,18 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
             slot.Pending = batch;
         }
 
-        slot.Explicit++;
+        int earlier = slot.Explicit++; // the slot's explicit values in the batch's earlier rows
         if (!T.IsFinite(value))
         {
             return;
         }
 
         double x = double.CreateTruncating(value);
-        if (firstRow)
+        if (slot.Finite == 0)
         {
-            slot.Shift = x;
+            // The dense path's shift, the batch's first finite value: this one, unless an earlier row left the slot an
+            // implicit 0 (every earlier explicit value was NaN or infinite).
+            slot.Shift = earlier == _rowsInBatch ? x : 0;
         }
 
         double t = x - slot.Shift;
@@ -260,8 +253,7 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
 
     /// <summary>
     /// After the last <see cref="EndBatch(RunningStatistics)"/>: folds every slot's pending batch and the batches it missed
-    /// (values of a batch that was never closed are dropped), then writes the running statistics and the shifts into the
-    /// state.
+    /// (values of a batch that was never closed are dropped), then writes the running statistics into the state.
     /// </summary>
     public void Complete(RunningStatistics statistics)
     {
@@ -285,7 +277,7 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
             state.Mean[j] = slot.Mean;
             state.Second[j] = slot.Second;
             state.Count[j] = slot.Count;
-            state.Shift[j] = slot.Shift;
+            state.Shift[j] = double.NaN; // batches take their own shifts: nothing to continue
         }
     }
 
@@ -300,7 +292,7 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
             FoldQueued();
         }
 
-        _toFold[_toFoldCount++] = new ClosedBatch(j, slot.Pending, slot.Finite, slot.Explicit, slot.Sum, slot.SumOfSquares);
+        _toFold[_toFoldCount++] = new ClosedBatch(j, slot.Pending, slot.Finite, slot.Explicit, slot.Shift, slot.Sum, slot.SumOfSquares);
         Clear(ref slot);
     }
 
@@ -318,7 +310,7 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
     // Folds the slot's pending batch (still in its record, at Complete).
     private void FoldPending(ref SparseSlotState slot, int j)
     {
-        FoldBatch(ref slot, new ClosedBatch(j, slot.Pending, slot.Finite, slot.Explicit, slot.Sum, slot.SumOfSquares));
+        FoldBatch(ref slot, new ClosedBatch(j, slot.Pending, slot.Finite, slot.Explicit, slot.Shift, slot.Sum, slot.SumOfSquares));
         Clear(ref slot);
     }
 
@@ -329,7 +321,7 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
         long p = batch.Batch;
         CatchUp(ref slot, p - 1, (p - 1) * _fullBatchRows);
         long rows = p == _batchesClosed ? _rowsClosed - ((p - 1) * _fullBatchRows) : _fullBatchRows;
-        var (mean, variance, n) = Statistics(in batch, slot.Shift, rows);
+        var (mean, variance, n) = Statistics(in batch, rows);
         _statistics!.Fold(batch.Slot, ref slot.Count, ref slot.Mean, ref slot.Second, mean, variance, n);
         slot.Folded = (int)p;
     }
@@ -348,11 +340,12 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
     }
 
     private static (double Mean, double Variance, double Count) SlotStatistics(ref SparseSlotState slot, long rowsInBatch) =>
-        Statistics(new ClosedBatch(0, slot.Pending, slot.Finite, slot.Explicit, slot.Sum, slot.SumOfSquares), slot.Shift, rowsInBatch);
+        Statistics(new ClosedBatch(0, slot.Pending, slot.Finite, slot.Explicit, slot.Shift, slot.Sum, slot.SumOfSquares), rowsInBatch);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (double Mean, double Variance, double Count) Statistics(in ClosedBatch batch, double shift, long rowsInBatch)
+    private static (double Mean, double Variance, double Count) Statistics(in ClosedBatch batch, long rowsInBatch)
     {
+        double shift = batch.Shift;
         long implicitZeros = rowsInBatch - batch.Explicit;
         double sum = batch.Sum, sumOfSquares = batch.SumOfSquares;
         if (implicitZeros > 0 && shift != 0)
@@ -368,7 +361,7 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
     }
 
     /// <summary>A slot's closed batch, taken out of its record to be folded.</summary>
-    private readonly record struct ClosedBatch(int Slot, int Batch, int Finite, int Explicit, double Sum, double SumOfSquares);
+    private readonly record struct ClosedBatch(int Slot, int Batch, int Finite, int Explicit, double Shift, double Sum, double SumOfSquares);
 
     private static void Clear(ref SparseSlotState slot)
     {
@@ -376,5 +369,6 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
         slot.SumOfSquares = 0;
         slot.Finite = 0;
         slot.Explicit = 0;
+        slot.Shift = 0;
     }
 }

@@ -12,7 +12,7 @@ internal struct SparseSlotState
     /// <summary>The record's size: one cache line on x64 and Arm64.</summary>
     public const int Bytes = 64;
 
-    /// <summary>The shift of the sums (the slot's value in the fit's first row, or a continued fit's).</summary>
+    /// <summary>The shift of the pending batch's sums: the slot's first finite value in the batch (0 before one).</summary>
     public double Shift;
 
     /// <summary>The sum of <c>x - Shift</c> over the pending batch's finite explicit values.</summary>

@@ -111,7 +111,7 @@ internal sealed class ColumnFitter<T> : ColumnFitter
 
     // The dense path's moments, made at the first row that needs them (a sparse fit never does).
     private IBatchMoments<T> Moments => _moments ??= _layout.HasChannels
-        ? new ChannelBatchMoments<T>(_layout, _statistics?.State.Shift)
+        ? new ChannelBatchMoments<T>(_layout)
         : new MiniBatchMoments<T>(_slots);
 
     public override void AddRow()

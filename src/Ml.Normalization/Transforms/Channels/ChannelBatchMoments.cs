@@ -8,8 +8,9 @@ namespace Ml.Normalization.Transforms.Channels;
 /// positions), from rows added one at a time; memory O(channels), nothing allocated per row.
 /// </summary>
 /// <remarks>
-/// The sums are double and taken of <c>x - shift</c>, the shift being the first finite value the channel ever saw, as
-/// <see cref="MiniBatchMoments{T}"/> does per slot. They are kept per lane
+/// The sums are double and taken of <c>x - shift</c>, the shift being the channel's first finite value in the batch, as
+/// <see cref="MiniBatchMoments{T}"/> does per slot (so batches are independent, and a continued fit needs no shift). The
+/// first row of each batch takes the scalar path, which sets the shifts; the others the vector path. They are kept per lane
 /// (<see cref="NormalizationKernels.AccumulateLaneMoments{T}"/>): 16 lanes per channel for channels-first rows, whose
 /// channel planes are contiguous, and lcm(C, 8) lanes for channels-last rows, lane l holding channel l mod C. A row with
 /// a non-finite value, or a channel without a shift yet, takes a scalar path that adds each finite value to the same
@@ -30,7 +31,7 @@ internal sealed class ChannelBatchMoments<T> : IBatchMoments<T>
     private bool _everyChannelHasShift;
     private long _finiteRowsInBatch;
 
-    public ChannelBatchMoments(StatisticsLayout layout, ReadOnlySpan<double> shift = default)
+    public ChannelBatchMoments(StatisticsLayout layout)
     {
         _layout = layout;
         int channels = layout.Units;
@@ -54,15 +55,6 @@ internal sealed class ChannelBatchMoments<T> : IBatchMoments<T>
         _laneCount = new double[totalLanes];
         _savedSum = new double[totalLanes];
         _savedSumOfSquares = new double[totalLanes];
-        for (int c = 0; c < shift.Length; c++)
-        {
-            if (!double.IsNaN(shift[c]))
-            {
-                SetShift(c, shift[c]); // a continued fit keeps its shifts
-            }
-        }
-
-        _everyChannelHasShift = NormalizationKernels.AllFinite<double>(_shift);
     }
 
     public ReadOnlySpan<double> Shift => _shift;
@@ -128,6 +120,8 @@ internal sealed class ChannelBatchMoments<T> : IBatchMoments<T>
         _laneSum.AsSpan().Clear();
         _laneSumOfSquares.AsSpan().Clear();
         _laneCount.AsSpan().Clear();
+        _shift.AsSpan().Fill(double.NaN); // the next batch takes its own first values
+        _everyChannelHasShift = false;
     }
 
     // Channels first: channel c has lanes c * 16 .. c * 16 + 15; channels last: lanes c, c + C, c + 2C, ... below P.

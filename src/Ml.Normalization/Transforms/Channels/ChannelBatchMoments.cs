@@ -9,8 +9,9 @@ namespace Ml.Normalization.Transforms.Channels;
 /// </summary>
 /// <remarks>
 /// The sums are double and taken of <c>x - shift</c>, the shift being the channel's first finite value in the batch, as
-/// <see cref="MiniBatchMoments{T}"/> does per slot (so batches are independent, and a continued fit needs no shift). The
-/// first row of each batch takes the scalar path, which sets the shifts; the others the vector path. They are kept per lane
+/// <see cref="MiniBatchMoments{T}"/> does per slot (so batches are independent, and a continued fit needs no shift); they
+/// are taken from the batch's first row before it is added, so that row can take the vector path too. The sums are kept
+/// per lane
 /// (<see cref="NormalizationKernels.AccumulateLaneMoments{T}"/>): 16 lanes per channel for channels-first rows, whose
 /// channel planes are contiguous, and lcm(C, 8) lanes for channels-last rows, lane l holding channel l mod C. A row with
 /// a non-finite value, or a channel without a shift yet, takes a scalar path that adds each finite value to the same
@@ -61,6 +62,11 @@ internal sealed class ChannelBatchMoments<T> : IBatchMoments<T>
 
     public void Add(ReadOnlySpan<T> row)
     {
+        if (!_everyChannelHasShift)
+        {
+            TakeShifts(row); // a batch's first row: usually every channel's shift is there, and the row takes the fast path
+        }
+
         // The fast path adds the whole row, then checks the lane sums: a NaN or infinity anywhere in the row leaves a
         // non-finite sum, and the row is taken back (from a copy of the few lane sums) and added by the general path.
         // One pass over the row instead of a finiteness pass and an accumulation pass; the same bits either way.
@@ -162,6 +168,33 @@ internal sealed class ChannelBatchMoments<T> : IBatchMoments<T>
             _laneSum[lane] += t;
             _laneSumOfSquares[lane] += t * t;
             _laneCount[lane] += 1;
+        }
+
+        _everyChannelHasShift = NormalizationKernels.AllFinite<double>(_shift);
+    }
+
+    // Sets each channel without a shift to its first finite value in the row, in row order (what the scalar path would
+    // take); a channel with none keeps NaN, and the row then goes the scalar path.
+    private void TakeShifts(ReadOnlySpan<T> row)
+    {
+        int s = _layout.SpatialSize, channels = _layout.Units;
+        bool first = _layout.Layout == ChannelLayout.ChannelsFirst;
+        for (int c = 0; c < channels; c++)
+        {
+            if (!double.IsNaN(_shift[c]))
+            {
+                continue;
+            }
+
+            for (int k = 0; k < s; k++)
+            {
+                double x = double.CreateTruncating(row[first ? (c * s) + k : (k * channels) + c]);
+                if (double.IsFinite(x))
+                {
+                    SetShift(c, x);
+                    break;
+                }
+            }
         }
 
         _everyChannelHasShift = NormalizationKernels.AllFinite<double>(_shift);

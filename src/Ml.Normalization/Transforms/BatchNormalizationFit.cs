@@ -69,9 +69,9 @@ internal static class BatchNormalizationFit
             }
 
             SparseFit.Complete(host, ChannelName, fitters, statistics, columns, shapes, options);
-            for (int i = 0; i < fitters.Length; i++)
+            foreach (var state in states)
             {
-                fitters[i].Shift.CopyTo(states[i].Shift);
+                state.Shift.AsSpan().Fill(double.NaN); // each batch shifted its sums by its own first values: nothing to continue
             }
         }
 

@@ -33,9 +33,6 @@ internal abstract class ColumnFitter : IDisposable
     /// <summary>Per unit, how many finite values there were.</summary>
     public double[] BatchCount => _batchCount ??= new double[_units];
 
-    /// <summary>Each unit's shift, to keep in the fit's state.</summary>
-    public abstract ReadOnlySpan<double> Shift { get; }
-
     /// <summary>
     /// A fitter for <paramref name="column"/> that folds into <paramref name="statistics"/>, continuing their state's shifts
     /// (null: the training pass, which keeps no running statistics). A per-slot vector column whose first row is sparse is
@@ -201,6 +198,4 @@ internal sealed class ColumnFitter<T> : ColumnFitter
 
     public override void Dispose() => _sparse?.Dispose();
 
-    /// <summary>The sparse fit writes its shifts into the state at <see cref="Complete"/>.</summary>
-    public override ReadOnlySpan<double> Shift => _sparse is not null ? _statistics!.State.Shift : Moments.Shift;
 }

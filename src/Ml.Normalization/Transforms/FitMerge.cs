@@ -70,11 +70,6 @@ internal static class FitMerge
                 continue;
             }
 
-            if (double.IsNaN(into.Shift[j]))
-            {
-                into.Shift[j] = other.Shift[j];
-            }
-
             if (into.Kind == StatisticsKind.WholeData)
             {
                 RunningStatistics.CombineMoments(ref into.Count[j], ref into.Mean[j], ref into.Second[j], b, other.Mean[j], other.Second[j]);

@@ -18,7 +18,8 @@ internal enum StatisticsKind : byte
 /// <param name="Momentum">The momentum; null: the plain average of the batches (or whole-data).</param>
 /// <param name="BiasCorrection">Whether <see cref="RunningStatistics.Finish()"/> divides out the initial values' weight.</param>
 /// <param name="UnbiasedVariance">Whether batch variances (whole-data: the variance) are times n/(n-1).</param>
-/// <param name="Shift">The shift of each unit's sums (its first finite value; NaN: none yet).</param>
+/// <param name="Shift">Kept for the model format: older fits shifted each unit's sums by its first finite
+/// value ever and saved it here to continue; every batch now takes its own shifts, so fits write NaN and ignore it.</param>
 /// <param name="Mean">Running: the raw running mean; whole-data: the mean so far.</param>
 /// <param name="Second">Running: the raw running variance; whole-data: M2, the sum of squared deviations.</param>
 /// <param name="Count">Running: the counted batches; whole-data: the finite values.</param>

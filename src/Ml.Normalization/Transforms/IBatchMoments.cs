@@ -14,7 +14,4 @@ internal interface IBatchMoments<T>
     /// any gets NaN statistics and count 0), and restarts the sums.
     /// </summary>
     void EndBatch(Span<double> mean, Span<double> variance, Span<double> count);
-
-    /// <summary>Each unit's shift (its first finite value ever; NaN: none yet), kept so that a later fit can continue.</summary>
-    ReadOnlySpan<double> Shift { get; }
 }

@@ -35,8 +35,6 @@ internal sealed class MiniBatchMoments<T> : IBatchMoments<T>
         _count = new double[slots];
     }
 
-    public ReadOnlySpan<double> Shift => _shift;
-
     /// <summary>Adds one row of the current batch; NaN and infinities are left out of their slot's sums.</summary>
     public void Add(ReadOnlySpan<T> row)
     {

@@ -58,8 +58,6 @@ internal sealed class ChannelBatchMoments<T> : IBatchMoments<T>
         _savedSumOfSquares = new double[totalLanes];
     }
 
-    public ReadOnlySpan<double> Shift => _shift;
-
     public void Add(ReadOnlySpan<T> row)
     {
         if (!_everyChannelHasShift)

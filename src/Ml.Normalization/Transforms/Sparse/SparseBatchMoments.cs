@@ -277,7 +277,6 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
             state.Mean[j] = slot.Mean;
             state.Second[j] = slot.Second;
             state.Count[j] = slot.Count;
-            state.Shift[j] = double.NaN; // batches take their own shifts: nothing to continue
         }
     }
 
@@ -292,7 +291,7 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
             FoldQueued();
         }
 
-        _toFold[_toFoldCount++] = new ClosedBatch(j, slot.Pending, slot.Finite, slot.Explicit, slot.Shift, slot.Sum, slot.SumOfSquares);
+        _toFold[_toFoldCount++] = ClosedBatch.Of(ref slot, j);
         Clear(ref slot);
     }
 
@@ -310,7 +309,7 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
     // Folds the slot's pending batch (still in its record, at Complete).
     private void FoldPending(ref SparseSlotState slot, int j)
     {
-        FoldBatch(ref slot, new ClosedBatch(j, slot.Pending, slot.Finite, slot.Explicit, slot.Shift, slot.Sum, slot.SumOfSquares));
+        FoldBatch(ref slot, ClosedBatch.Of(ref slot, j));
         Clear(ref slot);
     }
 
@@ -340,7 +339,7 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
     }
 
     private static (double Mean, double Variance, double Count) SlotStatistics(ref SparseSlotState slot, long rowsInBatch) =>
-        Statistics(new ClosedBatch(0, slot.Pending, slot.Finite, slot.Explicit, slot.Shift, slot.Sum, slot.SumOfSquares), rowsInBatch);
+        Statistics(ClosedBatch.Of(ref slot, 0), rowsInBatch);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (double Mean, double Variance, double Count) Statistics(in ClosedBatch batch, long rowsInBatch)
@@ -361,7 +360,12 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
     }
 
     /// <summary>A slot's closed batch, taken out of its record to be folded.</summary>
-    private readonly record struct ClosedBatch(int Slot, int Batch, int Finite, int Explicit, double Shift, double Sum, double SumOfSquares);
+    private readonly record struct ClosedBatch(int Slot, int Batch, int Finite, int Explicit, double Shift, double Sum, double SumOfSquares)
+    {
+        /// <summary>Slot <paramref name="j"/>'s pending batch, from its record.</summary>
+        public static ClosedBatch Of(ref SparseSlotState slot, int j) =>
+            new(j, slot.Pending, slot.Finite, slot.Explicit, slot.Shift, slot.Sum, slot.SumOfSquares);
+    }
 
     private static void Clear(ref SparseSlotState slot)
     {

@@ -42,7 +42,8 @@ public static class BenchData
         while (cursor.MoveNext())
         {
             getter(ref buffer);
-            sum += buffer.GetValues()[0];
+            var values = buffer.GetValues();
+            sum += values.Length > 0 ? values[0] : 0; // a sparse row may have no explicit value
         }
 
         return sum;

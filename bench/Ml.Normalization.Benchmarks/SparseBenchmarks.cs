@@ -49,7 +49,7 @@ public class SparseBenchmarks
     }
 
     [Benchmark(Baseline = true, Description = "Cursor the input")]
-    public float CursorInput() => Drain(_data, "Features");
+    public float CursorInput() => BenchData.Drain(_data, "Features");
 
     [Benchmark(Description = "Floor: cursor + gather a per-slot float per non-zero")]
     public float FloorGather()
@@ -85,7 +85,7 @@ public class SparseBenchmarks
     public object ScaleOnlyFit() => ScaleOnlyEstimator().Fit(_data);
 
     [Benchmark(Description = "BatchNormalize scale-only: Transform + cursor")]
-    public float ScaleOnlyTransform() => Drain(_scaleOnly.Transform(_data), "Out");
+    public float ScaleOnlyTransform() => BenchData.Drain(_scaleOnly.Transform(_data), "Out");
 
     private BatchNormalizingEstimator ScaleOnlyEstimator() =>
         _ml.Transforms.BatchNormalize([new InputOutputColumnPair("Out", "Features")], new BatchNormalizingEstimator.Options { Center = false });
@@ -146,23 +146,6 @@ public class SparseBenchmarks
         return sum;
     }
 
-    /// <summary>Reads every row of <paramref name="column"/> through one cursor; a checksum of the explicit values.</summary>
-    public static float Drain(IDataView view, string column)
-    {
-        var col = view.Schema[column];
-        using var cursor = view.GetRowCursor([col]);
-        var getter = cursor.GetGetter<VBuffer<float>>(col);
-        VBuffer<float> buffer = default;
-        float sum = 0;
-        while (cursor.MoveNext())
-        {
-            getter(ref buffer);
-            var values = buffer.GetValues();
-            sum += values.Length > 0 ? values[0] : 0;
-        }
-
-        return sum;
-    }
 }
 
 /// <summary>
@@ -192,7 +175,7 @@ public class WideMeanVarianceBenchmarks
     public object MeanVarianceFit() => _ml.Transforms.NormalizeMeanVariance("Out", "Features", fixZero: true).Fit(_data);
 
     [Benchmark(Description = "NormalizeMeanVariance(fixZero): Transform + cursor")]
-    public float MeanVarianceTransform() => SparseBenchmarks.Drain(_meanVariance.Transform(_data), "Out");
+    public float MeanVarianceTransform() => BenchData.Drain(_meanVariance.Transform(_data), "Out");
 }
 
 /// <summary>
@@ -219,11 +202,11 @@ public class WideMeanVarianceTransformBenchmarks
     }
 
     [Benchmark(Baseline = true, Description = "Cursor the input")]
-    public float CursorInput() => SparseBenchmarks.Drain(_data, "Features");
+    public float CursorInput() => BenchData.Drain(_data, "Features");
 
     [Benchmark(Description = "BatchNormalize scale-only: Transform + cursor")]
-    public float ScaleOnlyTransform() => SparseBenchmarks.Drain(_scaleOnly.Transform(_data), "Out");
+    public float ScaleOnlyTransform() => BenchData.Drain(_scaleOnly.Transform(_data), "Out");
 
     [Benchmark(Description = "NormalizeMeanVariance(fixZero): Transform + cursor")]
-    public float MeanVarianceTransform() => SparseBenchmarks.Drain(_meanVariance.Transform(_data), "Out");
+    public float MeanVarianceTransform() => BenchData.Drain(_meanVariance.Transform(_data), "Out");
 }

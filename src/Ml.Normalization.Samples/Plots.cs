@@ -43,25 +43,21 @@ public static class Plots
         double[] k = [.. points.Select(p => (double)p.Batches)];
         var chart = new SvgChart(1400, 550, rows: 1, columns: 2);
 
-        var meanPlot = chart[0];
-        meanPlot.Line(k, [.. points.Select(p => p.Mean)], "running mean (default: bias-corrected)", Palette[0]);
-        meanPlot.Line(k, [.. points.Select(p => p.MeanNoBiasCorrection)], "running mean, BiasCorrection = false", Palette[1], LineStyle.Dotted);
-        meanPlot.HorizontalRule(wholeSetMean, "#000", LineStyle.Dashed, "mean of the whole training set");
-        meanPlot.Title = $"'{featureName}': running mean";
-        meanPlot.XLabel = $"mini-batches seen ({batchSize} rows each)";
-        meanPlot.YLabel = "mean";
-        meanPlot.Legend = LegendCorner.LowerRight;
-        meanPlot.YLimits = (0, 1.1 * Math.Max(wholeSetMean, points.Max(p => Math.Max(p.Mean, p.MeanNoBiasCorrection))));
+        void Panel(int index, string statistic, Func<RunningStatisticsPoint, double> corrected, Func<RunningStatisticsPoint, double> uncorrected, double wholeSet)
+        {
+            var plot = chart[index];
+            plot.Line(k, [.. points.Select(corrected)], $"running {statistic} (default: bias-corrected)", Palette[0]);
+            plot.Line(k, [.. points.Select(uncorrected)], $"running {statistic}, BiasCorrection = false", Palette[1], LineStyle.Dotted);
+            plot.HorizontalRule(wholeSet, "#000", LineStyle.Dashed, $"{statistic} of the whole training set");
+            plot.Title = $"'{featureName}': running {statistic}";
+            plot.XLabel = $"mini-batches seen ({batchSize} rows each)";
+            plot.YLabel = statistic;
+            plot.Legend = LegendCorner.LowerRight;
+            plot.YLimits = (0, 1.1 * Math.Max(wholeSet, points.Max(p => Math.Max(corrected(p), uncorrected(p)))));
+        }
 
-        var variancePlot = chart[1];
-        variancePlot.Line(k, [.. points.Select(p => p.Variance)], "running variance (default: bias-corrected)", Palette[0]);
-        variancePlot.Line(k, [.. points.Select(p => p.VarianceNoBiasCorrection)], "running variance, BiasCorrection = false", Palette[1], LineStyle.Dotted);
-        variancePlot.HorizontalRule(wholeSetVariance, "#000", LineStyle.Dashed, "variance of the whole training set");
-        variancePlot.Title = $"'{featureName}': running variance";
-        variancePlot.XLabel = $"mini-batches seen ({batchSize} rows each)";
-        variancePlot.YLabel = "variance";
-        variancePlot.Legend = LegendCorner.LowerRight;
-        variancePlot.YLimits = (0, 1.1 * Math.Max(wholeSetVariance, points.Max(p => Math.Max(p.Variance, p.VarianceNoBiasCorrection))));
+        Panel(0, "mean", p => p.Mean, p => p.MeanNoBiasCorrection, wholeSetMean);
+        Panel(1, "variance", p => p.Variance, p => p.VarianceNoBiasCorrection, wholeSetVariance);
 
         return chart.Save(path);
     }

@@ -31,6 +31,7 @@ internal static class ModelPersistence
         where TStage : class, IPersistedStage<TStage>
     {
         ArgumentNullException.ThrowIfNull(context);
+        CheckFormatVersion<TStage>(context.Header.ModelVerWritten, context.Header.ModelVerReadable);
         context.CheckAtModel(Version<TStage>());
         string stageName = TStage.Format.StageName;
         // The body ends where ML.NET's header says, before the loader assembly's name and the tail: bounding reads by
@@ -46,6 +47,30 @@ internal static class ModelPersistence
         catch (EndOfStreamException ex)
         {
             throw new InvalidDataException($"The {stageName} model is truncated: its data ends early.", ex);
+        }
+    }
+
+    /// <summary>
+    /// Refuses, naming the stage and the versions, a model whose format this code does not read: one saved by a newer
+    /// package that older readers cannot read, or one older than the oldest format this package reads (ML.NET's own
+    /// check would say only "Cannot read version ... data").
+    /// </summary>
+    /// <exception cref="InvalidDataException">The format is not one this package reads.</exception>
+    private static void CheckFormatVersion<TStage>(uint written, uint readable)
+        where TStage : class, IPersistedStage<TStage>
+    {
+        var format = TStage.Format;
+        string package = $"this Ml.Normalization ({typeof(TStage).Assembly.GetName().Version})";
+        if (readable > format.Written)
+        {
+            throw new InvalidDataException($"The {format.StageName} model was saved in format 0x{written:X8} by a newer Ml.Normalization, which needs a reader of format 0x{readable:X8} or later; "
+                + $"{package} reads formats 0x{format.OldestReadable:X8} to 0x{format.Written:X8}. Update the Ml.Normalization package.");
+        }
+
+        if (written < format.OldestReadable)
+        {
+            throw new InvalidDataException($"The {format.StageName} model was saved in format 0x{written:X8}, which {package} does not read: it reads formats 0x{format.OldestReadable:X8} to 0x{format.Written:X8}. "
+                + "Formats before 0x00010007 (1.0) were development formats of unreleased versions; fit the model again and save it.");
         }
     }
 

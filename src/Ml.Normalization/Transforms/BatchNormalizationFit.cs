@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using Ml.Normalization.Fitting;
 using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Transforms.Channels;
 using Ml.Normalization.Transforms.Sparse;
@@ -17,19 +18,19 @@ internal static class BatchNormalizationFit
     private const int CancellationCheckEveryBatches = 64;
     private const string ChannelName = "BatchNormalize";
 
-    public sealed record Result(RunningStatistics[] Statistics, long Batches, long Rows);
+    public sealed record Result(ColumnStatistics[] Statistics, long Batches, long Rows);
 
     /// <summary>Fits <paramref name="columns"/>, each from its <paramref name="states"/> entry (fresh, or a previous fit's to continue it; updated in place).</summary>
     public static Result Run(IHost host, IDataView input, InputOutputColumnPair[] columns, NumericColumnShape[] shapes, StatisticsLayout[] layouts, FitState[] states, BatchNormalizingEstimator.Options options)
     {
-        var statistics = new RunningStatistics[columns.Length];
+        var statistics = new ColumnStatistics[columns.Length];
         for (int i = 0; i < columns.Length; i++)
         {
-            statistics[i] = new RunningStatistics(columns[i].InputColumnName, states[i], layouts[i].UnitName);
+            statistics[i] = new ColumnStatistics(columns[i].InputColumnName, states[i], layouts[i].UnitName);
         }
 
-        // Whole-data statistics count every row, a final batch of one included.
-        int smallestFinalBatch = statistics.Any(s => s.CountsSingleRowBatches) ? 1 : 2;
+        // A final batch counts if some column's rule counts it (whole-data statistics count every row, a final batch of one included).
+        int smallestFinalBatch = statistics.Min(s => s.Rule.SmallestBatch);
 
         var needed = columns.Select(c => input.Schema[c.InputColumnName]).DistinctBy(c => c.Index).ToArray();
         long rowsRead = 0, rowsUsed = 0, batches = 0;
@@ -69,10 +70,6 @@ internal static class BatchNormalizationFit
             }
 
             SparseFit.Complete(host, ChannelName, fitters, statistics, columns, shapes, options);
-            foreach (var state in states)
-            {
-                state.Shift.AsSpan().Fill(double.NaN); // each batch shifted its sums by its own first values: nothing to continue
-            }
         }
 
         progress.Complete(rowsRead);
@@ -101,7 +98,7 @@ internal static class BatchNormalizationFit
         }
     }
 
-    private static void EndBatch(ColumnFitter[] fitters, RunningStatistics[] statistics, ref int inBatch, ref long batches, ref long rowsUsed)
+    private static void EndBatch(ColumnFitter[] fitters, ColumnStatistics[] statistics, ref int inBatch, ref long batches, ref long rowsUsed)
     {
         for (int i = 0; i < fitters.Length; i++)
         {

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Ml.Normalization.Fitting;
 using Ml.Normalization.Transforms;
 using Ml.Normalization.Kernels;
 
@@ -14,8 +15,7 @@ namespace Ml.Normalization;
 /// column is normalized with these values as they are. A Single column is normalized in float with
 /// <c>(float)RunningMean</c>, <c>(float)(Gamma / sqrt(RunningVariance + Epsilon))</c> and <c>(float)Beta</c>, each
 /// computed in double and rounded once, so a variance beyond float's range (data spread over ~1e19 and more) still
-/// gives a usable float scale. Values given as float (the float constructor, or a model saved before format
-/// 0x00010003) are widened exactly, so they give the same outputs, bit for bit, as before.
+/// gives a usable float scale. Values given as float (the float constructor) are widened exactly.
 /// <para>With a <see cref="ChannelLayout"/>, every list has one value per channel, and the parameters apply to any
 /// vector column whose channel count (from its dimensions, or its size when it has none) matches: an image of any size.
 /// <see cref="ForChannels"/> and <see cref="FromMeanAndStd"/> build them from known constants.</para>
@@ -220,7 +220,7 @@ public sealed class BatchNormalizationParameters
     /// </summary>
     public ChannelLayout ChannelLayout { get; }
 
-    /// <summary>The raw state of the fit that made these parameters, to continue it or merge it; null for given parameters and models saved before format 0x00010005.</summary>
+    /// <summary>The state of the fit that made these parameters, to continue it or merge it; null for known parameters.</summary>
     internal FitState? FitState { get; }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using Ml.Normalization.Fitting;
 using Ml.Normalization.Kernels;
 using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Transforms;
@@ -251,9 +252,9 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
     /// of <see cref="Options.BatchSize"/>. Gamma, beta, epsilon and the training pass are this estimator's.
     /// </summary>
     /// <param name="input">The new data, with the previous fit's columns.</param>
-    /// <param name="previous">A transformer this estimator's options fitted (or loaded from a model it saved). One without
-    /// a fit state (given parameters, or a model saved before version 1.1 of this package) continues from its running
-    /// statistics as if they were the initial values: bias correction then counts only the new batches.</param>
+    /// <param name="previous">A transformer this estimator's options fitted (or loaded from a model it saved). One made
+    /// from known parameters continues from its running statistics as if they were the initial values: bias correction
+    /// then counts only the new batches.</param>
     /// <returns>The continued transformer; <paramref name="previous"/> is not changed.</returns>
     /// <exception cref="ArgumentException"><paramref name="previous"/> has other columns, other slot or channel counts,
     /// or was fitted with other statistics options (the message names the option).</exception>
@@ -304,12 +305,19 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
 
     internal override SchemaShape OutputAnnotations(SchemaShape.Column input) => SchemaShapes.NormalizedAnnotations(input);
 
-    private StatisticsKind Kind => _options.WholeDataStatistics ? StatisticsKind.WholeData : StatisticsKind.Running;
+    /// <summary>The statistics rule the options describe: the one place that maps the options to a rule.</summary>
+    private StatisticsRule Rule =>
+        _options.WholeDataStatistics ? new WholeDataRule(_options.UnbiasedRunningVariance)
+        : _options.Momentum is float momentum ? new MomentumRule(momentum, _options.BiasCorrection, _options.UnbiasedRunningVariance)
+        : new AverageRule(_options.UnbiasedRunningVariance);
 
-    private FitState NewState(int units) => FitState.Fresh(units, Kind, _options.WholeDataStatistics ? null : _options.Momentum,
-        _options.BiasCorrection, _options.UnbiasedRunningVariance, _options.InitialRunningMean, _options.InitialRunningVariance);
+    private FitState NewState(int units) => FitState.Fresh(Rule, units, _options.InitialRunningMean, _options.InitialRunningVariance);
 
-    /// <summary>Column <paramref name="i"/>'s state to continue from, after checking that <paramref name="previous"/> fits this estimator.</summary>
+    /// <summary>
+    /// Column <paramref name="i"/>'s state to continue from, after checking that <paramref name="previous"/> fits this
+    /// estimator: the new batches fold onto it, which is the previous state combined, in row order, with the fit of the
+    /// new data.
+    /// </summary>
     private FitState ContinuedState(BatchNormalizingTransformer previous, int i, StatisticsLayout layout)
     {
         const string paramName = "previous";
@@ -329,31 +337,19 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
             throw new ArgumentException($"The previous fit of column '{p.InputColumnName}' has {p.UnitCount} {(p.ChannelLayout == ChannelLayout.None ? "slot" : "channel")}(s) ({p.ChannelLayout}); this data and estimator give {layout.Units} {layout.UnitName}(s) ({layout.Layout}).", paramName);
         }
 
+        var rule = Rule;
         if (p.FitState is not { } state)
         {
-            // Given parameters or an older model: its statistics are where the new fit starts.
-            var fresh = NewState(layout.Units);
-            var initialMean = p.RunningMean.ToArray();
-            var initialVariance = p.RunningVariance.ToArray();
-            return fresh.Kind == StatisticsKind.WholeData
-                ? fresh with { InitialMean = initialMean, InitialVariance = initialVariance }
-                : fresh with { Mean = (double[])initialMean.Clone(), Second = (double[])initialVariance.Clone(), InitialMean = initialMean, InitialVariance = initialVariance };
+            // Given parameters: their statistics are where the new fit starts.
+            return FitState.StartingFrom(rule, p.RunningMeanValues, p.RunningVarianceValues);
         }
 
-        var expected = NewState(0);
-        CheckSame(nameof(Options.WholeDataStatistics), state.Kind == StatisticsKind.WholeData, expected.Kind == StatisticsKind.WholeData);
-        CheckSame(nameof(Options.Momentum), state.Momentum, expected.Momentum);
-        CheckSame(nameof(Options.BiasCorrection), state.BiasCorrection, expected.BiasCorrection);
-        CheckSame(nameof(Options.UnbiasedRunningVariance), state.UnbiasedVariance, expected.UnbiasedVariance);
-        return state.Copy();
-
-        static void CheckSame<T>(string option, T before, T now)
+        if (state.Rule.Difference(rule) is var (option, before, now))
         {
-            if (!EqualityComparer<T>.Default.Equals(before, now))
-            {
-                throw new ArgumentException($"The previous fit used {option} = {before?.ToString() ?? "null"}, this estimator {now?.ToString() ?? "null"}; a fit continues only with the same statistics options.", paramName);
-            }
+            throw new ArgumentException($"The previous fit used {option} = {before}, this estimator {now}; a fit continues only with the same statistics options.", paramName);
         }
+
+        return state.Copy();
     }
 
     /// <summary>With channels, a scalar is refused here; the channel count is checked against the vector at Fit, where its size is known.</summary>

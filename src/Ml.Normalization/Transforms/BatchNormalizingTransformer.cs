@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Ml.Normalization;
+using Ml.Normalization.Fitting;
 using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Transforms;
 using Ml.Normalization.Transforms.Mapping;
@@ -15,30 +16,18 @@ namespace Ml.Normalization;
 /// </summary>
 /// <remarks>
 /// The parameters are double (<see cref="BatchNormalizationParameters"/>). A Double column is normalized in double
-/// with them; a Single column in float, with the mean, scale and beta each rounded once from double. Models saved by
-/// earlier versions, whose parameters were float, load and give the same outputs, bit for bit.
+/// with them; a Single column in float, with the mean, scale and beta each rounded once from double.
 /// </remarks>
 public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersistedStage<BatchNormalizingTransformer>, IEstimator<BatchNormalizingTransformer>
 {
     internal const string LoaderSignature = "MlNormBatchNormalize";
 
-    // Format history: 0x00010001 initial (column count; per column: names, slot count, epsilon, batch and row
-    // counts, running mean, running variance, gamma, beta; float each).
-    // 0x00010002 adds, after the columns, the training-pass batch size (0: the training pass uses running statistics).
-    // 0x00010003 writes epsilon, running mean, running variance, gamma and beta as double. Older models' floats are
-    // widened exactly on load, so they normalize as before, bit for bit.
-    // 0x00010004 adds, after the training-pass batch size, each column's ChannelLayout (int32); with channels the
-    // column's "slot count" and value lists count channels. Older models are per slot.
-    // 0x00010005 appends, per column, its fit state (int 0: none; 1: kind int, momentum double (NaN: none),
-    // bias-correction and unbiased-variance ints, then per unit: shift, mean, second moment, count, initial mean and
-    // initial variance, double each), so a loaded model can continue its fit and merge with other shards'.
-    // 0x00010006 appends, after the fit states, one byte per column: 1 centered, 0 scale only. Older models are centered.
-    private const uint FormatInitial = 0x00010001;
-    private const uint FormatTrainingBatchSize = 0x00010002;
-    private const uint FormatDoubleParameters = 0x00010003;
-    private const uint FormatChannels = 0x00010004;
-    private const uint FormatFitState = 0x00010005;
-    private const uint FormatScaleOnly = 0x00010006;
+    // The format of 1.0: the training-pass batch size, the column count, then per column its names, channel layout,
+    // centering flag, unit count (slots, or channels), epsilon, batch and row counts, the running mean, running variance,
+    // gamma and beta (doubles, one per unit), and its fit state (a flag; then the statistics rule and its per-unit state,
+    // FitState.Write). Versions 0x00010001 to 0x00010006 were development formats that never shipped: they are refused.
+    // From 1.0 on, a format change keeps a reader for every version that shipped, with a committed fixture.
+    private const uint Format10 = 0x00010007;
 
     private readonly BatchNormalizationParameters[] _columns;
 
@@ -101,7 +90,7 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
     }
 
     static StageFormat IPersistedStage<BatchNormalizingTransformer>.Format { get; } =
-        new("MLNBNORM", FormatScaleOnly, FormatScaleOnly, FormatInitial, LoaderSignature, "BatchNormalize");
+        new("MLNBNORM", Format10, Format10, Format10, LoaderSignature, "BatchNormalize");
 
     internal override ColumnMapper CreateMapper(DataViewSchema inputSchema) => BatchNormalizeMapping.CreateMapper(inputSchema, _columns);
 
@@ -118,92 +107,48 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
 
     static BatchNormalizingTransformer IPersistedStage<BatchNormalizingTransformer>.Read(ModelBodyReader reader, uint formatVersion)
     {
+        int trainingBatchSize = reader.ReadCount("the training batch size", 0, int.MaxValue);
         int count = reader.ReadCount("the column count", 1, 1 << 16);
         var columns = new BatchNormalizationParameters[count];
-        var values = new (string Output, string Input, double[] Mean, double[] Variance, double[] Gamma, double[] Beta, double Epsilon, long Batches, long Rows)[count];
         for (int i = 0; i < count; i++)
         {
             string output = reader.ReadString("an output column name");
             string input = reader.ReadString("an input column name");
-            int slots = reader.ReadCount("a slot count", 1, int.MaxValue / 4);
-            bool doubles = formatVersion >= FormatDoubleParameters;
-            double epsilon = doubles ? reader.ReadDouble() : reader.ReadSingle();
+            var layout = (ChannelLayout)reader.ReadCount("a channel layout", 0, (int)ChannelLayout.ChannelsLast);
+            byte centeredFlag = reader.ReadByte();
+            bool centered = centeredFlag <= 1 ? centeredFlag == 1 : throw reader.Corrupt($"the centering flag of column {i} is {centeredFlag}, expected 0 or 1");
+            int units = reader.ReadCount("a unit count", 1, int.MaxValue / 4);
+            double epsilon = reader.ReadDouble();
             long batches = reader.ReadInt64();
             long rows = reader.ReadInt64();
-            var mean = ReadValues(reader, doubles, slots, "running mean");
-            var variance = ReadValues(reader, doubles, slots, "running variance");
-            var gamma = ReadValues(reader, doubles, slots, "gamma");
-            var beta = ReadValues(reader, doubles, slots, "beta");
-            values[i] = (output, input, mean, variance, gamma, beta, epsilon, batches, rows);
-        }
-
-        int trainingBatchSize = formatVersion >= FormatTrainingBatchSize ? reader.ReadCount("the training batch size", 0, int.MaxValue) : 0;
-        var layouts = new ChannelLayout[count];
-        for (int i = 0; i < count; i++)
-        {
-            layouts[i] = formatVersion >= FormatChannels ? (ChannelLayout)reader.ReadCount("a channel layout", 0, (int)ChannelLayout.ChannelsLast) : ChannelLayout.None;
-        }
-
-        var states = new FitState?[count];
-        for (int i = 0; i < count; i++)
-        {
-            states[i] = formatVersion >= FormatFitState ? ReadFitState(reader, values[i].Mean.Length) : null;
-        }
-
-        var centered = new bool[count];
-        for (int i = 0; i < count; i++)
-        {
-            byte flag = formatVersion >= FormatScaleOnly ? reader.ReadByte() : (byte)1;
-            centered[i] = flag <= 1 ? flag == 1 : throw reader.Corrupt($"the centering flag of column {i} is {flag}, expected 0 or 1");
-        }
-
-        for (int i = 0; i < count; i++)
-        {
-            var v = values[i];
+            var mean = reader.ReadDoubles(units, "running mean");
+            var variance = reader.ReadDoubles(units, "running variance");
+            var gamma = reader.ReadDoubles(units, "gamma");
+            var beta = reader.ReadDoubles(units, "beta");
+            var state = reader.ReadCount("a fit-state flag", 0, 1) == 1 ? FitState.Read(reader, units) : null;
             try
             {
-                columns[i] = new BatchNormalizationParameters(v.Output, v.Input, v.Mean, v.Variance, v.Gamma, v.Beta, v.Epsilon, v.Batches, v.Rows, layouts[i], states[i], centered[i]);
+                columns[i] = new BatchNormalizationParameters(output, input, mean, variance, gamma, beta, epsilon, batches, rows, layout, state, centered);
             }
             catch (ArgumentException ex)
             {
-                throw reader.Corrupt($"column '{v.Output}': {ex.Message}");
+                throw reader.Corrupt($"column '{output}': {ex.Message}");
             }
         }
 
         return new BatchNormalizingTransformer(columns, trainingBatchSize);
     }
 
-    private static FitState? ReadFitState(ModelBodyReader reader, int units)
-    {
-        if (reader.ReadCount("a fit-state flag", 0, 1) == 0)
-        {
-            return null;
-        }
-
-        var kind = (StatisticsKind)reader.ReadCount("a statistics kind", 0, (int)StatisticsKind.WholeData);
-        double momentum = reader.ReadDouble();
-        bool biasCorrection = reader.ReadCount("a bias-correction flag", 0, 1) == 1;
-        bool unbiased = reader.ReadCount("an unbiased-variance flag", 0, 1) == 1;
-        if (!double.IsNaN(momentum) && !(momentum >= 0 && momentum < 1))
-        {
-            throw reader.Corrupt($"a momentum is {momentum}, expected NaN or [0, 1)");
-        }
-
-        return new FitState(kind, double.IsNaN(momentum) ? null : momentum, biasCorrection, unbiased,
-            reader.ReadDoubles(units, "fit-state shifts"), reader.ReadDoubles(units, "fit-state means"), reader.ReadDoubles(units, "fit-state second moments"),
-            reader.ReadDoubles(units, "fit-state counts"), reader.ReadDoubles(units, "fit-state initial means"), reader.ReadDoubles(units, "fit-state initial variances"));
-    }
-
-    private static double[] ReadValues(ModelBodyReader reader, bool doubles, int slots, string what) =>
-        doubles ? reader.ReadDoubles(slots, what) : Array.ConvertAll(reader.ReadSingles(slots, what), v => (double)v);
-
     void IPersistedStage<BatchNormalizingTransformer>.WriteBody(BinaryWriter writer)
     {
+        writer.Write(TrainingBatchSize);
         writer.Write(_columns.Length);
         foreach (var column in _columns)
         {
             writer.Write(column.OutputColumnName);
             writer.Write(column.InputColumnName);
+            writer.Write((int)column.ChannelLayout);
+            writer.Write(column.Centered ? (byte)1 : (byte)0);
             writer.Write(column.UnitCount);
             writer.Write(column.Epsilon);
             writer.Write(column.BatchCount);
@@ -215,59 +160,37 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
                     writer.Write(v);
                 }
             }
-        }
 
-        writer.Write(TrainingBatchSize);
-        foreach (var column in _columns)
-        {
-            writer.Write((int)column.ChannelLayout);
-        }
-
-        foreach (var column in _columns)
-        {
-            if (column.FitState is not { } state)
-            {
-                writer.Write(0);
-                continue;
-            }
-
-            writer.Write(1);
-            writer.Write((int)state.Kind);
-            writer.Write(state.Momentum ?? double.NaN);
-            writer.Write(state.BiasCorrection ? 1 : 0);
-            writer.Write(state.UnbiasedVariance ? 1 : 0);
-            foreach (var values in new[] { state.Shift, state.Mean, state.Second, state.Count, state.InitialMean, state.InitialVariance })
-            {
-                foreach (var value in values)
-                {
-                    writer.Write(value);
-                }
-            }
-        }
-
-        foreach (var column in _columns)
-        {
-            writer.Write(column.Centered ? (byte)1 : (byte)0);
+            writer.Write(column.FitState is null ? 0 : 1);
+            column.FitState?.Write(writer);
         }
     }
 
     /// <summary>
-    /// Merges the fits of disjoint shards of one dataset into the fit of their concatenation: each worker fits its shard
-    /// with the same estimator and saves the model; one process loads them and merges.
+    /// Merges the fits of the consecutive chunks (shards) of one dataset into the fit of their concatenation: each worker
+    /// fits its chunk with the same estimator and saves the model; one process loads them and merges.
     /// </summary>
     /// <remarks>
-    /// With <see cref="BatchNormalizingEstimator.Options.WholeDataStatistics"/> the result is the statistics of all rows,
-    /// combined with Chan et al.'s formulas (equal to the one-pass fit up to the last few bits of double rounding). With
-    /// <c>Momentum = null</c> (the plain average of the batches) it is the average over all shards' batches, weighted by
-    /// each shard's batch count: the fit of the concatenation when every shard's row count is a multiple of the batch
-    /// size (otherwise a shard's final partial batch counts as a whole one), again up to double rounding. With a momentum
-    /// the order of the batches matters, so momentum fits do not merge. The parameters besides the statistics (gamma,
-    /// beta, epsilon, the training pass) are the first shard's, and every shard's must equal them.
+    /// Merging is the combination a fit makes batch by batch, applied to whole chunks, so every statistics option merges:
+    /// <list type="bullet">
+    /// <item><description><see cref="BatchNormalizingEstimator.Options.WholeDataStatistics"/>: the statistics of all rows,
+    /// combined with Chan et al.'s formulas, in any order of the shards (equal to the one-pass fit within 1e-12 relative
+    /// for the mean and the variance).</description></item>
+    /// <item><description><c>Momentum = null</c> (the plain average of the batches): the average over all shards' batches,
+    /// weighted by each shard's batch count, in any order.</description></item>
+    /// <item><description>A momentum: the order of the batches matters, so give the shards in row order; the running
+    /// statistics of the first shard decay by <c>Momentum^t</c> over the t batches of the next, and bias correction counts
+    /// all batches.</description></item>
+    /// </list>
+    /// With the average or a momentum the result is the fit of the concatenation (within 1e-12 relative) when every shard
+    /// but the last holds a multiple of the batch size in rows; otherwise a shard's final partial batch counts as a batch of
+    /// its own. A shard's initial values matter only where no earlier shard had data. The parameters besides the
+    /// statistics (gamma, beta, epsilon, the training pass) are the first shard's, and every shard's must equal them.
     /// </remarks>
-    /// <param name="shards">At least one fitted transformer, all from the same estimator options and columns.</param>
+    /// <param name="shards">At least one fitted transformer, all from the same estimator options and columns, in row order.</param>
     /// <returns>A transformer that scores, saves, loads, continues and exports like a fitted one.</returns>
-    /// <exception cref="ArgumentException">No shards; a shard without a fit state (given parameters, or a model saved
-    /// before version 1.1); fits with a momentum; or shards whose columns, sizes or options differ (the message says which).</exception>
+    /// <exception cref="ArgumentException">No shards; a shard without a fit state (made from known parameters); or shards
+    /// whose columns, sizes or options differ (the message says which).</exception>
     public static BatchNormalizingTransformer Merge(params BatchNormalizingTransformer[] shards)
     {
         ArgumentNullException.ThrowIfNull(shards);

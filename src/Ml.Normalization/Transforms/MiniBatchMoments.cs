@@ -1,4 +1,5 @@
 using System.Numerics;
+using Ml.Normalization.Fitting;
 using Ml.Normalization.Kernels;
 
 namespace Ml.Normalization.Transforms;
@@ -16,7 +17,7 @@ namespace Ml.Normalization.Transforms;
 /// imputed 0 before values near 1e9). The batches are thereby independent of each other: a continued fit needs no
 /// shift from the one before.
 /// </remarks>
-internal sealed class MiniBatchMoments<T> : IBatchMoments<T>
+internal sealed class MiniBatchMoments<T> : BatchMoments<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly double[] _shift;
@@ -27,6 +28,7 @@ internal sealed class MiniBatchMoments<T> : IBatchMoments<T>
     private long _finiteRowsInBatch;
 
     public MiniBatchMoments(int slots)
+        : base(slots, slots)
     {
         _shift = new double[slots];
         _shift.AsSpan().Fill(double.NaN);
@@ -36,7 +38,7 @@ internal sealed class MiniBatchMoments<T> : IBatchMoments<T>
     }
 
     /// <summary>Adds one row of the current batch; NaN and infinities are left out of their slot's sums.</summary>
-    public void Add(ReadOnlySpan<T> row)
+    public override void Add(ReadOnlySpan<T> row)
     {
         // Most rows are all finite once every slot has its shift: take the fast path and count the row once, instead of
         // masking every value.
@@ -55,7 +57,7 @@ internal sealed class MiniBatchMoments<T> : IBatchMoments<T>
     /// Closes the current batch: writes its per-slot mean, biased variance and count of finite values (a slot without
     /// any gets NaN statistics and count 0), and restarts the sums.
     /// </summary>
-    public void EndBatch(Span<double> mean, Span<double> variance, Span<double> count)
+    public override void EndBatch(Span<double> mean, Span<double> variance, Span<double> count)
     {
         NormalizationKernels.FiniteMomentsToBatchStatistics(_shift, _sum, _sumOfSquares, _count, _finiteRowsInBatch, mean, variance);
         _count.CopyTo(count);

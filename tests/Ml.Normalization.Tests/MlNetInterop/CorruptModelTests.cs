@@ -1,5 +1,6 @@
 using System.Reflection;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Ml.Normalization.Testing;
 using Ml.Normalization.Tests.TestSupport;
 
@@ -17,15 +18,17 @@ public class CorruptModelTests
     private const string BatchNormalizeTruncated = "The BatchNormalize model is truncated: its data ends early.";
     private const string DropoutTruncated = "The Dropout model is truncated: its data ends early.";
 
-    // The BatchNormalize body as written (format 0x00010006): int column count; output name "Normalized" (1 + 10
-    // bytes); input name "Features" (1 + 8); int slots; double epsilon; long batches; long rows; 4 x 4 doubles; int
-    // training batch size; int channel layout; int fit-state flag (0: given parameters have none); byte centered. 193 bytes.
-    private const int SlotCountOffset = 4 + 11 + 9;
-    private const int TrainingBatchSizeOffset = SlotCountOffset + 4 + 8 + 8 + 8 + (4 * 4 * 8);
-    private const int ChannelLayoutOffset = TrainingBatchSizeOffset + 4;
-    private const int FitStateOffset = ChannelLayoutOffset + 4;
-    private const int CenteredOffset = FitStateOffset + 4;
-    private const int BatchNormalizeBodyLength = CenteredOffset + 1;
+    // The BatchNormalize body as written (format 0x00010007, 1.0): int training batch size; int column count; output
+    // name "Normalized" (1 + 10 bytes); input name "Features" (1 + 8); int channel layout; byte centered; int units;
+    // double epsilon; long batches; long rows; 4 x 4 doubles; int fit-state flag (0: given parameters have none). 193 bytes.
+    private const int TrainingBatchSizeOffset = 0;
+    private const int ColumnCountOffset = 4;
+    private const int BatchNormalizeNameOffset = 8;
+    private const int ChannelLayoutOffset = BatchNormalizeNameOffset + 11 + 9;
+    private const int CenteredOffset = ChannelLayoutOffset + 4;
+    private const int UnitCountOffset = CenteredOffset + 1;
+    private const int FitStateOffset = UnitCountOffset + 4 + 8 + 8 + 8 + (4 * 4 * 8);
+    private const int BatchNormalizeBodyLength = FitStateOffset + 4;
 
     // The Dropout body: int column count; "Out" (1 + 3); "Features" (1 + 8); float p; int seed; byte kind. 26 bytes.
     private const int DropProbabilityOffset = 4 + 4 + 9;
@@ -34,15 +37,47 @@ public class CorruptModelTests
     [Theory]
     [InlineData(BatchNormalizeSignature)]
     [InlineData(DropoutSignature)]
-    public void Load_RewrittenButIntactBody_Loads(string signature)
+    public void Load_RewrittenButIntactBody_LoadsTheSameStage(string signature)
     {
+        // The rewriting itself must not be what the corruption tests below detect: an intact body written back loads,
+        // scores as the original and saves to the same bytes.
         var zip = SavedModel(signature);
         var body = StageEntry.ReadBody(zip, signature);
+        Assert.Equal(signature == BatchNormalizeSignature ? BatchNormalizeBodyLength : 26, body.Length);
 
         var loaded = Load(StageEntry.WithBody(zip, signature, body));
 
-        Assert.NotNull(loaded);
-        Assert.Equal(signature == BatchNormalizeSignature ? BatchNormalizeBodyLength : 26, body.Length);
+        var ml = new MLContext(seed: 1);
+        var rows = ModelIo.ToView(ml, [[3f, -1f, 0.5f, 97f], [0f, 0f, 0f, 0f]]);
+        Assert.Equal(ModelIo.Dump(Load(zip).Transform(rows)), ModelIo.Dump(loaded.Transform(rows)));
+        using var resaved = new MemoryStream();
+        ml.Model.Save(loaded, rows.Schema, resaved);
+        Assert.Equal(body, StageEntry.ReadBody(resaved.ToArray(), signature));
+    }
+
+    [Theory]
+    [InlineData(0x00010006u, 0x00010006u, "The BatchNormalize model was saved in format 0x00010006, which this Ml.Normalization (")]
+    [InlineData(0x00010001u, 0x00010001u, "The BatchNormalize model was saved in format 0x00010001, which this Ml.Normalization (")]
+    [InlineData(0x00010008u, 0x00010008u, "The BatchNormalize model was saved in format 0x00010008 by a newer Ml.Normalization, which needs a reader of format 0x00010008 or later; this Ml.Normalization (")]
+    public void Load_AnotherFormatVersion_IsRefused_NamingTheStageAndTheVersions(uint written, uint readable, string start)
+    {
+        var zip = StageEntry.WithFormatVersion(SavedModel(BatchNormalizeSignature), BatchNormalizeSignature, written, readable);
+
+        var ex = LoadError(zip);
+
+        Assert.StartsWith(start, ex.Message);
+        Assert.Contains("reads formats 0x00010007 to 0x00010007", ex.Message);
+    }
+
+    [Fact]
+    public void Load_ANewerFormatThatOlderReadersCanRead_Loads()
+    {
+        // A later 1.x format written to stay readable by 1.0 (its readable version 0x00010007) reaches our reader.
+        var zip = StageEntry.WithFormatVersion(SavedModel(BatchNormalizeSignature), BatchNormalizeSignature, 0x00010008, 0x00010007);
+
+        var loaded = Assert.IsType<BatchNormalizingTransformer>(Load(zip) is TransformerChain<ITransformer> chain ? chain.Single() : Load(zip));
+
+        Assert.Equal([1.0, -2.0, 0.5, 100.0], loaded.Columns[0].RunningMean);
     }
 
     [Fact]
@@ -67,7 +102,8 @@ public class CorruptModelTests
         ml.Model.Save(ml.Transforms.BatchNormalize("Features", batchSize: 2).Fit(data), data.Schema, stream);
         var zip = stream.ToArray();
         var body = StageEntry.ReadBody(zip, BatchNormalizeSignature);
-        Assert.Equal(4 + 11 - 2 + 9 + 4 + 8 + 8 + 8 + (4 * 3 * 8) + 4 + 4 + 4 + 4 + 8 + 4 + 4 + (6 * 3 * 8) + 1, body.Length); // "Features" in place: 9 + 9 for the names
+        // "Features" in place: 9 + 9 for the names; the fit state: flag, momentum rule (tag, momentum, two flags), 5 x 3 doubles.
+        Assert.Equal(4 + 4 + 9 + 9 + 4 + 1 + 4 + 8 + 8 + 8 + (4 * 3 * 8) + 4 + (1 + 8 + 1 + 1) + (5 * 3 * 8), body.Length);
 
         for (int keep = 0; keep < body.Length; keep += 3)
         {
@@ -91,17 +127,18 @@ public class CorruptModelTests
     }
 
     [Theory]
-    [InlineData(BatchNormalizeSignature, 0, 0, "The BatchNormalize model is corrupt: the column count is 0, expected 1 to 65536.")]
-    [InlineData(BatchNormalizeSignature, 0, -1, "The BatchNormalize model is corrupt: the column count is -1, expected 1 to 65536.")]
-    [InlineData(BatchNormalizeSignature, 0, 1 << 17, "The BatchNormalize model is corrupt: the column count is 131072, expected 1 to 65536.")]
-    [InlineData(BatchNormalizeSignature, 0, 2, "The BatchNormalize model is corrupt: an output column name is empty or too long.")]
-    [InlineData(BatchNormalizeSignature, SlotCountOffset, 0, "The BatchNormalize model is corrupt: a slot count is 0, expected 1 to 536870911.")]
-    [InlineData(BatchNormalizeSignature, SlotCountOffset, 5, BatchNormalizeTruncated)]
-    [InlineData(BatchNormalizeSignature, SlotCountOffset, int.MaxValue / 4, BatchNormalizeTruncated)]
+    [InlineData(BatchNormalizeSignature, ColumnCountOffset, 0, "The BatchNormalize model is corrupt: the column count is 0, expected 1 to 65536.")]
+    [InlineData(BatchNormalizeSignature, ColumnCountOffset, -1, "The BatchNormalize model is corrupt: the column count is -1, expected 1 to 65536.")]
+    [InlineData(BatchNormalizeSignature, ColumnCountOffset, 1 << 17, "The BatchNormalize model is corrupt: the column count is 131072, expected 1 to 65536.")]
+    [InlineData(BatchNormalizeSignature, ColumnCountOffset, 2, BatchNormalizeTruncated)]
+    [InlineData(BatchNormalizeSignature, UnitCountOffset, 0, "The BatchNormalize model is corrupt: a unit count is 0, expected 1 to 536870911.")]
+    [InlineData(BatchNormalizeSignature, UnitCountOffset, 5, BatchNormalizeTruncated)]
+    [InlineData(BatchNormalizeSignature, UnitCountOffset, int.MaxValue / 4, BatchNormalizeTruncated)]
     [InlineData(BatchNormalizeSignature, TrainingBatchSizeOffset, -1, "The BatchNormalize model is corrupt: the training batch size is -1, expected 0 to 2147483647.")]
     [InlineData(BatchNormalizeSignature, ChannelLayoutOffset, 3, "The BatchNormalize model is corrupt: a channel layout is 3, expected 0 to 2.")]
     [InlineData(BatchNormalizeSignature, ChannelLayoutOffset, -1, "The BatchNormalize model is corrupt: a channel layout is -1, expected 0 to 2.")]
     [InlineData(BatchNormalizeSignature, FitStateOffset, 2, "The BatchNormalize model is corrupt: a fit-state flag is 2, expected 0 to 1.")]
+    [InlineData(BatchNormalizeSignature, CenteredOffset, 2, "The BatchNormalize model is corrupt: the centering flag of column 0 is 2, expected 0 or 1.")]
     [InlineData(DropoutSignature, 0, 0, "The Dropout model is corrupt: the column count is 0, expected 1 to 65536.")]
     [InlineData(DropoutSignature, 0, int.MinValue, "The Dropout model is corrupt: the column count is -2147483648, expected 1 to 65536.")]
     [InlineData(DropoutSignature, 0, int.MaxValue, "The Dropout model is corrupt: the column count is 2147483647, expected 1 to 65536.")]
@@ -134,13 +171,13 @@ public class CorruptModelTests
     }
 
     [Theory]
-    [InlineData(BatchNormalizeSignature, "The BatchNormalize model is corrupt: an output column name is empty or too long.")]
-    [InlineData(DropoutSignature, "The Dropout model is corrupt: an output column name is empty or too long.")]
-    public void Load_EmptyColumnName_Fails(string signature, string message)
+    [InlineData(BatchNormalizeSignature, BatchNormalizeNameOffset, "The BatchNormalize model is corrupt: an output column name is empty or too long.")]
+    [InlineData(DropoutSignature, 4, "The Dropout model is corrupt: an output column name is empty or too long.")]
+    public void Load_EmptyColumnName_Fails(string signature, int nameOffset, string message)
     {
         var zip = SavedModel(signature);
         var body = StageEntry.ReadBody(zip, signature);
-        var emptied = body[..4].Concat(new byte[] { 0 }).Concat(body[(4 + 1 + body[4])..]).ToArray(); // output name ""
+        var emptied = body[..nameOffset].Concat(new byte[] { 0 }).Concat(body[(nameOffset + 1 + body[nameOffset])..]).ToArray(); // output name ""
 
         var ex = LoadError(StageEntry.WithBody(zip, signature, emptied));
 

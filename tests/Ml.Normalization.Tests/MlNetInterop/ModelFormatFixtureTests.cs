@@ -6,68 +6,154 @@ using Ml.Normalization.Tests.TestSupport;
 namespace Ml.Normalization.Tests.MlNetInterop;
 
 /// <summary>
-/// Model files saved by every version of each stage's format keep loading, with every stored field. Fixtures/ holds one
-/// file per format version, each with values that no other field or default shares, so a reader that skipped or
-/// swapped a field fails. Set ML_NORMALIZATION_WRITE_FIXTURES=1 to rewrite a fixture from its generator below (then
+/// Model files saved by every shipped version of each stage's format keep loading, with every stored field. Fixtures/
+/// holds one file per shipped format version (BatchNormalize: 1.0's 0x00010007; Dropout: 0x00010001), each with values
+/// that no other field or default shares, so a reader that skipped or swapped a field fails. Set ML_NORMALIZATION_WRITE_FIXTURES=1 to rewrite a fixture from its generator below (then
 /// commit it on purpose); a generator refuses when the code no longer writes its file's version.
 /// </summary>
 public class ModelFormatFixtureTests
 {
-    private const string BatchNormalize00010001 = "batchnormalize-format-00010001.zip";
-    private const string BatchNormalize00010002 = "batchnormalize-format-00010002.zip";
+    private const string BatchNormalize10 = "batchnormalize-format-00010007.zip";
     private const string Dropout00010001 = "dropout-format-00010001.zip";
+    private const int Slots = 6;
 
-    // The 0x00010001 fixture was saved from these (it predates the generators below; its batch and row counts are 0).
-    private static readonly BatchNormalizationParameters KnownParameters =
-        new("Normalized", "Features", runningMean: [1f, -2f, 0.5f, 100f], runningVariance: [4f, 0.25f, 1f, 9f], gamma: [1f, 2f, 0.5f, 1f], beta: [0f, 1f, -1f, 0.25f], epsilon: 1e-3f);
-
-    [Fact]
-    public void BatchNormalize_Format00010001_LoadsItsParameters_AndNoTrainingBatchSize()
-    {
-        var (stage, loaded) = LoadStage<BatchNormalizingTransformer>(BatchNormalize00010001, "MLNBNORM", 0x00010001);
-
-        var p = Assert.Single(stage.Columns);
-        Assert.Equal(("Normalized", "Features"), (p.OutputColumnName, p.InputColumnName));
-        Assert.Equal(KnownParameters.RunningMean, p.RunningMean);
-        Assert.Equal(KnownParameters.RunningVariance, p.RunningVariance);
-        Assert.Equal(KnownParameters.Gamma, p.Gamma);
-        Assert.Equal(KnownParameters.Beta, p.Beta);
-        Assert.Equal(KnownParameters.Epsilon, p.Epsilon);
-        Assert.Equal((0L, 0L), (p.BatchCount, p.RowCount));
-        Assert.Equal(0, stage.TrainingBatchSize); // the format has no such field
-
-        var output = Normalize(loaded, [3f, -1f, 0.5f, 97f]);
-        Assert.Equal(2 / Math.Sqrt(4.001), output[0], 5);
-        Assert.Equal((2 / Math.Sqrt(0.251)) + 1, output[1], 5);
-        Assert.Equal(-1.0, output[2], 5);
-        Assert.Equal((-3 / Math.Sqrt(9.001)) + 0.25, output[3], 5);
-    }
+    // The 1.0 fixture: three BatchNormalize stages over the same 6-slot column, one per statistics rule, each with
+    // values no other field or default shares (epsilons too: powers of 2, exact as float and double). Every statistic
+    // but the channels' is a short binary fraction, so the fit computed them exactly and the expected values are exact.
+    private static readonly double[] Gamma = [0.5, 2, -1.5, 3, 1, 0.25];
+    private static readonly double[] Beta = [0.25, -1, 4, 0.125, 0, 2];
+    private static readonly float[][] Centres = [[1, -2, 0, 100, 8, -4], [2, -2, 0.5f, 101, 6, -8]];
+    private static readonly float[][] Spreads = [[1, 0.5f, 3, 2, 0.25f, 1], [1, 0.5f, 3, 4, 0.75f, 2]];
 
     [Fact]
-    public void BatchNormalize_Format00010002_LoadsItsParameters_AndTrainingBatchSize()
+    public void BatchNormalize_Format10_LoadsEveryField_BitForBit()
     {
         if (WriteRequested)
         {
-            WriteBatchNormalize00010002();
+            WriteBatchNormalize10();
         }
 
-        var (stage, loaded) = LoadStage<BatchNormalizingTransformer>(BatchNormalize00010002, "MLNBNORM", 0x00010002);
+        var bytes = File.ReadAllBytes(FixturePath(BatchNormalize10));
+        Assert.Equal(0x00010007u, StageEntry.FormatVersion(bytes, "MLNBNORM"));
+        var loaded = new MLContext(seed: 1).Model.Load(new MemoryStream(bytes), out _);
+        var stages = ((IEnumerable<ITransformer>)loaded).Cast<BatchNormalizingTransformer>().ToArray();
+        Assert.Equal(3, stages.Length);
 
-        var p = Assert.Single(stage.Columns);
-        Assert.Equal(("Normalized", "Features"), (p.OutputColumnName, p.InputColumnName));
-        Assert.Equal([3f, -2f, 0.5f, 101f], p.RunningMean);
-        Assert.Equal([2f, 0.25f, 9f, 12f], p.RunningVariance);
-        Assert.Equal([0.5f, 2f, -1.5f, 3f], p.Gamma);
-        Assert.Equal([0.25f, -1f, 4f, 0.125f], p.Beta);
-        Assert.Equal(2e-3f, p.Epsilon);
-        Assert.Equal((3L, 18L), (p.BatchCount, p.RowCount));
-        Assert.Equal(6, stage.TrainingBatchSize);
+        // Momentum 0.5 without bias correction, from the initial values 0.25 and 0.75, over two batches of 4 rows:
+        // running = 0.25 * initial + 0.25 * batch 1 + 0.5 * batch 2.
+        var perSlot = Assert.Single(stages[0].Columns);
+        Assert.Equal(("PerSlot", "Features", ChannelLayout.None, true), (perSlot.OutputColumnName, perSlot.InputColumnName, perSlot.ChannelLayout, perSlot.Centered));
+        Assert.Equal(Enumerable.Range(0, Slots).Select(j => (0.25 * 0.25) + (0.25 * Centres[0][j]) + (0.5 * Centres[1][j])), perSlot.RunningMean);
+        Assert.Equal(Enumerable.Range(0, Slots).Select(j => (0.25 * 0.75) + (0.25 * Sq(Spreads[0][j])) + (0.5 * Sq(Spreads[1][j]))), perSlot.RunningVariance);
+        Assert.Equal(Gamma, perSlot.Gamma);
+        Assert.Equal(Beta, perSlot.Beta);
+        Assert.Equal((0.001953125, 2L, 8L, 4), (perSlot.Epsilon, perSlot.BatchCount, perSlot.RowCount, stages[0].TrainingBatchSize));
 
-        var output = Normalize(loaded, [3f, -1f, 0.5f, 97f]);
-        Assert.Equal(0.25, output[0], 5);
-        Assert.Equal((2 / Math.Sqrt(0.252)) - 1, output[1], 5);
-        Assert.Equal(4.0, output[2], 5);
-        Assert.Equal((-12 / Math.Sqrt(12.002)) + 0.125, output[3], 5);
+        // Whole data, channels last, 2 channels of 3 positions: the mean and biased variance of each channel's 24 values.
+        var channels = Assert.Single(stages[1].Columns);
+        Assert.Equal(("Channels", ChannelLayout.ChannelsLast, 0), (channels.OutputColumnName, channels.ChannelLayout, stages[1].TrainingBatchSize));
+        var (channelMean, channelVariance) = ChannelStatistics(Rows());
+        Approx.Equal(channelMean, [.. channels.RunningMean], 1e-15, 0, "channel means"); // twelfths: rounded, the one inexact field
+        Approx.Equal(channelVariance, [.. channels.RunningVariance], 1e-14, 0, "channel variances");
+        Assert.Equal([1.0, 1.0], channels.Gamma);
+        Assert.Equal(0.0078125, channels.Epsilon);
+
+        // The plain average of the two batches, scale only.
+        var scaled = Assert.Single(stages[2].Columns);
+        Assert.Equal(("Scaled", false), (scaled.OutputColumnName, scaled.Centered));
+        Assert.Equal(Enumerable.Range(0, Slots).Select(j => (Centres[0][j] + (double)Centres[1][j]) / 2), scaled.RunningMean);
+        Assert.Equal(Enumerable.Range(0, Slots).Select(j => (Sq(Spreads[0][j]) + Sq(Spreads[1][j])) / 2), scaled.RunningVariance);
+        Assert.Equal(new double[Slots], scaled.Beta);
+        Assert.Equal(0.125, scaled.Epsilon);
+
+        // Every byte read is written back: the loaded stages save to the fixture's bodies exactly.
+        var ml = new MLContext(seed: 1);
+        var data = ModelIo.ToView(ml, Rows());
+        using var resaved = new MemoryStream();
+        ml.Model.Save(loaded, data.Schema, resaved);
+        Assert.Equal(StageBodies(bytes), StageBodies(resaved.ToArray()));
+
+        // The loaded stages score as known parameters of the same values do.
+        var known = ml.Transforms.BatchNormalize(new BatchNormalizationParameters("PerSlot", "Features", [.. perSlot.RunningMean], [.. perSlot.RunningVariance], Gamma, Beta, 0.001953125, 0, 0));
+        Assert.Equal(TestData.ReadVectors(known.Transform(data), "PerSlot"), TestData.ReadVectors(loaded.Transform(data), "PerSlot"));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void BatchNormalize_Format10_ContinuesEachFit_AsTheFitItWasSavedFrom(int stage)
+    {
+        var ml = new MLContext(seed: 1);
+        var loaded = (BatchNormalizingTransformer)((IEnumerable<ITransformer>)new MLContext(seed: 1).Model.Load(FixturePath(BatchNormalize10), out _)).ElementAt(stage);
+        var more = Rows().Select(r => r.Select(v => (v * 1.5f) + 1).ToArray()).ToArray();
+
+        var continued = Estimators(ml)[stage].Fit(ModelIo.ToView(ml, more), loaded);
+        var serial = Estimators(ml)[stage].Fit(ModelIo.ToView(ml, [.. Rows(), .. more]));
+
+        Assert.Equal(serial.Columns[0].RunningMean, continued.Columns[0].RunningMean);
+        Assert.Equal(serial.Columns[0].RunningVariance, continued.Columns[0].RunningVariance);
+        Assert.Equal((serial.Columns[0].BatchCount, serial.Columns[0].RowCount), (continued.Columns[0].BatchCount, continued.Columns[0].RowCount));
+    }
+
+    /// <summary>How <see cref="BatchNormalize10"/> was produced (1.0's format: write it once, never again).</summary>
+    private static void WriteBatchNormalize10()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = ModelIo.ToView(ml, Rows());
+        var estimators = Estimators(ml);
+        var model = estimators[0].Append(estimators[1]).Append(estimators[2]).Fit(data);
+        Write(ml, model, data, BatchNormalize10, "MLNBNORM", 0x00010007);
+    }
+
+    private static BatchNormalizingEstimator[] Estimators(MLContext ml) =>
+    [
+        ml.Transforms.BatchNormalize([new InputOutputColumnPair("PerSlot", "Features")], new BatchNormalizingEstimator.Options
+        {
+            BatchSize = 4, Momentum = 0.5f, BiasCorrection = false, Epsilon = 0.001953125f, InitialRunningMean = 0.25f, InitialRunningVariance = 0.75f,
+            Gamma = [.. Gamma.Select(g => (float)g)], Beta = [.. Beta.Select(b => (float)b)], BatchStatisticsInTraining = true,
+        }),
+        ml.Transforms.BatchNormalize([new InputOutputColumnPair("Channels", "Features")], new BatchNormalizingEstimator.Options
+        {
+            BatchSize = 4, WholeDataStatistics = true, ChannelLayout = ChannelLayout.ChannelsLast, ChannelCount = 2, Epsilon = 0.0078125f,
+        }),
+        ml.Transforms.BatchNormalize([new InputOutputColumnPair("Scaled", "Features")], new BatchNormalizingEstimator.Options
+        {
+            BatchSize = 4, Momentum = null, Center = false, Epsilon = 0.125f,
+        }),
+    ];
+
+    /// <summary>Two batches of 4 rows; in batch b, slot j alternates Centres[b][j] + Spreads[b][j] and Centres[b][j] - Spreads[b][j].</summary>
+    private static float[][] Rows() =>
+        [.. Enumerable.Range(0, 8).Select(r => Enumerable.Range(0, Slots).Select(j => Centres[r / 4][j] + (r % 2 == 0 ? Spreads[r / 4][j] : -Spreads[r / 4][j])).ToArray())];
+
+    private static (double[] Mean, double[] Variance) ChannelStatistics(float[][] rows)
+    {
+        var mean = new double[2];
+        var variance = new double[2];
+        for (int c = 0; c < 2; c++)
+        {
+            var values = rows.SelectMany(r => r.Where((_, j) => j % 2 == c)).Select(v => (double)v).ToArray();
+            mean[c] = values.Average();
+            variance[c] = values.Select(v => Sq(v - mean[c])).Average();
+        }
+
+        return (mean, variance);
+    }
+
+    private static double Sq(double x) => x * x;
+
+    private static byte[][] StageBodies(byte[] modelZip)
+    {
+        // The three stages share a signature: read each Model.key of the zip in order.
+        using var zip = new System.IO.Compression.ZipArchive(new MemoryStream(modelZip));
+        return [.. zip.Entries.Where(e => e.Name == "Model.key").OrderBy(e => e.FullName, StringComparer.Ordinal).Select(e =>
+        {
+            using var entry = e.Open();
+            using var copy = new MemoryStream();
+            entry.CopyTo(copy);
+            return copy.ToArray();
+        })];
     }
 
     [Fact]
@@ -96,31 +182,6 @@ public class ModelFormatFixtureTests
         Assert.Equal(TestData.ReadVectors(fresh.TransformForTraining(data), "Dropped"), dropped);
         double zeros = dropped.Sum(r => r.Count(v => v == 0f)) / 800.0;
         Assert.InRange(zeros, 0.375 - (4 * 0.0171), 0.375 + (4 * 0.0171)); // sd of 800 draws at p = 0.375: 0.0171
-    }
-
-    /// <summary>
-    /// How <see cref="BatchNormalize00010002"/> was produced: a fit of 18 rows in 3 mini-batches of 6 with a plain
-    /// average of the batches, so every statistic is exact (per slot, each batch's rows alternate c + d and c - d).
-    /// </summary>
-    private static void WriteBatchNormalize00010002()
-    {
-        float[][] centres = [[1f, -2f, 0f, 100f], [2f, -2f, 0.5f, 101f], [6f, -2f, 1f, 102f]];
-        float[][] spreads = [[1f, 0.5f, 3f, 2f], [1f, 0.5f, 3f, 4f], [2f, 0.5f, 3f, 4f]];
-        var rows = Enumerable.Range(0, 18)
-            .Select(r => centres[r / 6].Select((c, j) => r % 2 == 0 ? c + spreads[r / 6][j] : c - spreads[r / 6][j]).ToArray())
-            .ToArray();
-        var options = new BatchNormalizingEstimator.Options
-        {
-            BatchSize = 6,
-            Momentum = null,
-            Epsilon = 2e-3f,
-            Gamma = [0.5f, 2f, -1.5f, 3f],
-            Beta = [0.25f, -1f, 4f, 0.125f],
-            BatchStatisticsInTraining = true,
-        };
-        var ml = new MLContext(seed: 1);
-        var data = ModelIo.ToView(ml, rows);
-        Write(ml, ml.Transforms.BatchNormalize([new InputOutputColumnPair("Normalized", "Features")], options).Fit(data), data, BatchNormalize00010002, "MLNBNORM", 0x00010002);
     }
 
     /// <summary>How <see cref="Dropout00010001"/> was produced: standard dropout, p = 0.375, seed 12345.</summary>
@@ -155,9 +216,6 @@ public class ModelFormatFixtureTests
     }
 
     private static string FixturePath(string fixture) => Path.Combine(AppContext.BaseDirectory, "Fixtures", fixture);
-
-    private static float[] Normalize(ITransformer model, float[] row) =>
-        TestData.ReadVectors(model.Transform(ModelIo.ToView(new MLContext(seed: 1), [row])), "Normalized")[0];
 
     private sealed class PairComparer : IEqualityComparer<InputOutputColumnPair>
     {

@@ -17,6 +17,7 @@ internal static class StageEntry
     private const int FpStringTable = 0x20;
     private const int ModelSignature = 0x40;
     private const int ModelVerWritten = 0x48;
+    private const int ModelVerReadable = 0x4C;
     private const int FpTail = 0x80;
     private const int FpLim = 0x88;
     private const int FpAssemblyName = 0x90;
@@ -31,11 +32,33 @@ internal static class StageEntry
         return entry.AsSpan(HeaderSize, (int)BitConverter.ToInt64(entry, CbModel)).ToArray();
     }
 
-    /// <summary>The format version the stage's header says its body was written in.</summary>
+    /// <summary>The format version the stage's header says its body was written in (every stage of that signature: the same one).</summary>
     public static uint FormatVersion(byte[] modelZip, string modelSignature)
     {
         using var zip = new ZipArchive(new MemoryStream(modelZip), ZipArchiveMode.Read);
-        return BitConverter.ToUInt32(Read(Find(zip, modelSignature)), ModelVerWritten);
+        ulong signature = BitConverter.ToUInt64(Encoding.ASCII.GetBytes(modelSignature));
+        return zip.Entries.Where(e => e.Name == "Model.key").Select(Read).Where(entry => BitConverter.ToUInt64(entry, ModelSignature) == signature)
+            .Select(entry => BitConverter.ToUInt32(entry, ModelVerWritten)).Distinct().Single();
+    }
+
+    /// <summary>The model zip with that stage's header saying it was written in format <paramref name="written"/>, readable by readers of <paramref name="readable"/> on.</summary>
+    public static byte[] WithFormatVersion(byte[] modelZip, string modelSignature, uint written, uint readable)
+    {
+        using var stream = new MemoryStream();
+        stream.Write(modelZip);
+        using (var zip = new ZipArchive(stream, ZipArchiveMode.Update, leaveOpen: true))
+        {
+            var entry = Find(zip, modelSignature);
+            string name = entry.FullName;
+            var bytes = Read(entry);
+            BitConverter.GetBytes(written).CopyTo(bytes, ModelVerWritten);
+            BitConverter.GetBytes(readable).CopyTo(bytes, ModelVerReadable);
+            entry.Delete();
+            using var rewritten = zip.CreateEntry(name).Open();
+            rewritten.Write(bytes);
+        }
+
+        return stream.ToArray();
     }
 
     /// <summary>The model zip with that stage's body replaced by <paramref name="body"/>.</summary>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Ml.Normalization.Fitting;
 using Ml.Normalization.Kernels;
 
 namespace Ml.Normalization.Transforms.Channels;
@@ -17,7 +18,7 @@ namespace Ml.Normalization.Transforms.Channels;
 /// a non-finite value, or a channel without a shift yet, takes a scalar path that adds each finite value to the same
 /// lane in the same order, so the statistics do not depend on the path or on the vector width.
 /// </remarks>
-internal sealed class ChannelBatchMoments<T> : IBatchMoments<T>
+internal sealed class ChannelBatchMoments<T> : BatchMoments<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly StatisticsLayout _layout;
@@ -33,6 +34,7 @@ internal sealed class ChannelBatchMoments<T> : IBatchMoments<T>
     private long _finiteRowsInBatch;
 
     public ChannelBatchMoments(StatisticsLayout layout)
+        : base(layout.Slots, layout.Units)
     {
         _layout = layout;
         int channels = layout.Units;
@@ -58,7 +60,7 @@ internal sealed class ChannelBatchMoments<T> : IBatchMoments<T>
         _savedSumOfSquares = new double[totalLanes];
     }
 
-    public void Add(ReadOnlySpan<T> row)
+    public override void Add(ReadOnlySpan<T> row)
     {
         if (!_everyChannelHasShift)
         {
@@ -99,7 +101,7 @@ internal sealed class ChannelBatchMoments<T> : IBatchMoments<T>
         AddGeneral(row);
     }
 
-    public void EndBatch(Span<double> mean, Span<double> variance, Span<double> count)
+    public override void EndBatch(Span<double> mean, Span<double> variance, Span<double> count)
     {
         long perRow = _layout.SpatialSize;
         for (int c = 0; c < _layout.Units; c++)

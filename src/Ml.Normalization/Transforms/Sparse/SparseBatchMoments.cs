@@ -1,12 +1,13 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
+using Ml.Normalization.Fitting;
 
 namespace Ml.Normalization.Transforms.Sparse;
 
 /// <summary>
 /// One column's per-slot mini-batch moments from sparse rows in O(non-zeros) per row. In a fit (constructed with its
-/// <see cref="RunningStatistics"/>) each slot's batch is folded into the running statistics lazily, when the slot is next
+/// <see cref="ColumnStatistics"/>) each slot's batch is folded into the running statistics lazily, when the slot is next
 /// touched in a later batch, or at <see cref="Complete"/>; the batches it missed are folded in closed form. Memory O(slots),
 /// independent of the row count.
 /// </summary>
@@ -33,18 +34,16 @@ namespace Ml.Normalization.Transforms.Sparse;
 /// The batches of a fit are all <c>BatchSize</c> rows long except the last, which lets a slot's folded rows follow from its
 /// folded batches.</para>
 /// </remarks>
-internal sealed unsafe class SparseBatchMoments<T> : IDisposable
+internal sealed unsafe class SparseBatchMoments<T> : BatchMoments<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private const int PowerCacheSize = 1024;
     private const int FoldQueueLength = 256;
 
     private readonly SlotBlock _block;
     private SparseSlotState* _slots; // _block's records, until Dispose
     private readonly int _slotCount;
     private readonly string _columnName;
-    private readonly RunningStatistics? _statistics;
-    private readonly double[] _powers;
+    private readonly ColumnStatistics? _statistics;
     private readonly ClosedBatch[] _toFold = new ClosedBatch[FoldQueueLength];
     private int _toFoldCount;
     private int[]? _touched; // the training pass: the slots its open batch touched
@@ -60,7 +59,8 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
     /// starting from their state (a fresh one, or a previous fit's to continue). Without (the training
     /// pass): each batch's statistics are written out by <see cref="EndBatch(Span{double}, Span{double}, Span{double})"/>.
     /// </summary>
-    public SparseBatchMoments(string columnName, int slots, RunningStatistics? statistics = null)
+    public SparseBatchMoments(string columnName, int slots, ColumnStatistics? statistics = null)
+        : base(slots, slots)
     {
         _columnName = columnName;
         _slotCount = slots;
@@ -69,7 +69,6 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
         _block = new SlotBlock(slots);
         _slots = _block.Records;
 
-        _powers = new double[PowerCacheSize];
         if (statistics is null)
         {
             new Span<SparseSlotState>(_slots, slots).Clear();
@@ -86,21 +85,10 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
                 Count = state.Count[j],
             };
         }
-
-        if (state.Kind == StatisticsKind.Running && state.Momentum is double m)
-        {
-            _powers[0] = 1;
-            for (int g = 1; g < PowerCacheSize; g++)
-            {
-                _powers[g] = Math.Pow(m, g);
-            }
-        }
     }
 
-    public int Slots => _slotCount;
-
     /// <summary>Frees the slot records (<see cref="Complete"/> has copied what the fit keeps into its state).</summary>
-    public void Dispose()
+    public override void Dispose()
     {
         _slots = null;
         _block.Dispose();
@@ -108,7 +96,7 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
 
     /// <summary>Adds a sparse row: <paramref name="values"/> at <paramref name="indices"/> (ascending), every other slot 0.</summary>
     /// <exception cref="InvalidOperationException">An index is outside the slots (a malformed VBuffer): nothing is added.</exception>
-    public void Add(ReadOnlySpan<T> values, ReadOnlySpan<int> indices)
+    public override void Add(ReadOnlySpan<T> values, ReadOnlySpan<int> indices)
     {
         // The records are raw memory: every index is checked before any is touched. The row's records are scattered over
         // the whole block, so the same pass asks the cache for all of them before the first is read.
@@ -136,7 +124,7 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
     }
 
     /// <summary>Adds a dense row (every slot explicit), in O(slots).</summary>
-    public void Add(ReadOnlySpan<T> row)
+    public override void Add(ReadOnlySpan<T> row)
     {
         if (row.Length != _slotCount)
         {
@@ -197,7 +185,7 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
     }
 
     /// <summary>Closes the batch. Nothing is folded now: each touched slot folds it when next touched, or at <see cref="Complete"/>.</summary>
-    public void EndBatch(RunningStatistics statistics)
+    public override void EndBatch(ColumnStatistics statistics)
     {
         if (!ReferenceEquals(statistics, _statistics))
         {
@@ -228,7 +216,7 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
     /// Closes the batch and writes every slot's statistics into the dense arrays (O(slots)), for callers that read whole
     /// batches (the training pass); the running statistics are not involved.
     /// </summary>
-    public void EndBatch(Span<double> mean, Span<double> variance, Span<double> count)
+    public override void EndBatch(Span<double> mean, Span<double> variance, Span<double> count)
     {
         mean.Clear();
         variance.Clear();
@@ -252,10 +240,10 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
     }
 
     /// <summary>
-    /// After the last <see cref="EndBatch(RunningStatistics)"/>: folds every slot's pending batch and the batches it missed
+    /// After the last <see cref="EndBatch(ColumnStatistics)"/>: folds every slot's pending batch and the batches it missed
     /// (values of a batch that was never closed are dropped), then writes the running statistics into the state.
     /// </summary>
-    public void Complete(RunningStatistics statistics)
+    public override void Complete(ColumnStatistics statistics)
     {
         var state = statistics.State;
         for (int j = 0; j < _slotCount; j++)
@@ -332,8 +320,7 @@ internal sealed unsafe class SparseBatchMoments<T> : IDisposable
         long gap = upTo - slot.Folded;
         if (gap > 0)
         {
-            _statistics!.FoldZeroBatches(ref slot.Count, ref slot.Mean, ref slot.Second, gap, upToRows - (slot.Folded * _fullBatchRows),
-                gap < PowerCacheSize ? _powers[gap] : double.NaN);
+            _statistics!.FoldZeroBatches(ref slot.Count, ref slot.Mean, ref slot.Second, gap, upToRows - (slot.Folded * _fullBatchRows));
             slot.Folded = (int)upTo;
         }
     }

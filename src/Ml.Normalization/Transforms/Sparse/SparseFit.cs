@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using Ml.Normalization.Fitting;
 using Ml.Normalization.MlNetInterop;
 
 namespace Ml.Normalization.Transforms.Sparse;
@@ -10,7 +11,7 @@ internal static class SparseFit
     /// <summary>Above this many slots, centering a sparse column is worth a warning: its output rows will be dense.</summary>
     public const int DenseOutputWarningSlots = 10_000;
 
-    public static void Complete(IHost host, string channelName, ColumnFitter[] fitters, RunningStatistics[] statistics, InputOutputColumnPair[] columns,
+    public static void Complete(IHost host, string channelName, ColumnFitter[] fitters, ColumnStatistics[] statistics, InputOutputColumnPair[] columns,
         NumericColumnShape[] shapes, BatchNormalizingEstimator.Options options)
     {
         for (int i = 0; i < fitters.Length; i++)

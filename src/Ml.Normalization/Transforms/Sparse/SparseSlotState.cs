@@ -21,13 +21,13 @@ internal struct SparseSlotState
     /// <summary>The sum of their squares.</summary>
     public double SumOfSquares;
 
-    /// <summary>The running mean (whole-data: the mean so far), as in <see cref="FitState.Mean"/>.</summary>
+    /// <summary>The running mean (whole-data: the mean so far), as in <see cref="Fitting.FitState.Mean"/>.</summary>
     public double Mean;
 
-    /// <summary>The running variance (whole-data: M2), as in <see cref="FitState.Second"/>.</summary>
+    /// <summary>The running variance (whole-data: M2), as in <see cref="Fitting.FitState.Second"/>.</summary>
     public double Second;
 
-    /// <summary>The counted batches (whole-data: values), as in <see cref="FitState.Count"/>.</summary>
+    /// <summary>The counted batches (whole-data: values), as in <see cref="Fitting.FitState.Count"/>.</summary>
     public double Count;
 
     /// <summary>How many of the pending batch's explicit values were finite.</summary>

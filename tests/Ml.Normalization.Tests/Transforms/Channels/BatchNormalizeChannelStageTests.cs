@@ -52,7 +52,7 @@ public class BatchNormalizeChannelStageTests
             new BatchNormalizingEstimator.Options { ChannelLayout = layout, BatchSize = 8 }).Fit(data);
         using var stream = new MemoryStream();
         Ml.Model.Save(model, data.Schema, stream);
-        Assert.Equal(0x00010006u, StageEntry.FormatVersion(stream.ToArray(), "MLNBNORM"));
+        Assert.Equal(0x00010007u, StageEntry.FormatVersion(stream.ToArray(), "MLNBNORM"));
 
         stream.Position = 0;
         var loaded = Assert.IsType<BatchNormalizingTransformer>(Ml.Model.Load(stream, out _));

@@ -1,4 +1,3 @@
-using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Ml.Normalization.Tests.TestSupport;
@@ -87,14 +86,14 @@ public class ScaleOnlyStageTests
     }
 
     [Fact]
-    public void SavesAndLoads_InFormat0x00010006_ScaleOnly_WithTheSameSparseOutputs()
+    public void SavesAndLoads_InThe10Format_ScaleOnly_WithTheSameSparseOutputs()
     {
         var ml = new MLContext(seed: 1);
         var data = SparseData.Floats(ml, SparseData.Make(6, 70, Slots, withNaN: true), Slots, sparse: true);
         var model = ml.Transforms.BatchNormalize([new InputOutputColumnPair("Out", "Features")], ScaleOnly).Fit(data);
         using var stream = new MemoryStream();
         ml.Model.Save(model, data.Schema, stream);
-        Assert.Equal(0x00010006u, StageEntry.FormatVersion(stream.ToArray(), "MLNBNORM"));
+        Assert.Equal(0x00010007u, StageEntry.FormatVersion(stream.ToArray(), "MLNBNORM"));
 
         stream.Position = 0;
         var loaded = Assert.IsType<BatchNormalizingTransformer>(ml.Model.Load(stream, out _));
@@ -108,34 +107,6 @@ public class ScaleOnlyStageTests
             Assert.Equal(expected[r].GetIndices().ToArray(), actual[r].GetIndices().ToArray());
             Assert.Equal(expected[r].GetValues().ToArray(), actual[r].GetValues().ToArray());
         }
-    }
-
-    [Theory]
-    [InlineData(2)]
-    [InlineData(255)]
-    public void Load_CenteringFlagNotZeroOrOne_FailsAsCorrupt(byte flag)
-    {
-        var ml = new MLContext(seed: 1);
-        var data = SparseData.Floats(ml, SparseData.Make(6, 20, Slots, withNaN: false), Slots, sparse: true);
-        var model = ml.Transforms.BatchNormalize([new InputOutputColumnPair("Out", "Features")], ScaleOnly).Fit(data);
-        using var stream = new MemoryStream();
-        ml.Model.Save(model, data.Schema, stream);
-        var body = StageEntry.ReadBody(stream.ToArray(), "MLNBNORM");
-        Assert.Equal(0, body[^1]);
-        body[^1] = flag;
-
-        var ex = Assert.Throws<TargetInvocationException>(() => ml.Model.Load(new MemoryStream(StageEntry.WithBody(stream.ToArray(), "MLNBNORM", body)), out _));
-        var inner = Assert.IsType<InvalidDataException>(ex.InnerException);
-        Assert.Contains($"the centering flag of column 0 is {flag}, expected 0 or 1", inner.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void OlderFormat_LoadsAsCentered()
-    {
-        var ml = new MLContext(seed: 1);
-        var loaded = ml.Model.Load(Path.Combine(AppContext.BaseDirectory, "Fixtures", "batchnormalize-format-00010003.zip"), out _);
-        var stage = Assert.IsType<BatchNormalizingTransformer>(loaded is TransformerChain<ITransformer> chain ? chain.Single() : loaded);
-        Assert.All(stage.Columns, c => Assert.True(c.Centered));
     }
 
     [Fact]

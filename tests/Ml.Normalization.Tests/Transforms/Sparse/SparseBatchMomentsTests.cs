@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Ml.Normalization.Transforms;
+using Ml.Normalization.Fitting;
+
 using Ml.Normalization.Transforms.Sparse;
 
 namespace Ml.Normalization.Tests.Transforms.Sparse;
@@ -73,7 +74,6 @@ public class SparseBatchMomentsTests
         Assert.Equal(0.5 * 0.25, state.Mean[0]);
         Assert.Equal(0.5 * 0.25, state.Second[0]);
         Assert.Equal(3, state.Count[0]);
-        Assert.True(double.IsNaN(state.Shift[0])); // each batch takes its own shift: none to continue
         Assert.Equal(0, state.Mean[1]);
         Assert.Equal(3, state.Count[1]);
     }
@@ -99,9 +99,9 @@ public class SparseBatchMomentsTests
         Assert.Contains("index 9", transformError.Message);
     }
 
-    private static (SparseBatchMoments<float> Moments, RunningStatistics Statistics) Make()
+    private static (SparseBatchMoments<float> Moments, ColumnStatistics Statistics) Make()
     {
-        var statistics = new RunningStatistics("x", Ml.Normalization.Transforms.FitState.Fresh(2, StatisticsKind.Running, 0.5, biasCorrection: false, unbiasedVariance: false, 0, 0));
+        var statistics = new ColumnStatistics("x", FitState.Fresh(new MomentumRule(0.5, biasCorrection: false, unbiasedVariance: false), 2, 0, 0));
         return (new SparseBatchMoments<float>("x", 2, statistics), statistics);
     }
 

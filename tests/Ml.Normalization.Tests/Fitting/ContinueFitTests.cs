@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Ml.Normalization.Tests.TestSupport;
 
-namespace Ml.Normalization.Tests.Transforms.FitState;
+namespace Ml.Normalization.Tests.Fitting;
 
 /// <summary>
 /// <c>estimator.Fit(newData, previous)</c> continues a fit: fitting A and continuing on B equals fitting A+B, bit for bit,

@@ -1,0 +1,78 @@
+using Ml.Normalization.MlNetInterop;
+
+namespace Ml.Normalization.Fitting;
+
+/// <summary>
+/// The plain average of the batches' statistics (<c>Momentum = null</c>): per unit, the mean of the counted batches'
+/// means and of their variances, each batch with at least 2 finite values in the unit counting once.
+/// </summary>
+/// <remarks>
+/// State per unit: <c>count</c> the counted batches, <c>mean</c> and <c>second</c> the averages so far (the initial
+/// values before the first). Chunks combine in any order, weighted by their counted batches; the result equals the
+/// batch-by-batch average up to rounding.
+/// </remarks>
+internal sealed class AverageRule(bool unbiasedVariance) : StatisticsRule(unbiasedVariance)
+{
+    public const byte FormatTag = 2;
+
+    public override int SmallestBatch => 2;
+
+    public override bool IsOrderFree => true;
+
+    public override IReadOnlyList<(string Option, string Value)> Settings =>
+        [("WholeDataStatistics", "false"), ("Momentum", "null"), ("UnbiasedRunningVariance", Format(UnbiasedVariance))];
+
+    protected override byte Tag => FormatTag;
+
+    public override (double Mean, double Second) Start(double initialMean, double initialVariance) => (initialMean, initialVariance);
+
+    public override void Fold(ref double count, ref double mean, ref double second, double batchMean, double batchVariance, double n)
+    {
+        if (n < 2)
+        {
+            return;
+        }
+
+        double variance = UnbiasedVariance ? batchVariance * n / (n - 1) : batchVariance;
+        double t = ++count;
+        mean += (batchMean - mean) / t;
+        second += (variance - second) / t;
+    }
+
+    /// <summary>Batches of zeros pull the average toward 0: <c>running *= t / (t + batches)</c>.</summary>
+    public override void FoldZeroBatches(ref double count, ref double mean, ref double second, long batches, long rows)
+    {
+        double t = count;
+        double factor = t / (t + batches);
+        mean *= factor;
+        second *= factor;
+        count = t + batches;
+    }
+
+    public override void Combine(FitState into, FitState later)
+    {
+        for (int j = 0; j < into.Units; j++)
+        {
+            double a = into.Count[j], b = later.Count[j];
+            if (b == 0)
+            {
+                continue;
+            }
+
+            double total = a + b;
+            into.Mean[j] = a == 0 ? later.Mean[j] : ((a * into.Mean[j]) + (b * later.Mean[j])) / total;
+            into.Second[j] = a == 0 ? later.Second[j] : ((a * into.Second[j]) + (b * later.Second[j])) / total;
+            into.Count[j] = total;
+        }
+    }
+
+    public override void Finish(FitState state, Span<double> mean, Span<double> variance)
+    {
+        state.Mean.CopyTo(mean);
+        state.Second.CopyTo(variance);
+    }
+
+    protected override void WriteSettings(BinaryWriter writer) => writer.Write(UnbiasedVariance);
+
+    public static AverageRule ReadSettings(ModelBodyReader reader) => new(ReadFlag(reader, "an unbiased-variance flag"));
+}

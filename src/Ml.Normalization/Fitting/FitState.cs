@@ -1,0 +1,115 @@
+using Ml.Normalization.MlNetInterop;
+
+namespace Ml.Normalization.Fitting;
+
+/// <summary>
+/// What a fitted column needs to continue its fit or to be combined with another chunk's fit: its
+/// <see cref="StatisticsRule"/> and, per unit (slot or channel), the rule's state and the initial values.
+/// </summary>
+/// <remarks>
+/// The arrays are the rule's per-unit state (<see cref="StatisticsRule"/> says what each holds), written in place by
+/// the fit that owns this state; a state kept in fitted parameters is never changed (continue and merge copy it).
+/// </remarks>
+internal sealed class FitState
+{
+    private FitState(StatisticsRule rule, double[] count, double[] mean, double[] second, double[] initialMean, double[] initialVariance)
+    {
+        Rule = rule;
+        Count = count;
+        Mean = mean;
+        Second = second;
+        InitialMean = initialMean;
+        InitialVariance = initialVariance;
+    }
+
+    /// <summary>How the batches are combined.</summary>
+    public StatisticsRule Rule { get; }
+
+    /// <summary>Per unit, the rule's count (batches or values).</summary>
+    public double[] Count { get; }
+
+    /// <summary>Per unit, the rule's mean (raw running mean, average, or mean of all values).</summary>
+    public double[] Mean { get; }
+
+    /// <summary>Per unit, the rule's second moment (raw running variance, average variance, or M2).</summary>
+    public double[] Second { get; }
+
+    /// <summary>Per unit, the mean a unit without a counted batch keeps (and the momentum rule starts from).</summary>
+    public double[] InitialMean { get; }
+
+    /// <summary>Per unit, the variance a unit without a counted batch keeps.</summary>
+    public double[] InitialVariance { get; }
+
+    public int Units => Mean.Length;
+
+    /// <summary>A fresh state: every unit at the rule's start from the same initial values, nothing counted.</summary>
+    public static FitState Fresh(StatisticsRule rule, int units, double initialMean, double initialVariance)
+    {
+        // Every array but the counts is filled whole: no need to zero it first (a million-slot column has five of 8 MB).
+        var (mean, second) = rule.Start(initialMean, initialVariance);
+        return new FitState(rule, new double[units], Filled(units, mean), Filled(units, second), Filled(units, initialMean), Filled(units, initialVariance));
+    }
+
+    /// <summary>A fresh state whose initial values are given per unit (a fit that continues from known parameters).</summary>
+    public static FitState StartingFrom(StatisticsRule rule, ReadOnlySpan<double> initialMean, ReadOnlySpan<double> initialVariance)
+    {
+        int units = initialMean.Length;
+        var mean = GC.AllocateUninitializedArray<double>(units);
+        var second = GC.AllocateUninitializedArray<double>(units);
+        for (int j = 0; j < units; j++)
+        {
+            (mean[j], second[j]) = rule.Start(initialMean[j], initialVariance[j]);
+        }
+
+        return new FitState(rule, new double[units], mean, second, initialMean.ToArray(), initialVariance.ToArray());
+    }
+
+    public FitState Copy() =>
+        new(Rule, (double[])Count.Clone(), (double[])Mean.Clone(), (double[])Second.Clone(), (double[])InitialMean.Clone(), (double[])InitialVariance.Clone());
+
+    /// <summary>Combines the state of the rows after this state's (any rows, for an order-free rule) into this one.</summary>
+    public void Combine(FitState later) => Rule.Combine(this, later);
+
+    /// <summary>
+    /// Each unit's mean and variance; a variance that rounding pushed below 0 is 0.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A statistic is beyond double's range (names the column and the unit).</exception>
+    public (double[] Mean, double[] Variance) Finish(string columnName, string unitName)
+    {
+        var mean = new double[Units];
+        var variance = new double[Units];
+        Rule.Finish(this, mean, variance);
+        for (int j = 0; j < Units; j++)
+        {
+            ColumnStatistics.CheckFinite(columnName, unitName, j, mean[j], variance[j]);
+            variance[j] = Math.Max(variance[j], 0);
+        }
+
+        return (mean, variance);
+    }
+
+    /// <summary>Writes the rule, then the per-unit arrays (count, mean, second, initial mean, initial variance).</summary>
+    public void Write(BinaryWriter writer)
+    {
+        Rule.Write(writer);
+        foreach (var values in new[] { Count, Mean, Second, InitialMean, InitialVariance })
+        {
+            foreach (double value in values)
+            {
+                writer.Write(value);
+            }
+        }
+    }
+
+    /// <summary>Reads what <see cref="Write"/> wrote for <paramref name="units"/> units.</summary>
+    public static FitState Read(ModelBodyReader reader, int units) =>
+        new(StatisticsRule.Read(reader), reader.ReadDoubles(units, "fit-state counts"), reader.ReadDoubles(units, "fit-state means"),
+            reader.ReadDoubles(units, "fit-state second moments"), reader.ReadDoubles(units, "fit-state initial means"), reader.ReadDoubles(units, "fit-state initial variances"));
+
+    private static double[] Filled(int length, double value)
+    {
+        var array = GC.AllocateUninitializedArray<double>(length);
+        array.AsSpan().Fill(value);
+        return array;
+    }
+}

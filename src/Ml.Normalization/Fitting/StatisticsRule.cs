@@ -1,0 +1,126 @@
+using System.Globalization;
+using Ml.Normalization.MlNetInterop;
+
+namespace Ml.Normalization.Fitting;
+
+/// <summary>
+/// How a fit turns the statistics of its mini-batches into each unit's (slot's or channel's) statistics: one type per
+/// rule (<see cref="MomentumRule"/>, <see cref="AverageRule"/>, <see cref="WholeDataRule"/>). A rule owns everything that
+/// depends on it: folding one batch into a unit's state, folding batches in which a unit was 0 throughout (the sparse
+/// fit), finishing the state into a mean and a variance, combining the states of two chunks of rows (continue, merge),
+/// telling which of its settings another rule differs in, and writing its settings into the model.
+/// </summary>
+/// <remarks>
+/// <para>The state a rule works on is three numbers per unit, held by the caller (<see cref="FitState"/>'s arrays, or the
+/// sparse fit's slot records): <c>count</c>, <c>mean</c> and <c>second</c>, whose meaning is the rule's, and the unit's
+/// initial mean and variance, which stand for a unit that never had a counted batch.</para>
+/// <para>Folding is combining with the state of a single batch. Fitting a column, continuing a fit and merging the
+/// fits of consecutive chunks are therefore one operation; a rule whose result does not depend on the order of the
+/// batches (<see cref="IsOrderFree"/>) combines chunks in any order.</para>
+/// <para>A new rule is a new subclass and one line in <see cref="Read"/>.</para>
+/// </remarks>
+internal abstract class StatisticsRule
+{
+    protected StatisticsRule(bool unbiasedVariance)
+    {
+        UnbiasedVariance = unbiasedVariance;
+    }
+
+    /// <summary>Whether variances are divided by n - 1 (per batch, or over all values for whole-data statistics).</summary>
+    public bool UnbiasedVariance { get; }
+
+    /// <summary>A batch counts in a unit when it has at least this many finite values there; also the smallest final batch a fit closes.</summary>
+    public abstract int SmallestBatch { get; }
+
+    /// <summary>Whether chunks combine in any order (otherwise in row order only).</summary>
+    public abstract bool IsOrderFree { get; }
+
+    /// <summary>
+    /// The options this rule stands for, as the user sets them (<c>BatchNormalizingEstimator.Options</c>' names), in an
+    /// order every rule shares: the first one two rules differ in names their difference.
+    /// </summary>
+    public abstract IReadOnlyList<(string Option, string Value)> Settings { get; }
+
+    /// <summary>The state of a unit before any batch: what <c>mean</c> and <c>second</c> start at, from its initial values.</summary>
+    public abstract (double Mean, double Second) Start(double initialMean, double initialVariance);
+
+    /// <summary>Folds one batch's statistics of a unit (n finite values, their mean and biased variance) into its state.</summary>
+    public abstract void Fold(ref double count, ref double mean, ref double second, double batchMean, double batchVariance, double n);
+
+    /// <summary>
+    /// Folds <paramref name="batches"/> batches of <paramref name="rows"/> rows in all, in which the unit was 0
+    /// throughout, into its state at once (the sparse fit, which skips the slots a batch did not touch).
+    /// </summary>
+    public abstract void FoldZeroBatches(ref double count, ref double mean, ref double second, long batches, long rows);
+
+    /// <summary>
+    /// Combines <paramref name="later"/>, the state of a chunk of rows, into <paramref name="into"/>, the state of the
+    /// rows before it (any rows, for an order-free rule): afterwards <paramref name="into"/> is the state of both.
+    /// <paramref name="later"/> was made by a rule of the same settings.
+    /// </summary>
+    public abstract void Combine(FitState into, FitState later);
+
+    /// <summary>Writes each unit's mean and variance from <paramref name="state"/>; a unit without a counted batch gets its initial values.</summary>
+    public abstract void Finish(FitState state, Span<double> mean, Span<double> variance);
+
+    /// <summary>The first setting in which <paramref name="other"/> differs from this rule, or null when they are the same rule.</summary>
+    public (string Option, string Mine, string Other)? Difference(StatisticsRule other)
+    {
+        var theirs = other.Settings;
+        foreach (var (option, value) in Settings)
+        {
+            string? otherValue = null;
+            foreach (var (o, v) in theirs)
+            {
+                if (o == option)
+                {
+                    otherValue = v;
+                }
+            }
+
+            if (otherValue != value)
+            {
+                return (option, value, otherValue ?? "not used");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The rule's tag in the model format.</summary>
+    protected abstract byte Tag { get; }
+
+    /// <summary>Writes the rule: its tag, then its settings.</summary>
+    public void Write(BinaryWriter writer)
+    {
+        writer.Write(Tag);
+        WriteSettings(writer);
+    }
+
+    protected abstract void WriteSettings(BinaryWriter writer);
+
+    /// <summary>Reads a rule that <see cref="Write"/> wrote: the registration of every rule.</summary>
+    public static StatisticsRule Read(ModelBodyReader reader)
+    {
+        byte tag = reader.ReadByte();
+        return tag switch
+        {
+            MomentumRule.FormatTag => MomentumRule.ReadSettings(reader),
+            AverageRule.FormatTag => AverageRule.ReadSettings(reader),
+            WholeDataRule.FormatTag => WholeDataRule.ReadSettings(reader),
+            _ => throw reader.Corrupt($"a statistics rule is {tag}, expected 1 (momentum), 2 (average) or 3 (whole data)"),
+        };
+    }
+
+    protected static bool ReadFlag(ModelBodyReader reader, string what)
+    {
+        byte flag = reader.ReadByte();
+        return flag <= 1 ? flag == 1 : throw reader.Corrupt($"{what} is {flag}, expected 0 or 1");
+    }
+
+    protected static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    protected static string Format(bool value) => value ? "true" : "false";
+
+    public override string ToString() => string.Join(", ", Settings.Select(s => $"{s.Option} = {s.Value}"));
+}

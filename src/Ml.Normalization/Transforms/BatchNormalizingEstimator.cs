@@ -252,7 +252,7 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
     /// </summary>
     /// <param name="input">The new data, with the previous fit's columns.</param>
     /// <param name="previous">A transformer this estimator's options fitted (or loaded from a model it saved). One without
-    /// a fit state (given parameters, or a model saved before version 1.1 of this package) continues from its running
+    /// a fit state (given parameters, or a model saved in a format older than 0x00010005) continues from its running
     /// statistics as if they were the initial values: bias correction then counts only the new batches.</param>
     /// <returns>The continued transformer; <paramref name="previous"/> is not changed.</returns>
     /// <exception cref="ArgumentException"><paramref name="previous"/> has other columns, other slot or channel counts,

@@ -266,8 +266,8 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
     /// </remarks>
     /// <param name="shards">At least one fitted transformer, all from the same estimator options and columns.</param>
     /// <returns>A transformer that scores, saves, loads, continues and exports like a fitted one.</returns>
-    /// <exception cref="ArgumentException">No shards; a shard without a fit state (given parameters, or a model saved
-    /// before version 1.1); fits with a momentum; or shards whose columns, sizes or options differ (the message says which).</exception>
+    /// <exception cref="ArgumentException">No shards; a shard without a fit state (given parameters, or a model saved in
+    /// a format older than 0x00010005); fits with a momentum; or shards whose columns, sizes or options differ (the message says which).</exception>
     public static BatchNormalizingTransformer Merge(params BatchNormalizingTransformer[] shards)
     {
         ArgumentNullException.ThrowIfNull(shards);

@@ -28,7 +28,8 @@ namespace Ml.Normalization.Tests.Docs;
 /// float arrays of the layer examples (<c>x</c>, <c>y</c>, <c>dy</c>, <c>dx</c>, <c>dGamma</c>, <c>dBeta</c>,
 /// <c>xTest</c>, <c>yTest</c>); and a trained PyTorch layer's tensors (<c>runningMean</c>, <c>runningVar</c>,
 /// <c>weight</c>, <c>bias</c>, <c>eps</c>). A block's own declaration of one of these names hides it.</item>
-/// <item><c>= ...;</c> (a value the reader supplies) compiles as <c>= default!;</c>.</item>
+/// <item><c>= ...</c> before <c>;</c> or <c>,</c> (a value the reader supplies, as in <c>IDataView train = ...;</c>)
+/// compiles as <c>= default!</c>.</item>
 /// <item>Errors and warnings both fail (nullable on, as in this repository). A block that is not C# (a shell
 /// command, program output) is tagged <c>bash</c> or <c>text</c>, never <c>csharp</c>.</item>
 /// </list>
@@ -106,6 +107,7 @@ public sealed class DocSnippetsCompileTests
         var files = FindSnippets().Select(s => s.File).ToHashSet();
         Assert.Contains("README.md", files);
         Assert.Contains("src/Ml.Normalization/PACKAGE.md", files);
+        Assert.Contains(files, f => f.StartsWith("docs/", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -120,7 +122,7 @@ public sealed class DocSnippetsCompileTests
         // A warning fails too (here: a possible null dereference under nullable).
         Assert.NotEmpty(Compile("string? s = null;\nConsole.WriteLine(s.Length);\n", "broken.md", 1));
         // And a correct one passes, with a well-known variable, the placeholder and a block that is a whole file.
-        Assert.Empty(Compile("using Microsoft.ML;\nusing Ml.Normalization;\n\nIDataView other = ...;\nvar e = ml.Transforms.BatchNormalize(\"Features\");\nvar t = e.Fit(train).Transform(other);\n", "ok.md", 1));
+        Assert.Empty(Compile("using Microsoft.ML;\nusing Ml.Normalization;\n\nIDataView other = ...;\ndouble[] a = ..., b = ...;\nConsole.WriteLine(a.Length + b.Length);\nvar e = ml.Transforms.BatchNormalize(\"Features\");\nvar t = e.Fit(train).Transform(other);\n", "ok.md", 1));
         Assert.Empty(Compile("using Microsoft.ML;\n\nnamespace App;\n\npublic sealed class Scorer(MLContext ml)\n{\n    public MLContext Context => ml;\n}\n", "ok.md", 1));
     }
 
@@ -192,7 +194,7 @@ public sealed class DocSnippetsCompileTests
     /// </summary>
     internal static List<string> Compile(string code, string file, int fenceLine)
     {
-        code = Regex.Replace(code, @"=\s*\.\.\.\s*;", "= default!;");
+        code = Regex.Replace(code, @"=(\s*)\.\.\.(?=\s*[;,])", "=$1default!");
         var parse = new CSharpParseOptions(LanguageVersion.Latest);
         var snippet = CSharpSyntaxTree.ParseText(code, parse, path: file);
         var context = CSharpSyntaxTree.ParseText(Context, parse, path: "DocSnippetContext.cs");

@@ -13,7 +13,7 @@ namespace Ml.Normalization.Samples;
 public sealed record ImageNetRow(string ImagePath, float[] Pixels, float[] Input, float[] Output);
 
 /// <summary>
-/// The README's ImageNet example, run: LoadImages, ResizeImages to 224 x 224, ExtractPixels scaled to [0, 1], torchvision's
+/// docs/images.md's ImageNet example, run: LoadImages, ResizeImages to 224 x 224, ExtractPixels scaled to [0, 1], torchvision's
 /// <c>Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])</c> as a BatchNormalize stage with known
 /// constants (nothing to fit), and ApplyOnnxModel. The model is <c>Data/tiny_classifier.onnx</c>, a tiny untrained network
 /// with an ImageNet model's interface (input "input" [N, 3, 224, 224], output "output" [N, 4]) that stands in for a
@@ -32,7 +32,7 @@ public static class ImageNetPipeline
     public sealed record Options(int PerPhoto = 3);
 
     /// <summary>
-    /// The README's pipeline, with the committed stand-in model in place of <c>resnet18.onnx</c>. BatchNormalize with
+    /// The pipeline of docs/images.md, with the committed stand-in model in place of <c>resnet18.onnx</c>. BatchNormalize with
     /// known constants is a transformer that also stands in an estimator chain (its Fit returns it unchanged), so the
     /// whole pipeline is one chain, fitted once (nothing in it learns from the data).
     /// </summary>

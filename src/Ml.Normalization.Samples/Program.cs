@@ -2,7 +2,7 @@
 // breast-cancer data; `-- layers` trains a small network on the digits with the layers API.
 // `-- large [--rows N]` fits BatchNormalize on a few million generated rows read from disk, with a progress bar.
 // `-- images` normalizes image patches per colour channel (ImageAnalytics in front, a classifier behind).
-// `-- imagenet` runs the README's ImageNet example: torchvision's Normalize constants in front of ApplyOnnxModel.
+// `-- imagenet` runs the ImageNet example of docs/images.md: torchvision's Normalize constants in front of ApplyOnnxModel.
 // `--out DIR` names the folder for the pictures and the saved model (default: samples-output/).
 using System.Diagnostics;
 using Ml.Normalization.Samples;

@@ -5,7 +5,7 @@ using Ml.Normalization.Samples;
 namespace Ml.Normalization.Tests.Samples;
 
 /// <summary>
-/// Runs the samples' imagenet scenario, the README's ImageNet example: image patches resized to 224 x 224, pixels scaled
+/// Runs the samples' imagenet scenario, the ImageNet example of docs/images.md: image patches resized to 224 x 224, pixels scaled
 /// to [0, 1], torchvision's ImageNet <c>Normalize</c> as a BatchNormalize stage with known constants, then ApplyOnnxModel
 /// with the committed stand-in model (Data/tiny_classifier.onnx).
 /// </summary>

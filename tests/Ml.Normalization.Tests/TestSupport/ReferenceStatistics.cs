@@ -2,7 +2,7 @@ namespace Ml.Normalization.Tests.TestSupport;
 
 /// <summary>
 /// The fit's running statistics computed independently, in double: each batch's mean and biased variance by two
-/// compensated passes over its rows, then the momentum recurrence and bias correction as the README states them. The
+/// compensated passes over its rows, then the momentum recurrence and bias correction as docs/batch-normalize.md states them. The
 /// momentum is the float the options hold (0.9f is 0.89999997615814209 in double), widened as the fit widens it.
 /// </summary>
 internal static class ReferenceStatistics

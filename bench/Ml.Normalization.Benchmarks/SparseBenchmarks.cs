@@ -1,7 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Ml.Normalization.Transforms.Sparse;
+using Ml.Normalization.Fitting;
+using Ml.Normalization.Transforms.BatchNormalize;
 
 namespace Ml.Normalization.Benchmarks;
 

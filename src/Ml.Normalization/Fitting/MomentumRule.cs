@@ -1,4 +1,4 @@
-using Ml.Normalization.MlNetInterop;
+using Ml.Normalization.Persistence;
 
 namespace Ml.Normalization.Fitting;
 

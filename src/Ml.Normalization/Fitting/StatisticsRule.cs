@@ -1,5 +1,5 @@
 using System.Globalization;
-using Ml.Normalization.MlNetInterop;
+using Ml.Normalization.Persistence;
 
 namespace Ml.Normalization.Fitting;
 

@@ -15,7 +15,7 @@ internal static partial class NormalizationKernels
     /// <c>sum[j] += t; sumOfSquares[j] += t * t; count[j] += 1</c>. Non-finite values change nothing.
     /// The sums are double whatever the row's type: deviations of ~1e18 square to ~1e36 and a few hundred of them
     /// overflow a float sum, and a float count stops at 2^24. Single rows are widened a vector at a time, not element by element.
-    /// The caller starts <paramref name="shift"/> at NaN at each batch (<see cref="Transforms.MiniBatchMoments{T}"/>), so the
+    /// The caller starts <paramref name="shift"/> at NaN at each batch (<c>Fitting.MiniBatchMoments</c>), so the
     /// sums stay small whatever the slot's offset; <see cref="FiniteMomentsToBatchStatistics"/> turns them into statistics.
     /// </remarks>
     /// <exception cref="ArgumentException">A span's length differs from <c>row.Length</c>.</exception>

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.ML;
+using Ml.Normalization.Persistence;
 
 namespace Ml.Normalization.MlNetInterop;
 

@@ -1,5 +1,5 @@
 using Ml.Normalization.Fitting;
-using Ml.Normalization.MlNetInterop;
+using Ml.Normalization.Persistence;
 using Ml.Normalization.Tests.TestSupport;
 
 namespace Ml.Normalization.Tests.Fitting;

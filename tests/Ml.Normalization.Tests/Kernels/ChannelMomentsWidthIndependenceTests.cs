@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Ml.Normalization.Transforms.Channels;
+using Ml.Normalization.Fitting;
 
 namespace Ml.Normalization.Tests.Kernels;
 

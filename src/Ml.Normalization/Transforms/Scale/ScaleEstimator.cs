@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using Ml.Normalization.Transforms.Stages;
 
 namespace Ml.Normalization.Transforms.Scale;
 

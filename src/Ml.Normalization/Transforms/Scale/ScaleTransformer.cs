@@ -1,8 +1,8 @@
 using Microsoft.ML;
 using Ml.Normalization.MlNetInterop;
-using Ml.Normalization.Transforms.Mapping;
-using Ml.Normalization.Transforms.Stages;
+using Ml.Normalization.Persistence;
 using Ml.Normalization.Transforms.Scale;
+using Ml.Normalization.Transforms.Stages;
 
 [assembly: LoadableClass(typeof(ScaleTransformer), typeof(StageLoader<ScaleTransformer>), null, typeof(SignatureLoadModel), "Scale (example stage)", ScaleTransformer.LoaderSignature)]
 

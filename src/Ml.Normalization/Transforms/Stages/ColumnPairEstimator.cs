@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using Ml.Normalization.MlNetInterop;
-using Ml.Normalization.Transforms;
+using Ml.Normalization.Transforms.Stages;
 
 namespace Ml.Normalization;
 

@@ -1,5 +1,5 @@
 using Microsoft.ML;
-using Ml.Normalization.MlNetInterop;
+using Ml.Normalization.Persistence;
 
 namespace Ml.Normalization.Transforms.Stages;
 

@@ -1,7 +1,8 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Ml.Normalization.MlNetInterop;
-using Ml.Normalization.Transforms.Mapping;
+using Ml.Normalization.Persistence;
+using Ml.Normalization.Transforms.Stages;
 
 namespace Ml.Normalization;
 

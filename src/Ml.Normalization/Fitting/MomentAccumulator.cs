@@ -1,0 +1,79 @@
+using System.Numerics;
+
+namespace Ml.Normalization.Fitting;
+
+/// <summary>
+/// One column's mini-batch moments per unit (slot or channel), from rows added one at a time, dense or sparse: the one
+/// accumulation every fit and the training pass use, whatever the layout (per slot, per channel, sparse per slot).
+/// </summary>
+/// <remarks>
+/// A batch's statistics per unit are the mean and biased variance of its finite values and their count; NaN and
+/// infinities are left out. A fit folds each batch into its <see cref="ColumnStatistics"/> (<see cref="EndBatch(ColumnStatistics)"/>)
+/// and brings them up to date at the end (<see cref="Complete"/>); the training pass reads each batch's statistics
+/// (<see cref="EndBatch(Span{double}, Span{double}, Span{double})"/>).
+/// </remarks>
+internal abstract class MomentAccumulator<T> : IDisposable
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private T[]? _denseRow;
+    private double[]? _batchMean;
+    private double[]? _batchVariance;
+    private double[]? _batchCount;
+
+    protected MomentAccumulator(int slots, int units)
+    {
+        Slots = slots;
+        Units = units;
+    }
+
+    /// <summary>Values per row.</summary>
+    public int Slots { get; }
+
+    /// <summary>Statistics kept per batch: slots or channels.</summary>
+    public int Units { get; }
+
+    /// <summary>Adds a dense row of <see cref="Slots"/> values.</summary>
+    public abstract void Add(ReadOnlySpan<T> row);
+
+    /// <summary>
+    /// Adds a sparse row: <paramref name="values"/> at <paramref name="indices"/> (ascending), every other slot 0, which
+    /// counts as a value. This default writes the row out dense; the sparse moments add it in O(non-zeros).
+    /// </summary>
+    public virtual void Add(ReadOnlySpan<T> values, ReadOnlySpan<int> indices)
+    {
+        var row = _denseRow ??= new T[Slots];
+        Array.Clear(row);
+        for (int i = 0; i < indices.Length; i++)
+        {
+            row[indices[i]] = values[i];
+        }
+
+        Add(row);
+    }
+
+    /// <summary>
+    /// Closes the current batch: writes each unit's mean, biased variance and count of finite values (a unit without
+    /// any gets NaN statistics and count 0), and restarts the sums.
+    /// </summary>
+    public abstract void EndBatch(Span<double> mean, Span<double> variance, Span<double> count);
+
+    /// <summary>Closes the current batch and folds it into <paramref name="statistics"/>.</summary>
+    public virtual void EndBatch(ColumnStatistics statistics)
+    {
+        _batchMean ??= new double[Units];
+        _batchVariance ??= new double[Units];
+        _batchCount ??= new double[Units];
+        EndBatch(_batchMean, _batchVariance, _batchCount);
+        statistics.Add(_batchMean, _batchVariance, _batchCount);
+    }
+
+    /// <summary>After the last batch: brings <paramref name="statistics"/> fully up to date (the sparse moments fold lazily).</summary>
+    public virtual void Complete(ColumnStatistics statistics)
+    {
+    }
+
+    /// <summary>Frees what the moments hold outside the managed heap (the sparse moments' slot records).</summary>
+    public virtual void Dispose()
+    {
+    }
+}

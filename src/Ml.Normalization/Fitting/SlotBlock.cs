@@ -1,0 +1,48 @@
+using System.Runtime.InteropServices;
+
+namespace Ml.Normalization.Fitting;
+
+/// <summary>
+/// The sparse fit's slot records: native memory aligned to a cache line, so that a record is one line, and of any size
+/// (a managed byte array stops at 2 GB, 33 million records; a hashed feature column can have 2^26 slots and more).
+/// Freed by <see cref="Dispose"/>, or by the finalizer if a fit is abandoned; the GC is told of its size meanwhile.
+/// </summary>
+internal sealed unsafe class SlotBlock : IDisposable
+{
+    private readonly long _bytes;
+    private SparseSlotState* _records;
+
+    /// <summary>Allocates <paramref name="count"/> records, not zeroed.</summary>
+    /// <exception cref="OutOfMemoryException">The memory is not available.</exception>
+    public SlotBlock(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        _bytes = Math.Max(1L, count) * SparseSlotState.Bytes;
+        _records = (SparseSlotState*)NativeMemory.AlignedAlloc((nuint)_bytes, SparseSlotState.Bytes);
+        GC.AddMemoryPressure(_bytes);
+    }
+
+    ~SlotBlock() => Free();
+
+    /// <summary>The first record; valid until <see cref="Dispose"/>.</summary>
+    public SparseSlotState* Records => _records != null ? _records : throw new ObjectDisposedException(nameof(SlotBlock));
+
+    /// <summary>The address of the first record, for checks.</summary>
+    public long Address => (long)Records;
+
+    public void Dispose()
+    {
+        Free();
+        GC.SuppressFinalize(this);
+    }
+
+    private void Free()
+    {
+        if (_records != null)
+        {
+            NativeMemory.AlignedFree(_records);
+            _records = null;
+            GC.RemoveMemoryPressure(_bytes);
+        }
+    }
+}

@@ -1,0 +1,364 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace Ml.Normalization.Fitting;
+
+/// <summary>
+/// One column's per-slot mini-batch moments from sparse rows in O(non-zeros) per row. In a fit (constructed with its
+/// <see cref="ColumnStatistics"/>) each slot's batch is folded into the running statistics lazily, when the slot is next
+/// touched in a later batch, or at <see cref="Complete"/>; the batches it missed are folded in closed form. Memory O(slots),
+/// independent of the row count.
+/// </summary>
+/// <remarks>
+/// <para>Per slot and batch the statistics are those of the dense path (<see cref="MiniBatchMoments{T}"/>): the mean and
+/// biased variance of the slot's finite values, the implicit zeros of sparse rows included, NaN and infinities left out;
+/// a slot counts in a batch when it has at least 2 finite values. An explicit entry (even an explicit 0) counts as a
+/// value of its slot, an implicit slot counts as one finite 0.</para>
+/// <para>Shift: as on the dense path, each slot's sums are of <c>x - shift</c>, the shift being the slot's first finite
+/// value in the batch: its first explicit finite value if every earlier row of the batch had the slot explicit, else 0
+/// (an implicit zero came first). The implicit zeros of a batch add <c>k * (0 - shift)</c> and <c>k * shift^2</c> to the
+/// sums when the batch is folded, k their count, instead of k terms in row order. When the shift is 0 (the usual case
+/// for sparse data) the implicit zeros add exact zeros, and the batch's sums are bit for bit the dense path's.</para>
+/// <para>Untouched batches: a batch that holds no explicit entry of a slot has mean 0 and variance 0 there exactly (the
+/// dense path computes the same up to ~1e-16 * shift^2 when the shift is not 0). With momentum m, g such batches fold in
+/// as <c>running *= m^g</c> (one multiplication by <c>m^g</c> instead of g roundings: relative difference from the dense
+/// fold at most about (g + 1) * 2^-53); without momentum, as <c>running *= t / (t + g)</c>, t the slot's counted batches.
+/// </para>
+/// <para>Speed: a slot's sums, counts and running statistics share one 64-byte record (<see cref="SparseSlotState"/>) in a
+/// cache-line-aligned native block (<see cref="SlotBlock"/>), and a row's records are prefetched before its values are added, so a non-zero costs
+/// about one cache miss and nothing happens per slot at a batch's end. The closed batches a row meets are folded right
+/// after the row, in a loop of their own. Folding a slot's batch when it is next touched does the slot's operations in
+/// the same order as folding every touched slot at the batch's end, so the bits are the same (pinned by a test).
+/// The batches of a fit are all <c>BatchSize</c> rows long except the last, which lets a slot's folded rows follow from its
+/// folded batches.</para>
+/// </remarks>
+internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private const int FoldQueueLength = 256;
+
+    private readonly SlotBlock _block;
+    private SparseSlotState* _slots; // _block's records, until Dispose
+    private readonly int _slotCount;
+    private readonly string _columnName;
+    private readonly ColumnStatistics? _statistics;
+    private readonly ClosedBatch[] _toFold = new ClosedBatch[FoldQueueLength];
+    private int _toFoldCount;
+    private int[]? _touched; // the training pass: the slots its open batch touched
+    private int _touchedCount;
+    private long _rowsInBatch;
+    private int _batchesClosed;
+    private long _rowsClosed;
+    private long _fullBatchRows; // every closed batch's rows, but a shorter last one
+    private bool _closedShortBatch;
+
+    /// <summary>
+    /// Moments of column <paramref name="columnName"/>'s <paramref name="slots"/> slots. With <paramref name="statistics"/> (a fit): folded into them lazily,
+    /// starting from their state (a fresh one, or a previous fit's to continue). Without (the training
+    /// pass): each batch's statistics are written out by <see cref="EndBatch(Span{double}, Span{double}, Span{double})"/>.
+    /// </summary>
+    public SparseBatchMoments(string columnName, int slots, ColumnStatistics? statistics = null)
+        : base(slots, slots)
+    {
+        _columnName = columnName;
+        _slotCount = slots;
+        _statistics = statistics;
+        // Not zeroed here: every record is written whole below.
+        _block = new SlotBlock(slots);
+        _slots = _block.Records;
+
+        if (statistics is null)
+        {
+            new Span<SparseSlotState>(_slots, slots).Clear();
+            return;
+        }
+
+        var state = statistics.State;
+        for (int j = 0; j < slots; j++)
+        {
+            _slots[j] = new SparseSlotState
+            {
+                Mean = state.Mean[j],
+                Second = state.Second[j],
+                Count = state.Count[j],
+            };
+        }
+    }
+
+    /// <summary>Frees the slot records (<see cref="Complete"/> has copied what the fit keeps into its state).</summary>
+    public override void Dispose()
+    {
+        _slots = null;
+        _block.Dispose();
+    }
+
+    /// <summary>Adds a sparse row: <paramref name="values"/> at <paramref name="indices"/> (ascending), every other slot 0.</summary>
+    /// <exception cref="InvalidOperationException">An index is outside the slots (a malformed VBuffer): nothing is added.</exception>
+    public override void Add(ReadOnlySpan<T> values, ReadOnlySpan<int> indices)
+    {
+        // The records are raw memory: every index is checked before any is touched. The row's records are scattered over
+        // the whole block, so the same pass asks the cache for all of them before the first is read.
+        bool prefetch = Sse.IsSupported;
+        foreach (int j in indices)
+        {
+            if ((uint)j >= (uint)_slotCount)
+            {
+                throw new InvalidOperationException($"Column '{_columnName}' gave a sparse vector with index {j}, outside its {_slotCount} slots.");
+            }
+
+            if (prefetch)
+            {
+                Sse.Prefetch0(_slots + j);
+            }
+        }
+
+        for (int i = 0; i < values.Length; i++)
+        {
+            AddValue(indices[i], values[i]);
+        }
+
+        FoldQueued();
+        _rowsInBatch++;
+    }
+
+    /// <summary>Adds a dense row (every slot explicit), in O(slots).</summary>
+    public override void Add(ReadOnlySpan<T> row)
+    {
+        if (row.Length != _slotCount)
+        {
+            throw new ArgumentException($"Expected {_slotCount} values, got {row.Length}.", nameof(row));
+        }
+
+        for (int j = 0; j < row.Length; j++)
+        {
+            AddValue(j, row[j]);
+        }
+
+        FoldQueued();
+        _rowsInBatch++;
+    }
+
+    /// <summary>Adds an explicit value of slot <paramref name="j"/>: counted as explicit, and in the sums when finite.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AddValue(int j, T value)
+    {
+        ref var slot = ref _slots[j];
+        if (_statistics is null)
+        {
+            if (slot.Explicit == 0)
+            {
+                _touched ??= new int[_slotCount];
+                _touched[_touchedCount++] = j;
+            }
+        }
+        else
+        {
+            int batch = _batchesClosed + 1;
+            if (slot.Explicit != 0 && slot.Pending != batch)
+            {
+                QueueFold(ref slot, j); // the slot's last batch, closed since
+            }
+
+            slot.Pending = batch;
+        }
+
+        int earlier = slot.Explicit++; // the slot's explicit values in the batch's earlier rows
+        if (!T.IsFinite(value))
+        {
+            return;
+        }
+
+        double x = double.CreateTruncating(value);
+        if (slot.Finite == 0)
+        {
+            // The dense path's shift, the batch's first finite value: this one, unless an earlier row left the slot an
+            // implicit 0 (every earlier explicit value was NaN or infinite).
+            slot.Shift = earlier == _rowsInBatch ? x : 0;
+        }
+
+        double t = x - slot.Shift;
+        slot.Sum += t;
+        slot.SumOfSquares += t * t;
+        slot.Finite++;
+    }
+
+    /// <summary>Closes the batch. Nothing is folded now: each touched slot folds it when next touched, or at <see cref="Complete"/>.</summary>
+    public override void EndBatch(ColumnStatistics statistics)
+    {
+        if (!ReferenceEquals(statistics, _statistics))
+        {
+            throw new InvalidOperationException("The sparse fit folds into the statistics it was created with.");
+        }
+
+        if (_closedShortBatch || (_batchesClosed > 0 && _rowsInBatch > _fullBatchRows))
+        {
+            // Only the last batch may be shorter: a slot's folded rows are its folded batches times the batch size.
+            throw new InvalidOperationException("The sparse fit's batches must all have the same size but the last.");
+        }
+
+        if (_batchesClosed == 0)
+        {
+            _fullBatchRows = _rowsInBatch;
+        }
+        else
+        {
+            _closedShortBatch = _rowsInBatch < _fullBatchRows;
+        }
+
+        _batchesClosed = checked(_batchesClosed + 1);
+        _rowsClosed += _rowsInBatch;
+        _rowsInBatch = 0;
+    }
+
+    /// <summary>
+    /// Closes the batch and writes every slot's statistics into the dense arrays (O(slots)), for callers that read whole
+    /// batches (the training pass); the running statistics are not involved.
+    /// </summary>
+    public override void EndBatch(Span<double> mean, Span<double> variance, Span<double> count)
+    {
+        mean.Clear();
+        variance.Clear();
+        count.Fill(_rowsInBatch);
+        for (int i = 0; i < _touchedCount; i++)
+        {
+            int j = _touched![i];
+            ref var slot = ref _slots[j];
+            (mean[j], variance[j], count[j]) = SlotStatistics(ref slot, _rowsInBatch);
+            Clear(ref slot);
+        }
+
+        if (_rowsInBatch == 0)
+        {
+            mean.Fill(double.NaN);
+            variance.Fill(double.NaN);
+        }
+
+        _touchedCount = 0;
+        _rowsInBatch = 0;
+    }
+
+    /// <summary>
+    /// After the last <see cref="EndBatch(ColumnStatistics)"/>: folds every slot's pending batch and the batches it missed
+    /// (values of a batch that was never closed are dropped), then writes the running statistics into the state.
+    /// </summary>
+    public override void Complete(ColumnStatistics statistics)
+    {
+        var state = statistics.State;
+        for (int j = 0; j < _slotCount; j++)
+        {
+            ref var slot = ref _slots[j];
+            if (slot.Explicit != 0)
+            {
+                if (slot.Pending <= _batchesClosed)
+                {
+                    FoldPending(ref slot, j);
+                }
+                else
+                {
+                    Clear(ref slot);
+                }
+            }
+
+            CatchUp(ref slot, _batchesClosed, _rowsClosed);
+            state.Mean[j] = slot.Mean;
+            state.Second[j] = slot.Second;
+            state.Count[j] = slot.Count;
+        }
+    }
+
+    // Moves the slot's closed pending batch out of its record, to be folded after the row: the loop over a row's values
+    // stays short (its cache misses overlap), and the folds run in a loop of their own over records already in cache.
+    // A slot occurs once per row, so its batches are still folded in order.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void QueueFold(ref SparseSlotState slot, int j)
+    {
+        if (_toFoldCount == FoldQueueLength)
+        {
+            FoldQueued();
+        }
+
+        _toFold[_toFoldCount++] = ClosedBatch.Of(ref slot, j);
+        Clear(ref slot);
+    }
+
+    private void FoldQueued()
+    {
+        for (int i = 0; i < _toFoldCount; i++)
+        {
+            ref readonly var batch = ref _toFold[i];
+            FoldBatch(ref _slots[batch.Slot], in batch);
+        }
+
+        _toFoldCount = 0;
+    }
+
+    // Folds the slot's pending batch (still in its record, at Complete).
+    private void FoldPending(ref SparseSlotState slot, int j)
+    {
+        FoldBatch(ref slot, ClosedBatch.Of(ref slot, j));
+        Clear(ref slot);
+    }
+
+    // Folds a slot's closed batch p: first the batches it missed before p, then p's statistics.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void FoldBatch(ref SparseSlotState slot, in ClosedBatch batch)
+    {
+        long p = batch.Batch;
+        CatchUp(ref slot, p - 1, (p - 1) * _fullBatchRows);
+        long rows = p == _batchesClosed ? _rowsClosed - ((p - 1) * _fullBatchRows) : _fullBatchRows;
+        var (mean, variance, n) = Statistics(in batch, rows);
+        _statistics!.Fold(batch.Slot, ref slot.Count, ref slot.Mean, ref slot.Second, mean, variance, n);
+        slot.Folded = (int)p;
+    }
+
+    // Folds the batches after the slot's last fold up to batch upTo, which ends at row upToRows: all its values there were
+    // implicit zeros. Every batch before upTo is full, so the slot's folded rows are its folded batches times the batch size.
+    private void CatchUp(ref SparseSlotState slot, long upTo, long upToRows)
+    {
+        long gap = upTo - slot.Folded;
+        if (gap > 0)
+        {
+            _statistics!.FoldZeroBatches(ref slot.Count, ref slot.Mean, ref slot.Second, gap, upToRows - (slot.Folded * _fullBatchRows));
+            slot.Folded = (int)upTo;
+        }
+    }
+
+    private static (double Mean, double Variance, double Count) SlotStatistics(ref SparseSlotState slot, long rowsInBatch) =>
+        Statistics(ClosedBatch.Of(ref slot, 0), rowsInBatch);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (double Mean, double Variance, double Count) Statistics(in ClosedBatch batch, long rowsInBatch)
+    {
+        double shift = batch.Shift;
+        long implicitZeros = rowsInBatch - batch.Explicit;
+        double sum = batch.Sum, sumOfSquares = batch.SumOfSquares;
+        if (implicitZeros > 0 && shift != 0)
+        {
+            sum -= implicitZeros * shift;
+            sumOfSquares += implicitZeros * (shift * shift);
+        }
+
+        double n = batch.Finite + implicitZeros;
+        double meanOffset = sum / n;
+        double v = (sumOfSquares / n) - (meanOffset * meanOffset);
+        return (shift + meanOffset, v < 0 ? 0 : v, n);
+    }
+
+    /// <summary>A slot's closed batch, taken out of its record to be folded.</summary>
+    private readonly record struct ClosedBatch(int Slot, int Batch, int Finite, int Explicit, double Shift, double Sum, double SumOfSquares)
+    {
+        /// <summary>Slot <paramref name="j"/>'s pending batch, from its record.</summary>
+        public static ClosedBatch Of(ref SparseSlotState slot, int j) =>
+            new(j, slot.Pending, slot.Finite, slot.Explicit, slot.Shift, slot.Sum, slot.SumOfSquares);
+    }
+
+    private static void Clear(ref SparseSlotState slot)
+    {
+        slot.Sum = 0;
+        slot.SumOfSquares = 0;
+        slot.Finite = 0;
+        slot.Explicit = 0;
+        slot.Shift = 0;
+    }
+}

@@ -1,0 +1,176 @@
+using System.Numerics;
+using Ml.Normalization.Fitting;
+
+namespace Ml.Normalization.Transforms.BatchNormalize;
+
+/// <summary>
+/// Per-slot <c>y = (x - Mean) * Scale + Offset</c> in a column's own precision; writable per slot. A slot whose scale is
+/// beyond the type's range applies it as two factors, <c>y = ((x - Mean) * Scale) * Rescale + Offset</c>.
+/// </summary>
+internal abstract class AffineParameters
+{
+    /// <summary>Sets slot <paramref name="slot"/> from statistics: scale = gamma / sqrt(variance + epsilon), offset = beta.</summary>
+    public abstract void SetSlot(int slot, double mean, double variance, double gamma, double beta, double epsilon);
+
+    public static AffineParameters Create(bool isDouble, int slots) =>
+        isDouble ? new AffineParameters<double>(slots) : new AffineParameters<float>(slots);
+
+    /// <summary>
+    /// The parameters' own affine form (running statistics), one entry per unit (slot or channel); scale-only parameters
+    /// (<see cref="BatchNormalizationParameters.Centered"/> false) get mean 0 and offset 0. Computed once per parameters and
+    /// precision, and shared: read-only.
+    /// </summary>
+    public static AffineParameters From(BatchNormalizationParameters parameters, bool isDouble) =>
+        parameters.Scoring(isDouble, static (p, isDouble) => isDouble ? AffineParameters<double>.Compute(p) : AffineParameters<float>.Compute(p));
+
+    /// <summary>
+    /// The parameters' affine form for a column of <paramref name="layout"/>: one entry per slot, except for the centering
+    /// getter without a rescale: channels first keeps one entry per channel (applied plane by plane), channels last one
+    /// period of the interleaved channels (<see cref="Period"/> entries, applied block by block).
+    /// </summary>
+    public static AffineParameters From(BatchNormalizationParameters parameters, bool isDouble, StatisticsLayout layout)
+    {
+        var perUnit = From(parameters, isDouble);
+        if (!layout.HasChannels)
+        {
+            return perUnit;
+        }
+
+        bool compact = !perUnit.HasRescale && parameters.Centered;
+        return compact && layout.Layout == ChannelLayout.ChannelsFirst ? perUnit
+            : compact && Period(layout, isDouble) is int period and > 0 ? perUnit.Repeat(layout.Units, period)
+            : perUnit.Expand(layout);
+    }
+
+    /// <summary>
+    /// The length of a channels-last row's repeating block of parameters for the vector path: the least common multiple
+    /// of the channel count and the vector width (24 for RGB floats with 8 lanes), so every vector of a block sees the
+    /// same channels in every block; 0 when that is longer than the row, or beyond a few kilobytes.
+    /// </summary>
+    public static int Period(StatisticsLayout layout, bool isDouble)
+    {
+        int lanes = isDouble ? Vector<double>.Count : Vector<float>.Count;
+        long period = (long)layout.Units / (long)BigInteger.GreatestCommonDivisor(layout.Units, lanes) * lanes;
+        return period <= layout.Slots && period <= 1024 ? (int)period : 0;
+    }
+
+    /// <summary>The per-unit parameters (<paramref name="units"/> entries) repeated to <paramref name="length"/> entries.</summary>
+    public abstract AffineParameters Repeat(int units, int length);
+
+    /// <summary>Whether some slot's scale is applied as two factors.</summary>
+    public abstract bool HasRescale { get; }
+
+    /// <summary>Per-unit parameters repeated over each unit's slots.</summary>
+    public abstract AffineParameters Expand(StatisticsLayout layout);
+}
+
+internal sealed class AffineParameters<T>(int slots) : AffineParameters
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public T[] Mean { get; } = new T[slots];
+
+    public T[] Scale { get; } = new T[slots];
+
+    public T[] Offset { get; } = new T[slots];
+
+    /// <summary>
+    /// Null while every slot's scale is a finite <typeparamref name="T"/> (the usual case: the map is then exactly three
+    /// roundings); once a slot's is not, a second factor per slot, 1 for the others (multiplying by 1 is exact).
+    /// </summary>
+    public T[]? Rescale { get; private set; }
+
+    public override bool HasRescale => Rescale is not null;
+
+    /// <summary>The affine form of <paramref name="parameters"/>' running statistics (see <see cref="AffineParameters.From(BatchNormalizationParameters, bool)"/>).</summary>
+    public static AffineParameters<T> Compute(BatchNormalizationParameters parameters)
+    {
+        var affine = new AffineParameters<T>(parameters.UnitCount);
+        ReadOnlySpan<double> mean = parameters.RunningMeanValues, variance = parameters.RunningVarianceValues;
+        ReadOnlySpan<double> gamma = parameters.GammaValues, beta = parameters.BetaValues;
+        for (int j = 0; j < mean.Length; j++)
+        {
+            affine.SetSlot(j, parameters.Centered ? mean[j] : 0, variance[j], gamma[j], beta[j], parameters.Epsilon);
+        }
+
+        return affine;
+    }
+
+    public override AffineParameters Repeat(int units, int length)
+    {
+        var repeated = new AffineParameters<T>(length);
+        for (int j = 0; j < length; j += units)
+        {
+            Mean.CopyTo(repeated.Mean, j);
+            Scale.CopyTo(repeated.Scale, j);
+            Offset.CopyTo(repeated.Offset, j);
+        }
+
+        return repeated;
+    }
+
+    public override AffineParameters Expand(StatisticsLayout layout)
+    {
+        var slots = new AffineParameters<T>(layout.Slots);
+        var rescale = Rescale;
+        if (rescale is not null)
+        {
+            slots.Rescale = new T[layout.Slots];
+        }
+
+        if (layout.Layout == ChannelLayout.ChannelsFirst)
+        {
+            int s = layout.SpatialSize;
+            for (int c = 0; c < layout.Units; c++)
+            {
+                slots.Mean.AsSpan(c * s, s).Fill(Mean[c]);
+                slots.Scale.AsSpan(c * s, s).Fill(Scale[c]);
+                slots.Offset.AsSpan(c * s, s).Fill(Offset[c]);
+                slots.Rescale?.AsSpan(c * s, s).Fill(rescale![c]);
+            }
+        }
+        else
+        {
+            for (int j = 0; j < layout.Slots; j += layout.Units)
+            {
+                Mean.CopyTo(slots.Mean, j);
+                Scale.CopyTo(slots.Scale, j);
+                Offset.CopyTo(slots.Offset, j);
+                rescale?.CopyTo(slots.Rescale!, j);
+            }
+        }
+
+        return slots;
+    }
+
+    public override void SetSlot(int slot, double mean, double variance, double gamma, double beta, double epsilon)
+    {
+        Mean[slot] = T.CreateTruncating(mean);
+        Offset[slot] = T.CreateTruncating(beta);
+        T scale = T.CreateTruncating(gamma / Math.Sqrt(variance + epsilon));
+        if (T.IsFinite(scale))
+        {
+            Scale[slot] = scale;
+            if (Rescale is not null)
+            {
+                Rescale[slot] = T.One;
+            }
+
+            return;
+        }
+
+        // A large gamma over a (near) zero variance: the scale is beyond T's range, and (x - mean) = 0 would give
+        // 0 * infinity = NaN instead of beta. Apply it as two finite factors of sqrt(|scale|) each (computed without
+        // forming the scale, which may overflow double too): the mean still maps to beta, and other values overflow only
+        // where the true product does (unless even sqrt(|scale|) is beyond T, when the factors saturate).
+        double root = Math.Sqrt(Math.Abs(gamma)) / Math.Pow(variance + epsilon, 0.25);
+        T factor = T.Min(T.CreateTruncating(root), T.BitDecrement(T.PositiveInfinity)); // at most T's largest finite value
+        Scale[slot] = gamma < 0 ? -factor : factor;
+        if (Rescale is null)
+        {
+            Rescale = new T[Scale.Length];
+            Rescale.AsSpan().Fill(T.One);
+        }
+
+        Rescale[slot] = factor;
+    }
+}

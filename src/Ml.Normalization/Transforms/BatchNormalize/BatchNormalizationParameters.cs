@@ -1,0 +1,329 @@
+using System.Numerics.Tensors;
+using Ml.Normalization.Fitting;
+using Ml.Normalization.Kernels;
+using Ml.Normalization.Transforms.BatchNormalize;
+
+namespace Ml.Normalization;
+
+/// <summary>
+/// The fitted (or given) parameters of one column pair of a <see cref="BatchNormalizingTransformer"/>:
+/// <c>y = Gamma * (x - RunningMean) / sqrt(RunningVariance + Epsilon) + Beta</c>, slot by slot, or channel by channel
+/// (<see cref="ChannelLayout"/>).
+/// </summary>
+/// <remarks>
+/// Every value is kept in double precision, whatever the column's type: a fit accumulates in double, and a Double
+/// column is normalized with these values as they are. A Single column is normalized in float with
+/// <c>(float)RunningMean</c>, <c>(float)(Gamma / sqrt(RunningVariance + Epsilon))</c> and <c>(float)Beta</c>, each
+/// computed in double and rounded once, so a variance beyond float's range (data spread over ~1e19 and more) still
+/// gives a usable float scale. Values given as float (the float constructor) are widened exactly.
+/// <para>With a <see cref="ChannelLayout"/>, every list has one value per channel, and the parameters apply to any
+/// vector column whose channel count (from its dimensions, or its size when it has none) matches: an image of any size.
+/// <see cref="ForChannels"/> and <see cref="FromMeanAndStd"/> build them from known constants.</para>
+/// </remarks>
+public sealed class BatchNormalizationParameters
+{
+    /// <summary>
+    /// Parameters known in advance (for example exported from PyTorch's <c>BatchNorm1d</c>:
+    /// <c>running_mean</c>, <c>running_var</c>, <c>weight</c>, <c>bias</c>, <c>eps</c>), for
+    /// <see cref="Microsoft.ML.BatchNormalizationCatalog.BatchNormalize(Microsoft.ML.TransformsCatalog, BatchNormalizationParameters[])"/>.
+    /// </summary>
+    /// <param name="outputColumnName">Name of the column to produce.</param>
+    /// <param name="inputColumnName">Name of the column to normalize; null means <paramref name="outputColumnName"/>.
+    /// It must have as many slots as <paramref name="runningMean"/> (1 for a scalar column), Single or Double.</param>
+    /// <param name="runningMean">Mean per slot; finite.</param>
+    /// <param name="runningVariance">Variance per slot; finite and not negative.</param>
+    /// <param name="gamma">Scale per slot, or one value for all slots; null means 1.</param>
+    /// <param name="beta">Shift per slot, or one value for all slots; null means 0.</param>
+    /// <param name="epsilon">Added to the variance; finite and positive, or 0 when every variance is positive.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="runningMean"/> or <paramref name="runningVariance"/> is null.</exception>
+    /// <exception cref="ArgumentException">Lengths differ, or a value is out of range; the message names the parameter.</exception>
+    public BatchNormalizationParameters(string outputColumnName, string? inputColumnName, IReadOnlyList<double> runningMean, IReadOnlyList<double> runningVariance,
+        IReadOnlyList<double>? gamma = null, IReadOnlyList<double>? beta = null, double epsilon = 1e-5)
+        : this(outputColumnName, inputColumnName, Copy(runningMean, nameof(runningMean)), Copy(runningVariance, nameof(runningVariance)),
+              Broadcast(gamma, runningMean.Count, 1, nameof(gamma)), Broadcast(beta, runningMean.Count, 0, nameof(beta)), epsilon, 0, 0)
+    {
+    }
+
+    /// <summary>
+    /// Parameters known in advance as float (for example a float32 PyTorch <c>BatchNorm1d</c>'s <c>running_mean</c>,
+    /// <c>running_var</c>, <c>weight</c>, <c>bias</c>); each value is widened to double exactly.
+    /// </summary>
+    /// <param name="outputColumnName">Name of the column to produce.</param>
+    /// <param name="inputColumnName">Name of the column to normalize; null means <paramref name="outputColumnName"/>.
+    /// It must have as many slots as <paramref name="runningMean"/> (1 for a scalar column), Single or Double.</param>
+    /// <param name="runningMean">Mean per slot; finite.</param>
+    /// <param name="runningVariance">Variance per slot; finite and not negative.</param>
+    /// <param name="gamma">Scale per slot, or one value for all slots; null means 1.</param>
+    /// <param name="beta">Shift per slot, or one value for all slots; null means 0.</param>
+    /// <param name="epsilon">Added to the variance; finite and positive, or 0 when every variance is positive.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="runningMean"/> or <paramref name="runningVariance"/> is null.</exception>
+    /// <exception cref="ArgumentException">Lengths differ, or a value is out of range; the message names the parameter.</exception>
+    public BatchNormalizationParameters(string outputColumnName, string? inputColumnName, IReadOnlyList<float> runningMean, IReadOnlyList<float> runningVariance,
+        IReadOnlyList<float>? gamma = null, IReadOnlyList<float>? beta = null, float epsilon = 1e-5f)
+        : this(outputColumnName, inputColumnName, Widen(runningMean, nameof(runningMean)), Widen(runningVariance, nameof(runningVariance)),
+              gamma is null ? null : Widen(gamma, nameof(gamma)), beta is null ? null : Widen(beta, nameof(beta)), epsilon)
+    {
+    }
+
+    internal BatchNormalizationParameters(string outputColumnName, string? inputColumnName, double[] runningMean, double[] runningVariance,
+        double[] gamma, double[] beta, double epsilon, long batchCount, long rowCount, ChannelLayout channelLayout = ChannelLayout.None, FitState? fitState = null,
+        bool centered = true)
+    {
+        if (!Enum.IsDefined(channelLayout))
+        {
+            ThrowHelper.ThrowOutOfRange(nameof(channelLayout), channelLayout, "None, ChannelsFirst or ChannelsLast");
+        }
+
+        ArgumentException.ThrowIfNullOrEmpty(outputColumnName);
+        if (runningMean.Length < 1)
+        {
+            ThrowHelper.ThrowOutOfRange(nameof(runningMean), runningMean.Length, "at least one slot long");
+        }
+
+        ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, runningVariance.Length, nameof(runningVariance));
+        ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, gamma.Length, nameof(gamma));
+        ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, beta.Length, nameof(beta));
+        CheckAll(runningMean, double.IsFinite, nameof(runningMean), "finite");
+        CheckAll(runningVariance, v => double.IsFinite(v) && v >= 0, nameof(runningVariance), "finite and not negative");
+        CheckAll(gamma, double.IsFinite, nameof(gamma), "finite");
+        CheckAll(beta, double.IsFinite, nameof(beta), "finite");
+        if (!(epsilon >= 0) || double.IsInfinity(epsilon))
+        {
+            ThrowHelper.ThrowOutOfRange(nameof(epsilon), epsilon, "finite and positive, or 0");
+        }
+
+        if (epsilon == 0)
+        {
+            // sqrt(variance + 0) must not be 0: torchvision's Normalize(mean, std) is variance std^2 and epsilon 0.
+            CheckAll(runningVariance, v => v > 0, nameof(runningVariance), "positive when epsilon is 0");
+        }
+
+        if (!centered)
+        {
+            CheckAll(beta, b => b == 0, nameof(beta), "0 when the parameters scale only (not centered)");
+        }
+
+        OutputColumnName = outputColumnName;
+        InputColumnName = inputColumnName ?? outputColumnName;
+        Centered = centered;
+        (_runningMean, _runningVariance, _gamma, _beta) = (runningMean, runningVariance, gamma, beta);
+        RunningMean = Array.AsReadOnly(runningMean);
+        RunningVariance = Array.AsReadOnly(runningVariance);
+        Gamma = Array.AsReadOnly(gamma);
+        Beta = Array.AsReadOnly(beta);
+        Epsilon = epsilon;
+        BatchCount = batchCount;
+        RowCount = rowCount;
+        ChannelLayout = channelLayout;
+        FitState = fitState;
+    }
+
+    /// <summary>
+    /// Per-channel parameters known in advance, for example the <c>running_mean</c>, <c>running_var</c>, <c>weight</c>,
+    /// <c>bias</c> and <c>eps</c> of a trained PyTorch <c>BatchNorm2d</c>:
+    /// <c>y = gamma[c] * (x - runningMean[c]) / sqrt(runningVariance[c] + epsilon) + beta[c]</c> for every slot of channel c.
+    /// </summary>
+    /// <param name="outputColumnName">Name of the column to produce.</param>
+    /// <param name="inputColumnName">Name of the column to normalize; null means <paramref name="outputColumnName"/>. A
+    /// known-size vector of Single or Double with as many channels as <paramref name="runningMean"/> in
+    /// <paramref name="channelLayout"/>: its first (channels first) or last (channels last) dimension, or, for a vector
+    /// without dimensions, a divisor of its size.</param>
+    /// <param name="channelLayout">Where the channel is in the column's slots; not <see cref="ChannelLayout.None"/>.</param>
+    /// <param name="runningMean">Mean per channel; finite.</param>
+    /// <param name="runningVariance">Variance per channel; finite and not negative (positive when <paramref name="epsilon"/> is 0).</param>
+    /// <param name="gamma">Scale per channel, or one value for all; null means 1.</param>
+    /// <param name="beta">Shift per channel, or one value for all; null means 0.</param>
+    /// <param name="epsilon">Added to the variance; finite and positive, or 0 when every variance is positive.</param>
+    /// <returns>The parameters, for <see cref="Microsoft.ML.BatchNormalizationCatalog.BatchNormalize(Microsoft.ML.TransformsCatalog, BatchNormalizationParameters[])"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="runningMean"/> or <paramref name="runningVariance"/> is null.</exception>
+    /// <exception cref="ArgumentException">Lengths differ, a value is out of range, or <paramref name="channelLayout"/> is
+    /// <see cref="ChannelLayout.None"/>; the message names the parameter.</exception>
+    public static BatchNormalizationParameters ForChannels(string outputColumnName, string? inputColumnName, ChannelLayout channelLayout,
+        IReadOnlyList<double> runningMean, IReadOnlyList<double> runningVariance, IReadOnlyList<double>? gamma = null, IReadOnlyList<double>? beta = null,
+        double epsilon = 1e-5)
+    {
+        if (channelLayout == ChannelLayout.None)
+        {
+            ThrowHelper.ThrowOutOfRange(nameof(channelLayout), channelLayout, "ChannelsFirst or ChannelsLast (use the constructor for per-slot parameters)");
+        }
+
+        var mean = Copy(runningMean, nameof(runningMean));
+        return new BatchNormalizationParameters(outputColumnName, inputColumnName, mean, Copy(runningVariance, nameof(runningVariance)),
+            Broadcast(gamma, mean.Length, 1, nameof(gamma)), Broadcast(beta, mean.Length, 0, nameof(beta)), epsilon, 0, 0, channelLayout);
+    }
+
+    /// <summary>
+    /// torchvision's <c>Normalize(mean, std)</c>: <c>y = (x - mean[c]) / std[c]</c> for every slot of channel c, for
+    /// example the ImageNet constants in front of a model exported from PyTorch, after <c>ExtractPixels</c> scaled the
+    /// pixels to [0, 1] (<c>scaleImage: 1f / 255</c>).
+    /// </summary>
+    /// <param name="outputColumnName">Name of the column to produce.</param>
+    /// <param name="inputColumnName">Name of the column to normalize; null means <paramref name="outputColumnName"/>; see
+    /// <see cref="ForChannels"/>.</param>
+    /// <param name="channelLayout">Where the channel is in the column's slots; not <see cref="ChannelLayout.None"/>.</param>
+    /// <param name="mean">Mean per channel; finite.</param>
+    /// <param name="std">Standard deviation per channel; positive and finite.</param>
+    /// <returns>Parameters with running mean <paramref name="mean"/>, running variance <c>std^2</c> and epsilon 0, so that
+    /// <c>sqrt(variance + epsilon)</c> is <paramref name="std"/> exactly. A Single column computes
+    /// <c>(x - mean) * (1 / std)</c> in float with the reciprocal rounded once from double: within one unit in the last
+    /// place of torchvision's <c>(x - mean) / std</c>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="mean"/> or <paramref name="std"/> is null.</exception>
+    /// <exception cref="ArgumentException">Lengths differ, a value is out of range, or <paramref name="channelLayout"/> is
+    /// <see cref="ChannelLayout.None"/>; the message names the parameter.</exception>
+    public static BatchNormalizationParameters FromMeanAndStd(string outputColumnName, string? inputColumnName, ChannelLayout channelLayout,
+        IReadOnlyList<double> mean, IReadOnlyList<double> std)
+    {
+        ArgumentNullException.ThrowIfNull(mean);
+        var deviations = Copy(std, nameof(std));
+        ThrowHelper.ThrowIfLengthDiffers(mean.Count, deviations.Length, nameof(std));
+        CheckAll(deviations, v => v > 0 && double.IsFinite(v), nameof(std), "positive and finite");
+        return ForChannels(outputColumnName, inputColumnName, channelLayout, mean, Array.ConvertAll(deviations, s => s * s), epsilon: 0);
+    }
+
+    private readonly double[] _runningMean;
+    private readonly double[] _runningVariance;
+    private readonly double[] _gamma;
+    private readonly double[] _beta;
+    private readonly AffineParameters?[] _scoring = new AffineParameters?[2];
+
+    /// <summary>Name of the produced column.</summary>
+    public string OutputColumnName { get; }
+
+    /// <summary>Name of the normalized column.</summary>
+    public string InputColumnName { get; }
+
+    /// <summary>Mean per slot used at scoring time, in double precision (a Single column uses it rounded to float).</summary>
+    public IReadOnlyList<double> RunningMean { get; }
+
+    /// <summary>Variance per slot used at scoring time, in double precision.</summary>
+    public IReadOnlyList<double> RunningVariance { get; }
+
+    /// <summary>Scale per slot.</summary>
+    public IReadOnlyList<double> Gamma { get; }
+
+    /// <summary>Shift per slot.</summary>
+    public IReadOnlyList<double> Beta { get; }
+
+    /// <summary>Added to the variance before the square root.</summary>
+    public double Epsilon { get; }
+
+    /// <summary>Mini-batches the fit used (0 for given parameters).</summary>
+    public long BatchCount { get; }
+
+    /// <summary>Rows in those mini-batches (0 for given parameters).</summary>
+    public long RowCount { get; }
+
+    /// <summary>
+    /// <see cref="ChannelLayout.None"/>: the lists have one value per slot. Otherwise one value per channel, the channel
+    /// being the first (<see cref="ChannelLayout.ChannelsFirst"/>) or last (<see cref="ChannelLayout.ChannelsLast"/>)
+    /// dimension of the column's slots.
+    /// </summary>
+    public ChannelLayout ChannelLayout { get; }
+
+    /// <summary>The state of the fit that made these parameters, to continue it or merge it; null for known parameters.</summary>
+    internal FitState? FitState { get; }
+
+    /// <summary>
+    /// True (the default): <c>y = Gamma * (x - RunningMean) / sqrt(RunningVariance + Epsilon) + Beta</c>. False: scale only,
+    /// <c>y = Gamma * x / sqrt(RunningVariance + Epsilon)</c>, zeros stay zero and sparse rows stay sparse; <see cref="Beta"/>
+    /// is 0, and <see cref="RunningMean"/> (the fitted mean, or 0 for <see cref="ForScaleOnly"/>) is not used.
+    /// </summary>
+    public bool Centered { get; }
+
+    /// <summary>
+    /// Scale-only parameters known in advance (scikit-learn's <c>StandardScaler(with_mean=False)</c>: <c>var_</c>, epsilon 0):
+    /// <c>y = gamma * x / sqrt(runningVariance + epsilon)</c> per slot; zeros stay zero and sparse rows stay sparse.
+    /// </summary>
+    /// <param name="outputColumnName">Name of the column to produce.</param>
+    /// <param name="inputColumnName">Name of the column to scale; null means <paramref name="outputColumnName"/>. It must
+    /// have as many slots as <paramref name="runningVariance"/> (1 for a scalar column), Single or Double.</param>
+    /// <param name="runningVariance">Variance per slot; finite and not negative (positive when <paramref name="epsilon"/> is 0).</param>
+    /// <param name="gamma">Scale per slot, or one value for all slots; null means 1.</param>
+    /// <param name="epsilon">Added to the variance; finite and positive, or 0 when every variance is positive.</param>
+    /// <returns>Parameters with <see cref="Centered"/> false, running mean and beta 0.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="runningVariance"/> is null.</exception>
+    /// <exception cref="ArgumentException">Lengths differ, or a value is out of range; the message names the parameter.</exception>
+    public static BatchNormalizationParameters ForScaleOnly(string outputColumnName, string? inputColumnName, IReadOnlyList<double> runningVariance,
+        IReadOnlyList<double>? gamma = null, double epsilon = 1e-5)
+    {
+        var variance = Copy(runningVariance, nameof(runningVariance));
+        return new BatchNormalizationParameters(outputColumnName, inputColumnName, new double[variance.Length], variance,
+            Broadcast(gamma, variance.Length, 1, nameof(gamma)), new double[variance.Length], epsilon, 0, 0, ChannelLayout.None, centered: false);
+    }
+
+    /// <summary>Number of statistics units: slots (1 for a scalar column), or channels.</summary>
+    internal int UnitCount => RunningMean.Count;
+
+    /// <summary>One value per slot: <paramref name="values"/> itself, its single value repeated, or <paramref name="fallback"/> when null.</summary>
+    /// <exception cref="ArgumentException"><paramref name="values"/> has neither 1 value nor one per slot.</exception>
+    internal static double[] Broadcast<T>(IReadOnlyList<T>? values, int slots, double fallback, string paramName)
+        where T : System.Numerics.INumberBase<T>
+    {
+        if (values is null)
+        {
+            return Enumerable.Repeat(fallback, slots).ToArray();
+        }
+
+        if (values.Count == 1)
+        {
+            return Enumerable.Repeat(double.CreateTruncating(values[0]), slots).ToArray();
+        }
+
+        if (values.Count != slots)
+        {
+            throw new ArgumentException($"'{paramName}' must have 1 value or one per slot ({slots}), got {values.Count}.", paramName);
+        }
+
+        return values.Select(double.CreateTruncating).ToArray();
+    }
+
+    private static double[] Copy(IReadOnlyList<double> values, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(values, paramName);
+        return [.. values];
+    }
+
+    private static double[] Widen(IReadOnlyList<float> values, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(values, paramName);
+        return values.Select(v => (double)v).ToArray();
+    }
+
+    /// <summary>The running means, without the read-only wrapper's per-element interface calls.</summary>
+    internal ReadOnlySpan<double> RunningMeanValues => _runningMean;
+
+    /// <summary>The running variances.</summary>
+    internal ReadOnlySpan<double> RunningVarianceValues => _runningVariance;
+
+    /// <summary>The gammas.</summary>
+    internal ReadOnlySpan<double> GammaValues => _gamma;
+
+    /// <summary>The betas.</summary>
+    internal ReadOnlySpan<double> BetaValues => _beta;
+
+    /// <summary>
+    /// The scoring parameters in one precision, computed once and shared by every Transform and cursor (the parameters
+    /// never change; for a million-slot column they are 12 MB and a million square roots). Read-only.
+    /// </summary>
+    internal AffineParameters Scoring(bool isDouble, Func<BatchNormalizationParameters, bool, AffineParameters> compute)
+    {
+        int k = isDouble ? 1 : 0;
+        return Volatile.Read(ref _scoring[k]) ?? Interlocked.CompareExchange(ref _scoring[k], compute(this, isDouble), null) ?? _scoring[k]!;
+    }
+
+    private static void CheckAll(double[] values, Func<double, bool> valid, string paramName, string expected)
+    {
+        if (values.Length > 0 && TensorPrimitives.IsFiniteAll<double>(values) && valid(TensorPrimitives.Min<double>(values)) && valid(TensorPrimitives.Max<double>(values)))
+        {
+            return; // every check here holds for all values between two that pass it (a million-slot fit: one vectorized pass)
+        }
+
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!valid(values[i]))
+            {
+                throw new ArgumentOutOfRangeException(paramName, values[i], $"'{paramName}[{i}]' must be {expected}, got {values[i]}.");
+            }
+        }
+    }
+}

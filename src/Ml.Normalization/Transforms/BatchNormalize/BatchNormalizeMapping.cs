@@ -1,0 +1,170 @@
+using System.Numerics;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Ml.Normalization.Fitting;
+using Ml.Normalization.Kernels;
+using Ml.Normalization.Transforms.Stages;
+
+namespace Ml.Normalization.Transforms.BatchNormalize;
+
+/// <summary>An input column checked against its parameters: its shape and how its slots map to the statistics.</summary>
+internal readonly record struct CheckedInput(DataViewSchema.Column Column, NumericColumnShape Shape, StatisticsLayout Layout);
+
+/// <summary>Builds the output columns of a <see cref="BatchNormalizingTransformer"/> over a given input schema.</summary>
+internal static class BatchNormalizeMapping
+{
+    /// <summary>The scoring mapper: each column normalized with its running statistics.</summary>
+    public static ColumnMapper CreateMapper(DataViewSchema inputSchema, IReadOnlyList<BatchNormalizationParameters> columns)
+    {
+        // The per-unit scoring parameters are computed once per parameters (AffineParameters.From); a channel layout's
+        // per-slot expansion once per mapper, on its first cursor, shared by the next ones (a trainer's epochs).
+        var computed = new AffineParameters?[columns.Count];
+        return CreateMapper(inputSchema, columns, (i, input) => Volatile.Read(ref computed[i]) ?? Interlocked.CompareExchange(ref computed[i],
+            AffineParameters.From(columns[i], input.Shape.IsDouble, input.Layout), null) ?? computed[i]!);
+    }
+
+    /// <summary>
+    /// A mapper whose column i reads its per-slot affine parameters from <paramref name="affineOf"/>(i, input), once per
+    /// cursor; the training view hands out arrays it rewrites at each mini-batch.
+    /// </summary>
+    public static ColumnMapper CreateMapper(DataViewSchema inputSchema, IReadOnlyList<BatchNormalizationParameters> columns, Func<int, CheckedInput, AffineParameters> affineOf, DataViewSchema? outputSchema = null)
+    {
+        var outputs = new OutputColumn[columns.Count];
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            int column = i;
+            outputs[i] = CreateColumn(inputSchema, columns[i], input => affineOf(column, input));
+        }
+
+        return new ColumnMapper(inputSchema, outputs, outputSchema);
+    }
+
+    /// <summary>Checks that <paramref name="inputSchema"/> has each column, with the parameters' slot count or channels.</summary>
+    public static CheckedInput[] CheckInputs(DataViewSchema inputSchema, IReadOnlyList<BatchNormalizationParameters> columns) =>
+        columns.Select(p => CheckInput(inputSchema, p)).ToArray();
+
+    private static CheckedInput CheckInput(DataViewSchema inputSchema, BatchNormalizationParameters parameters)
+    {
+        var input = inputSchema.GetColumnOrNull(parameters.InputColumnName)
+            ?? throw ColumnTypes.MissingColumn(parameters.InputColumnName, nameof(inputSchema));
+        var shape = ColumnTypes.Check(input.Type, input.Name, allowVariableSize: false, nameof(inputSchema));
+        if (parameters.ChannelLayout != ChannelLayout.None)
+        {
+            return new CheckedInput(input, shape, ColumnLayouts.Resolve(input.Type, input.Name, parameters.ChannelLayout, parameters.UnitCount, nameof(inputSchema)));
+        }
+
+        if (shape.Size != parameters.UnitCount)
+        {
+            string expected = parameters.UnitCount == 1
+                ? "Single or Double scalar (the model has 1 slot)"
+                : $"vector of Single or Double of size {parameters.UnitCount}";
+            throw ColumnTypes.Mismatch(input.Name, expected, input.Type.ToString(), nameof(inputSchema));
+        }
+
+        return new CheckedInput(input, shape, StatisticsLayout.PerSlot(shape.Size));
+    }
+
+    private static OutputColumn CreateColumn(DataViewSchema inputSchema, BatchNormalizationParameters parameters, Func<CheckedInput, AffineParameters> affineOf)
+    {
+        var checkedInput = CheckInput(inputSchema, parameters);
+        var (input, shape, _) = checkedInput;
+        var annotations = NormalizedAnnotations(input);
+        Func<DataViewRow, Delegate> makeGetter = parameters.Centered ? shape switch
+        {
+            { IsDouble: false, IsVector: true } => row => VectorGetter(row, input.Index, checkedInput.Layout, (AffineParameters<float>)affineOf(checkedInput)),
+            { IsDouble: true, IsVector: true } => row => VectorGetter(row, input.Index, checkedInput.Layout, (AffineParameters<double>)affineOf(checkedInput)),
+            { IsDouble: false } => row => ScalarGetter(row, input.Index, (AffineParameters<float>)affineOf(checkedInput)),
+            _ => row => ScalarGetter(row, input.Index, (AffineParameters<double>)affineOf(checkedInput)),
+        }
+        : ScaleOnlyGetters.Create(input.Index, shape, () => affineOf(checkedInput));
+        return new OutputColumn(parameters.OutputColumnName, input.Type, annotations, input.Index, makeGetter);
+    }
+
+    /// <summary>The input's slot names (if any) and IsNormalized = true, as ML.NET's normalizers annotate.</summary>
+    internal static DataViewSchema.Annotations NormalizedAnnotations(DataViewSchema.Column input)
+    {
+        var builder = new DataViewSchema.Annotations.Builder();
+        builder.Add(input.Annotations, name => name == AnnotationUtils.Kinds.SlotNames);
+        builder.Add(AnnotationUtils.Kinds.IsNormalized, BooleanDataViewType.Instance, (ref bool dst) => dst = true);
+        return builder.ToAnnotations();
+    }
+
+    private static Delegate VectorGetter<T>(DataViewRow row, int sourceIndex, StatisticsLayout layout, AffineParameters<T> affine)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (mean, scale, offset) = (affine.Mean, affine.Scale, affine.Offset);
+        var source = row.GetGetter<VBuffer<T>>(row.Schema[sourceIndex]);
+        VBuffer<T> buffer = default;
+        ValueGetter<VBuffer<T>> getter = (ref VBuffer<T> dst) =>
+        {
+            source(ref buffer);
+            int slots = buffer.Length;
+            if (slots != layout.Slots)
+            {
+                throw new InvalidOperationException($"BatchNormalize: column '{row.Schema[sourceIndex].Name}' gave a vector of {slots} slots, its type says {layout.Slots}.");
+            }
+
+            var editor = VBufferEditor.Create(ref dst, slots);
+            ReadOnlySpan<T> x;
+            if (buffer.IsDense)
+            {
+                x = buffer.GetValues();
+            }
+            else
+            {
+                // Written dense: the implicit zeros normalize to non-zero values.
+                buffer.CopyTo(editor.Values);
+                x = editor.Values;
+            }
+
+            // Read per row: the training view rewrites the parameters at each mini-batch.
+            if (mean.Length != slots && layout.Layout == ChannelLayout.ChannelsFirst)
+            {
+                // One entry per channel, channels first: each plane with its channel's scalars (the same roundings).
+                int plane = slots / mean.Length;
+                for (int c = 0; c < mean.Length; c++)
+                {
+                    NormalizationKernels.NormalizePlane(x.Slice(c * plane, plane), mean[c], scale[c], offset[c], editor.Values.Slice(c * plane, plane));
+                }
+            }
+            else if (mean.Length != slots)
+            {
+                // One period of the interleaved channels, channels last: the row is blocks of that period (the same
+                // roundings, with parameters that stay in L1 instead of three row-long arrays), then a shorter tail.
+                int period = mean.Length, blocks = slots / period, head = blocks * period, tail = slots - head;
+                NormalizationKernels.Normalize<T>(x[..head], blocks, mean, scale, offset, editor.Values[..head]);
+                if (tail > 0)
+                {
+                    NormalizationKernels.Normalize<T>(x[head..], 1, mean.AsSpan(0, tail), scale.AsSpan(0, tail), offset.AsSpan(0, tail), editor.Values[head..]);
+                }
+            }
+            else if (affine.Rescale is { } rescale)
+            {
+                NormalizationKernels.NormalizeRescaled<T>(x, mean, scale, rescale, offset, editor.Values);
+            }
+            else
+            {
+                NormalizationKernels.Normalize<T>(x, mean, scale, offset, editor.Values);
+            }
+
+            dst = editor.Commit();
+        };
+        return getter;
+    }
+
+    private static Delegate ScalarGetter<T>(DataViewRow row, int sourceIndex, AffineParameters<T> affine)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (mean, scale, offset) = (affine.Mean, affine.Scale, affine.Offset);
+        var source = row.GetGetter<T>(row.Schema[sourceIndex]);
+        T value = default;
+        ValueGetter<T> getter = (ref T dst) =>
+        {
+            source(ref value);
+            dst = affine.Rescale is { } rescale
+                ? (((value - mean[0]) * scale[0]) * rescale[0]) + offset[0]
+                : ((value - mean[0]) * scale[0]) + offset[0];
+        };
+        return getter;
+    }
+}

@@ -1,0 +1,364 @@
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+using Ml.Normalization.Fitting;
+using Ml.Normalization.Kernels;
+using Ml.Normalization.MlNetInterop;
+using Ml.Normalization.Transforms.BatchNormalize;
+using Ml.Normalization.Transforms.Stages;
+
+namespace Ml.Normalization;
+
+/// <summary>
+/// Batch normalization as an ML.NET estimator: <see cref="ColumnPairEstimator{TTransformer}.Fit(IDataView)"/> streams the training data once in mini-batches
+/// of <see cref="Options.BatchSize"/> consecutive rows and keeps running statistics per slot; the fitted
+/// <see cref="BatchNormalizingTransformer"/> computes <c>y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta</c>.
+/// </summary>
+/// <remarks>
+/// <format type="text/markdown"><![CDATA[
+/// | Estimator characteristics | |
+/// | -- | -- |
+/// | Does this estimator need to look at the data to train its parameters? | Yes |
+/// | Input column data type | `Single` or `Double`, scalar or known-size vector (sparse accepted) |
+/// | Output column data type | The input's type and size; dense, or sparse as the input with <see cref="Options.Center"/> false |
+/// | Exportable to ONNX | Yes: Sub, Mul, Add (scale only: Mul) |
+///
+/// Per slot and mini-batch, the statistics are the mean and biased variance of the slot's finite values in that
+/// batch: NaN and infinities are left out (as `NormalizeMeanVariance` does), and a slot with fewer than 2 finite
+/// values in a batch skips that batch. The running statistics follow the seed article,
+/// `running = Momentum * running + (1 - Momentum) * batch`, optionally bias-corrected (see <see cref="Options"/>).
+/// A slot whose running variance is 0 (constant input) maps its constant to `beta`, other values are scaled by
+/// `gamma / sqrt(epsilon)`, even when that scale is beyond the column type's range. NaN passes through the transform
+/// as NaN.
+///
+/// Precision: the statistics are accumulated and kept in double for Single and Double columns alike, so Single data of
+/// any magnitude fits (nanosecond timestamps, ~1.7e18, included) and batch counts are exact. A Double column is normalized in
+/// double with the double parameters; a Single column in float, with the mean, `gamma / sqrt(var + epsilon)` and
+/// `beta` each computed in double and rounded once. A statistic beyond double's range (deviations of ~1.3e154 and more)
+/// fails the fit with an `InvalidOperationException` that names the column and the slot.
+///
+/// Channels (<see cref="Options.ChannelLayout"/>): an image column of C x H x W slots (`ExtractPixels`' output) gets one
+/// mean, variance, gamma and beta per channel, over each batch's rows x H x W values of the channel, as PyTorch's
+/// `BatchNorm2d`; every other option applies per channel. The channel count comes from the column's dimensions
+/// (`[C, H, W]` channels first, `[H, W, C]` channels last) or from <see cref="Options.ChannelCount"/>; a column that is not
+/// a known-size vector, whose dimensions contradict the option, or whose size the channel count does not divide, is
+/// refused at `Fit` (and a scalar column at `GetOutputSchema`) with an `ArgumentOutOfRangeException` naming it.
+///
+/// Sparse columns: a per-slot vector column whose first row is sparse is fitted in O(non-zeros) per row, to the dense
+/// computation's statistics within rounding. With <see cref="Options.Center"/> false (scale only) the output keeps the
+/// input's sparsity; centering a sparse column of more than 10,000 slots logs a warning that its output will be dense.
+/// ]]></format>
+/// </remarks>
+public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormalizingTransformer>
+{
+    private readonly Options _options;
+
+    internal BatchNormalizingEstimator(IHostEnvironment environment, InputOutputColumnPair[] columns, Options options)
+        : base(environment, columns, nameof(BatchNormalizingEstimator))
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options.Clone();
+    }
+
+    /// <summary>Default values of the catalog methods and of <see cref="Options"/>.</summary>
+    public static class Defaults
+    {
+        /// <summary>Rows per mini-batch.</summary>
+        public const int BatchSize = 256;
+
+        /// <summary>Weight of the old running value (the seed article's 0.9; PyTorch's momentum 0.1).</summary>
+        public const float Momentum = 0.9f;
+
+        /// <summary>Added to the variance before the square root.</summary>
+        public const float Epsilon = 1e-5f;
+    }
+
+    /// <summary>
+    /// Everything the fit can be told. The defaults reproduce the short catalog overloads; see the README for the
+    /// seed-reference, PyTorch and Keras conventions side by side.
+    /// </summary>
+    public sealed class Options
+    {
+        /// <summary>Rows per mini-batch, at least 2. A final partial batch counts if it has at least 2 rows.</summary>
+        public int BatchSize = Defaults.BatchSize;
+
+        /// <summary>
+        /// <c>running = Momentum * running + (1 - Momentum) * batch</c>, in [0, 1); null: the plain average of all batches.
+        /// </summary>
+        public float? Momentum = Defaults.Momentum;
+
+        /// <summary>Added to the variance before the square root; positive and finite.</summary>
+        public float Epsilon = Defaults.Epsilon;
+
+        /// <summary>
+        /// Divide out the weight of the initial values, <c>(running - Momentum^t * initial) / (1 - Momentum^t)</c> with t
+        /// the batches seen (as Adam does), so a fit of few batches is not pulled toward the initial values.
+        /// </summary>
+        public bool BiasCorrection = true;
+
+        /// <summary>
+        /// Feed the batch variance times n/(n-1) into the running variance (PyTorch's convention); with
+        /// <see cref="WholeDataStatistics"/>, the variance of all values is divided by n - 1 instead of n.
+        /// </summary>
+        public bool UnbiasedRunningVariance;
+
+        /// <summary>
+        /// Make the running mean and variance the exact mean and variance of all finite values of each slot (or channel),
+        /// independent of the batch boundaries: the batch-normalization paper's population statistics, and what
+        /// <c>NormalizeMeanVariance(fixZero: false)</c> computes. Each batch's count, mean and sum of squared deviations are
+        /// combined with Chan et al.'s formulas; <see cref="Momentum"/>, <see cref="BiasCorrection"/> and the initial values
+        /// (except for a slot with no finite value) are then not used. Compare <c>Momentum = null</c>, the plain average of
+        /// the batches' own statistics: on data whose mean drifts across the rows the average within-batch variance is lower
+        /// than the variance of all values. Fits of disjoint shards with this option merge exactly
+        /// (<see cref="BatchNormalizingTransformer.Merge"/>).
+        /// </summary>
+        public bool WholeDataStatistics;
+
+        /// <summary>Initial running mean of every slot: 0, as the seed reference and PyTorch.</summary>
+        public float InitialRunningMean;
+
+        /// <summary>Initial running variance of every slot: 0, as the seed reference (PyTorch starts at 1).</summary>
+        public float InitialRunningVariance;
+
+        /// <summary>
+        /// Normalize the training pass with each mini-batch's own statistics, as the layer does in training mode: when
+        /// <c>EstimatorChain.Fit</c> passes the data on to the next stages, each run of <see cref="BatchSize"/> consecutive
+        /// rows is normalized with its own mean and variance. Scoring always uses the running statistics. Off by default.
+        /// </summary>
+        public bool BatchStatisticsInTraining;
+
+        /// <summary>
+        /// Receives the fit's progress, for an app that draws a bar: at most every 0.1 s while the data streams, and once
+        /// more when the pass ends (<see cref="FitProgress.IsComplete"/>). Called on the fitting thread; keep it short.
+        /// Independently of it, a fit longer than a second writes its progress to <c>mlContext.Log</c> about once per
+        /// second (rows read, rows per second, and the fraction done when the source knows its row count).
+        /// </summary>
+        public IProgress<FitProgress>? Progress;
+
+        /// <summary>
+        /// <see cref="ChannelLayout.None"/> (the default): statistics per slot. <see cref="ChannelLayout.ChannelsFirst"/> or
+        /// <see cref="ChannelLayout.ChannelsLast"/>: statistics per channel of an image-like column (PyTorch's <c>BatchNorm2d</c>),
+        /// over the batch's rows and the channel's spatial positions.
+        /// </summary>
+        public ChannelLayout ChannelLayout;
+
+        /// <summary>
+        /// With a <see cref="ChannelLayout"/>: the number of channels, or 0 to take it from the column's dimensions (the
+        /// first of <c>[C, H, W]</c>, the last of <c>[H, W, C]</c>); when both are known they must agree. Not negative.
+        /// </summary>
+        public int ChannelCount;
+
+        /// <summary>Scale per slot (per channel with a <see cref="ChannelLayout"/>), or one value for all; null: 1.</summary>
+        public float[]? Gamma;
+
+        /// <summary>Shift per slot (per channel with a <see cref="ChannelLayout"/>), or one value for all; null: 0.</summary>
+        public float[]? Beta;
+
+        /// <summary>
+        /// True (the default): <c>y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta</c>. False: scale only,
+        /// <c>y = gamma * x / sqrt(running_var + epsilon)</c> (scikit-learn's <c>StandardScaler(with_mean=False)</c>), so zeros
+        /// stay zero and sparse rows stay sparse with the same indices; <see cref="Beta"/> must then be null or 0. The
+        /// statistics are fitted the same way in both modes (the mean is kept in the parameters, unused).
+        /// </summary>
+        public bool Center = true;
+
+        internal Options Clone() => (Options)MemberwiseClone();
+
+        internal void Validate()
+        {
+            CheckBatchSize(BatchSize, nameof(BatchSize));
+            CheckMomentum(Momentum, nameof(Momentum));
+            CheckEpsilon(Epsilon, nameof(Epsilon));
+
+            if (!float.IsFinite(InitialRunningMean))
+            {
+                throw new ArgumentOutOfRangeException(nameof(InitialRunningMean), InitialRunningMean, $"'{nameof(InitialRunningMean)}' must be finite, got {InitialRunningMean}.");
+            }
+
+            if (!(InitialRunningVariance >= 0f) || float.IsInfinity(InitialRunningVariance))
+            {
+                throw new ArgumentOutOfRangeException(nameof(InitialRunningVariance), InitialRunningVariance, $"'{nameof(InitialRunningVariance)}' must be finite and not negative, got {InitialRunningVariance}.");
+            }
+
+            CheckFinite(Gamma, nameof(Gamma));
+            CheckFinite(Beta, nameof(Beta));
+            if (!Center && Beta is not null && Array.Exists(Beta, b => b != 0f))
+            {
+                throw new ArgumentOutOfRangeException(nameof(Beta), $"'{nameof(Beta)}' must be null or 0 when '{nameof(Center)}' is false (scale only: no shift is added).");
+            }
+            if (!Enum.IsDefined(ChannelLayout))
+            {
+                ThrowHelper.ThrowOutOfRange(nameof(ChannelLayout), ChannelLayout, "None, ChannelsFirst or ChannelsLast");
+            }
+
+            if (ChannelCount < 0 || (ChannelCount > 0 && ChannelLayout == ChannelLayout.None))
+            {
+                ThrowHelper.ThrowOutOfRange(nameof(ChannelCount), ChannelCount, "0 (from the column's dimensions), or positive with a ChannelLayout");
+            }
+        }
+
+        // The checks of the options the short catalog overloads take as arguments; each error names paramName, the
+        // option's name here and the caller's argument there.
+        internal static void CheckBatchSize(int value, string paramName)
+        {
+            if (value < 2)
+            {
+                ThrowHelper.ThrowOutOfRange(paramName, value, "at least 2");
+            }
+        }
+
+        internal static void CheckMomentum(float? value, string paramName)
+        {
+            if (value is float m && !(m >= 0f && m < 1f))
+            {
+                ThrowHelper.ThrowOutOfRange(paramName, m, "in [0, 1) or null");
+            }
+        }
+
+        internal static void CheckEpsilon(float value, string paramName)
+        {
+            if (!(value > 0f) || float.IsInfinity(value))
+            {
+                ThrowHelper.ThrowOutOfRange(paramName, value, "positive and finite");
+            }
+        }
+
+        private static void CheckFinite(float[]? values, string name)
+        {
+            if (values is null)
+            {
+                return;
+            }
+
+            if (values.Length == 0)
+            {
+                throw new ArgumentException($"'{name}' must have 1 value or one per slot, got none.", name);
+            }
+
+            int bad = Array.FindIndex(values, v => !float.IsFinite(v));
+            if (bad >= 0)
+            {
+                throw new ArgumentOutOfRangeException(name, values[bad], $"'{name}[{bad}]' must be finite, got {values[bad]}.");
+            }
+        }
+    }
+
+    internal override bool AcceptsVariableSize => false;
+
+    /// <summary>
+    /// Continues <paramref name="previous"/>'s fit on <paramref name="input"/>, as ML.NET's trainers continue from model
+    /// parameters: the running statistics, their bias-correction state and the batch and row counts carry on, so
+    /// fitting A and then continuing on B gives the fit of A followed by B, bit for bit, when A's row count is a multiple
+    /// of <see cref="Options.BatchSize"/>. Gamma, beta, epsilon and the training pass are this estimator's.
+    /// </summary>
+    /// <param name="input">The new data, with the previous fit's columns.</param>
+    /// <param name="previous">A transformer this estimator's options fitted (or loaded from a model it saved). One made
+    /// from known parameters continues from its running statistics as if they were the initial values: bias correction
+    /// then counts only the new batches.</param>
+    /// <returns>The continued transformer; <paramref name="previous"/> is not changed.</returns>
+    /// <exception cref="ArgumentException"><paramref name="previous"/> has other columns, other slot or channel counts,
+    /// or was fitted with other statistics options (the message names the option).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An input column is missing or of another type.</exception>
+    public BatchNormalizingTransformer Fit(IDataView input, BatchNormalizingTransformer previous)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(previous);
+        var shapes = Array.ConvertAll(Columns, pair => ColumnTypes.Check(input.Schema, pair.InputColumnName, AcceptsVariableSize, nameof(input)));
+        return Fit(input, shapes, previous);
+    }
+
+    /// <summary>Streams <paramref name="input"/> once in mini-batches and returns the fitted transformer.</summary>
+    internal override BatchNormalizingTransformer Fit(IDataView input, NumericColumnShape[] inputShapes) => Fit(input, inputShapes, null);
+
+    private BatchNormalizingTransformer Fit(IDataView input, NumericColumnShape[] inputShapes, BatchNormalizingTransformer? previous)
+    {
+        var gammas = new double[Columns.Length][];
+        var betas = new double[Columns.Length][];
+        var layouts = new StatisticsLayout[Columns.Length];
+        for (int i = 0; i < Columns.Length; i++)
+        {
+            var column = input.Schema[Columns[i].InputColumnName];
+            layouts[i] = ColumnLayouts.Resolve(column.Type, column.Name, _options.ChannelLayout, _options.ChannelCount, nameof(input));
+            gammas[i] = BatchNormalizationParameters.Broadcast(_options.Gamma, layouts[i].Units, 1, nameof(Options.Gamma));
+            betas[i] = BatchNormalizationParameters.Broadcast(_options.Beta, layouts[i].Units, 0, nameof(Options.Beta));
+        }
+
+        var states = new FitState[Columns.Length];
+        for (int i = 0; i < Columns.Length; i++)
+        {
+            states[i] = previous is null ? NewState(layouts[i].Units) : ContinuedState(previous, i, layouts[i]);
+        }
+
+        var result = BatchNormalizationFit.Run(Host, input, Columns, inputShapes, layouts, states, _options);
+        var parameters = new BatchNormalizationParameters[Columns.Length];
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            var (mean, variance) = result.Statistics[i].Finish();
+            var before = previous?.Columns[i];
+            parameters[i] = new BatchNormalizationParameters(Columns[i].OutputColumnName, Columns[i].InputColumnName,
+                mean, variance, gammas[i], betas[i], _options.Epsilon, result.Batches + (before?.BatchCount ?? 0), result.Rows + (before?.RowCount ?? 0),
+                _options.ChannelLayout, states[i], _options.Center);
+        }
+
+        return new BatchNormalizingTransformer(parameters, _options.BatchStatisticsInTraining ? _options.BatchSize : 0);
+    }
+
+    internal override SchemaShape OutputAnnotations(SchemaShape.Column input) => SchemaShapes.NormalizedAnnotations(input);
+
+    /// <summary>The statistics rule the options describe: the one place that maps the options to a rule.</summary>
+    private StatisticsRule Rule =>
+        _options.WholeDataStatistics ? new WholeDataRule(_options.UnbiasedRunningVariance)
+        : _options.Momentum is float momentum ? new MomentumRule(momentum, _options.BiasCorrection, _options.UnbiasedRunningVariance)
+        : new AverageRule(_options.UnbiasedRunningVariance);
+
+    private FitState NewState(int units) => FitState.Fresh(Rule, units, _options.InitialRunningMean, _options.InitialRunningVariance);
+
+    /// <summary>
+    /// Column <paramref name="i"/>'s state to continue from, after checking that <paramref name="previous"/> fits this
+    /// estimator: the new batches fold onto it, which is the previous state combined, in row order, with the fit of the
+    /// new data.
+    /// </summary>
+    private FitState ContinuedState(BatchNormalizingTransformer previous, int i, StatisticsLayout layout)
+    {
+        const string paramName = "previous";
+        if (previous.Columns.Count != Columns.Length)
+        {
+            throw new ArgumentException($"The previous fit has {previous.Columns.Count} column(s), this estimator {Columns.Length}.", paramName);
+        }
+
+        var p = previous.Columns[i];
+        if (p.OutputColumnName != Columns[i].OutputColumnName || p.InputColumnName != Columns[i].InputColumnName)
+        {
+            throw new ArgumentException($"The previous fit's column {i} is '{p.OutputColumnName}' from '{p.InputColumnName}', this estimator's '{Columns[i].OutputColumnName}' from '{Columns[i].InputColumnName}'.", paramName);
+        }
+
+        if (p.ChannelLayout != layout.Layout || p.UnitCount != layout.Units)
+        {
+            throw new ArgumentException($"The previous fit of column '{p.InputColumnName}' has {p.UnitCount} {(p.ChannelLayout == ChannelLayout.None ? "slot" : "channel")}(s) ({p.ChannelLayout}); this data and estimator give {layout.Units} {layout.UnitName}(s) ({layout.Layout}).", paramName);
+        }
+
+        var rule = Rule;
+        if (p.FitState is not { } state)
+        {
+            // Given parameters: their statistics are where the new fit starts.
+            return FitState.StartingFrom(rule, p.RunningMeanValues, p.RunningVarianceValues);
+        }
+
+        if (state.Rule.Difference(rule) is var (option, before, now))
+        {
+            throw new ArgumentException($"The previous fit used {option} = {before}, this estimator {now}; a fit continues only with the same statistics options.", paramName);
+        }
+
+        return state.Copy();
+    }
+
+    /// <summary>With channels, a scalar is refused here; the channel count is checked against the vector at Fit, where its size is known.</summary>
+    internal override void CheckInput(SchemaShape.Column input, string paramName)
+    {
+        if (_options.ChannelLayout != ChannelLayout.None && input.Kind != SchemaShape.Column.VectorKind.Vector)
+        {
+            throw ColumnTypes.Mismatch(input.Name, $"a known-size vector of Single or Double with channels ({_options.ChannelLayout})",
+                input.Kind == SchemaShape.Column.VectorKind.Scalar ? input.ItemType.ToString() : $"VarVector<{input.ItemType}>", paramName);
+        }
+    }
+}

@@ -1,0 +1,222 @@
+using Microsoft.ML;
+using Ml.Normalization;
+using Ml.Normalization.Fitting;
+using Ml.Normalization.MlNetInterop;
+using Ml.Normalization.Persistence;
+using Ml.Normalization.Transforms.BatchNormalize;
+using Ml.Normalization.Transforms.Stages;
+
+[assembly: LoadableClass(typeof(BatchNormalizingTransformer), typeof(StageLoader<BatchNormalizingTransformer>), null, typeof(SignatureLoadModel),
+    "Batch Normalization", BatchNormalizingTransformer.LoaderSignature)]
+
+namespace Ml.Normalization;
+
+/// <summary>
+/// The fitted batch normalization: <c>y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta</c> per slot,
+/// applied lazily, row to row. Saves and loads with <c>mlContext.Model.Save</c>/<c>Load</c> like an in-box stage.
+/// </summary>
+/// <remarks>
+/// The parameters are double (<see cref="BatchNormalizationParameters"/>). A Double column is normalized in double
+/// with them; a Single column in float, with the mean, scale and beta each rounded once from double.
+/// </remarks>
+public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersistedStage<BatchNormalizingTransformer>, IEstimator<BatchNormalizingTransformer>
+{
+    internal const string LoaderSignature = "MlNormBatchNormalize";
+
+    // The format of 1.0: the training-pass batch size, the column count, then per column its names, channel layout,
+    // centering flag, unit count (slots, or channels), epsilon, batch and row counts, the running mean, running variance,
+    // gamma and beta (doubles, one per unit), and its fit state (a flag; then the statistics rule and its per-unit state,
+    // FitState.Write). Versions 0x00010001 to 0x00010006 were development formats that never shipped: they are refused.
+    // From 1.0 on, a format change keeps a reader for every version that shipped, with a committed fixture.
+    private const uint Format10 = 0x00010007;
+
+    private readonly BatchNormalizationParameters[] _columns;
+
+    internal BatchNormalizingTransformer(BatchNormalizationParameters[] columns, int trainingBatchSize = 0)
+        : base(columns.Select(c => new InputOutputColumnPair(c.OutputColumnName, c.InputColumnName)))
+    {
+        _columns = columns;
+        Columns = Array.AsReadOnly(columns);
+        TrainingBatchSize = trainingBatchSize;
+    }
+
+    /// <summary>The parameters of each column pair, in order.</summary>
+    public IReadOnlyList<BatchNormalizationParameters> Columns { get; }
+
+    /// <summary>
+    /// Rows per mini-batch of the training pass when it uses batch statistics
+    /// (<see cref="BatchNormalizingEstimator.Options.BatchStatisticsInTraining"/>); 0 when it uses the running statistics.
+    /// </summary>
+    public int TrainingBatchSize { get; }
+
+    /// <summary>
+    /// Lets a stage of known parameters stand in an estimator chain, as ML.NET's estimators with nothing to learn do
+    /// (<c>...Append(ml.Transforms.BatchNormalize(parameters)).Append(...)</c>): checks <paramref name="input"/>'s columns
+    /// and returns this transformer, unchanged.
+    /// </summary>
+    /// <param name="input">The data the chain fits on; only its schema is read.</param>
+    /// <returns>This transformer.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An input column is missing or does not fit the parameters.</exception>
+    public BatchNormalizingTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        BatchNormalizeMapping.CheckInputs(input.Schema, _columns);
+        return this;
+    }
+
+    /// <summary>
+    /// The schema after this stage, for an estimator chain: each output column has its input's shape and item type, and
+    /// is annotated as normalized. A vector's size is not in a <see cref="SchemaShape"/>; it is checked at
+    /// <see cref="Fit(IDataView)"/> and <see cref="ColumnPairTransformer.GetOutputSchema(DataViewSchema)"/>.
+    /// </summary>
+    /// <param name="inputSchema">The schema shape before this stage.</param>
+    /// <returns>The schema shape after it.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An input column is missing or of another type (a scalar, for channels).</exception>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        var result = inputSchema.ToDictionary(c => c.Name);
+        foreach (var p in _columns)
+        {
+            var input = ColumnTypes.Check(inputSchema, p.InputColumnName, allowVariableSize: false, nameof(inputSchema));
+            if (p.ChannelLayout != ChannelLayout.None && input.Kind != SchemaShape.Column.VectorKind.Vector)
+            {
+                throw ColumnTypes.Mismatch(input.Name, $"a known-size vector of Single or Double with {p.UnitCount} channels ({p.ChannelLayout})", input.ItemType.ToString(), nameof(inputSchema));
+            }
+
+            result[p.OutputColumnName] = SchemaShapes.Column(p.OutputColumnName, input.Kind, input.ItemType, false, SchemaShapes.NormalizedAnnotations(input));
+        }
+
+        return new SchemaShape(result.Values);
+    }
+
+    static StageFormat IPersistedStage<BatchNormalizingTransformer>.Format { get; } =
+        new("MLNBNORM", Format10, Format10, Format10, LoaderSignature, "BatchNormalize");
+
+    internal override ColumnMapper CreateMapper(DataViewSchema inputSchema) => BatchNormalizeMapping.CreateMapper(inputSchema, _columns);
+
+    internal override void ExportOnnx(OnnxGraph graph, DataViewSchema inputSchema) => BatchNormalizeOnnx.Export(graph, inputSchema, _columns);
+
+    /// <summary>
+    /// With <see cref="TrainingBatchSize"/> set, the training pass normalizes each mini-batch with its own statistics;
+    /// otherwise it is the same as <see cref="ColumnPairTransformer.Transform"/>.
+    /// </summary>
+    internal override IDataView? TrainingView(IDataView input) =>
+        TrainingBatchSize >= 2 ? new BatchStatisticsTrainingView(input, _columns, TrainingBatchSize) : null;
+
+    internal override void Save(ModelSaveContext ctx) => ModelPersistence.Save(ctx, this);
+
+    static BatchNormalizingTransformer IPersistedStage<BatchNormalizingTransformer>.Read(ModelBodyReader reader, uint formatVersion)
+    {
+        int trainingBatchSize = reader.ReadCount("the training batch size", 0, int.MaxValue);
+        int count = reader.ReadCount("the column count", 1, 1 << 16);
+        var columns = new BatchNormalizationParameters[count];
+        for (int i = 0; i < count; i++)
+        {
+            string output = reader.ReadString("an output column name");
+            string input = reader.ReadString("an input column name");
+            var layout = (ChannelLayout)reader.ReadCount("a channel layout", 0, (int)ChannelLayout.ChannelsLast);
+            byte centeredFlag = reader.ReadByte();
+            bool centered = centeredFlag <= 1 ? centeredFlag == 1 : throw reader.Corrupt($"the centering flag of column {i} is {centeredFlag}, expected 0 or 1");
+            int units = reader.ReadCount("a unit count", 1, int.MaxValue / 4);
+            double epsilon = reader.ReadDouble();
+            long batches = reader.ReadInt64();
+            long rows = reader.ReadInt64();
+            var mean = reader.ReadDoubles(units, "running mean");
+            var variance = reader.ReadDoubles(units, "running variance");
+            var gamma = reader.ReadDoubles(units, "gamma");
+            var beta = reader.ReadDoubles(units, "beta");
+            var state = reader.ReadCount("a fit-state flag", 0, 1) == 1 ? FitState.Read(reader, units) : null;
+            try
+            {
+                columns[i] = new BatchNormalizationParameters(output, input, mean, variance, gamma, beta, epsilon, batches, rows, layout, state, centered);
+            }
+            catch (ArgumentException ex)
+            {
+                throw reader.Corrupt($"column '{output}': {ex.Message}");
+            }
+        }
+
+        return new BatchNormalizingTransformer(columns, trainingBatchSize);
+    }
+
+    void IPersistedStage<BatchNormalizingTransformer>.WriteBody(BinaryWriter writer)
+    {
+        writer.Write(TrainingBatchSize);
+        writer.Write(_columns.Length);
+        foreach (var column in _columns)
+        {
+            writer.Write(column.OutputColumnName);
+            writer.Write(column.InputColumnName);
+            writer.Write((int)column.ChannelLayout);
+            writer.Write(column.Centered ? (byte)1 : (byte)0);
+            writer.Write(column.UnitCount);
+            writer.Write(column.Epsilon);
+            writer.Write(column.BatchCount);
+            writer.Write(column.RowCount);
+            foreach (var values in new[] { column.RunningMean, column.RunningVariance, column.Gamma, column.Beta })
+            {
+                foreach (var v in values)
+                {
+                    writer.Write(v);
+                }
+            }
+
+            writer.Write(column.FitState is null ? 0 : 1);
+            column.FitState?.Write(writer);
+        }
+    }
+
+    /// <summary>
+    /// Merges the fits of the consecutive chunks (shards) of one dataset into the fit of their concatenation: each worker
+    /// fits its chunk with the same estimator and saves the model; one process loads them and merges.
+    /// </summary>
+    /// <remarks>
+    /// Merging is the combination a fit makes batch by batch, applied to whole chunks, so every statistics option merges:
+    /// <list type="bullet">
+    /// <item><description><see cref="BatchNormalizingEstimator.Options.WholeDataStatistics"/>: the statistics of all rows,
+    /// combined with Chan et al.'s formulas, in any order of the shards (equal to the one-pass fit within 1e-12 relative
+    /// for the mean and the variance).</description></item>
+    /// <item><description><c>Momentum = null</c> (the plain average of the batches): the average over all shards' batches,
+    /// weighted by each shard's batch count, in any order.</description></item>
+    /// <item><description>A momentum: the order of the batches matters, so give the shards in row order; the running
+    /// statistics of the first shard decay by <c>Momentum^t</c> over the t batches of the next, and bias correction counts
+    /// all batches.</description></item>
+    /// </list>
+    /// With the average or a momentum the result is the fit of the concatenation (within 1e-12 relative) when every shard
+    /// but the last holds a multiple of the batch size in rows; otherwise a shard's final partial batch counts as a batch of
+    /// its own. A shard's initial values matter only where no earlier shard had data. The parameters besides the
+    /// statistics (gamma, beta, epsilon, the training pass) are the first shard's, and every shard's must equal them.
+    /// </remarks>
+    /// <param name="shards">At least one fitted transformer, all from the same estimator options and columns, in row order.</param>
+    /// <returns>A transformer that scores, saves, loads, continues and exports like a fitted one.</returns>
+    /// <exception cref="ArgumentException">No shards; a shard without a fit state (made from known parameters); or shards
+    /// whose columns, sizes or options differ (the message says which).</exception>
+    public static BatchNormalizingTransformer Merge(params BatchNormalizingTransformer[] shards)
+    {
+        ArgumentNullException.ThrowIfNull(shards);
+        if (shards.Length == 0 || Array.Exists(shards, s => s is null))
+        {
+            throw new ArgumentException("At least one shard is needed, and none may be null.", nameof(shards));
+        }
+
+        SeamCheck.EnsureCompatible();
+        var first = shards[0];
+        var columns = new BatchNormalizationParameters[first._columns.Length];
+        for (int i = 0; i < columns.Length; i++)
+        {
+            columns[i] = FitMerge.Column(shards.Select(s => i < s._columns.Length ? s._columns[i] : null).ToArray(), i, shards.Select(s => s._columns.Length).ToArray());
+        }
+
+        foreach (var shard in shards)
+        {
+            if (shard.TrainingBatchSize != first.TrainingBatchSize)
+            {
+                throw new ArgumentException($"The shards' training-pass batch sizes differ ({first.TrainingBatchSize} and {shard.TrainingBatchSize}).", nameof(shards));
+            }
+        }
+
+        return new BatchNormalizingTransformer(columns, first.TrainingBatchSize);
+    }
+
+}

@@ -1,0 +1,133 @@
+using System.Numerics;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Ml.Normalization.Fitting;
+using Ml.Normalization.Transforms.Stages;
+
+namespace Ml.Normalization.Transforms.BatchNormalize;
+
+/// <summary>
+/// Reads one column from a cursor, row by row, into its <see cref="MomentAccumulator{T}"/>: memory O(units), whatever the
+/// row count. The moments are chosen at the first row: per channel (<see cref="StatisticsLayout"/>), or per slot,
+/// sparse (O(non-zeros) per row) when the first row of a per-slot vector column is sparse, else dense.
+/// </summary>
+internal abstract class ColumnFitter : IDisposable
+{
+    /// <summary>
+    /// A fitter for <paramref name="column"/> that folds into <paramref name="statistics"/> (null: the training pass,
+    /// which reads each batch's statistics and keeps none).
+    /// </summary>
+    public static ColumnFitter Create(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, StatisticsLayout layout, ColumnStatistics? statistics = null) =>
+        shape.IsDouble
+            ? new ColumnFitter<double>(cursor, column, shape, layout, statistics)
+            : new ColumnFitter<float>(cursor, column, shape, layout, statistics);
+
+    /// <summary>Per unit, the mean of the finite values of the batch last closed by <see cref="EndBatch()"/>.</summary>
+    public abstract double[] BatchMean { get; }
+
+    /// <summary>Per unit, their biased variance.</summary>
+    public abstract double[] BatchVariance { get; }
+
+    /// <summary>Per unit, how many finite values there were.</summary>
+    public abstract double[] BatchCount { get; }
+
+    /// <summary>Whether the column gave a sparse vector in some row.</summary>
+    public bool SawSparseRows { get; protected set; }
+
+    /// <summary>Adds the cursor's current row.</summary>
+    public abstract void AddRow();
+
+    /// <summary>Closes the current mini-batch: its statistics go into the Batch* arrays, the sums restart (the training pass).</summary>
+    public abstract void EndBatch();
+
+    /// <summary>Closes the current mini-batch and folds it into the fit's statistics.</summary>
+    public abstract void EndBatch(ColumnStatistics statistics);
+
+    /// <summary>After the last batch: brings <paramref name="statistics"/> fully up to date.</summary>
+    public abstract void Complete(ColumnStatistics statistics);
+
+    public abstract void Dispose();
+}
+
+internal sealed class ColumnFitter<T> : ColumnFitter
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly ValueGetter<VBuffer<T>>? _vectorGetter;
+    private readonly ValueGetter<T>? _scalarGetter;
+    private readonly string _columnName;
+    private readonly int _slots;
+    private readonly StatisticsLayout _layout;
+    private readonly bool _isVector;
+    private readonly ColumnStatistics? _statistics;
+    private readonly T[] _scalar = new T[1];
+    private MomentAccumulator<T>? _moments;
+    private VBuffer<T> _buffer;
+    private double[]? _batchMean;
+    private double[]? _batchVariance;
+    private double[]? _batchCount;
+
+    public ColumnFitter(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, StatisticsLayout layout, ColumnStatistics? statistics)
+    {
+        _columnName = column.Name;
+        _isVector = shape.IsVector;
+        if (_isVector)
+        {
+            _vectorGetter = cursor.GetGetter<VBuffer<T>>(column);
+        }
+        else
+        {
+            _scalarGetter = cursor.GetGetter<T>(column);
+        }
+
+        _slots = shape.Size;
+        _layout = layout;
+        _statistics = statistics;
+    }
+
+    public override double[] BatchMean => _batchMean ??= new double[_layout.Units];
+
+    public override double[] BatchVariance => _batchVariance ??= new double[_layout.Units];
+
+    public override double[] BatchCount => _batchCount ??= new double[_layout.Units];
+
+    public override void AddRow()
+    {
+        if (_scalarGetter is not null)
+        {
+            _scalarGetter(ref _scalar[0]);
+            Moments(firstRowSparse: false).Add(_scalar);
+            return;
+        }
+
+        _vectorGetter!(ref _buffer);
+        if (_buffer.Length != _slots)
+        {
+            throw new InvalidOperationException($"Column '{_columnName}' gave a vector of {_buffer.Length} slots, its type says {_slots}.");
+        }
+
+        if (_buffer.IsDense)
+        {
+            Moments(firstRowSparse: false).Add(_buffer.GetValues());
+        }
+        else
+        {
+            SawSparseRows = true;
+            Moments(firstRowSparse: true).Add(_buffer.GetValues(), _buffer.GetIndices());
+        }
+    }
+
+    // The moments, chosen at the first row: a sparse first row of a per-slot vector column makes the whole fit of the
+    // column O(non-zeros) per row (see SparseBatchMoments); channels and dense columns take the dense moments.
+    private MomentAccumulator<T> Moments(bool firstRowSparse) => _moments ??=
+        _layout.HasChannels ? new ChannelBatchMoments<T>(_layout)
+        : firstRowSparse && _isVector ? new SparseBatchMoments<T>(_columnName, _slots, _statistics)
+        : new MiniBatchMoments<T>(_slots);
+
+    public override void EndBatch() => Moments(firstRowSparse: false).EndBatch(BatchMean, BatchVariance, BatchCount);
+
+    public override void EndBatch(ColumnStatistics statistics) => Moments(firstRowSparse: false).EndBatch(statistics);
+
+    public override void Complete(ColumnStatistics statistics) => _moments?.Complete(statistics);
+
+    public override void Dispose() => _moments?.Dispose();
+}

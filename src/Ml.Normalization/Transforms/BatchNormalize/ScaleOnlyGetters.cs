@@ -1,0 +1,87 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Ml.Normalization.Transforms.Stages;
+
+namespace Ml.Normalization.Transforms.BatchNormalize;
+
+/// <summary>
+/// Getters of scale-only BatchNormalize (<see cref="BatchNormalizationParameters.Centered"/> false): <c>y = x * Scale</c>
+/// per slot (then <c>* Rescale</c> for a scale beyond the type's range), no mean, no offset. Sparse rows stay sparse with
+/// the same indices, dense rows stay dense; NaN stays NaN. The same products as ONNX's <c>Mul</c>, bit for bit.
+/// </summary>
+internal static class ScaleOnlyGetters
+{
+    public static Func<DataViewRow, Delegate> Create(int sourceIndex, NumericColumnShape shape, Func<AffineParameters> affineOf) => shape switch
+    {
+        { IsDouble: false, IsVector: true } => row => Vector(row, sourceIndex, (AffineParameters<float>)affineOf()),
+        { IsDouble: true, IsVector: true } => row => Vector(row, sourceIndex, (AffineParameters<double>)affineOf()),
+        { IsDouble: false } => row => Scalar(row, sourceIndex, (AffineParameters<float>)affineOf()),
+        _ => row => Scalar(row, sourceIndex, (AffineParameters<double>)affineOf()),
+    };
+
+    private static Delegate Vector<T>(DataViewRow row, int sourceIndex, AffineParameters<T> affine)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var scale = affine.Scale;
+        var source = row.GetGetter<VBuffer<T>>(row.Schema[sourceIndex]);
+        VBuffer<T> buffer = default;
+        ValueGetter<VBuffer<T>> getter = (ref VBuffer<T> dst) =>
+        {
+            source(ref buffer);
+            if (buffer.Length != scale.Length)
+            {
+                throw new InvalidOperationException($"BatchNormalize: column '{row.Schema[sourceIndex].Name}' gave a vector of {buffer.Length} slots, the model has {scale.Length}.");
+            }
+
+            var values = buffer.GetValues();
+            var rescale = affine.Rescale; // read per row: the training view rewrites the parameters at each mini-batch
+            if (buffer.IsDense)
+            {
+                var editor = VBufferEditor.Create(ref dst, buffer.Length);
+                TensorPrimitives.Multiply(values, scale, editor.Values);
+                if (rescale is not null)
+                {
+                    TensorPrimitives.Multiply(editor.Values, rescale, editor.Values);
+                }
+
+                dst = editor.Commit();
+            }
+            else
+            {
+                var indices = buffer.GetIndices();
+                GatherPrefetch.Entries(scale, indices);
+                var editor = VBufferEditor.Create(ref dst, buffer.Length, values.Length);
+                var output = editor.Values;
+                for (int i = 0; i < values.Length; i++)
+                {
+                    int j = indices[i];
+                    if ((uint)j >= (uint)scale.Length)
+                    {
+                        throw new InvalidOperationException($"BatchNormalize: column '{row.Schema[sourceIndex].Name}' gave a sparse vector with index {j}, outside its {scale.Length} slots.");
+                    }
+
+                    output[i] = rescale is null ? values[i] * scale[j] : (values[i] * scale[j]) * rescale[j];
+                }
+
+                indices.CopyTo(editor.Indices);
+                dst = editor.Commit();
+            }
+        };
+        return getter;
+    }
+
+    private static Delegate Scalar<T>(DataViewRow row, int sourceIndex, AffineParameters<T> affine)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var source = row.GetGetter<T>(row.Schema[sourceIndex]);
+        T value = default;
+        ValueGetter<T> getter = (ref T dst) =>
+        {
+            source(ref value);
+            dst = affine.Rescale is { } rescale ? (value * affine.Scale[0]) * rescale[0] : value * affine.Scale[0];
+        };
+        return getter;
+    }
+}

@@ -1,0 +1,92 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Ml.Normalization.Kernels;
+using Ml.Normalization.MlNetInterop;
+using Ml.Normalization.Transforms.Stages;
+
+namespace Ml.Normalization;
+
+/// <summary>
+/// Dropout as an ML.NET pipeline stage: it perturbs only the data that trains the stages after it in an
+/// <see cref="EstimatorChain{TLastTransformer}"/>, never scoring.
+/// </summary>
+/// <remarks>
+/// <format type="text/markdown"><![CDATA[
+/// | Estimator characteristics | |
+/// | -- | -- |
+/// | Does this estimator need to look at the data to train its parameters? | No |
+/// | Input column data type | `Single` or `Double`, scalar or vector (known or variable size, dense or sparse) |
+/// | Output column data type | The input's type and size, with all the input's annotations (SlotNames, IsNormalized, ...) |
+/// | Exportable to ONNX | Yes (scoring map) |
+///
+/// When `EstimatorChain.Fit` passes the training data on to the next stages, each value is zeroed with probability p
+/// and kept values are multiplied by 1 / (1 - p) (inverted dropout; <see cref="DropoutKind.Standard"/> keeps them
+/// unscaled). Masks are a pure function of (seed, pass, row id, slot, column pair): the same seed reproduces them, parallel cursors
+/// agree with one cursor, and every new cursor over the training data (a trainer's next epoch) draws fresh masks.
+/// Scoring — `Transform`, `PredictionEngine`, a loaded model — never drops: it gives x (inverted) or x * (1 - p) (standard).
+/// A dropped implicit zero of a sparse vector stays an implicit zero.
+/// ]]></format>
+/// </remarks>
+public sealed class DropoutEstimator : ColumnPairEstimator<DropoutTransformer>
+{
+    private readonly Options _options;
+
+    internal DropoutEstimator(IHostEnvironment environment, InputOutputColumnPair[] columns, Options options)
+        : base(environment, columns, nameof(DropoutEstimator))
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options.Clone();
+    }
+
+    /// <summary>Default values of the catalog methods and of <see cref="Options"/>.</summary>
+    public static class Defaults
+    {
+        /// <summary>p, the probability of dropping a value.</summary>
+        public const float DropProbability = 0.5f;
+    }
+
+    /// <summary>Everything the stage can be told.</summary>
+    public sealed class Options
+    {
+        /// <summary>p, the probability of dropping a value, in [0, 1). 0 makes the stage the identity.</summary>
+        public float DropProbability = Defaults.DropProbability;
+
+        /// <summary>Seed of the masks; null draws one from the MLContext's random source, so <c>new MLContext(seed: n)</c> reproduces.</summary>
+        public int? Seed;
+
+        /// <summary>Inverted (default) or standard dropout.</summary>
+        public DropoutKind Kind = DropoutKind.Inverted;
+
+        internal Options Clone() => (Options)MemberwiseClone();
+
+        internal void Validate()
+        {
+            CheckDropProbability(DropProbability, nameof(DropProbability));
+
+            if (!Enum.IsDefined(Kind))
+            {
+                throw new ArgumentOutOfRangeException(nameof(Kind), Kind, $"'{nameof(Kind)}' must be Inverted or Standard, got {Kind}.");
+            }
+        }
+
+        // Also the check of the short catalog overloads' argument; the error names paramName.
+        internal static void CheckDropProbability(float value, string paramName)
+        {
+            if (!(value >= 0f && value < 1f))
+            {
+                ThrowHelper.ThrowOutOfRange(paramName, value, "in [0, 1)");
+            }
+        }
+    }
+
+    // Dropout has nothing to learn from the data: the fit checks the columns and fixes the seed.
+    internal override bool AcceptsVariableSize => true;
+
+    internal override DropoutTransformer Fit(IDataView input, NumericColumnShape[] inputShapes) =>
+        new(Columns, _options.DropProbability, _options.Seed ?? MlNetEnvironment.DrawSeed(Host), _options.Kind);
+
+    // A copy of the input at scoring time keeps every annotation, as ML.NET's column copy does.
+    internal override SchemaShape OutputAnnotations(SchemaShape.Column input) => input.Annotations;
+}

@@ -4,8 +4,7 @@ using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Transforms;
 using Ml.Normalization.Transforms.Mapping;
 
-[assembly: LoadableClass(typeof(BatchNormalizingTransformer), typeof(StageLoader<BatchNormalizingTransformer>), null, typeof(SignatureLoadModel),
-    "Batch Normalization", BatchNormalizingTransformer.LoaderSignature)]
+[assembly: LoadableStage<BatchNormalizingTransformer>("Batch Normalization")]
 
 namespace Ml.Normalization;
 

@@ -102,7 +102,7 @@ public static class ImagePipeline
             ("no normalization", _ => null, "Pixels"),
             ("BatchNormalize per channel", data => ml.Transforms.BatchNormalize(columns,
                 new BatchNormalizingEstimator.Options { ChannelLayout = ChannelLayout.ChannelsFirst, BatchSize = options.BatchSize }).Fit(data), "Normalized"),
-            ("ImageNet constants", _ => ImageNetStage(ml), "Normalized"),
+            ("ImageNet constants", data => ImageNetStage(ml).Fit(data), "Normalized"),
         };
 
         var metrics = new List<ImageMetrics>();
@@ -191,9 +191,9 @@ public static class ImagePipeline
 
     /// <summary>
     /// torchvision's <c>Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])</c> as a stage with known constants:
-    /// <c>y = (x - mean[c]) / std[c]</c>.
+    /// <c>y = (x - mean[c]) / std[c]</c>. Nothing to learn: its Fit only checks the data's columns.
     /// </summary>
-    private static BatchNormalizingTransformer ImageNetStage(MLContext ml) =>
+    private static KnownParametersBatchNormalizingEstimator ImageNetStage(MLContext ml) =>
         ml.Transforms.BatchNormalize(BatchNormalizationParameters.FromMeanAndStd("Normalized", "Pixels", ChannelLayout.ChannelsFirst, ImageNetMean, ImageNetStd));
 
     /// <summary>Mean and (biased) standard deviation of channel <paramref name="channel"/> over all rows, in double.</summary>

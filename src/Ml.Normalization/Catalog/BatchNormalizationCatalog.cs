@@ -67,11 +67,16 @@ public static class BatchNormalizationCatalog
     /// <c>running_var</c>, <c>weight</c>, <c>bias</c> and <c>eps</c> of a trained PyTorch <c>BatchNorm1d</c>.
     /// </summary>
     /// <param name="catalog">The transform catalog.</param>
-    /// <param name="columns">One set of parameters per column pair.</param>
-    /// <returns>A transformer that can be appended to a chain, used, saved and loaded like a fitted one.</returns>
+    /// <param name="columns">One set of parameters per column pair (<see cref="BatchNormalizationParameters"/>'s
+    /// constructors, <see cref="BatchNormalizationParameters.ForChannels"/>, <see cref="BatchNormalizationParameters.FromMeanAndStd"/>,
+    /// <see cref="BatchNormalizationParameters.ForScaleOnly"/>, or a fitted transformer's <see cref="BatchNormalizingTransformer.Columns"/>).</param>
+    /// <returns>An estimator with nothing to learn: append it to a chain, or call its
+    /// <see cref="KnownParametersBatchNormalizingEstimator.Fit(IDataView)"/>, which checks the data's columns and returns
+    /// the <see cref="BatchNormalizingTransformer"/> of these parameters, to transform, save and load like a fitted one.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="catalog"/> or <paramref name="columns"/> is null.</exception>
     /// <exception cref="ArgumentException">No parameters, or a null entry.</exception>
     /// <exception cref="NotSupportedException">The loaded ML.NET lacks a member this library binds to (every catalog method).</exception>
-    public static BatchNormalizingTransformer BatchNormalize(this TransformsCatalog catalog, params BatchNormalizationParameters[] columns)
+    public static KnownParametersBatchNormalizingEstimator BatchNormalize(this TransformsCatalog catalog, params BatchNormalizationParameters[] columns)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(columns);
@@ -82,6 +87,6 @@ public static class BatchNormalizationCatalog
 
         // This overload needs no environment, so it is its own gate: the transformer saves through ML.NET internals.
         SeamCheck.EnsureCompatible();
-        return new BatchNormalizingTransformer([.. columns]);
+        return new KnownParametersBatchNormalizingEstimator(new BatchNormalizingTransformer([.. columns]));
     }
 }

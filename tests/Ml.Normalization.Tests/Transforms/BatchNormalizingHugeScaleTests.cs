@@ -45,9 +45,10 @@ public class BatchNormalizingHugeScaleTests
     {
         // gamma / sqrt(0 + 1e-300) = 1e450: beyond double. Only the double constructor can express it.
         var ml = new MLContext(seed: 1);
-        var model = ml.Transforms.BatchNormalize(new BatchNormalizationParameters("Features", null, [0.0, 5.0], [0.0, 1.0], gamma: [1e300, 1.0], beta: [-3.0, 0.0], epsilon: 1e-300));
+        var data = TestData.DoubleVectors(ml, [[0.0, 1.0], [1e-300, 1.0]], 2);
+        var model = ml.Transforms.BatchNormalize(new BatchNormalizationParameters("Features", null, [0.0, 5.0], [0.0, 1.0], gamma: [1e300, 1.0], beta: [-3.0, 0.0], epsilon: 1e-300)).Fit(data);
 
-        var output = model.Transform(TestData.DoubleVectors(ml, [[0.0, 1.0], [1e-300, 1.0]], 2))
+        var output = model.Transform(data)
             .GetColumn<VBuffer<double>>("Features").Select(v => v.DenseValues().ToArray()).ToArray();
 
         Assert.Equal(-3.0, output[0][0]);
@@ -59,9 +60,10 @@ public class BatchNormalizingHugeScaleTests
     {
         // 1e300 / sqrt(1e-300) = 1e450: even its square root, 1e225, is no float; the factors saturate at float.MaxValue.
         var ml = new MLContext(seed: 1);
-        var model = ml.Transforms.BatchNormalize(new BatchNormalizationParameters("Features", null, [2.0, 0.0], [0.0, 1.0], gamma: [1e300, 1.0], beta: [0.5, 0.0], epsilon: 1e-300));
+        var data = TestData.Vectors(ml, [[2f, 1f], [3f, 1f]], 2);
+        var model = ml.Transforms.BatchNormalize(new BatchNormalizationParameters("Features", null, [2.0, 0.0], [0.0, 1.0], gamma: [1e300, 1.0], beta: [0.5, 0.0], epsilon: 1e-300)).Fit(data);
 
-        var output = TestData.ReadVectors(model.Transform(TestData.Vectors(ml, [[2f, 1f], [3f, 1f]], 2)), "Features");
+        var output = TestData.ReadVectors(model.Transform(data), "Features");
 
         Assert.Equal(0.5f, output[0][0]);
         Assert.Equal(float.PositiveInfinity, output[1][0]);

@@ -51,7 +51,7 @@ public class ContinueFitTests
         var given = new BatchNormalizationParameters("Normalized", "Features", Enumerable.Repeat(2.0, Slots).ToArray(), Enumerable.Repeat(3.0, Slots).ToArray());
         var options = new BatchNormalizingEstimator.Options { BatchSize = BatchSize, Momentum = 0.8f };
 
-        var continued = Estimator(ml, options).Fit(b, ml.Transforms.BatchNormalize(given));
+        var continued = Estimator(ml, options).Fit(b, ml.Transforms.BatchNormalize(given).Fit(b));
         var fresh = Estimator(ml, new BatchNormalizingEstimator.Options { BatchSize = BatchSize, Momentum = 0.8f, InitialRunningMean = 2, InitialRunningVariance = 3 }).Fit(b);
 
         AssertSameFit(fresh, continued);

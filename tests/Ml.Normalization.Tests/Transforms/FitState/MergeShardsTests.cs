@@ -87,7 +87,7 @@ public sealed class MergeShardsTests : IDisposable
         var (a, b, _) = ContinueFitTests.Data(ml, rowsA: 32, rowsB: 32);
         var whole = ContinueFitTests.Estimator(ml, "whole-data").Fit(a);
         var average = ContinueFitTests.Estimator(ml, "average").Fit(b);
-        var given = ml.Transforms.BatchNormalize(new BatchNormalizationParameters("Normalized", "Features", new double[5], new double[5], epsilon: 1e-5f));
+        var given = ml.Transforms.BatchNormalize(new BatchNormalizationParameters("Normalized", "Features", new double[5], new double[5], epsilon: 1e-5f)).Fit(a);
 
         Assert.Contains("other statistics options", Assert.Throws<ArgumentException>(() => BatchNormalizingTransformer.Merge(whole, average)).Message);
         Assert.Contains("no fit state", Assert.Throws<ArgumentException>(() => BatchNormalizingTransformer.Merge(whole, given)).Message);

@@ -59,8 +59,10 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
         _options = options.Clone();
     }
 
-    /// <summary>Default values of the catalog methods and of <see cref="Options"/>.</summary>
-    public static class Defaults
+    // The defaults of the catalog methods and of Options, in one place. Internal, as ML.NET's Defaults classes are
+    // (NormalizingEstimator.Defaults): the values show in the catalog signatures and in each option's documentation, and
+    // a caller who wants a default omits the argument, so a public class would only freeze one more name at 1.0.
+    internal static class Defaults
     {
         /// <summary>Rows per mini-batch.</summary>
         public const int BatchSize = 256;
@@ -78,15 +80,16 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
     /// </summary>
     public sealed class Options
     {
-        /// <summary>Rows per mini-batch, at least 2. A final partial batch counts if it has at least 2 rows.</summary>
+        /// <summary>Rows per mini-batch, at least 2; 256 by default. A final partial batch counts if it has at least 2 rows.</summary>
         public int BatchSize = Defaults.BatchSize;
 
         /// <summary>
-        /// <c>running = Momentum * running + (1 - Momentum) * batch</c>, in [0, 1); null: the plain average of all batches.
+        /// <c>running = Momentum * running + (1 - Momentum) * batch</c>, in [0, 1); 0.9 by default (the seed article's; PyTorch's
+        /// <c>momentum=0.1</c>). Null: the plain average of all batches.
         /// </summary>
         public float? Momentum = Defaults.Momentum;
 
-        /// <summary>Added to the variance before the square root; positive and finite.</summary>
+        /// <summary>Added to the variance before the square root; positive and finite, 1e-5 by default (PyTorch's <c>eps</c>).</summary>
         public float Epsilon = Defaults.Epsilon;
 
         /// <summary>

@@ -27,8 +27,8 @@ public static class BatchNormalizationCatalog
     public static BatchNormalizingEstimator BatchNormalize(this TransformsCatalog catalog,
         string outputColumnName, string? inputColumnName = null,
         int batchSize = BatchNormalizingEstimator.Defaults.BatchSize,
-        float momentum = BatchNormalizingEstimator.Defaults.Momentum,
-        float epsilon = BatchNormalizingEstimator.Defaults.Epsilon) =>
+        double momentum = BatchNormalizingEstimator.Defaults.Momentum,
+        double epsilon = BatchNormalizingEstimator.Defaults.Epsilon) =>
         BatchNormalize(catalog, [new InputOutputColumnPair(outputColumnName, inputColumnName ?? outputColumnName)], batchSize, momentum, epsilon);
 
     /// <summary>Normalizes several columns in one pass over the data; see the single-column overload.</summary>
@@ -42,8 +42,8 @@ public static class BatchNormalizationCatalog
     public static BatchNormalizingEstimator BatchNormalize(this TransformsCatalog catalog,
         InputOutputColumnPair[] columns,
         int batchSize = BatchNormalizingEstimator.Defaults.BatchSize,
-        float momentum = BatchNormalizingEstimator.Defaults.Momentum,
-        float epsilon = BatchNormalizingEstimator.Defaults.Epsilon)
+        double momentum = BatchNormalizingEstimator.Defaults.Momentum,
+        double epsilon = BatchNormalizingEstimator.Defaults.Epsilon)
     {
         // Checked here so that an error names the caller's argument, not the Options field.
         BatchNormalizingEstimator.Options.CheckBatchSize(batchSize, nameof(batchSize));

@@ -96,11 +96,10 @@ public static class ImagePipeline
         // 2. Three variants behind it, the same trainer each time: no normalization, BatchNormalize fitted per channel,
         //    and the ImageNet constants (a stage with known parameters, nothing to fit). Each model is the whole chain,
         //    reader + normalization + trainer, and is scored on the test patches from their files.
-        var columns = new[] { new InputOutputColumnPair("Normalized", "Pixels") };
         var variants = new (string Name, Func<IDataView, ITransformer?> Normalization, string Features)[]
         {
             ("no normalization", _ => null, "Pixels"),
-            ("BatchNormalize per channel", data => ml.Transforms.BatchNormalize(columns,
+            ("BatchNormalize per channel", data => ml.Transforms.BatchNormalize("Normalized", "Pixels",
                 new BatchNormalizingEstimator.Options { ChannelLayout = ChannelLayout.ChannelsFirst, BatchSize = options.BatchSize }).Fit(data), "Normalized"),
             ("ImageNet constants", data => ImageNetStage(ml).Fit(data), "Normalized"),
         };

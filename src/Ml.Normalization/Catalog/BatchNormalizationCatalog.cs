@@ -31,6 +31,49 @@ public static class BatchNormalizationCatalog
         double epsilon = BatchNormalizingEstimator.Defaults.Epsilon) =>
         BatchNormalize(catalog, [new InputOutputColumnPair(outputColumnName, inputColumnName ?? outputColumnName)], batchSize, momentum, epsilon);
 
+    /// <summary>
+    /// Normalizes <paramref name="outputColumnName"/> in place with every option spelled out (bias correction, PyTorch's
+    /// and Keras's conventions, whole-data statistics, channels, gamma, beta, scale only):
+    /// <c>y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta</c> per slot (per channel with
+    /// <see cref="BatchNormalizingEstimator.Options.ChannelLayout"/>), the running statistics fitted over mini-batches.
+    /// </summary>
+    /// <param name="catalog">The transform catalog.</param>
+    /// <param name="outputColumnName">Name of the column to normalize and to produce, in place; it keeps its type and size.
+    /// <c>Single</c> or <c>Double</c>, scalar or known-size vector, dense or sparse (a known-size vector with channels).</param>
+    /// <param name="options">The options; validated here, and copied: later changes to them do not reach the estimator.</param>
+    /// <returns>The estimator; its fitted transformer exposes the statistics in <see cref="BatchNormalizingTransformer.Columns"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the exception's ParamName names it); at fit or
+    /// schema time, the column is missing or of another type.</exception>
+    /// <exception cref="ArgumentException"><see cref="BatchNormalizingEstimator.Options.Gamma"/> or
+    /// <see cref="BatchNormalizingEstimator.Options.Beta"/> is empty; at fit time, it has neither 1 value nor one per slot
+    /// (or channel).</exception>
+    /// <remarks>The same as <c>BatchNormalize([new InputOutputColumnPair(outputColumnName)], options)</c>.</remarks>
+    public static BatchNormalizingEstimator BatchNormalize(this TransformsCatalog catalog, string outputColumnName, BatchNormalizingEstimator.Options options) =>
+        BatchNormalize(catalog, outputColumnName, outputColumnName, options);
+
+    /// <summary>
+    /// Normalizes <paramref name="inputColumnName"/> into <paramref name="outputColumnName"/> with every option spelled out:
+    /// <c>y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta</c> per slot (per channel with
+    /// <see cref="BatchNormalizingEstimator.Options.ChannelLayout"/>), the running statistics fitted over mini-batches.
+    /// </summary>
+    /// <param name="catalog">The transform catalog.</param>
+    /// <param name="outputColumnName">Name of the column to produce; it has the input's type and size.</param>
+    /// <param name="inputColumnName">Name of the column to normalize; null means <paramref name="outputColumnName"/>.
+    /// <c>Single</c> or <c>Double</c>, scalar or known-size vector, dense or sparse (a known-size vector with channels).</param>
+    /// <param name="options">The options; validated here, and copied: later changes to them do not reach the estimator.</param>
+    /// <returns>The estimator; its fitted transformer exposes the statistics in <see cref="BatchNormalizingTransformer.Columns"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the exception's ParamName names it); at fit or
+    /// schema time, the input column is missing or of another type.</exception>
+    /// <exception cref="ArgumentException"><see cref="BatchNormalizingEstimator.Options.Gamma"/> or
+    /// <see cref="BatchNormalizingEstimator.Options.Beta"/> is empty; at fit time, it has neither 1 value nor one per slot
+    /// (or channel).</exception>
+    /// <remarks>The same as <c>BatchNormalize([new InputOutputColumnPair(outputColumnName, inputColumnName)], options)</c>.</remarks>
+    public static BatchNormalizingEstimator BatchNormalize(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName,
+        BatchNormalizingEstimator.Options options) =>
+        BatchNormalize(catalog, [new InputOutputColumnPair(outputColumnName, inputColumnName ?? outputColumnName)], options);
+
     /// <summary>Normalizes several columns in one pass over the data; see the single-column overload.</summary>
     /// <param name="catalog">The transform catalog.</param>
     /// <param name="columns">The (output, input) column pairs. Inputs: <c>Single</c> or <c>Double</c>, scalar or known-size vector.</param>
@@ -52,12 +95,16 @@ public static class BatchNormalizationCatalog
         return BatchNormalize(catalog, columns, new BatchNormalizingEstimator.Options { BatchSize = batchSize, Momentum = momentum, Epsilon = epsilon });
     }
 
-    /// <summary>Normalizes several columns with every option spelled out (bias correction, PyTorch conventions, gamma, beta).</summary>
+    /// <summary>Normalizes several columns in one pass with every option spelled out (bias correction, PyTorch conventions,
+    /// channels, gamma, beta); see the single-column overloads.</summary>
     /// <param name="catalog">The transform catalog.</param>
     /// <param name="columns">The (output, input) column pairs. Inputs: <c>Single</c> or <c>Double</c>, scalar or known-size vector.</param>
-    /// <param name="options">The options; validated here.</param>
+    /// <param name="options">The options, for every column; validated here, and copied.</param>
     /// <returns>The estimator.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="columns"/> or <paramref name="options"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the exception's ParamName names it.</exception>
+    /// <exception cref="ArgumentException">No column pairs, or <see cref="BatchNormalizingEstimator.Options.Gamma"/> or
+    /// <see cref="BatchNormalizingEstimator.Options.Beta"/> is empty.</exception>
     public static BatchNormalizingEstimator BatchNormalize(this TransformsCatalog catalog,
         InputOutputColumnPair[] columns, BatchNormalizingEstimator.Options options) =>
         new(MlNetEnvironment.Of(catalog), columns, options);

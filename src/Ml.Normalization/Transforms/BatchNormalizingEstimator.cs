@@ -167,7 +167,14 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
         /// </summary>
         public bool Center = true;
 
-        internal Options Clone() => (Options)MemberwiseClone();
+        /// <summary>A copy the estimator keeps, arrays included, so that the caller's later changes do not reach it.</summary>
+        internal Options Clone()
+        {
+            var copy = (Options)MemberwiseClone();
+            copy.Gamma = (double[]?)Gamma?.Clone();
+            copy.Beta = (double[]?)Beta?.Clone();
+            return copy;
+        }
 
         internal void Validate()
         {

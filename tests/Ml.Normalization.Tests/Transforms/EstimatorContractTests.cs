@@ -25,11 +25,17 @@ public class EstimatorContractTests
                 ImageData.View(ml, ImageData.Rows(3, 12, 2, 9, ChannelLayout.ChannelsFirst), 2, 3, 3),
                 ImageData.View(ml, ImageData.Rows(4, 5, 2, 9, ChannelLayout.ChannelsFirst), 2, 3, 3),
                 ml.Data.LoadFromEnumerable(new[] { new ScalarPixels { Pixels = 1f } }))),
+        ["BatchNormalize(outputColumnName, options)"] = (typeof(BatchNormalizingEstimator), ml =>
+            EstimatorWorkout.Run(ml, ml.Transforms.BatchNormalize("Features", new BatchNormalizingEstimator.Options { BatchSize = 8, Center = false, Gamma = [0.5] }), Train(ml), Test(ml), TextFeatures(ml))),
+        ["BatchNormalize(outputColumnName, inputColumnName, options)"] = (typeof(BatchNormalizingEstimator), ml =>
+            EstimatorWorkout.Run(ml, ml.Transforms.BatchNormalize("Out", "Features", new BatchNormalizingEstimator.Options { BatchSize = 8, WholeDataStatistics = true }), Train(ml), Test(ml), TextFeatures(ml))),
         ["BatchNormalize(parameters)"] = (typeof(KnownParametersBatchNormalizingEstimator), ml =>
             EstimatorWorkout.Run(ml, ml.Transforms.BatchNormalize(new BatchNormalizationParameters("Out", "Features", [1.0, -2.0, 0.5, 3.0], [4.0, 0.25, 1.0, 9.0], gamma: [2.0], beta: [0.5])),
                 Train(ml), Test(ml), TextFeatures(ml))),
         ["Dropout(outputColumnName, inputColumnName, dropProbability, seed)"] = (typeof(DropoutEstimator), ml =>
             EstimatorWorkout.Run(ml, ml.Transforms.Dropout("Out", "Features", dropProbability: 0.25f, seed: 3), Train(ml), Test(ml), TextFeatures(ml))),
+        ["Dropout(outputColumnName, inputColumnName, options)"] = (typeof(DropoutEstimator), ml =>
+            EstimatorWorkout.Run(ml, ml.Transforms.Dropout("Out", "Features", new DropoutEstimator.Options { DropProbability = 0.5f, Seed = 4, Kind = DropoutKind.Standard }), Train(ml), Test(ml), TextFeatures(ml))),
         ["Scale (the test assembly's example stage)"] = (typeof(ScaleEstimator), ml =>
             EstimatorWorkout.Run(ml, new ScaleEstimator(MlNetEnvironment.Of(ml.Transforms), [new InputOutputColumnPair("Out", "Features")], 1.5f), Train(ml), Test(ml), TextFeatures(ml))),
     };

@@ -19,12 +19,12 @@ public class BatchNormalizingHugeScaleTests
         var model = Fit(ml, batchStatisticsInTraining: false);
         Assert.Equal(0.0, model.Columns[0].RunningVariance[0]);
 
-        // 4 + 2^-21: one float step above the constant. Its true output, 2^-21 * 1e37 / sqrt(1e-5f) + 0.25 ~ 1.5e33, is a float.
+        // 4 + 2^-21: one float step above the constant. Its true output, 2^-21 * 1e37 / sqrt(1e-5) + 0.25 ~ 1.5e33, is a float.
         float[][] rows = [[4f, 2f], [4.0000005f, 3f]];
         var output = TestData.ReadVectors(model.Transform(TestData.Vectors(ml, rows, 2)), "Features");
 
         Assert.Equal(0.25f, output[0][0]);
-        double expected = (4.0000005f - 4.0) * 1e37f / Math.Sqrt(1e-5f);
+        double expected = (4.0000005f - 4.0) * 1e37f / Math.Sqrt(1e-5); // the default epsilon, exactly 1e-5
         Assert.Equal(expected, output[1][0], 1e-6 * expected);
         Assert.All(output, r => Assert.True(float.IsFinite(r[1]), $"slot 1 gave {r[1]}"));
     }

@@ -18,12 +18,14 @@ public static class BatchNormalizationCatalog
     /// <c>Single</c> or <c>Double</c>, scalar or known-size vector, dense or sparse.</param>
     /// <param name="batchSize">Rows per mini-batch, at least 2.</param>
     /// <param name="momentum">Weight of the old running value, in [0, 1) (the seed article's 0.9 = PyTorch's 0.1).</param>
-    /// <param name="epsilon">Added to the variance before the square root; positive.</param>
+    /// <param name="epsilon">Added to the variance before the square root; positive and finite. The fitted
+    /// <see cref="BatchNormalizationParameters.Epsilon"/> is this value as written.</param>
     /// <returns>The estimator; its fitted transformer exposes the statistics in <see cref="BatchNormalizingTransformer.Columns"/>.</returns>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of range (the exception's ParamName names it); at fit or
     /// schema time, a column is missing or of another type.</exception>
     /// <remarks>NaN and infinities are left out of the statistics; NaN passes through the transform.
-    /// See <see cref="BatchNormalizingEstimator"/> for how each batch's statistics are formed.</remarks>
+    /// See <see cref="BatchNormalizingEstimator"/> for how each batch's statistics are formed, and the overloads taking
+    /// <see cref="BatchNormalizingEstimator.Options"/> for every other option.</remarks>
     public static BatchNormalizingEstimator BatchNormalize(this TransformsCatalog catalog,
         string outputColumnName, string? inputColumnName = null,
         int batchSize = BatchNormalizingEstimator.Defaults.BatchSize,
@@ -79,7 +81,7 @@ public static class BatchNormalizationCatalog
     /// <param name="columns">The (output, input) column pairs. Inputs: <c>Single</c> or <c>Double</c>, scalar or known-size vector.</param>
     /// <param name="batchSize">Rows per mini-batch, at least 2.</param>
     /// <param name="momentum">Weight of the old running value, in [0, 1).</param>
-    /// <param name="epsilon">Added to the variance before the square root; positive.</param>
+    /// <param name="epsilon">Added to the variance before the square root; positive and finite, kept as written.</param>
     /// <returns>The estimator.</returns>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of range; the exception's ParamName names it.</exception>
     public static BatchNormalizingEstimator BatchNormalize(this TransformsCatalog catalog,

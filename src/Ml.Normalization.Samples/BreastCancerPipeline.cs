@@ -195,15 +195,14 @@ public static class BreastCancerPipeline
     /// </remarks>
     private static List<RunningStatisticsPoint> RunningStatisticsPerBatch(MLContext ml, IDataView train, long trainRows, int batchSize)
     {
-        var columns = new[] { new InputOutputColumnPair("Features") };
         int batches = (int)((trainRows + batchSize - 1) / batchSize);
         var points = new List<RunningStatisticsPoint>();
         for (int k = 1; k <= batches; k++)
         {
             var prefix = ml.Data.TakeRows(train, (long)k * batchSize);
-            var corrected = ml.Transforms.BatchNormalize(columns, new BatchNormalizingEstimator.Options { BatchSize = batchSize })
+            var corrected = ml.Transforms.BatchNormalize("Features", new BatchNormalizingEstimator.Options { BatchSize = batchSize })
                 .Fit(prefix).Columns[0];
-            var plain = ml.Transforms.BatchNormalize(columns, new BatchNormalizingEstimator.Options { BatchSize = batchSize, BiasCorrection = false })
+            var plain = ml.Transforms.BatchNormalize("Features", new BatchNormalizingEstimator.Options { BatchSize = batchSize, BiasCorrection = false })
                 .Fit(prefix).Columns[0];
             points.Add(new RunningStatisticsPoint(k,
                 corrected.RunningMean[TrackedFeature], corrected.RunningVariance[TrackedFeature],

@@ -33,8 +33,8 @@ public static class ImageNetPipeline
 
     /// <summary>
     /// The pipeline of docs/images.md, with the committed stand-in model in place of <c>resnet18.onnx</c>. BatchNormalize with
-    /// known constants is a transformer that also stands in an estimator chain (its Fit returns it unchanged), so the
-    /// whole pipeline is one chain, fitted once (nothing in it learns from the data).
+    /// known constants is an estimator with nothing to learn (its Fit checks the columns and returns the transformer of
+    /// the constants), so the whole pipeline is one chain, fitted once (nothing in it learns from the data).
     /// </summary>
     public static TransformerChain<OnnxTransformer> Pipeline(MLContext ml, IDataView images, string imageFolder, string modelPath)
     {

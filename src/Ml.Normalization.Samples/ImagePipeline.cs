@@ -96,13 +96,12 @@ public static class ImagePipeline
         // 2. Three variants behind it, the same trainer each time: no normalization, BatchNormalize fitted per channel,
         //    and the ImageNet constants (a stage with known parameters, nothing to fit). Each model is the whole chain,
         //    reader + normalization + trainer, and is scored on the test patches from their files.
-        var columns = new[] { new InputOutputColumnPair("Normalized", "Pixels") };
         var variants = new (string Name, Func<IDataView, ITransformer?> Normalization, string Features)[]
         {
             ("no normalization", _ => null, "Pixels"),
-            ("BatchNormalize per channel", data => ml.Transforms.BatchNormalize(columns,
+            ("BatchNormalize per channel", data => ml.Transforms.BatchNormalize("Normalized", "Pixels",
                 new BatchNormalizingEstimator.Options { ChannelLayout = ChannelLayout.ChannelsFirst, BatchSize = options.BatchSize }).Fit(data), "Normalized"),
-            ("ImageNet constants", _ => ImageNetStage(ml), "Normalized"),
+            ("ImageNet constants", data => ImageNetStage(ml).Fit(data), "Normalized"),
         };
 
         var metrics = new List<ImageMetrics>();
@@ -191,9 +190,9 @@ public static class ImagePipeline
 
     /// <summary>
     /// torchvision's <c>Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])</c> as a stage with known constants:
-    /// <c>y = (x - mean[c]) / std[c]</c>.
+    /// <c>y = (x - mean[c]) / std[c]</c>. Nothing to learn: its Fit only checks the data's columns.
     /// </summary>
-    private static BatchNormalizingTransformer ImageNetStage(MLContext ml) =>
+    private static KnownParametersBatchNormalizingEstimator ImageNetStage(MLContext ml) =>
         ml.Transforms.BatchNormalize(BatchNormalizationParameters.FromMeanAndStd("Normalized", "Pixels", ChannelLayout.ChannelsFirst, ImageNetMean, ImageNetStd));
 
     /// <summary>Mean and (biased) standard deviation of channel <paramref name="channel"/> over all rows, in double.</summary>

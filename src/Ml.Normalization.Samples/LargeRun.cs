@@ -145,7 +145,7 @@ public static class LargeRun
         // Momentum null: the plain average of all mini-batches, so the fitted statistics are whole-data statistics and
         // get closer to the truth as the rows grow (a momentum of 0.9 averages over the last ~20 batches only). And each
         // batch's variance times n/(n-1), so the average of the batch variances is unbiased.
-        var estimator = ml.Transforms.BatchNormalize([new InputOutputColumnPair(nameof(LargeRow.Features))],
+        var estimator = ml.Transforms.BatchNormalize(nameof(LargeRow.Features),
             new BatchNormalizingEstimator.Options { BatchSize = options.BatchSize, Momentum = null, UnbiasedRunningVariance = true, Progress = counter });
 
         double readSeconds = ReadOnly(data, rowsRead);

@@ -1,5 +1,8 @@
 using System.IO.Compression;
 using System.Reflection;
+using System.Reflection.Metadata;
+using System.Reflection.Metadata.Ecma335;
+using System.Reflection.PortableExecutable;
 using System.Xml.Linq;
 
 namespace Ml.Normalization.PackageTests;
@@ -50,6 +53,38 @@ public class PackageContentsTests(PackageFeed feed)
         Assert.Contains("6.0.0", readme, StringComparison.Ordinal);
         string licence = new StreamReader(package.GetEntry("LICENSE")!.Open()).ReadToEnd();
         Assert.StartsWith("MIT License", licence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Library_InThePackage_CarriesNoTestOnlyStage()
+    {
+        // The example stage of the skeleton tests (ScaleEstimator/ScaleTransformer) lives in the test assembly; a copy
+        // in the library would ship an undocumented stage and its model-loader registration to every app.
+        using var package = ZipFile.OpenRead(feed.PackagePath(feed.Pack("1.0.0")));
+        using var dll = new MemoryStream();
+        using (var entry = package.GetEntry("lib/net10.0/Ml.Normalization.dll")!.Open())
+        {
+            entry.CopyTo(dll);
+        }
+
+        dll.Position = 0;
+        using var pe = new PEReader(dll);
+        var metadata = pe.GetMetadataReader();
+        var types = metadata.TypeDefinitions.Select(h => metadata.GetTypeDefinition(h))
+            .Select(t => (Namespace: metadata.GetString(t.Namespace), Name: metadata.GetString(t.Name))).ToList();
+
+        Assert.Contains(types, t => t.Name == "BatchNormalizingTransformer"); // the check reads the right assembly
+        Assert.DoesNotContain(types, t => t.Name is "ScaleEstimator" or "ScaleTransformer" || t.Namespace.EndsWith(".Scale", StringComparison.Ordinal));
+
+        // Nor its loader signature, which a [LoadableStage] registration would carry as a string.
+        var userStrings = new List<string>();
+        for (var handle = MetadataTokens.UserStringHandle(1); !handle.IsNil; handle = metadata.GetNextHandle(handle))
+        {
+            userStrings.Add(metadata.GetUserString(handle));
+        }
+
+        Assert.Contains("MlNormBatchNormalize", userStrings); // the real stages' signatures are there to be found
+        Assert.DoesNotContain(userStrings, s => s.Contains("MlNormScale", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public partial class FolderDependencyTests
         ["Kernels", "Persistence"],
         ["Layers", "Fitting", "MlNetInterop"],
         ["Transforms/Stages"],
-        ["Transforms/BatchNormalize", "Transforms/Dropout", "Transforms/Scale"], // Transforms/Scale: the example stage, until it moves to the tests
+        ["Transforms/BatchNormalize", "Transforms/Dropout"],
         ["Catalog"],
     ];
 

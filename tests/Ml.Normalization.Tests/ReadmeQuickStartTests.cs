@@ -18,7 +18,7 @@ public sealed class ReadmeQuickStartTests : IDisposable
         var ml = new MLContext(seed: 1);
         IDataView train = ModelIo.ToView(ml, TestData.Random(1, 600, 8, mean: 3, std: 2));
 
-        var pipeline = ml.Transforms.BatchNormalize("Features", batchSize: 256, momentum: 0.9f)
+        var pipeline = ml.Transforms.BatchNormalize("Features", batchSize: 256, momentum: 0.9)
             .Append(ml.Transforms.Dropout("Features", dropProbability: 0.2f))
             .Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression());
         var model = pipeline.Fit(train);

@@ -18,32 +18,77 @@ public static class BatchNormalizationCatalog
     /// <c>Single</c> or <c>Double</c>, scalar or known-size vector, dense or sparse.</param>
     /// <param name="batchSize">Rows per mini-batch, at least 2.</param>
     /// <param name="momentum">Weight of the old running value, in [0, 1) (the seed article's 0.9 = PyTorch's 0.1).</param>
-    /// <param name="epsilon">Added to the variance before the square root; positive.</param>
+    /// <param name="epsilon">Added to the variance before the square root; positive and finite. The fitted
+    /// <see cref="BatchNormalizationParameters.Epsilon"/> is this value as written.</param>
     /// <returns>The estimator; its fitted transformer exposes the statistics in <see cref="BatchNormalizingTransformer.Columns"/>.</returns>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of range (the exception's ParamName names it); at fit or
     /// schema time, a column is missing or of another type.</exception>
     /// <remarks>NaN and infinities are left out of the statistics; NaN passes through the transform.
-    /// See <see cref="BatchNormalizingEstimator"/> for how each batch's statistics are formed.</remarks>
+    /// See <see cref="BatchNormalizingEstimator"/> for how each batch's statistics are formed, and the overloads taking
+    /// <see cref="BatchNormalizingEstimator.Options"/> for every other option.</remarks>
     public static BatchNormalizingEstimator BatchNormalize(this TransformsCatalog catalog,
         string outputColumnName, string? inputColumnName = null,
         int batchSize = BatchNormalizingEstimator.Defaults.BatchSize,
-        float momentum = BatchNormalizingEstimator.Defaults.Momentum,
-        float epsilon = BatchNormalizingEstimator.Defaults.Epsilon) =>
+        double momentum = BatchNormalizingEstimator.Defaults.Momentum,
+        double epsilon = BatchNormalizingEstimator.Defaults.Epsilon) =>
         BatchNormalize(catalog, [new InputOutputColumnPair(outputColumnName, inputColumnName ?? outputColumnName)], batchSize, momentum, epsilon);
+
+    /// <summary>
+    /// Normalizes <paramref name="outputColumnName"/> in place with every option spelled out (bias correction, PyTorch's
+    /// and Keras's conventions, whole-data statistics, channels, gamma, beta, scale only):
+    /// <c>y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta</c> per slot (per channel with
+    /// <see cref="BatchNormalizingEstimator.Options.ChannelLayout"/>), the running statistics fitted over mini-batches.
+    /// </summary>
+    /// <param name="catalog">The transform catalog.</param>
+    /// <param name="outputColumnName">Name of the column to normalize and to produce, in place; it keeps its type and size.
+    /// <c>Single</c> or <c>Double</c>, scalar or known-size vector, dense or sparse (a known-size vector with channels).</param>
+    /// <param name="options">The options; validated here, and copied: later changes to them do not reach the estimator.</param>
+    /// <returns>The estimator; its fitted transformer exposes the statistics in <see cref="BatchNormalizingTransformer.Columns"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the exception's ParamName names it); at fit or
+    /// schema time, the column is missing or of another type.</exception>
+    /// <exception cref="ArgumentException"><see cref="BatchNormalizingEstimator.Options.Gamma"/> or
+    /// <see cref="BatchNormalizingEstimator.Options.Beta"/> is empty; at fit time, it has neither 1 value nor one per slot
+    /// (or channel).</exception>
+    /// <remarks>The same as <c>BatchNormalize([new InputOutputColumnPair(outputColumnName)], options)</c>.</remarks>
+    public static BatchNormalizingEstimator BatchNormalize(this TransformsCatalog catalog, string outputColumnName, BatchNormalizingEstimator.Options options) =>
+        BatchNormalize(catalog, outputColumnName, outputColumnName, options);
+
+    /// <summary>
+    /// Normalizes <paramref name="inputColumnName"/> into <paramref name="outputColumnName"/> with every option spelled out:
+    /// <c>y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta</c> per slot (per channel with
+    /// <see cref="BatchNormalizingEstimator.Options.ChannelLayout"/>), the running statistics fitted over mini-batches.
+    /// </summary>
+    /// <param name="catalog">The transform catalog.</param>
+    /// <param name="outputColumnName">Name of the column to produce; it has the input's type and size.</param>
+    /// <param name="inputColumnName">Name of the column to normalize; null means <paramref name="outputColumnName"/>.
+    /// <c>Single</c> or <c>Double</c>, scalar or known-size vector, dense or sparse (a known-size vector with channels).</param>
+    /// <param name="options">The options; validated here, and copied: later changes to them do not reach the estimator.</param>
+    /// <returns>The estimator; its fitted transformer exposes the statistics in <see cref="BatchNormalizingTransformer.Columns"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the exception's ParamName names it); at fit or
+    /// schema time, the input column is missing or of another type.</exception>
+    /// <exception cref="ArgumentException"><see cref="BatchNormalizingEstimator.Options.Gamma"/> or
+    /// <see cref="BatchNormalizingEstimator.Options.Beta"/> is empty; at fit time, it has neither 1 value nor one per slot
+    /// (or channel).</exception>
+    /// <remarks>The same as <c>BatchNormalize([new InputOutputColumnPair(outputColumnName, inputColumnName)], options)</c>.</remarks>
+    public static BatchNormalizingEstimator BatchNormalize(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName,
+        BatchNormalizingEstimator.Options options) =>
+        BatchNormalize(catalog, [new InputOutputColumnPair(outputColumnName, inputColumnName ?? outputColumnName)], options);
 
     /// <summary>Normalizes several columns in one pass over the data; see the single-column overload.</summary>
     /// <param name="catalog">The transform catalog.</param>
     /// <param name="columns">The (output, input) column pairs. Inputs: <c>Single</c> or <c>Double</c>, scalar or known-size vector.</param>
     /// <param name="batchSize">Rows per mini-batch, at least 2.</param>
     /// <param name="momentum">Weight of the old running value, in [0, 1).</param>
-    /// <param name="epsilon">Added to the variance before the square root; positive.</param>
+    /// <param name="epsilon">Added to the variance before the square root; positive and finite, kept as written.</param>
     /// <returns>The estimator.</returns>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of range; the exception's ParamName names it.</exception>
     public static BatchNormalizingEstimator BatchNormalize(this TransformsCatalog catalog,
         InputOutputColumnPair[] columns,
         int batchSize = BatchNormalizingEstimator.Defaults.BatchSize,
-        float momentum = BatchNormalizingEstimator.Defaults.Momentum,
-        float epsilon = BatchNormalizingEstimator.Defaults.Epsilon)
+        double momentum = BatchNormalizingEstimator.Defaults.Momentum,
+        double epsilon = BatchNormalizingEstimator.Defaults.Epsilon)
     {
         // Checked here so that an error names the caller's argument, not the Options field.
         BatchNormalizingEstimator.Options.CheckBatchSize(batchSize, nameof(batchSize));
@@ -52,12 +97,16 @@ public static class BatchNormalizationCatalog
         return BatchNormalize(catalog, columns, new BatchNormalizingEstimator.Options { BatchSize = batchSize, Momentum = momentum, Epsilon = epsilon });
     }
 
-    /// <summary>Normalizes several columns with every option spelled out (bias correction, PyTorch conventions, gamma, beta).</summary>
+    /// <summary>Normalizes several columns in one pass with every option spelled out (bias correction, PyTorch conventions,
+    /// channels, gamma, beta); see the single-column overloads.</summary>
     /// <param name="catalog">The transform catalog.</param>
     /// <param name="columns">The (output, input) column pairs. Inputs: <c>Single</c> or <c>Double</c>, scalar or known-size vector.</param>
-    /// <param name="options">The options; validated here.</param>
+    /// <param name="options">The options, for every column; validated here, and copied.</param>
     /// <returns>The estimator.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="columns"/> or <paramref name="options"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the exception's ParamName names it.</exception>
+    /// <exception cref="ArgumentException">No column pairs, or <see cref="BatchNormalizingEstimator.Options.Gamma"/> or
+    /// <see cref="BatchNormalizingEstimator.Options.Beta"/> is empty.</exception>
     public static BatchNormalizingEstimator BatchNormalize(this TransformsCatalog catalog,
         InputOutputColumnPair[] columns, BatchNormalizingEstimator.Options options) =>
         new(MlNetEnvironment.Of(catalog), columns, options);
@@ -67,11 +116,16 @@ public static class BatchNormalizationCatalog
     /// <c>running_var</c>, <c>weight</c>, <c>bias</c> and <c>eps</c> of a trained PyTorch <c>BatchNorm1d</c>.
     /// </summary>
     /// <param name="catalog">The transform catalog.</param>
-    /// <param name="columns">One set of parameters per column pair.</param>
-    /// <returns>A transformer that can be appended to a chain, used, saved and loaded like a fitted one.</returns>
+    /// <param name="columns">One set of parameters per column pair (<see cref="BatchNormalizationParameters"/>'s
+    /// constructors, <see cref="BatchNormalizationParameters.ForChannels"/>, <see cref="BatchNormalizationParameters.FromMeanAndStd"/>,
+    /// <see cref="BatchNormalizationParameters.ForScaleOnly"/>, or a fitted transformer's <see cref="BatchNormalizingTransformer.Columns"/>).</param>
+    /// <returns>An estimator with nothing to learn: append it to a chain, or call its
+    /// <see cref="KnownParametersBatchNormalizingEstimator.Fit(IDataView)"/>, which checks the data's columns and returns
+    /// the <see cref="BatchNormalizingTransformer"/> of these parameters, to transform, save and load like a fitted one.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="catalog"/> or <paramref name="columns"/> is null.</exception>
     /// <exception cref="ArgumentException">No parameters, or a null entry.</exception>
     /// <exception cref="NotSupportedException">The loaded ML.NET lacks a member this library binds to (every catalog method).</exception>
-    public static BatchNormalizingTransformer BatchNormalize(this TransformsCatalog catalog, params BatchNormalizationParameters[] columns)
+    public static KnownParametersBatchNormalizingEstimator BatchNormalize(this TransformsCatalog catalog, params BatchNormalizationParameters[] columns)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(columns);
@@ -82,6 +136,6 @@ public static class BatchNormalizationCatalog
 
         // This overload needs no environment, so it is its own gate: the transformer saves through ML.NET internals.
         SeamCheck.EnsureCompatible();
-        return new BatchNormalizingTransformer([.. columns]);
+        return new KnownParametersBatchNormalizingEstimator(new BatchNormalizingTransformer([.. columns]));
     }
 }

@@ -33,6 +33,43 @@ public static class DropoutCatalog
         float dropProbability = DropoutEstimator.Defaults.DropProbability, int? seed = null) =>
         Dropout(catalog, [new InputOutputColumnPair(outputColumnName, inputColumnName ?? outputColumnName)], dropProbability, seed);
 
+    /// <summary>
+    /// Dropout of <paramref name="outputColumnName"/> in place with every option, including
+    /// <see cref="DropoutKind.Standard"/> dropout: in the training pass of an <c>EstimatorChain</c> each value is zeroed
+    /// with probability p (<see cref="DropoutEstimator.Options.DropProbability"/>) and kept values are scaled by
+    /// 1 / (1 - p) (inverted) or kept as they are (standard); scoring gives x (inverted) or x * (1 - p) (standard).
+    /// </summary>
+    /// <param name="catalog">The transform catalog.</param>
+    /// <param name="outputColumnName">Name of the column to drop from and to produce, in place; it keeps its type and size.
+    /// <c>Single</c> or <c>Double</c>, scalar or vector of any size, dense or sparse.</param>
+    /// <param name="options">The options; validated here, and copied: later changes to them do not reach the estimator.</param>
+    /// <returns>The estimator.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range (ParamName names it); at fit or schema time,
+    /// the column is missing or of another type.</exception>
+    /// <remarks>The same as <c>Dropout([new InputOutputColumnPair(outputColumnName)], options)</c>.</remarks>
+    public static DropoutEstimator Dropout(this TransformsCatalog catalog, string outputColumnName, DropoutEstimator.Options options) =>
+        Dropout(catalog, outputColumnName, outputColumnName, options);
+
+    /// <summary>
+    /// Dropout of <paramref name="inputColumnName"/> into <paramref name="outputColumnName"/> with every option, including
+    /// <see cref="DropoutKind.Standard"/> dropout: in the training pass of an <c>EstimatorChain</c> each value is zeroed
+    /// with probability p (<see cref="DropoutEstimator.Options.DropProbability"/>) and kept values are scaled by
+    /// 1 / (1 - p) (inverted) or kept as they are (standard); scoring gives x (inverted) or x * (1 - p) (standard).
+    /// </summary>
+    /// <param name="catalog">The transform catalog.</param>
+    /// <param name="outputColumnName">Name of the column to produce; it has the input's type and size.</param>
+    /// <param name="inputColumnName">Name of the column to drop from; null means <paramref name="outputColumnName"/>.
+    /// <c>Single</c> or <c>Double</c>, scalar or vector of any size, dense or sparse.</param>
+    /// <param name="options">The options; validated here, and copied: later changes to them do not reach the estimator.</param>
+    /// <returns>The estimator.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range (ParamName names it); at fit or schema time,
+    /// the input column is missing or of another type.</exception>
+    /// <remarks>The same as <c>Dropout([new InputOutputColumnPair(outputColumnName, inputColumnName)], options)</c>.</remarks>
+    public static DropoutEstimator Dropout(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName, DropoutEstimator.Options options) =>
+        Dropout(catalog, [new InputOutputColumnPair(outputColumnName, inputColumnName ?? outputColumnName)], options);
+
     /// <summary>Inverted dropout of several columns; see the single-column overload.</summary>
     /// <param name="catalog">The transform catalog.</param>
     /// <param name="columns">The (output, input) column pairs; inputs <c>Single</c> or <c>Double</c>, scalar or vector.</param>
@@ -48,12 +85,15 @@ public static class DropoutCatalog
         return Dropout(catalog, columns, new DropoutEstimator.Options { DropProbability = dropProbability, Seed = seed });
     }
 
-    /// <summary>Dropout with every option, including <see cref="DropoutKind.Standard"/> dropout.</summary>
+    /// <summary>Dropout of several columns with every option, including <see cref="DropoutKind.Standard"/> dropout; each
+    /// column pair draws its own masks. See the single-column overloads.</summary>
     /// <param name="catalog">The transform catalog.</param>
     /// <param name="columns">The (output, input) column pairs; inputs <c>Single</c> or <c>Double</c>, scalar or vector.</param>
-    /// <param name="options">The options; validated here.</param>
+    /// <param name="options">The options, for every column; validated here, and copied.</param>
     /// <returns>The estimator.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="columns"/> or <paramref name="options"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; ParamName names it.</exception>
+    /// <exception cref="ArgumentException">No column pairs.</exception>
     public static DropoutEstimator Dropout(this TransformsCatalog catalog, InputOutputColumnPair[] columns, DropoutEstimator.Options options) =>
         new(MlNetEnvironment.Of(catalog), columns, options);
 }

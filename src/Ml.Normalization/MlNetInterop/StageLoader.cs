@@ -5,7 +5,7 @@ using Ml.Normalization.Persistence;
 namespace Ml.Normalization.MlNetInterop;
 
 /// <summary>
-/// The loader ML.NET's <c>ComponentCatalog</c> calls (by reflection, through a stage's <c>LoadableClass</c>
+/// The loader ML.NET's <c>ComponentCatalog</c> calls (by reflection, through a stage's <see cref="LoadableStageAttribute{TStage}"/>
 /// registration) to load a <typeparamref name="TStage"/> from a model. One generic loader serves every stage.
 /// </summary>
 /// <remarks>

@@ -9,16 +9,16 @@ namespace Ml.Normalization.Persistence;
 /// <param name="ReadableFrom">The oldest code version that can read what this code writes (a reader refuses a model
 /// whose <paramref name="ReadableFrom"/> is newer than what it knows).</param>
 /// <param name="OldestReadable">The oldest format version this code reads.</param>
-/// <param name="LoaderSignature">The name the model records for ML.NET to find the loader (the assembly's
-/// <c>LoadableClass</c> registration).</param>
+/// <param name="LoaderSignature">The name the model records for ML.NET to find the loader (the stage's
+/// <see cref="LoadableStageAttribute{TStage}"/> registers it).</param>
 /// <param name="StageName">The stage's name in error messages, e.g. "BatchNormalize".</param>
 internal sealed record StageFormat(string ModelSignature, uint Written, uint ReadableFrom, uint OldestReadable, string LoaderSignature, string StageName);
 
 /// <summary>
 /// A transformer that saves in ML.NET's model format and loads back through <see cref="StageLoader{TStage}"/>: its
 /// format, how to write its body and how to read one. A stage registers its loader with one assembly attribute beside
-/// its transformer:
-/// <code>[assembly: LoadableClass(typeof(MyTransformer), typeof(StageLoader&lt;MyTransformer&gt;), null, typeof(SignatureLoadModel), "My stage", MyTransformer.LoaderSignature)]</code>
+/// its transformer (<see cref="LoadableStageAttribute{TStage}"/>):
+/// <code>[assembly: LoadableStage&lt;MyTransformer&gt;("My stage")]</code>
 /// </summary>
 /// <typeparam name="TSelf">The transformer type.</typeparam>
 internal interface IPersistedStage<TSelf>

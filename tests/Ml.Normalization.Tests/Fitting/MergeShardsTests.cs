@@ -94,7 +94,7 @@ public sealed class MergeShardsTests : IDisposable
         var (a, b, _) = ContinueFitTests.Data(ml, rowsA: 32, rowsB: 32);
         var whole = ContinueFitTests.Estimator(ml, "whole-data").Fit(a);
         var average = ContinueFitTests.Estimator(ml, "average").Fit(b);
-        var given = ml.Transforms.BatchNormalize(new BatchNormalizationParameters("Normalized", "Features", new double[5], new double[5], epsilon: 1e-5f));
+        var given = ml.Transforms.BatchNormalize(new BatchNormalizationParameters("Normalized", "Features", new double[5], new double[5], epsilon: 1e-5)).Fit(a);
 
         Assert.Equal("Shard 1's column 'Normalized' was fitted with WholeDataStatistics = false, shard 0's with true; shards merge only with the same statistics options. (Parameter 'shards')",
             Assert.Throws<ArgumentException>(() => BatchNormalizingTransformer.Merge(whole, average)).Message);

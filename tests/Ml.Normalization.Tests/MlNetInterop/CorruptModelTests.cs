@@ -202,7 +202,7 @@ public class CorruptModelTests
         var ml = new MLContext(seed: 1);
         var data = ModelIo.ToView(ml, [[1f, 2f, 3f, 4f], [2f, 3f, 5f, 7f]]);
         ITransformer model = signature == BatchNormalizeSignature
-            ? ml.Transforms.BatchNormalize(new BatchNormalizationParameters("Normalized", "Features", [1f, -2f, 0.5f, 100f], [4f, 0.25f, 1f, 9f]))
+            ? ml.Transforms.BatchNormalize(new BatchNormalizationParameters("Normalized", "Features", [1f, -2f, 0.5f, 100f], [4f, 0.25f, 1f, 9f])).Fit(data)
             : ml.Transforms.Dropout([new InputOutputColumnPair("Out", "Features")], new DropoutEstimator.Options { DropProbability = 0.25f, Seed = 7, Kind = DropoutKind.Standard }).Fit(data);
         using var stream = new MemoryStream();
         ml.Model.Save(model, data.Schema, stream);

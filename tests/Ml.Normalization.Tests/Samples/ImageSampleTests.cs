@@ -36,10 +36,10 @@ public sealed class ImageSampleTests : IDisposable
 
         // They are a direct computation, in double, over the same pixels in the same mini-batches: per batch and channel
         // the mean and biased variance of all rows x H x W values, running = m * running + (1 - m) * batch from 0, divided
-        // by 1 - m^t (bias correction, the default), with m the option's float 0.9f widened (0.89999997615814...). Tolerance 1e-9 relative: both sides sum ~16,000 values of at most
+        // by 1 - m^t (bias correction, the default), with m the option's default, 0.9 as written. Tolerance 1e-9 relative: both sides sum ~16,000 values of at most
         // 1 per batch and channel in double (rounding ~1e-12 at most, whatever the order), while any difference in what
         // is computed is far larger (n / (n - 1) on the variance alone is 6e-5).
-        var (replayedMean, replayedVariance) = ReplayRunningStatistics(report.TrainingPixels, plane, options.BatchSize, momentum: (double)BatchNormalizingEstimator.Defaults.Momentum);
+        var (replayedMean, replayedVariance) = ReplayRunningStatistics(report.TrainingPixels, plane, options.BatchSize, momentum: BatchNormalizingEstimator.Defaults.Momentum);
         for (int c = 0; c < 3; c++)
         {
             AssertRelative(replayedMean[c], fitted.RunningMean[c], 1e-9, $"running mean of channel {c}");

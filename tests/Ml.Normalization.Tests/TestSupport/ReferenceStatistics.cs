@@ -2,12 +2,12 @@ namespace Ml.Normalization.Tests.TestSupport;
 
 /// <summary>
 /// The fit's running statistics computed independently, in double: each batch's mean and biased variance by two
-/// compensated passes over its rows, then the momentum recurrence and bias correction as docs/batch-normalize.md states them. The
-/// momentum is the float the options hold (0.9f is 0.89999997615814209 in double), widened as the fit widens it.
+/// compensated passes over its rows, then the momentum recurrence and bias correction as docs/batch-normalize.md states them, with
+/// the momentum the options hold (a double: 0.9 is the double nearest 0.9, as the user wrote it).
 /// </summary>
 internal static class ReferenceStatistics
 {
-    public static (double[] Mean, double[] Variance) Running(double[][] rows, int batchSize, float momentum)
+    public static (double[] Mean, double[] Variance) Running(double[][] rows, int batchSize, double momentum)
     {
         int slots = rows[0].Length;
         var (mean, variance) = (new double[slots], new double[slots]);
@@ -18,8 +18,8 @@ internal static class ReferenceStatistics
             for (int j = 0; j < slots; j++)
             {
                 var (m, v) = Moments(batch.Select(r => r[j]).ToArray());
-                mean[j] = (momentum * mean[j]) + ((1 - (double)momentum) * m);
-                variance[j] = (momentum * variance[j]) + ((1 - (double)momentum) * v);
+                mean[j] = (momentum * mean[j]) + ((1 - momentum) * m);
+                variance[j] = (momentum * variance[j]) + ((1 - momentum) * v);
             }
         }
 

@@ -46,7 +46,8 @@ public sealed class BatchNormalizationParameters
 
     /// <summary>
     /// Parameters known in advance as float (for example a float32 PyTorch <c>BatchNorm1d</c>'s <c>running_mean</c>,
-    /// <c>running_var</c>, <c>weight</c>, <c>bias</c>); each value is widened to double exactly.
+    /// <c>running_var</c>, <c>weight</c>, <c>bias</c>); each value is widened to double exactly. The epsilon is a double,
+    /// kept as written (PyTorch's <c>eps</c> is a Python float, a double).
     /// </summary>
     /// <param name="outputColumnName">Name of the column to produce.</param>
     /// <param name="inputColumnName">Name of the column to normalize; null means <paramref name="outputColumnName"/>.
@@ -59,7 +60,7 @@ public sealed class BatchNormalizationParameters
     /// <exception cref="ArgumentNullException"><paramref name="runningMean"/> or <paramref name="runningVariance"/> is null.</exception>
     /// <exception cref="ArgumentException">Lengths differ, or a value is out of range; the message names the parameter.</exception>
     public BatchNormalizationParameters(string outputColumnName, string? inputColumnName, IReadOnlyList<float> runningMean, IReadOnlyList<float> runningVariance,
-        IReadOnlyList<float>? gamma = null, IReadOnlyList<float>? beta = null, float epsilon = 1e-5f)
+        IReadOnlyList<float>? gamma = null, IReadOnlyList<float>? beta = null, double epsilon = 1e-5)
         : this(outputColumnName, inputColumnName, Widen(runningMean, nameof(runningMean)), Widen(runningVariance, nameof(runningVariance)),
               gamma is null ? null : Widen(gamma, nameof(gamma)), beta is null ? null : Widen(beta, nameof(beta)), epsilon)
     {

@@ -34,7 +34,9 @@ namespace Ml.Normalization;
 /// any magnitude fits (nanosecond timestamps, ~1.7e18, included) and batch counts are exact. A Double column is normalized in
 /// double with the double parameters; a Single column in float, with the mean, `gamma / sqrt(var + epsilon)` and
 /// `beta` each computed in double and rounded once. A statistic beyond double's range (deviations of ~1.3e154 and more)
-/// fails the fit with an `InvalidOperationException` that names the column and the slot.
+/// fails the fit with an `InvalidOperationException` that names the column and the slot. The options are double too
+/// (momentum, epsilon, initial values, gamma, beta), so the fitted <see cref="BatchNormalizationParameters"/> hold the
+/// values as written: an `Epsilon` of 1e-5 reads back as 1e-5, and error messages print it so.
 ///
 /// Channels (<see cref="Options.ChannelLayout"/>): an image column of C x H x W slots (`ExtractPixels`' output) gets one
 /// mean, variance, gamma and beta per channel, over each batch's rows x H x W values of the channel, as PyTorch's
@@ -60,17 +62,19 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
         _options = options.Clone();
     }
 
-    /// <summary>Default values of the catalog methods and of <see cref="Options"/>.</summary>
-    public static class Defaults
+    // The defaults of the catalog methods and of Options, in one place. Internal, as ML.NET's Defaults classes are
+    // (NormalizingEstimator.Defaults): the values show in the catalog signatures and in each option's documentation, and
+    // a caller who wants a default omits the argument, so a public class would only freeze one more name at 1.0.
+    internal static class Defaults
     {
         /// <summary>Rows per mini-batch.</summary>
         public const int BatchSize = 256;
 
         /// <summary>Weight of the old running value (the seed article's 0.9; PyTorch's momentum 0.1).</summary>
-        public const float Momentum = 0.9f;
+        public const double Momentum = 0.9;
 
         /// <summary>Added to the variance before the square root.</summary>
-        public const float Epsilon = 1e-5f;
+        public const double Epsilon = 1e-5;
     }
 
     /// <summary>
@@ -79,16 +83,17 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
     /// </summary>
     public sealed class Options
     {
-        /// <summary>Rows per mini-batch, at least 2. A final partial batch counts if it has at least 2 rows.</summary>
+        /// <summary>Rows per mini-batch, at least 2; 256 by default. A final partial batch counts if it has at least 2 rows.</summary>
         public int BatchSize = Defaults.BatchSize;
 
         /// <summary>
-        /// <c>running = Momentum * running + (1 - Momentum) * batch</c>, in [0, 1); null: the plain average of all batches.
+        /// <c>running = Momentum * running + (1 - Momentum) * batch</c>, in [0, 1); 0.9 by default (the seed article's; PyTorch's
+        /// <c>momentum=0.1</c>). Null: the plain average of all batches.
         /// </summary>
-        public float? Momentum = Defaults.Momentum;
+        public double? Momentum = Defaults.Momentum;
 
-        /// <summary>Added to the variance before the square root; positive and finite.</summary>
-        public float Epsilon = Defaults.Epsilon;
+        /// <summary>Added to the variance before the square root; positive and finite, 1e-5 by default (PyTorch's <c>eps</c>).</summary>
+        public double Epsilon = Defaults.Epsilon;
 
         /// <summary>
         /// Divide out the weight of the initial values, <c>(running - Momentum^t * initial) / (1 - Momentum^t)</c> with t
@@ -114,11 +119,12 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
         /// </summary>
         public bool WholeDataStatistics;
 
-        /// <summary>Initial running mean of every slot: 0, as the seed reference and PyTorch.</summary>
-        public float InitialRunningMean;
+        /// <summary>Initial running mean of every slot (or channel); finite, 0 by default, as the seed reference and PyTorch.</summary>
+        public double InitialRunningMean;
 
-        /// <summary>Initial running variance of every slot: 0, as the seed reference (PyTorch starts at 1).</summary>
-        public float InitialRunningVariance;
+        /// <summary>Initial running variance of every slot (or channel); finite and not negative, 0 by default, as the seed
+        /// reference (PyTorch starts at 1).</summary>
+        public double InitialRunningVariance;
 
         /// <summary>
         /// Normalize the training pass with each mini-batch's own statistics, as the layer does in training mode: when
@@ -148,11 +154,11 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
         /// </summary>
         public int ChannelCount;
 
-        /// <summary>Scale per slot (per channel with a <see cref="ChannelLayout"/>), or one value for all; null: 1.</summary>
-        public float[]? Gamma;
+        /// <summary>Scale per slot (per channel with a <see cref="ChannelLayout"/>), or one value for all; finite; null: 1.</summary>
+        public double[]? Gamma;
 
-        /// <summary>Shift per slot (per channel with a <see cref="ChannelLayout"/>), or one value for all; null: 0.</summary>
-        public float[]? Beta;
+        /// <summary>Shift per slot (per channel with a <see cref="ChannelLayout"/>), or one value for all; finite; null: 0.</summary>
+        public double[]? Beta;
 
         /// <summary>
         /// True (the default): <c>y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta</c>. False: scale only,
@@ -162,7 +168,14 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
         /// </summary>
         public bool Center = true;
 
-        internal Options Clone() => (Options)MemberwiseClone();
+        /// <summary>A copy the estimator keeps, arrays included, so that the caller's later changes do not reach it.</summary>
+        internal Options Clone()
+        {
+            var copy = (Options)MemberwiseClone();
+            copy.Gamma = (double[]?)Gamma?.Clone();
+            copy.Beta = (double[]?)Beta?.Clone();
+            return copy;
+        }
 
         internal void Validate()
         {
@@ -170,19 +183,19 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
             CheckMomentum(Momentum, nameof(Momentum));
             CheckEpsilon(Epsilon, nameof(Epsilon));
 
-            if (!float.IsFinite(InitialRunningMean))
+            if (!double.IsFinite(InitialRunningMean))
             {
                 throw new ArgumentOutOfRangeException(nameof(InitialRunningMean), InitialRunningMean, $"'{nameof(InitialRunningMean)}' must be finite, got {InitialRunningMean}.");
             }
 
-            if (!(InitialRunningVariance >= 0f) || float.IsInfinity(InitialRunningVariance))
+            if (!(InitialRunningVariance >= 0) || double.IsInfinity(InitialRunningVariance))
             {
                 throw new ArgumentOutOfRangeException(nameof(InitialRunningVariance), InitialRunningVariance, $"'{nameof(InitialRunningVariance)}' must be finite and not negative, got {InitialRunningVariance}.");
             }
 
             CheckFinite(Gamma, nameof(Gamma));
             CheckFinite(Beta, nameof(Beta));
-            if (!Center && Beta is not null && Array.Exists(Beta, b => b != 0f))
+            if (!Center && Beta is not null && Array.Exists(Beta, b => b != 0))
             {
                 throw new ArgumentOutOfRangeException(nameof(Beta), $"'{nameof(Beta)}' must be null or 0 when '{nameof(Center)}' is false (scale only: no shift is added).");
             }
@@ -207,23 +220,23 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
             }
         }
 
-        internal static void CheckMomentum(float? value, string paramName)
+        internal static void CheckMomentum(double? value, string paramName)
         {
-            if (value is float m && !(m >= 0f && m < 1f))
+            if (value is double m && !(m >= 0 && m < 1))
             {
                 ThrowHelper.ThrowOutOfRange(paramName, m, "in [0, 1) or null");
             }
         }
 
-        internal static void CheckEpsilon(float value, string paramName)
+        internal static void CheckEpsilon(double value, string paramName)
         {
-            if (!(value > 0f) || float.IsInfinity(value))
+            if (!(value > 0) || double.IsInfinity(value))
             {
                 ThrowHelper.ThrowOutOfRange(paramName, value, "positive and finite");
             }
         }
 
-        private static void CheckFinite(float[]? values, string name)
+        private static void CheckFinite(double[]? values, string name)
         {
             if (values is null)
             {
@@ -235,7 +248,7 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
                 throw new ArgumentException($"'{name}' must have 1 value or one per slot, got none.", name);
             }
 
-            int bad = Array.FindIndex(values, v => !float.IsFinite(v));
+            int bad = Array.FindIndex(values, v => !double.IsFinite(v));
             if (bad >= 0)
             {
                 throw new ArgumentOutOfRangeException(name, values[bad], $"'{name}[{bad}]' must be finite, got {values[bad]}.");
@@ -308,7 +321,7 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
     /// <summary>The statistics rule the options describe: the one place that maps the options to a rule.</summary>
     private StatisticsRule Rule =>
         _options.WholeDataStatistics ? new WholeDataRule(_options.UnbiasedRunningVariance)
-        : _options.Momentum is float momentum ? new MomentumRule(momentum, _options.BiasCorrection, _options.UnbiasedRunningVariance)
+        : _options.Momentum is double momentum ? new MomentumRule(momentum, _options.BiasCorrection, _options.UnbiasedRunningVariance)
         : new AverageRule(_options.UnbiasedRunningVariance);
 
     private FitState NewState(int units) => FitState.Fresh(Rule, units, _options.InitialRunningMean, _options.InitialRunningVariance);

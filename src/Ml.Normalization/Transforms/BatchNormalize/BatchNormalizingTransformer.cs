@@ -6,8 +6,7 @@ using Ml.Normalization.Persistence;
 using Ml.Normalization.Transforms.BatchNormalize;
 using Ml.Normalization.Transforms.Stages;
 
-[assembly: LoadableClass(typeof(BatchNormalizingTransformer), typeof(StageLoader<BatchNormalizingTransformer>), null, typeof(SignatureLoadModel),
-    "Batch Normalization", BatchNormalizingTransformer.LoaderSignature)]
+[assembly: LoadableStage<BatchNormalizingTransformer>("Batch Normalization")]
 
 namespace Ml.Normalization;
 
@@ -19,7 +18,7 @@ namespace Ml.Normalization;
 /// The parameters are double (<see cref="BatchNormalizationParameters"/>). A Double column is normalized in double
 /// with them; a Single column in float, with the mean, scale and beta each rounded once from double.
 /// </remarks>
-public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersistedStage<BatchNormalizingTransformer>, IEstimator<BatchNormalizingTransformer>
+public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersistedStage<BatchNormalizingTransformer>
 {
     internal const string LoaderSignature = "MlNormBatchNormalize";
 
@@ -48,47 +47,6 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
     /// (<see cref="BatchNormalizingEstimator.Options.BatchStatisticsInTraining"/>); 0 when it uses the running statistics.
     /// </summary>
     public int TrainingBatchSize { get; }
-
-    /// <summary>
-    /// Lets a stage of known parameters stand in an estimator chain, as ML.NET's estimators with nothing to learn do
-    /// (<c>...Append(ml.Transforms.BatchNormalize(parameters)).Append(...)</c>): checks <paramref name="input"/>'s columns
-    /// and returns this transformer, unchanged.
-    /// </summary>
-    /// <param name="input">The data the chain fits on; only its schema is read.</param>
-    /// <returns>This transformer.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">An input column is missing or does not fit the parameters.</exception>
-    public BatchNormalizingTransformer Fit(IDataView input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        BatchNormalizeMapping.CheckInputs(input.Schema, _columns);
-        return this;
-    }
-
-    /// <summary>
-    /// The schema after this stage, for an estimator chain: each output column has its input's shape and item type, and
-    /// is annotated as normalized. A vector's size is not in a <see cref="SchemaShape"/>; it is checked at
-    /// <see cref="Fit(IDataView)"/> and <see cref="ColumnPairTransformer.GetOutputSchema(DataViewSchema)"/>.
-    /// </summary>
-    /// <param name="inputSchema">The schema shape before this stage.</param>
-    /// <returns>The schema shape after it.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">An input column is missing or of another type (a scalar, for channels).</exception>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        ArgumentNullException.ThrowIfNull(inputSchema);
-        var result = inputSchema.ToDictionary(c => c.Name);
-        foreach (var p in _columns)
-        {
-            var input = ColumnTypes.Check(inputSchema, p.InputColumnName, allowVariableSize: false, nameof(inputSchema));
-            if (p.ChannelLayout != ChannelLayout.None && input.Kind != SchemaShape.Column.VectorKind.Vector)
-            {
-                throw ColumnTypes.Mismatch(input.Name, $"a known-size vector of Single or Double with {p.UnitCount} channels ({p.ChannelLayout})", input.ItemType.ToString(), nameof(inputSchema));
-            }
-
-            result[p.OutputColumnName] = SchemaShapes.Column(p.OutputColumnName, input.Kind, input.ItemType, false, SchemaShapes.NormalizedAnnotations(input));
-        }
-
-        return new SchemaShape(result.Values);
-    }
 
     static StageFormat IPersistedStage<BatchNormalizingTransformer>.Format { get; } =
         new("MLNBNORM", Format10, Format10, Format10, LoaderSignature, "BatchNormalize");

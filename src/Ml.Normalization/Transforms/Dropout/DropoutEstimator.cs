@@ -40,8 +40,9 @@ public sealed class DropoutEstimator : ColumnPairEstimator<DropoutTransformer>
         _options = options.Clone();
     }
 
-    /// <summary>Default values of the catalog methods and of <see cref="Options"/>.</summary>
-    public static class Defaults
+    // The defaults of the catalog methods and of Options. Internal, as ML.NET's Defaults classes are (see
+    // BatchNormalizingEstimator.Defaults).
+    internal static class Defaults
     {
         /// <summary>p, the probability of dropping a value.</summary>
         public const float DropProbability = 0.5f;
@@ -50,7 +51,7 @@ public sealed class DropoutEstimator : ColumnPairEstimator<DropoutTransformer>
     /// <summary>Everything the stage can be told.</summary>
     public sealed class Options
     {
-        /// <summary>p, the probability of dropping a value, in [0, 1). 0 makes the stage the identity.</summary>
+        /// <summary>p, the probability of dropping a value, in [0, 1); 0.5 by default. 0 makes the stage the identity.</summary>
         public float DropProbability = Defaults.DropProbability;
 
         /// <summary>Seed of the masks; null draws one from the MLContext's random source, so <c>new MLContext(seed: n)</c> reproduces.</summary>

@@ -5,7 +5,7 @@ using Ml.Normalization.Persistence;
 using Ml.Normalization.Transforms.Dropout;
 using Ml.Normalization.Transforms.Stages;
 
-[assembly: LoadableClass(typeof(DropoutTransformer), typeof(StageLoader<DropoutTransformer>), null, typeof(SignatureLoadModel), "Dropout", DropoutTransformer.LoaderSignature)]
+[assembly: LoadableStage<DropoutTransformer>("Dropout")]
 
 namespace Ml.Normalization;
 

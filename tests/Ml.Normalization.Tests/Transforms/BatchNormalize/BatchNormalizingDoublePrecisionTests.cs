@@ -17,7 +17,7 @@ public class BatchNormalizingDoublePrecisionTests
         var rows = Rows(seed: 41, count: 600, slots: 3, mean: 5e20, std: 2e20);
         var model = ml.Transforms.BatchNormalize("Out", "Features", batchSize: 64).Fit(TestData.DoubleVectors(ml, rows, 3));
 
-        var (mean, variance) = ReferenceStatistics.Running(rows, 64, 0.9f);
+        var (mean, variance) = ReferenceStatistics.Running(rows, 64, 0.9);
         AssertStatistics(mean, variance, model.Columns[0]);
         AssertOutputs(rows, mean, variance, ml, model);
     }
@@ -30,7 +30,7 @@ public class BatchNormalizingDoublePrecisionTests
         var rows = Rows(seed: 42, count: 1000, slots: 5, mean: 1.234567890123e6, std: 0.37);
         var model = ml.Transforms.BatchNormalize("Out", "Features", batchSize: 64).Fit(TestData.DoubleVectors(ml, rows, 5));
 
-        var (mean, variance) = ReferenceStatistics.Running(rows, 64, 0.9f);
+        var (mean, variance) = ReferenceStatistics.Running(rows, 64, 0.9);
         AssertStatistics(mean, variance, model.Columns[0]);
         AssertOutputs(rows, mean, variance, ml, model);
     }
@@ -49,7 +49,7 @@ public class BatchNormalizingDoublePrecisionTests
         var loaded = new MLContext(seed: 2).Model.Load(stream, out _);
 
         var stage = Assert.IsType<BatchNormalizingTransformer>(loaded is TransformerChain<ITransformer> chain ? chain.Single() : loaded);
-        var (mean, variance) = ReferenceStatistics.Running(rows, 50, 0.9f);
+        var (mean, variance) = ReferenceStatistics.Running(rows, 50, 0.9);
         AssertStatistics(mean, variance, stage.Columns[0]);
         Assert.Equal(model.Columns[0].RunningMean, stage.Columns[0].RunningMean);
         Assert.Equal(model.Columns[0].RunningVariance, stage.Columns[0].RunningVariance);
@@ -78,7 +78,7 @@ public class BatchNormalizingDoublePrecisionTests
         {
             for (int j = 0; j < mean.Length; j++)
             {
-                double expected = (rows[i][j] - mean[j]) / Math.Sqrt(variance[j] + 1e-5f);
+                double expected = (rows[i][j] - mean[j]) / Math.Sqrt(variance[j] + 1e-5);
                 Assert.Equal(expected, output[i][j], 1e-9 * (1 + Math.Abs(expected)));
             }
         }

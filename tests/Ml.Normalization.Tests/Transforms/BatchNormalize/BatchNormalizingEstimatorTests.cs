@@ -270,8 +270,9 @@ public class BatchNormalizingEstimatorTests
     {
         var ml = new MLContext(seed: 1);
         var parameters = new BatchNormalizationParameters("Out", "Features", runningMean: [1f, 2f], runningVariance: [4f, 0.25f], gamma: [2f], beta: [0f, 1f], epsilon: 1e-3f);
-        var model = ml.Transforms.BatchNormalize(parameters);
-        var output = TestData.ReadVectors(model.Transform(TestData.Vectors(ml, [[3f, 3f]], 2)), "Out")[0];
+        var data = TestData.Vectors(ml, [[3f, 3f]], 2);
+        var model = ml.Transforms.BatchNormalize(parameters).Fit(data);
+        var output = TestData.ReadVectors(model.Transform(data), "Out")[0];
         Assert.Equal(2 * (3 - 1) / Math.Sqrt(4.001), output[0], 5);
         Assert.Equal((2 * (3 - 2) / Math.Sqrt(0.251)) + 1, output[1], 5);
     }

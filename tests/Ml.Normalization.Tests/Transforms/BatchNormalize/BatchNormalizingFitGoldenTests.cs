@@ -21,8 +21,8 @@ public class BatchNormalizingFitGoldenTests
         var options = new BatchNormalizingEstimator.Options
         {
             BatchSize = c.Rows,
-            Momentum = (float)c.Momentum,
-            Epsilon = (float)c.Eps,
+            Momentum = c.Momentum,
+            Epsilon = c.Eps,
             BiasCorrection = false,
         };
 
@@ -44,11 +44,11 @@ public class BatchNormalizingFitGoldenTests
         var options = new BatchNormalizingEstimator.Options
         {
             BatchSize = c.Rows,
-            Momentum = (float)c.Momentum,
-            Epsilon = (float)c.Eps,
+            Momentum = c.Momentum,
+            Epsilon = c.Eps,
             BiasCorrection = false,
-            Gamma = F(c.Gamma),
-            Beta = F(c.Beta),
+            Gamma = c.Gamma,
+            Beta = c.Beta,
         };
         var model = ml.Transforms.BatchNormalize([new InputOutputColumnPair("Out", "Features")], options)
             .Fit(TestData.Vectors(ml, TestData.Rows(c.Batches, c.Features), c.Features));
@@ -69,8 +69,8 @@ public class BatchNormalizingFitGoldenTests
         var options = new BatchNormalizingEstimator.Options
         {
             BatchSize = c.Rows,
-            Momentum = 1f - (float)c.Torch_Momentum,
-            Epsilon = (float)c.Eps,
+            Momentum = 1 - c.Torch_Momentum,
+            Epsilon = c.Eps,
             BiasCorrection = false,
             UnbiasedRunningVariance = true,
             InitialRunningVariance = 1f,

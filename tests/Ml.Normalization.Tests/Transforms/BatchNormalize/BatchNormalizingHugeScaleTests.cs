@@ -19,12 +19,12 @@ public class BatchNormalizingHugeScaleTests
         var model = Fit(ml, batchStatisticsInTraining: false);
         Assert.Equal(0.0, model.Columns[0].RunningVariance[0]);
 
-        // 4 + 2^-21: one float step above the constant. Its true output, 2^-21 * 1e37 / sqrt(1e-5f) + 0.25 ~ 1.5e33, is a float.
+        // 4 + 2^-21: one float step above the constant. Its true output, 2^-21 * 1e37 / sqrt(1e-5) + 0.25 ~ 1.5e33, is a float.
         float[][] rows = [[4f, 2f], [4.0000005f, 3f]];
         var output = TestData.ReadVectors(model.Transform(TestData.Vectors(ml, rows, 2)), "Features");
 
         Assert.Equal(0.25f, output[0][0]);
-        double expected = (4.0000005f - 4.0) * 1e37f / Math.Sqrt(1e-5f);
+        double expected = (4.0000005f - 4.0) * 1e37f / Math.Sqrt(1e-5); // the default epsilon, exactly 1e-5
         Assert.Equal(expected, output[1][0], 1e-6 * expected);
         Assert.All(output, r => Assert.True(float.IsFinite(r[1]), $"slot 1 gave {r[1]}"));
     }
@@ -45,9 +45,10 @@ public class BatchNormalizingHugeScaleTests
     {
         // gamma / sqrt(0 + 1e-300) = 1e450: beyond double. Only the double constructor can express it.
         var ml = new MLContext(seed: 1);
-        var model = ml.Transforms.BatchNormalize(new BatchNormalizationParameters("Features", null, [0.0, 5.0], [0.0, 1.0], gamma: [1e300, 1.0], beta: [-3.0, 0.0], epsilon: 1e-300));
+        var data = TestData.DoubleVectors(ml, [[0.0, 1.0], [1e-300, 1.0]], 2);
+        var model = ml.Transforms.BatchNormalize(new BatchNormalizationParameters("Features", null, [0.0, 5.0], [0.0, 1.0], gamma: [1e300, 1.0], beta: [-3.0, 0.0], epsilon: 1e-300)).Fit(data);
 
-        var output = model.Transform(TestData.DoubleVectors(ml, [[0.0, 1.0], [1e-300, 1.0]], 2))
+        var output = model.Transform(data)
             .GetColumn<VBuffer<double>>("Features").Select(v => v.DenseValues().ToArray()).ToArray();
 
         Assert.Equal(-3.0, output[0][0]);
@@ -59,9 +60,10 @@ public class BatchNormalizingHugeScaleTests
     {
         // 1e300 / sqrt(1e-300) = 1e450: even its square root, 1e225, is no float; the factors saturate at float.MaxValue.
         var ml = new MLContext(seed: 1);
-        var model = ml.Transforms.BatchNormalize(new BatchNormalizationParameters("Features", null, [2.0, 0.0], [0.0, 1.0], gamma: [1e300, 1.0], beta: [0.5, 0.0], epsilon: 1e-300));
+        var data = TestData.Vectors(ml, [[2f, 1f], [3f, 1f]], 2);
+        var model = ml.Transforms.BatchNormalize(new BatchNormalizationParameters("Features", null, [2.0, 0.0], [0.0, 1.0], gamma: [1e300, 1.0], beta: [0.5, 0.0], epsilon: 1e-300)).Fit(data);
 
-        var output = TestData.ReadVectors(model.Transform(TestData.Vectors(ml, [[2f, 1f], [3f, 1f]], 2)), "Features");
+        var output = TestData.ReadVectors(model.Transform(data), "Features");
 
         Assert.Equal(0.5f, output[0][0]);
         Assert.Equal(float.PositiveInfinity, output[1][0]);

@@ -33,11 +33,11 @@ public class OnnxExportPrecisionTests
         Assert.Equal(Read(transformed, "O"), onnx["O.output"]);
 
         // And the constants are the double ones: the outputs match a double reference, not a float-rounded one.
-        var (mean, variance) = ReferenceStatistics.Running(offset, 32, 0.9f);
+        var (mean, variance) = ReferenceStatistics.Running(offset, 32, 0.9);
         for (int k = 0; k < onnx["O.output"].Length; k++)
         {
             int i = k / 2, j = k % 2;
-            double expected = (offset[i][j] - mean[j]) / Math.Sqrt(variance[j] + 1e-5f);
+            double expected = (offset[i][j] - mean[j]) / Math.Sqrt(variance[j] + 1e-5);
             Assert.Equal(expected, onnx["O.output"][k], 1e-9 * (1 + Math.Abs(expected)));
         }
     }

@@ -5,15 +5,16 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Testing;
 using Ml.Normalization.Tests.TestSupport;
-using Ml.Normalization.Transforms.Scale;
+using Ml.Normalization.Tests.Transforms.Stages.Scale;
 
 namespace Ml.Normalization.Tests.Transforms.Stages;
 
 /// <summary>
 /// What a new stage gets from the skeleton (ColumnPairEstimator, ColumnPairTransformer, IPersistedStage and the generic
-/// StageLoader), shown with the internal example stage in Transforms/Scale/, two files that no other stage's file
-/// mentions: schema agreement, bad input refused at GetOutputSchema and Fit, the row-to-row mapper, Model.Save/Load
-/// with outputs bit for bit, and ONNX export run in ONNX Runtime.
+/// StageLoader), shown with the example stage in Scale/ beside this file: two files in the test assembly (so the
+/// package does not carry them) that use the library's internals as a stage of the library does. Schema agreement,
+/// bad input refused at GetOutputSchema and Fit, the row-to-row mapper, Model.Save/Load with outputs bit for bit (the
+/// loader registered from the test assembly), and ONNX export run in ONNX Runtime.
 /// </summary>
 public class StageSkeletonTests
 {

@@ -74,7 +74,7 @@ public class BatchNormalizeChannelOnnxTests
         var ml = new MLContext(seed: 1);
         var values = ImageData.Rows(12, 2, 3, 16, ChannelLayout.ChannelsFirst);
         var data = ImageData.View(ml, values, 3, 4, 4);
-        var model = ml.Transforms.BatchNormalize(BatchNormalizationParameters.FromMeanAndStd("Input", "Pixels", ChannelLayout.ChannelsFirst, [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]));
+        var model = ml.Transforms.BatchNormalize(BatchNormalizationParameters.FromMeanAndStd("Input", "Pixels", ChannelLayout.ChannelsFirst, [0.485, 0.456, 0.406], [0.229, 0.224, 0.225])).Fit(data);
 
         using var stream = new MemoryStream();
         ml.Model.ConvertToOnnx(model, data, stream);

@@ -121,7 +121,7 @@ public class BatchNormalizeChannelStageTests
 
         Assert.Equal(0, p.Epsilon);
         Assert.Equal(std, p.RunningVariance.Select(Math.Sqrt));
-        var output = Ml.Transforms.BatchNormalize(p).Transform(data).GetColumn<VBuffer<float>>("Input").Select(v => v.DenseValues().ToArray()).ToArray();
+        var output = Ml.Transforms.BatchNormalize(p).Fit(data).Transform(data).GetColumn<VBuffer<float>>("Input").Select(v => v.DenseValues().ToArray()).ToArray();
         int exact = 0;
         for (int i = 0; i < rows.Length; i++)
         {
@@ -142,12 +142,12 @@ public class BatchNormalizeChannelStageTests
     public void KnownConstants_ApplyToImagesOfAnySize_WithTheirChannelCount()
     {
         var p = BatchNormalizationParameters.ForChannels("Out", "Pixels", ChannelLayout.ChannelsLast, [1, 2], [4, 9], gamma: [1, 3], beta: [0, 1]);
-        var transformer = Ml.Transforms.BatchNormalize(p);
+        var stage = Ml.Transforms.BatchNormalize(p);
         foreach (int[] dimensions in new[] { new[] { 2, 3, 2 }, [5, 7, 2], [8] })
         {
             int size = dimensions.Aggregate(1, (a, b) => a * b);
             var data = ImageData.View(Ml, [Enumerable.Range(0, size).Select(v => (float)v).ToArray()], dimensions);
-            var output = transformer.Transform(data).GetColumn<VBuffer<float>>("Out").Single().DenseValues().ToArray();
+            var output = stage.Fit(data).Transform(data).GetColumn<VBuffer<float>>("Out").Single().DenseValues().ToArray();
             Assert.Equal((0f - 1f) / MathF.Sqrt(4 + 1e-5f), output[0], 6);
             Assert.Equal((3f * (1f - 2f) / MathF.Sqrt(9 + 1e-5f)) + 1f, output[1], 6);
         }
@@ -163,9 +163,10 @@ public class BatchNormalizeChannelStageTests
         var shape = chain.GetOutputSchema(Shapes.Of(data.Schema));
         var model = chain.Fit(data);
 
+        var copied = Ml.Transforms.CopyColumns("Copy", "Pixels").Fit(data).Transform(data);
         Assert.Equal(SchemaShape.Column.VectorKind.Vector, shape.Single(c => c.Name == "Input").Kind);
-        Assert.Same(stage, model.LastTransformer);
-        Assert.Equal(Dump(stage.Transform(Ml.Transforms.CopyColumns("Copy", "Pixels").Fit(data).Transform(data))), Dump(model.Transform(data)));
+        Assert.Same(stage.Fit(copied), model.LastTransformer);
+        Assert.Equal(Dump(stage.Fit(copied).Transform(copied)), Dump(model.Transform(data)));
         var scalar = Ml.Data.LoadFromEnumerable(new[] { new TestData.ScalarRow { Value = 1 } });
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Ml.Transforms.BatchNormalize(
             BatchNormalizationParameters.FromMeanAndStd("Out", "Value", ChannelLayout.ChannelsLast, [0.5], [0.2])).GetOutputSchema(Shapes.Of(scalar.Schema)));

@@ -55,9 +55,9 @@ public class ScaleOnlyOnnxTests
     {
         var ml = new MLContext(seed: 1);
         var p = BatchNormalizationParameters.ForScaleOnly("Out", "Features", [0.0, 1.0, 4.0], gamma: [1e30, 2.0, 1e-3], epsilon: 1e-30);
-        var model = ml.Transforms.BatchNormalize(p);
         var rows = new (int[], double[])[] { ([0, 2], [1e-20, 3.0]), ([1], [5.0]), ([0, 1, 2], [-2e-25, 1.0, double.NaN]) };
         var data = SparseData.Floats(ml, rows, 3, sparse: true);
+        var model = ml.Transforms.BatchNormalize(p).Fit(data);
 
         using var stream = new MemoryStream();
         ml.Model.ConvertToOnnx(model, data, stream);

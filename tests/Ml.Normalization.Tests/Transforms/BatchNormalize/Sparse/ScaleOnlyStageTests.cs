@@ -201,7 +201,7 @@ public class ScaleOnlyStageTests
         Assert.Equal([0.0, 0.0, 0.0], p.RunningMean);
         Assert.Equal([0.0, 0.0, 0.0], p.Beta);
         var data = SparseData.Floats(ml, [([0, 2], [3.0, -1.0]), ([1], [8.0])], 3, sparse: true);
-        var outputs = SparseData.Read<float>(ml.Transforms.BatchNormalize(p).Transform(data), "Out");
+        var outputs = SparseData.Read<float>(ml.Transforms.BatchNormalize(p).Fit(data).Transform(data), "Out");
         Assert.Equal([3f, -2f], outputs[0].GetValues().ToArray());
         Assert.Equal([32f], outputs[1].GetValues().ToArray());
         Assert.Equal([1], outputs[1].GetIndices().ToArray());

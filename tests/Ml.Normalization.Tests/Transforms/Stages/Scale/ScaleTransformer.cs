@@ -1,12 +1,14 @@
 using Microsoft.ML;
 using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Persistence;
-using Ml.Normalization.Transforms.Scale;
+using Ml.Normalization.Tests.Transforms.Stages.Scale;
 using Ml.Normalization.Transforms.Stages;
 
-[assembly: LoadableClass(typeof(ScaleTransformer), typeof(StageLoader<ScaleTransformer>), null, typeof(SignatureLoadModel), "Scale (example stage)", ScaleTransformer.LoaderSignature)]
+// Registered from the test assembly: a saved model names this assembly as its loader's, and ML.NET registers the
+// assembly a model names before it looks the loader up, as it does for the library's own stages.
+[assembly: LoadableStage<ScaleTransformer>("Scale (example stage)")]
 
-namespace Ml.Normalization.Transforms.Scale;
+namespace Ml.Normalization.Tests.Transforms.Stages.Scale;
 
 /// <summary>The fitted example stage: <c>y = Factor * x</c>. Mapping, ONNX nodes and model format.</summary>
 internal sealed class ScaleTransformer : ColumnPairTransformer, IPersistedStage<ScaleTransformer>

@@ -33,7 +33,7 @@ internal sealed class AverageRule(bool unbiasedVariance) : StatisticsRule(unbias
             return;
         }
 
-        double variance = UnbiasedVariance ? batchVariance * n / (n - 1) : batchVariance;
+        double variance = BatchVariance(batchVariance, n);
         double t = ++count;
         mean += (batchMean - mean) / t;
         second += (variance - second) / t;

@@ -58,7 +58,7 @@ internal sealed class MomentumRule : StatisticsRule
             return;
         }
 
-        double variance = UnbiasedVariance ? batchVariance * n / (n - 1) : batchVariance;
+        double variance = BatchVariance(batchVariance, n);
         double m = _momentum;
         count++;
         mean = (m * mean) + ((1 - m) * batchMean);

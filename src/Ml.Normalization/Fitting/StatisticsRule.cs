@@ -112,6 +112,9 @@ internal abstract class StatisticsRule
         };
     }
 
+    /// <summary>A batch's variance as the running rules take it: its biased variance, times n/(n - 1) when unbiased.</summary>
+    protected double BatchVariance(double biasedVariance, double n) => UnbiasedVariance ? biasedVariance * n / (n - 1) : biasedVariance;
+
     protected static bool ReadFlag(ModelBodyReader reader, string what)
     {
         byte flag = reader.ReadByte();

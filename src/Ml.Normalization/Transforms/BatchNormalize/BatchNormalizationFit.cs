@@ -68,7 +68,11 @@ internal static class BatchNormalizationFit
                 EndBatch(fitters, statistics, ref inBatch, ref batches, ref rowsUsed);
             }
 
-            SparseFit.Complete(host, ChannelName, fitters, statistics, columns, shapes, options);
+            for (int i = 0; i < fitters.Length; i++)
+            {
+                fitters[i].Complete(statistics[i]); // the sparse moments fold lazily: bring every slot up to date
+                WarnIfCenteringSparse(host, fitters[i], columns[i], shapes[i], options);
+            }
         }
 
         progress.Complete(rowsRead);
@@ -83,6 +87,19 @@ internal static class BatchNormalizationFit
         MlNetEnvironment.Info(host, ChannelName, $"BatchNormalize: fitted {columns.Length} column(s) on {rowsUsed} of {rowsRead} rows in {batches} mini-batches of up to {options.BatchSize} rows"
             + (emptyUnits > 0 ? $"; {emptyUnits} {unitName}(s) had no batch with 2 finite values and keep the initial statistics." : "."));
         return new Result(statistics, batches, rowsUsed);
+    }
+
+    /// <summary>Above this many slots, centering a sparse column is worth a warning: its output rows will be dense.</summary>
+    internal const int DenseOutputWarningSlots = 10_000;
+
+    private static void WarnIfCenteringSparse(IHost host, ColumnFitter fitter, InputOutputColumnPair column, NumericColumnShape shape, BatchNormalizingEstimator.Options options)
+    {
+        if (options.Center && fitter.SawSparseRows && shape.Size > DenseOutputWarningSlots)
+        {
+            MlNetEnvironment.Warning(host, ChannelName, $"BatchNormalize: input column '{column.InputColumnName}' is sparse with {shape.Size} slots; centering "
+                + $"writes every output row dense. Set {nameof(BatchNormalizingEstimator.Options)}.{nameof(BatchNormalizingEstimator.Options.Center)} = false "
+                + "to scale without centering and keep the rows sparse.");
+        }
     }
 
     // Disposes the fitters made so far, when the fit ends or fails.

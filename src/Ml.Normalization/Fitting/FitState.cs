@@ -102,9 +102,31 @@ internal sealed class FitState
     }
 
     /// <summary>Reads what <see cref="Write"/> wrote for <paramref name="units"/> units.</summary>
-    public static FitState Read(ModelBodyReader reader, int units) =>
-        new(StatisticsRule.Read(reader), reader.ReadDoubles(units, "fit-state counts"), reader.ReadDoubles(units, "fit-state means"),
+    /// <exception cref="InvalidDataException">A value no fit writes: a count that is negative or not a whole number, or
+    /// a statistic that is not finite.</exception>
+    public static FitState Read(ModelBodyReader reader, int units)
+    {
+        var state = new FitState(StatisticsRule.Read(reader), reader.ReadDoubles(units, "fit-state counts"), reader.ReadDoubles(units, "fit-state means"),
             reader.ReadDoubles(units, "fit-state second moments"), reader.ReadDoubles(units, "fit-state initial means"), reader.ReadDoubles(units, "fit-state initial variances"));
+        for (int j = 0; j < units; j++)
+        {
+            double count = state.Count[j];
+            if (!(count >= 0) || count != Math.Floor(count) || double.IsInfinity(count))
+            {
+                throw reader.Corrupt($"the fit-state count of unit {j} is {count}, expected a whole number, 0 or more");
+            }
+
+            foreach (var (values, what) in new[] { (state.Mean, "mean"), (state.Second, "second moment"), (state.InitialMean, "initial mean"), (state.InitialVariance, "initial variance") })
+            {
+                if (!double.IsFinite(values[j]))
+                {
+                    throw reader.Corrupt($"the fit-state {what} of unit {j} is {values[j]}, expected a finite value");
+                }
+            }
+        }
+
+        return state;
+    }
 
     private static double[] Filled(int length, double value)
     {

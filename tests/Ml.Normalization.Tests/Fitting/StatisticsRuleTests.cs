@@ -168,6 +168,26 @@ public class StatisticsRuleTests
         Assert.Equal(message, ex.Message);
     }
 
+    [Theory]
+    [InlineData(0, -1.0, "The BatchNormalize model is corrupt: the fit-state count of unit 1 is -1, expected a whole number, 0 or more.")]
+    [InlineData(0, 2.5, "The BatchNormalize model is corrupt: the fit-state count of unit 1 is 2.5, expected a whole number, 0 or more.")]
+    [InlineData(0, double.NaN, "The BatchNormalize model is corrupt: the fit-state count of unit 1 is NaN, expected a whole number, 0 or more.")]
+    [InlineData(1, double.PositiveInfinity, "The BatchNormalize model is corrupt: the fit-state mean of unit 1 is Infinity, expected a finite value.")]
+    [InlineData(4, double.NaN, "The BatchNormalize model is corrupt: the fit-state initial variance of unit 1 is NaN, expected a finite value.")]
+    public void Read_AStateNoFitWrites_FailsNamingTheValue(int array, double value, string message)
+    {
+        var state = FitState.Fresh(new AverageRule(false), 2, 0.5, 1);
+        var arrays = new[] { state.Count, state.Mean, state.Second, state.InitialMean, state.InitialVariance };
+        arrays[array][1] = value;
+        using var stream = new MemoryStream();
+        state.Write(new BinaryWriter(stream));
+        stream.Position = 0;
+
+        var ex = Assert.Throws<InvalidDataException>(() => FitState.Read(new ModelBodyReader(new BinaryReader(stream), "BatchNormalize", stream.Length), 2));
+
+        Assert.Equal(message, ex.Message);
+    }
+
     [Fact]
     public void Finish_OfAValueBeyondDouble_FailsNamingTheColumnAndTheUnit()
     {

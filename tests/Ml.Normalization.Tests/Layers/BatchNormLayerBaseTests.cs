@@ -54,12 +54,14 @@ public class BatchNormLayerBaseTests
 
     [Theory]
     [MemberData(nameof(BothLayers))]
-    public void Backward_BeforeAnyTrainingForward_IsRefused_InTheSameWords(string layer)
+    public void Backward_BeforeAnyTrainingForward_IsRefused_InTheWordsOfEveryLayer(string layer)
     {
         var bn = Create(layer, 2);
         ForwardTwoValuesPerUnit(bn, training: false);
         var ex = Assert.Throws<InvalidOperationException>(() => Backward(bn, new float[4], new float[4]));
+        var dropout = Assert.Throws<InvalidOperationException>(() => new DropoutLayer(0.5f, seed: 1).Backward(new float[4], new float[4]));
         Assert.Equal("Backward needs a preceding Forward(training: true); there was none since the layer was created.", ex.Message);
+        Assert.Equal(ex.Message, dropout.Message);
     }
 
     [Theory]

@@ -5,12 +5,14 @@ using System.Runtime.Intrinsics;
 
 namespace Ml.Normalization.Kernels;
 
-// What the row kernels share: the two loop drivers, the operator interfaces they call, and the small helpers every
-// operator uses. The kernels come in two loop shapes, so there are two drivers: MapRows writes every element of a
+// What the kernels share: the loop drivers, the operator interfaces they call, and the small helpers every operator
+// uses. The row kernels come in two loop shapes, so there are two row drivers: MapRows writes every element of a
 // rows x F block from the same element of its inputs and the column's parameters (Normalize, NormalizeTraining, the
 // dx pass of the backward), ReduceRows sums a rows x F block down its rows into per-column sums (BatchMoments, the
-// dGamma/dBeta pass of the backward). The math lives in the operator structs, the memory walk here; each operator is
-// a ref struct holding its spans' references, so the JIT specialises every driver for it and inlines its methods.
+// dGamma/dBeta pass of the backward). UpdateSlots is the one-dimensional driver of the fit's per-slot sums: each value
+// updates the double state of its slot (AccumulateMoments, AccumulateFiniteMoments, and what the lane kernels'
+// register loops leave). The math lives in the operator structs, the memory walk here; each operator is a ref struct
+// holding its spans' references, so the JIT specialises every driver for it and inlines its methods.
 internal static partial class NormalizationKernels
 {
     /// <summary>An element-wise map of a row-major block, called by <see cref="MapRows{T, TOperator}"/>.</summary>
@@ -54,6 +56,16 @@ internal static partial class NormalizationKernels
 
         /// <summary>Adds one element (the rows left over after the blocks of four).</summary>
         void AccumulateScalar(nuint index, nuint column);
+    }
+
+    /// <summary>An update of per-slot double state by one value per slot, called by <see cref="UpdateSlots{T, TOperator}"/>.</summary>
+    private interface ISlotOperator
+    {
+        /// <summary>Updates slots <paramref name="slot"/> .. <paramref name="slot"/> + <c>Vector&lt;double&gt;.Count</c> - 1 with the lanes of <paramref name="x"/>.</summary>
+        void Invoke(Vector<double> x, nuint slot);
+
+        /// <summary>Updates one slot, with the same operations.</summary>
+        void Invoke(double x, nuint slot);
     }
 
     /// <summary>Up to five per-column parameter vectors; an operator loads the ones it uses.</summary>
@@ -254,6 +266,46 @@ internal static partial class NormalizationKernels
             for (nuint j = 0; j < f; j++)
             {
                 op.AccumulateScalar(row + j, j);
+            }
+        }
+    }
+
+    // values[i] updates slot i mod slots, in order of i: the values are walked a chunk of `slots` at a time, each chunk
+    // a vector at a time (Single values widened to two Double vectors, so the operators see doubles only) and its slots
+    // past the last whole vector (every slot without vector hardware) one at a time. A slot's update reads and writes
+    // that slot only, and each slot sees its values in index order, so where the vectors end changes no bit. Never
+    // inlined, as the row drivers.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void UpdateSlots<T, TOperator>(TOperator op, ReadOnlySpan<T> values, int slots)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOperator : ISlotOperator, allows ref struct
+    {
+        for (int start = 0; start < values.Length; start += slots)
+        {
+            ReadOnlySpan<T> chunk = values.Slice(start, Math.Min(slots, values.Length - start));
+            int j = 0;
+            if (Vector.IsHardwareAccelerated && typeof(T) == typeof(float))
+            {
+                ref float xr = ref Unsafe.As<T, float>(ref At(chunk));
+                for (; j <= chunk.Length - Vector<float>.Count; j += Vector<float>.Count)
+                {
+                    Vector.Widen(Vector.LoadUnsafe(ref xr, (nuint)j), out var low, out var high);
+                    op.Invoke(low, (nuint)j);
+                    op.Invoke(high, (nuint)(j + Vector<double>.Count));
+                }
+            }
+            else if (Vector.IsHardwareAccelerated && typeof(T) == typeof(double))
+            {
+                ref double xr = ref Unsafe.As<T, double>(ref At(chunk));
+                for (; j <= chunk.Length - Vector<double>.Count; j += Vector<double>.Count)
+                {
+                    op.Invoke(Vector.LoadUnsafe(ref xr, (nuint)j), (nuint)j);
+                }
+            }
+
+            for (; j < chunk.Length; j++)
+            {
+                op.Invoke(double.CreateTruncating(chunk[j]), (nuint)j);
             }
         }
     }

@@ -36,9 +36,6 @@ internal static partial class NormalizationKernels
 
         ThrowHelper.ThrowIfLengthDiffers(lanes, laneSum.Length, nameof(laneSum));
         ThrowHelper.ThrowIfLengthDiffers(lanes, laneSumOfSquares.Length, nameof(laneSumOfSquares));
-        ref double kr = ref MemoryMarshal.GetReference(laneShift);
-        ref double sr = ref MemoryMarshal.GetReference(laneSum);
-        ref double qr = ref MemoryMarshal.GetReference(laneSumOfSquares);
         int start = 0;
         if (Vector256.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
         {
@@ -46,44 +43,13 @@ internal static partial class NormalizationKernels
                 ? AccumulateLanes24(values, laneShift, laneSum, laneSumOfSquares)
                 : AccumulateLaneGroups(values, laneShift, laneSum, laneSumOfSquares);
         }
-        else if (Vector.IsHardwareAccelerated && typeof(T) == typeof(float) && lanes % Vector<float>.Count == 0)
-        {
-            ref float xr = ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(values));
-            for (; start <= values.Length - lanes; start += lanes)
-            {
-                ref float chunk = ref Unsafe.Add(ref xr, start);
-                for (int l = 0; l < lanes; l += Vector<float>.Count)
-                {
-                    Vector.Widen(Vector.LoadUnsafe(ref chunk, (nuint)l), out var low, out var high);
-                    AccumulateVector(low, ref kr, ref sr, ref qr, (nuint)l);
-                    AccumulateVector(high, ref kr, ref sr, ref qr, (nuint)(l + Vector<double>.Count));
-                }
-            }
-        }
-        else if (Vector.IsHardwareAccelerated && typeof(T) == typeof(double) && lanes % Vector<double>.Count == 0)
-        {
-            ref double xr = ref Unsafe.As<T, double>(ref MemoryMarshal.GetReference(values));
-            for (; start <= values.Length - lanes; start += lanes)
-            {
-                ref double chunk = ref Unsafe.Add(ref xr, start);
-                for (int l = 0; l < lanes; l += Vector<double>.Count)
-                {
-                    AccumulateVector(Vector.LoadUnsafe(ref chunk, (nuint)l), ref kr, ref sr, ref qr, (nuint)l);
-                }
-            }
-        }
 
-        // What the vectors leave (all of it without vector hardware), lane by lane in the same order.
-        for (int i = start, l = 0; i < values.Length; i++)
-        {
-            double t = double.CreateTruncating(values[i]) - laneShift[l];
-            laneSum[l] += t;
-            laneSumOfSquares[l] += t * t;
-            if (++l == lanes)
-            {
-                l = 0;
-            }
-        }
+        // What the register loops leave (a last, partial chunk), or all of it without 256-bit vectors: the lanes as
+        // slots, so each lane adds its values in index order, with the operations of the register loops.
+        UpdateSlots<T, MomentsOperator>(
+            new MomentsOperator(ref At(laneShift), ref MemoryMarshal.GetReference(laneSum), ref MemoryMarshal.GetReference(laneSumOfSquares)),
+            values[start..],
+            lanes);
     }
 
     /// <summary>
@@ -134,12 +100,13 @@ internal static partial class NormalizationKernels
             q3.StoreUnsafe(ref qr, 12);
         }
 
-        for (int l = 0; i < plane.Length; i++)
+        if (i < plane.Length)
         {
-            double t = double.CreateTruncating(plane[i]) - shift;
-            laneSum[l] += t;
-            laneSumOfSquares[l] += t * t;
-            l = l == LaneGroup - 1 ? 0 : l + 1;
+            // The last, partial group of lanes, or the whole plane without 256-bit vectors: the lanes as slots, each
+            // with the plane's shift, as AccumulateLaneMoments leaves its tail.
+            Span<double> laneShift = stackalloc double[LaneGroup];
+            laneShift.Fill(shift);
+            UpdateSlots<T, MomentsOperator>(new MomentsOperator(ref At(laneShift), ref sr, ref qr), plane[i..], LaneGroup);
         }
     }
 

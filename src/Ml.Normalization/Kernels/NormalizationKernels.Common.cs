@@ -9,10 +9,12 @@ namespace Ml.Normalization.Kernels;
 // uses. The row kernels come in two loop shapes, so there are two row drivers: MapRows writes every element of a
 // rows x F block from the same element of its inputs and the column's parameters (Normalize, NormalizeTraining, the
 // dx pass of the backward), ReduceRows sums a rows x F block down its rows into per-column sums (BatchMoments, the
-// dGamma/dBeta pass of the backward). UpdateSlots is the one-dimensional driver of the fit's per-slot sums: each value
-// updates the double state of its slot (AccumulateMoments, AccumulateFiniteMoments, and what the lane kernels'
-// register loops leave). The math lives in the operator structs, the memory walk here; each operator is a ref struct
-// holding its spans' references, so the JIT specialises every driver for it and inlines its methods.
+// dGamma/dBeta pass of the backward). MapPlane is MapRows for one span with scalar parameters, a channel plane (the
+// spatial layer's NormalizePlane, NormalizePlaneTraining, PlaneGradient). UpdateSlots is the one-dimensional driver
+// of the fit's per-slot sums: each value updates the double state of its slot (AccumulateMoments,
+// AccumulateFiniteMoments, and what the lane kernels' register loops leave). The math lives in the operator structs,
+// the memory walk here; each operator is a ref struct holding its spans' references, so the JIT specialises every
+// driver for it and inlines its methods.
 internal static partial class NormalizationKernels
 {
     /// <summary>An element-wise map of a row-major block, called by <see cref="MapRows{T, TOperator}"/>.</summary>
@@ -36,6 +38,20 @@ internal static partial class NormalizationKernels
 
         /// <summary>One element, for rows narrower than a vector or no vector hardware: the same operations.</summary>
         void InvokeScalar(nuint index, nuint column);
+    }
+
+    /// <summary>An element-wise map of one span whose parameters are scalars, called by <see cref="MapPlane{T, TOperator}"/>.</summary>
+    private interface IPlaneMapOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        /// <summary>The value of the vector at <paramref name="index"/>, read before any store.</summary>
+        Vector<T> Compute(nuint index);
+
+        /// <summary>Writes the outputs of a value <see cref="Compute"/> gave for <paramref name="index"/>.</summary>
+        void Store(Vector<T> value, nuint index);
+
+        /// <summary>One element, for spans shorter than a vector or no vector hardware: the same operations.</summary>
+        void InvokeScalar(nuint index);
     }
 
     /// <summary>A sum down the rows of a row-major block, called by <see cref="ReduceRows{T, TOperator}"/>.</summary>
@@ -196,6 +212,14 @@ internal static partial class NormalizationKernels
         }
     }
 
+    // Every element of a span of `length` values: MapRows' walk of a single row (the first and last vectors computed
+    // before any store, so the destination may be an input, whole vectors in between with the stores aligned to the
+    // destination), through an adapter that gives the row no column parameters.
+    private static void MapPlane<T, TOperator>(TOperator op, int length, ref T destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOperator : IPlaneMapOperator<T>, allows ref struct =>
+        MapRows<T, PlaneAsRow<T, TOperator>>(new PlaneAsRow<T, TOperator>(op), 1, length, ref destination);
+
     // Columns from .. last (inclusive, whole vectors) of the TOperator.BlockRows rows from row on, one column load for
     // all. The operator comes by value: taken by reference, the JIT reloads its references after every store.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -308,6 +332,33 @@ internal static partial class NormalizationKernels
                 op.Invoke(double.CreateTruncating(chunk[j]), (nuint)j);
             }
         }
+    }
+
+    // A plane operator as MapRows calls it: one row, so one row per block, and no column parameters to load.
+    private ref struct PlaneAsRow<T, TOperator>(TOperator op) : IRowMapOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOperator : IPlaneMapOperator<T>, allows ref struct
+    {
+        // Not readonly: the compiler would copy a readonly field of a type parameter before every call on it.
+#pragma warning disable IDE0044
+        private TOperator _op = op;
+#pragma warning restore IDE0044
+
+        public static int BlockRows => 1;
+
+        public static bool AlignsStores => true;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly ColumnVectors<T> LoadColumn(nuint column) => default;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector<T> Compute(in ColumnVectors<T> column, nuint index) => _op.Compute(index);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Store(Vector<T> value, in ColumnVectors<T> column, nuint index) => _op.Store(value, index);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void InvokeScalar(nuint index, nuint column) => _op.InvokeScalar(index);
     }
 
     /// <summary>

@@ -298,7 +298,8 @@ internal static partial class NormalizationKernels
     // a vector at a time (Single values widened to two Double vectors, so the operators see doubles only) and its slots
     // past the last whole vector (every slot without vector hardware) one at a time. A slot's update reads and writes
     // that slot only, and each slot sees its values in index order, so where the vectors end changes no bit. Never
-    // inlined, as the row drivers.
+    // inlined, as the row drivers: inlined into AccumulateMoments, the JIT kept the operator in memory and reloaded its
+    // references at every use.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void UpdateSlots<T, TOperator>(TOperator op, ReadOnlySpan<T> values, int slots)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -112,6 +112,42 @@ internal static partial class NormalizationKernels
         public static bool Recomputes => true;
     }
 
+    // Where the backward kernels read xHat at an index of a row-major block: from the xHat the forward pass kept, or
+    // recomputed from the forward pass's input as (x - mean) * inverseStd with the column's mean and inverseStd
+    // (TXHat.Recomputes) with NormalizeTraining's operations, so both agree bit for bit.
+    private readonly ref struct XHatReader<T, TXHat>(ref T source, ref T mean, ref T inverseStd)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TXHat : struct, IXHatSource
+    {
+        private readonly ref T _source = ref source;
+        private readonly ref T _mean = ref mean;
+        private readonly ref T _inverseStd = ref inverseStd;
+
+        /// <summary>The mean vector of a column, for <see cref="Load(nuint, Vector{T}, Vector{T})"/> (unused when xHat is kept).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector<T> LoadMean(nuint column) => TXHat.Recomputes ? Vector.LoadUnsafe(ref _mean, column) : default;
+
+        /// <summary>The inverseStd vector of a column, likewise.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector<T> LoadInverseStd(nuint column) => TXHat.Recomputes ? Vector.LoadUnsafe(ref _inverseStd, column) : default;
+
+        /// <summary>The xHat vector at <paramref name="index"/>, with its column's mean and inverseStd already loaded.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector<T> Load(nuint index, Vector<T> mean, Vector<T> inverseStd) =>
+            TXHat.Recomputes ? (Vector.LoadUnsafe(ref _source, index) - mean) * inverseStd : Vector.LoadUnsafe(ref _source, index);
+
+        /// <summary>The xHat vector at <paramref name="index"/>, in the column at <paramref name="column"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector<T> Load(nuint index, nuint column) => TXHat.Recomputes
+            ? (Vector.LoadUnsafe(ref _source, index) - Vector.LoadUnsafe(ref _mean, column)) * Vector.LoadUnsafe(ref _inverseStd, column)
+            : Vector.LoadUnsafe(ref _source, index);
+
+        /// <summary>One element's xHat, with the same operations.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public T LoadScalar(nuint index, nuint column) =>
+            TXHat.Recomputes ? NormalizedHatScalar(ref _source, ref _mean, ref _inverseStd, index, column) : Unsafe.Add(ref _source, index);
+    }
+
     // Every row of a rows x F block, F = features: blocks of TOperator.BlockRows rows sharing each load of the column
     // parameters (when rows are a whole number of vectors long, so every row of a block has the same alignment), then
     // single rows. Per row: the first and last vectors (unaligned, computed before any store so the destination may
@@ -381,14 +417,8 @@ internal static partial class NormalizationKernels
         return misalignment % (nuint)sizeof(T) == 0 ? (((nuint)Vector<byte>.Count - misalignment) & (nuint)(Vector<byte>.Count - 1)) / (nuint)sizeof(T) : 0;
     }
 
-    // xHat = (x - mean) * inverseStd at x[index], index in column `column`: the forward pass's operations, which the
-    // backward pass repeats when it recomputes xHat (so both agree bit for bit).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<T> NormalizedHat<T>(ref T x, ref T mean, ref T inverseStd, nuint index, nuint column)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        (Vector.LoadUnsafe(ref x, index) - Vector.LoadUnsafe(ref mean, column)) * Vector.LoadUnsafe(ref inverseStd, column);
-
-    // The same for one element.
+    // xHat = (x - mean) * inverseStd for the element at index, in column `column`: NormalizeTraining's operations, which
+    // XHatReader repeats when it recomputes xHat.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static T NormalizedHatScalar<T>(ref T x, ref T mean, ref T inverseStd, nuint index, nuint column)
         where T : unmanaged, IFloatingPointIeee754<T> =>

@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Ml.Normalization.Kernels;
 
@@ -85,7 +84,7 @@ internal static partial class NormalizationKernels
         dGamma.Clear();
         dBeta.Clear();
         ReduceRows<T, GradientSumsOperator<T, TXHat>>(
-            new GradientSumsOperator<T, TXHat>(ref At(dy), new(ref At(source), ref At(mean), ref At(inverseStd)), ref MemoryMarshal.GetReference(dGamma), ref MemoryMarshal.GetReference(dBeta)),
+            new GradientSumsOperator<T, TXHat>(ref At(dy), new(ref At(source), ref At(mean), ref At(inverseStd)), ref At(dGamma), ref At(dBeta)),
             0,
             rows,
             dGamma.Length);
@@ -98,7 +97,7 @@ internal static partial class NormalizationKernels
         where T : unmanaged, IFloatingPointIeee754<T>
         where TXHat : struct, IXHatSource
     {
-        ref T dr = ref MemoryMarshal.GetReference(dx);
+        ref T dr = ref At(dx);
         MapRows<T, GradientRowsOperator<T, TXHat>>(
             new GradientRowsOperator<T, TXHat>(ref At(dy), new(ref At(source), ref At(mean), ref At(inverseStd)), ref At(a), ref At(b), ref At(c), ref dr),
             rows,

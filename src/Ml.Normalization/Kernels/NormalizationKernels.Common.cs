@@ -460,5 +460,6 @@ internal static partial class NormalizationKernels
         throw new NotSupportedException($"No vector fused multiply-add for {typeof(T).Name}.");
     }
 
+    // The reference to a span's first element (a Span converts implicitly), for the operators' loads and stores.
     private static ref T At<T>(ReadOnlySpan<T> span) => ref MemoryMarshal.GetReference(span);
 }

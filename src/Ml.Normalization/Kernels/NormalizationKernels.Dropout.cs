@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Ml.Normalization.Kernels;
 
@@ -44,7 +43,7 @@ internal static partial class NormalizationKernels
             ThrowHelper.ThrowDestinationTooShort(nameof(destination), x.Length, destination.Length);
         }
 
-        MapMasked<T, KeepScaledOperator<T>>(new KeepScaledOperator<T>(ref At(x), scale, ref MemoryMarshal.GetReference(destination)), x.Length, key, keepThreshold, firstIndex);
+        MapMasked<T, KeepScaledOperator<T>>(new KeepScaledOperator<T>(ref At(x), scale, ref At(destination)), x.Length, key, keepThreshold, firstIndex);
     }
 
     // Elements 0 .. length - 1, element i kept where DropoutMask.Keep(key, firstIndex + i, keepThreshold). Blocks of

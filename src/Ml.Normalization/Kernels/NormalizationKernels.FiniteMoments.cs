@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Ml.Normalization.Kernels;
 
@@ -24,7 +23,7 @@ internal static partial class NormalizationKernels
     {
         CheckFiniteMomentsArguments(row.Length, shift.Length, sum.Length, sumOfSquares.Length, count.Length);
         UpdateSlots<T, FiniteMomentsOperator>(
-            new FiniteMomentsOperator(ref MemoryMarshal.GetReference(shift), ref MemoryMarshal.GetReference(sum), ref MemoryMarshal.GetReference(sumOfSquares), ref MemoryMarshal.GetReference(count)),
+            new FiniteMomentsOperator(ref At(shift), ref At(sum), ref At(sumOfSquares), ref At(count)),
             row,
             row.Length);
     }
@@ -41,14 +40,14 @@ internal static partial class NormalizationKernels
         ThrowHelper.ThrowIfLengthDiffers(row.Length, shift.Length, nameof(shift));
         ThrowHelper.ThrowIfLengthDiffers(row.Length, sum.Length, nameof(sum));
         ThrowHelper.ThrowIfLengthDiffers(row.Length, sumOfSquares.Length, nameof(sumOfSquares));
-        UpdateSlots<T, MomentsOperator>(new MomentsOperator(ref At(shift), ref MemoryMarshal.GetReference(sum), ref MemoryMarshal.GetReference(sumOfSquares)), row, row.Length);
+        UpdateSlots<T, MomentsOperator>(new MomentsOperator(ref At(shift), ref At(sum), ref At(sumOfSquares)), row, row.Length);
     }
 
     /// <summary>Whether every value of <paramref name="values"/> is finite (no NaN, no infinity).</summary>
     public static bool AllFinite<T>(ReadOnlySpan<T> values)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ref T xr = ref MemoryMarshal.GetReference(values);
+        ref T xr = ref At(values);
         int j = 0;
         if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
         {

@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Ml.Normalization.Kernels;
@@ -49,7 +48,7 @@ internal static partial class NormalizationKernels
         if (start < values.Length)
         {
             UpdateSlots<T, MomentsOperator>(
-                new MomentsOperator(ref At(laneShift), ref MemoryMarshal.GetReference(laneSum), ref MemoryMarshal.GetReference(laneSumOfSquares)),
+                new MomentsOperator(ref At(laneShift), ref At(laneSum), ref At(laneSumOfSquares)),
                 values[start..],
                 lanes);
         }
@@ -65,8 +64,8 @@ internal static partial class NormalizationKernels
     {
         ThrowHelper.ThrowIfLengthDiffers(LaneGroup, laneSum.Length, nameof(laneSum));
         ThrowHelper.ThrowIfLengthDiffers(LaneGroup, laneSumOfSquares.Length, nameof(laneSumOfSquares));
-        ref double sr = ref MemoryMarshal.GetReference(laneSum);
-        ref double qr = ref MemoryMarshal.GetReference(laneSumOfSquares);
+        ref double sr = ref At(laneSum);
+        ref double qr = ref At(laneSumOfSquares);
         int i = 0;
         if (Vector256.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
         {
@@ -172,10 +171,10 @@ internal static partial class NormalizationKernels
     {
         if (typeof(T) == typeof(float))
         {
-            return Vector256.Widen(Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(values)), index));
+            return Vector256.Widen(Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref At(values)), index));
         }
 
-        ref double xr = ref Unsafe.As<T, double>(ref MemoryMarshal.GetReference(values));
+        ref double xr = ref Unsafe.As<T, double>(ref At(values));
         return (Vector256.LoadUnsafe(ref xr, index), Vector256.LoadUnsafe(ref xr, index + 4));
     }
 

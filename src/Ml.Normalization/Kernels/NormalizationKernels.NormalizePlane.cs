@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Ml.Normalization.Kernels;
 
@@ -21,7 +20,7 @@ internal static partial class NormalizationKernels
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ThrowHelper.ThrowIfLengthDiffers(plane.Length, destination.Length, nameof(destination));
-        ref T dr = ref MemoryMarshal.GetReference(destination);
+        ref T dr = ref At(destination);
         MapPlane<T, NormalizePlaneOperator<T>>(new NormalizePlaneOperator<T>(ref At(plane), mean, scale, offset, ref dr), plane.Length, ref dr);
     }
 

@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Ml.Normalization.Kernels;
 
@@ -22,12 +21,12 @@ internal static partial class NormalizationKernels
     {
         ThrowHelper.ThrowIfLengthDiffers(plane.Length, xHat.Length, nameof(xHat));
         ThrowHelper.ThrowIfLengthDiffers(plane.Length, destination.Length, nameof(destination));
-        ref T dr = ref MemoryMarshal.GetReference(destination);
+        ref T dr = ref At(destination);
 
         // The plane is one row with scalar parameters; stores aligned to destination, and xHat written at the same
         // offsets (the layer places it at the same alignment as destination).
         MapPlane<T, NormalizePlaneTrainingOperator<T>>(
-            new NormalizePlaneTrainingOperator<T>(ref At(plane), shift, shiftedMean, inverseStd, gamma, beta, ref MemoryMarshal.GetReference(xHat), ref dr),
+            new NormalizePlaneTrainingOperator<T>(ref At(plane), shift, shiftedMean, inverseStd, gamma, beta, ref At(xHat), ref dr),
             plane.Length,
             ref dr);
     }

@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Ml.Normalization.Kernels;
 
@@ -21,7 +20,7 @@ internal static partial class NormalizationKernels
     {
         ThrowHelper.ThrowIfLengthDiffers(dy.Length, xHat.Length, nameof(xHat));
         ThrowHelper.ThrowIfLengthDiffers(dy.Length, dx.Length, nameof(dx));
-        ref T dr = ref MemoryMarshal.GetReference(dx);
+        ref T dr = ref At(dx);
         MapPlane<T, PlaneGradientOperator<T>>(new PlaneGradientOperator<T>(ref At(dy), ref At(xHat), dyScale, xHatScale, offset, ref dr), dy.Length, ref dr);
     }
 

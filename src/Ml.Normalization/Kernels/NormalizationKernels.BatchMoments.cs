@@ -61,6 +61,8 @@ internal static partial class NormalizationKernels
             FusedMultiplyAdd(t3, t3, q).StoreUnsafe(ref _sumOfSquares, column);
         }
 
+        // AccumulateFour again with 512-bit vectors: Vector<T> and Vector512<T> share no interface a generic method could
+        // take in .NET 10 (ISimdVector is internal), so the two widths are written out.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void AccumulateFour512(nuint index, nuint column, nuint f)
         {

@@ -44,6 +44,8 @@ internal static partial class NormalizationKernels
     }
 
     /// <summary>Whether every value of <paramref name="values"/> is finite (no NaN, no infinity).</summary>
+    /// <remarks>A reduction to one answer, so not on UpdateSlots; nor on TensorPrimitives.IsFiniteAll, which measured
+    /// 15-20% slower on the short rows the fit checks (16 to 48 values).</remarks>
     public static bool AllFinite<T>(ReadOnlySpan<T> values)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

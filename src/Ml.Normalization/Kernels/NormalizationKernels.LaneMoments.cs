@@ -182,6 +182,11 @@ internal static partial class NormalizationKernels
     /// The sums and sums of squares of eight lanes, lanes 0-3 and 4-7 in a pair of 256-bit vectors each: the register
     /// accumulators of the lane kernels, a local the JIT keeps in registers across their loops.
     /// </summary>
+    /// <remarks>
+    /// These loops are not on <see cref="UpdateSlots{T, TOperator}"/>: its operators load and store a slot's sums for
+    /// every vector of values, where these keep them in registers across a whole plane or row (the point of the lane
+    /// kernels). The additions per lane, and their order, are the same either way.
+    /// </remarks>
     private struct EightLaneSums
     {
         private Vector256<double> _sum0;

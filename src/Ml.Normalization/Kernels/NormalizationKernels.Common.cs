@@ -424,8 +424,8 @@ internal static partial class NormalizationKernels
         where T : unmanaged, IFloatingPointIeee754<T> =>
         (Unsafe.Add(ref x, index) - Unsafe.Add(ref mean, column)) * Unsafe.Add(ref inverseStd, column);
 
-    // (left * right) + addend rounded once, for the element types the kernels use. One overload per vector type (here,
-    // for Vector<T>, and in PlaneSums for Vector256<T>): the BCL has a fused multiply-add only per element type, and no
+    // (left * right) + addend rounded once, for the element types the kernels use. One overload per vector type (these
+    // two, and Vector256<T> in PlaneSums): the BCL has a fused multiply-add only per element type, and no
     // interface over the vector types a generic one could take (ISimdVector is internal in .NET 10).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<T> FusedMultiplyAdd<T>(Vector512<T> left, Vector512<T> right, Vector512<T> addend)

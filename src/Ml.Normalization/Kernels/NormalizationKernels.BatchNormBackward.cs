@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Ml.Normalization.Kernels;
 
@@ -85,7 +84,7 @@ internal static partial class NormalizationKernels
         dGamma.Clear();
         dBeta.Clear();
         ReduceRows<T, GradientSumsOperator<T, TXHat>>(
-            new GradientSumsOperator<T, TXHat>(ref At(dy), ref At(source), ref At(mean), ref At(inverseStd), ref MemoryMarshal.GetReference(dGamma), ref MemoryMarshal.GetReference(dBeta)),
+            new GradientSumsOperator<T, TXHat>(ref At(dy), new(ref At(source), ref At(mean), ref At(inverseStd)), ref At(dGamma), ref At(dBeta)),
             0,
             rows,
             dGamma.Length);
@@ -98,23 +97,21 @@ internal static partial class NormalizationKernels
         where T : unmanaged, IFloatingPointIeee754<T>
         where TXHat : struct, IXHatSource
     {
-        ref T dr = ref MemoryMarshal.GetReference(dx);
+        ref T dr = ref At(dx);
         MapRows<T, GradientRowsOperator<T, TXHat>>(
-            new GradientRowsOperator<T, TXHat>(ref At(dy), ref At(source), ref At(mean), ref At(inverseStd), ref At(a), ref At(b), ref At(c), ref dr),
+            new GradientRowsOperator<T, TXHat>(ref At(dy), new(ref At(source), ref At(mean), ref At(inverseStd)), ref At(a), ref At(b), ref At(c), ref dr),
             rows,
             a.Length,
             ref dr);
     }
 
-    // dBeta += dy, dGamma += dy * xHat, with xHat loaded or recomputed with the forward pass's operations.
-    private readonly ref struct GradientSumsOperator<T, TXHat>(ref T dy, ref T source, ref T mean, ref T inverseStd, ref T dGamma, ref T dBeta) : IRowReduceOperator<T>
+    // dBeta += dy, dGamma += dy * xHat, xHat kept or recomputed (XHatReader).
+    private readonly ref struct GradientSumsOperator<T, TXHat>(ref T dy, XHatReader<T, TXHat> xHat, ref T dGamma, ref T dBeta) : IRowReduceOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
         where TXHat : struct, IXHatSource
     {
         private readonly ref T _dy = ref dy;
-        private readonly ref T _source = ref source;
-        private readonly ref T _mean = ref mean;
-        private readonly ref T _inverseStd = ref inverseStd;
+        private readonly XHatReader<T, TXHat> _xHat = xHat;
         private readonly ref T _dGamma = ref dGamma;
         private readonly ref T _dBeta = ref dBeta;
 
@@ -128,10 +125,10 @@ internal static partial class NormalizationKernels
             var d2 = Vector.LoadUnsafe(ref _dy, index + (2 * f));
             var d3 = Vector.LoadUnsafe(ref _dy, index + (3 * f));
             (Vector.LoadUnsafe(ref _dBeta, column) + ((d0 + d1) + (d2 + d3))).StoreUnsafe(ref _dBeta, column);
-            var g = (d0 * XHat(index, column))
-                + (d1 * XHat(index + f, column))
-                + (d2 * XHat(index + (2 * f), column))
-                + (d3 * XHat(index + (3 * f), column));
+            var g = (d0 * _xHat.Load(index, column))
+                + (d1 * _xHat.Load(index + f, column))
+                + (d2 * _xHat.Load(index + (2 * f), column))
+                + (d3 * _xHat.Load(index + (3 * f), column));
             (Vector.LoadUnsafe(ref _dGamma, column) + g).StoreUnsafe(ref _dGamma, column);
         }
 
@@ -143,10 +140,10 @@ internal static partial class NormalizationKernels
             T d0 = Unsafe.Add(ref _dy, index), d1 = Unsafe.Add(ref _dy, index + f);
             T d2 = Unsafe.Add(ref _dy, index + (2 * f)), d3 = Unsafe.Add(ref _dy, index + (3 * f));
             Unsafe.Add(ref _dBeta, column) += (d0 + d1) + (d2 + d3);
-            Unsafe.Add(ref _dGamma, column) += (d0 * XHatScalar(index, column))
-                + (d1 * XHatScalar(index + f, column))
-                + (d2 * XHatScalar(index + (2 * f), column))
-                + (d3 * XHatScalar(index + (3 * f), column));
+            Unsafe.Add(ref _dGamma, column) += (d0 * _xHat.LoadScalar(index, column))
+                + (d1 * _xHat.LoadScalar(index + f, column))
+                + (d2 * _xHat.LoadScalar(index + (2 * f), column))
+                + (d3 * _xHat.LoadScalar(index + (3 * f), column));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -154,27 +151,18 @@ internal static partial class NormalizationKernels
         {
             T d = Unsafe.Add(ref _dy, index);
             Unsafe.Add(ref _dBeta, column) += d;
-            Unsafe.Add(ref _dGamma, column) += d * XHatScalar(index, column);
+            Unsafe.Add(ref _dGamma, column) += d * _xHat.LoadScalar(index, column);
         }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private Vector<T> XHat(nuint index, nuint column) =>
-            TXHat.Recomputes ? NormalizedHat(ref _source, ref _mean, ref _inverseStd, index, column) : Vector.LoadUnsafe(ref _source, index);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private T XHatScalar(nuint index, nuint column) =>
-            TXHat.Recomputes ? NormalizedHatScalar(ref _source, ref _mean, ref _inverseStd, index, column) : Unsafe.Add(ref _source, index);
     }
 
-    // dx = a * dy + c * xHat + b, with xHat loaded or recomputed with the forward pass's operations.
-    private readonly ref struct GradientRowsOperator<T, TXHat>(ref T dy, ref T source, ref T mean, ref T inverseStd, ref T a, ref T b, ref T c, ref T dx) : IRowMapOperator<T>
+    // dx = a * dy + c * xHat + b, xHat kept or recomputed (XHatReader), recomputed with the column's mean and inverseStd
+    // loaded once per block of rows.
+    private readonly ref struct GradientRowsOperator<T, TXHat>(ref T dy, XHatReader<T, TXHat> xHat, ref T a, ref T b, ref T c, ref T dx) : IRowMapOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
         where TXHat : struct, IXHatSource
     {
         private readonly ref T _dy = ref dy;
-        private readonly ref T _source = ref source;
-        private readonly ref T _mean = ref mean;
-        private readonly ref T _inverseStd = ref inverseStd;
+        private readonly XHatReader<T, TXHat> _xHat = xHat;
         private readonly ref T _a = ref a;
         private readonly ref T _b = ref b;
         private readonly ref T _c = ref c;
@@ -191,14 +179,14 @@ internal static partial class NormalizationKernels
             P0 = Vector.LoadUnsafe(ref _a, column),
             P1 = Vector.LoadUnsafe(ref _b, column),
             P2 = Vector.LoadUnsafe(ref _c, column),
-            P3 = TXHat.Recomputes ? Vector.LoadUnsafe(ref _mean, column) : default,
-            P4 = TXHat.Recomputes ? Vector.LoadUnsafe(ref _inverseStd, column) : default,
+            P3 = _xHat.LoadMean(column),
+            P4 = _xHat.LoadInverseStd(column),
         };
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector<T> Compute(in ColumnVectors<T> column, nuint index)
         {
-            var xHat = TXHat.Recomputes ? (Vector.LoadUnsafe(ref _source, index) - column.P3) * column.P4 : Vector.LoadUnsafe(ref _source, index);
+            var xHat = _xHat.Load(index, column.P3, column.P4);
             return (column.P0 * Vector.LoadUnsafe(ref _dy, index)) + (column.P2 * xHat) + column.P1;
         }
 
@@ -208,7 +196,7 @@ internal static partial class NormalizationKernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void InvokeScalar(nuint index, nuint column)
         {
-            T xHat = TXHat.Recomputes ? NormalizedHatScalar(ref _source, ref _mean, ref _inverseStd, index, column) : Unsafe.Add(ref _source, index);
+            T xHat = _xHat.LoadScalar(index, column);
             Unsafe.Add(ref _dx, index) = (Unsafe.Add(ref _a, column) * Unsafe.Add(ref _dy, index)) + (Unsafe.Add(ref _c, column) * xHat) + Unsafe.Add(ref _b, column);
         }
     }

@@ -5,12 +5,16 @@ using System.Runtime.Intrinsics;
 
 namespace Ml.Normalization.Kernels;
 
-// What the row kernels share: the two loop drivers, the operator interfaces they call, and the small helpers every
-// operator uses. The kernels come in two loop shapes, so there are two drivers: MapRows writes every element of a
+// What the kernels share: the loop drivers, the operator interfaces they call, and the small helpers every operator
+// uses. The row kernels come in two loop shapes, so there are two row drivers: MapRows writes every element of a
 // rows x F block from the same element of its inputs and the column's parameters (Normalize, NormalizeTraining, the
 // dx pass of the backward), ReduceRows sums a rows x F block down its rows into per-column sums (BatchMoments, the
-// dGamma/dBeta pass of the backward). The math lives in the operator structs, the memory walk here; each operator is
-// a ref struct holding its spans' references, so the JIT specialises every driver for it and inlines its methods.
+// dGamma/dBeta pass of the backward). MapPlane is MapRows for one span with scalar parameters, a channel plane (the
+// spatial layer's NormalizePlane, NormalizePlaneTraining, PlaneGradient). UpdateSlots is the one-dimensional driver
+// of the fit's per-slot sums: each value updates the double state of its slot (AccumulateMoments,
+// AccumulateFiniteMoments, and what the lane kernels' register loops leave). The math lives in the operator structs,
+// the memory walk here; each operator is a ref struct holding its spans' references, so the JIT specialises every
+// driver for it and inlines its methods.
 internal static partial class NormalizationKernels
 {
     /// <summary>An element-wise map of a row-major block, called by <see cref="MapRows{T, TOperator}"/>.</summary>
@@ -36,6 +40,20 @@ internal static partial class NormalizationKernels
         void InvokeScalar(nuint index, nuint column);
     }
 
+    /// <summary>An element-wise map of one span whose parameters are scalars, called by <see cref="MapPlane{T, TOperator}"/>.</summary>
+    private interface IPlaneMapOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        /// <summary>The value of the vector at <paramref name="index"/>, read before any store.</summary>
+        Vector<T> Compute(nuint index);
+
+        /// <summary>Writes the outputs of a value <see cref="Compute"/> gave for <paramref name="index"/>.</summary>
+        void Store(Vector<T> value, nuint index);
+
+        /// <summary>One element, for spans shorter than a vector or no vector hardware: the same operations.</summary>
+        void InvokeScalar(nuint index);
+    }
+
     /// <summary>A sum down the rows of a row-major block, called by <see cref="ReduceRows{T, TOperator}"/>.</summary>
     private interface IRowReduceOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -54,6 +72,16 @@ internal static partial class NormalizationKernels
 
         /// <summary>Adds one element (the rows left over after the blocks of four).</summary>
         void AccumulateScalar(nuint index, nuint column);
+    }
+
+    /// <summary>An update of per-slot double state by one value per slot, called by <see cref="UpdateSlots{T, TOperator}"/>.</summary>
+    private interface ISlotOperator
+    {
+        /// <summary>Updates slots <paramref name="slot"/> .. <paramref name="slot"/> + <c>Vector&lt;double&gt;.Count</c> - 1 with the lanes of <paramref name="x"/>.</summary>
+        void Invoke(Vector<double> x, nuint slot);
+
+        /// <summary>Updates one slot, with the same operations.</summary>
+        void Invoke(double x, nuint slot);
     }
 
     /// <summary>Up to five per-column parameter vectors; an operator loads the ones it uses.</summary>
@@ -82,6 +110,42 @@ internal static partial class NormalizationKernels
     private readonly struct RecomputedXHat : IXHatSource
     {
         public static bool Recomputes => true;
+    }
+
+    // Where the backward kernels read xHat at an index of a row-major block: from the xHat the forward pass kept, or
+    // recomputed from the forward pass's input as (x - mean) * inverseStd with the column's mean and inverseStd
+    // (TXHat.Recomputes) with NormalizeTraining's operations, so both agree bit for bit.
+    private readonly ref struct XHatReader<T, TXHat>(ref T source, ref T mean, ref T inverseStd)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TXHat : struct, IXHatSource
+    {
+        private readonly ref T _source = ref source;
+        private readonly ref T _mean = ref mean;
+        private readonly ref T _inverseStd = ref inverseStd;
+
+        /// <summary>The mean vector of a column, for <see cref="Load(nuint, Vector{T}, Vector{T})"/> (unused when xHat is kept).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector<T> LoadMean(nuint column) => TXHat.Recomputes ? Vector.LoadUnsafe(ref _mean, column) : default;
+
+        /// <summary>The inverseStd vector of a column, likewise.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector<T> LoadInverseStd(nuint column) => TXHat.Recomputes ? Vector.LoadUnsafe(ref _inverseStd, column) : default;
+
+        /// <summary>The xHat vector at <paramref name="index"/>, with its column's mean and inverseStd already loaded.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector<T> Load(nuint index, Vector<T> mean, Vector<T> inverseStd) =>
+            TXHat.Recomputes ? (Vector.LoadUnsafe(ref _source, index) - mean) * inverseStd : Vector.LoadUnsafe(ref _source, index);
+
+        /// <summary>The xHat vector at <paramref name="index"/>, in the column at <paramref name="column"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector<T> Load(nuint index, nuint column) => TXHat.Recomputes
+            ? (Vector.LoadUnsafe(ref _source, index) - Vector.LoadUnsafe(ref _mean, column)) * Vector.LoadUnsafe(ref _inverseStd, column)
+            : Vector.LoadUnsafe(ref _source, index);
+
+        /// <summary>One element's xHat, with the same operations.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public T LoadScalar(nuint index, nuint column) =>
+            TXHat.Recomputes ? NormalizedHatScalar(ref _source, ref _mean, ref _inverseStd, index, column) : Unsafe.Add(ref _source, index);
     }
 
     // Every row of a rows x F block, F = features: blocks of TOperator.BlockRows rows sharing each load of the column
@@ -184,6 +248,14 @@ internal static partial class NormalizationKernels
         }
     }
 
+    // Every element of a span of `length` values: MapRows' walk of a single row (the first and last vectors computed
+    // before any store, so the destination may be an input, whole vectors in between with the stores aligned to the
+    // destination), through an adapter that gives the row no column parameters.
+    private static void MapPlane<T, TOperator>(TOperator op, int length, ref T destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOperator : IPlaneMapOperator<T>, allows ref struct =>
+        MapRows<T, PlaneAsRow<T, TOperator>>(new PlaneAsRow<T, TOperator>(op), 1, length, ref destination);
+
     // Columns from .. last (inclusive, whole vectors) of the TOperator.BlockRows rows from row on, one column load for
     // all. The operator comes by value: taken by reference, the JIT reloads its references after every store.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -258,6 +330,74 @@ internal static partial class NormalizationKernels
         }
     }
 
+    // values[i] updates slot i mod slots, in order of i: the values are walked a chunk of `slots` at a time, each chunk
+    // a vector at a time (Single values widened to two Double vectors, so the operators see doubles only) and its slots
+    // past the last whole vector (every slot without vector hardware) one at a time. A slot's update reads and writes
+    // that slot only, and each slot sees its values in index order, so where the vectors end changes no bit. Never
+    // inlined, as the row drivers: inlined into AccumulateMoments, the JIT kept the operator in memory and reloaded its
+    // references at every use.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void UpdateSlots<T, TOperator>(TOperator op, ReadOnlySpan<T> values, int slots)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOperator : ISlotOperator, allows ref struct
+    {
+        for (int start = 0; start < values.Length; start += slots)
+        {
+            ReadOnlySpan<T> chunk = values.Slice(start, Math.Min(slots, values.Length - start));
+            int j = 0;
+            if (Vector.IsHardwareAccelerated && typeof(T) == typeof(float))
+            {
+                ref float xr = ref Unsafe.As<T, float>(ref At(chunk));
+                for (; j <= chunk.Length - Vector<float>.Count; j += Vector<float>.Count)
+                {
+                    Vector.Widen(Vector.LoadUnsafe(ref xr, (nuint)j), out var low, out var high);
+                    op.Invoke(low, (nuint)j);
+                    op.Invoke(high, (nuint)(j + Vector<double>.Count));
+                }
+            }
+            else if (Vector.IsHardwareAccelerated && typeof(T) == typeof(double))
+            {
+                ref double xr = ref Unsafe.As<T, double>(ref At(chunk));
+                for (; j <= chunk.Length - Vector<double>.Count; j += Vector<double>.Count)
+                {
+                    op.Invoke(Vector.LoadUnsafe(ref xr, (nuint)j), (nuint)j);
+                }
+            }
+
+            for (; j < chunk.Length; j++)
+            {
+                op.Invoke(double.CreateTruncating(chunk[j]), (nuint)j);
+            }
+        }
+    }
+
+    // A plane operator as MapRows calls it: one row, so one row per block, and no column parameters to load.
+    private ref struct PlaneAsRow<T, TOperator>(TOperator op) : IRowMapOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOperator : IPlaneMapOperator<T>, allows ref struct
+    {
+        // Not readonly: the compiler would copy a readonly field of a type parameter before every call on it.
+#pragma warning disable IDE0044
+        private TOperator _op = op;
+#pragma warning restore IDE0044
+
+        public static int BlockRows => 1;
+
+        public static bool AlignsStores => true;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly ColumnVectors<T> LoadColumn(nuint column) => default;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector<T> Compute(in ColumnVectors<T> column, nuint index) => _op.Compute(index);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Store(Vector<T> value, in ColumnVectors<T> column, nuint index) => _op.Store(value, index);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void InvokeScalar(nuint index, nuint column) => _op.InvokeScalar(index);
+    }
+
     /// <summary>
     /// How many elements a row starting at <paramref name="destination"/> has before its first address aligned to a
     /// whole vector (<c>Vector&lt;byte&gt;.Count</c> bytes); 0 when it is aligned or not element-aligned.
@@ -277,20 +417,16 @@ internal static partial class NormalizationKernels
         return misalignment % (nuint)sizeof(T) == 0 ? (((nuint)Vector<byte>.Count - misalignment) & (nuint)(Vector<byte>.Count - 1)) / (nuint)sizeof(T) : 0;
     }
 
-    // xHat = (x - mean) * inverseStd at x[index], index in column `column`: the forward pass's operations, which the
-    // backward pass repeats when it recomputes xHat (so both agree bit for bit).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<T> NormalizedHat<T>(ref T x, ref T mean, ref T inverseStd, nuint index, nuint column)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        (Vector.LoadUnsafe(ref x, index) - Vector.LoadUnsafe(ref mean, column)) * Vector.LoadUnsafe(ref inverseStd, column);
-
-    // The same for one element.
+    // xHat = (x - mean) * inverseStd for the element at index, in column `column`: NormalizeTraining's operations, which
+    // XHatReader repeats when it recomputes xHat.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static T NormalizedHatScalar<T>(ref T x, ref T mean, ref T inverseStd, nuint index, nuint column)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         (Unsafe.Add(ref x, index) - Unsafe.Add(ref mean, column)) * Unsafe.Add(ref inverseStd, column);
 
-    // (left * right) + addend rounded once, for the element types the kernels use.
+    // (left * right) + addend rounded once, for the element types the kernels use. One overload per vector type (these
+    // two, and Vector256<T> in PlaneSums): the BCL has a fused multiply-add only per element type, and no
+    // interface over the vector types a generic one could take (ISimdVector is internal in .NET 10).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<T> FusedMultiplyAdd<T>(Vector512<T> left, Vector512<T> right, Vector512<T> addend)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -326,5 +462,6 @@ internal static partial class NormalizationKernels
         throw new NotSupportedException($"No vector fused multiply-add for {typeof(T).Name}.");
     }
 
+    // The reference to a span's first element (a Span converts implicitly), for the operators' loads and stores.
     private static ref T At<T>(ReadOnlySpan<T> span) => ref MemoryMarshal.GetReference(span);
 }

@@ -1,10 +1,24 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 
 namespace Ml.Normalization.Kernels;
 
+// Dropout's loop: the driver MapMasked walks the elements and computes, per block, which of them the counter-based mask
+// (DropoutMask) keeps; the operator does the element's math given that. Single and Double share the driver, so both
+// run at vector speed with the same mask.
 internal static partial class NormalizationKernels
 {
+    /// <summary>An element-wise map given, for each element, whether the dropout mask keeps it; called by <see cref="MapMasked{T, TOperator}"/>.</summary>
+    private interface IMaskedOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        /// <summary>The vector at <paramref name="index"/>; <paramref name="keep"/> is all ones in the lanes the mask keeps, 0 in the others.</summary>
+        void Invoke(nuint index, Vector<T> keep);
+
+        /// <summary>The element at <paramref name="index"/>, with the same operations.</summary>
+        void Invoke(nuint index, bool keep);
+    }
+
     /// <summary>
     /// Dropout with a recomputable mask: <c>destination[i] = DropoutMask.Keep(key, firstIndex + i, keepThreshold) ? x[i] * scale : 0</c>.
     /// </summary>
@@ -14,59 +28,85 @@ internal static partial class NormalizationKernels
     /// <paramref name="destination"/> may be the same memory as <paramref name="x"/>.
     /// </remarks>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="x"/>.</exception>
-    public static void Dropout(ReadOnlySpan<float> x, Span<float> destination, ulong key, uint keepThreshold, float scale, uint firstIndex = 0)
+    public static void Dropout(ReadOnlySpan<float> x, Span<float> destination, ulong key, uint keepThreshold, float scale, uint firstIndex = 0) =>
+        Dropout<float>(x, destination, key, keepThreshold, scale, firstIndex);
+
+    /// <summary>The double-precision form, element for element the same mask as the single-precision one.</summary>
+    public static void Dropout(ReadOnlySpan<double> x, Span<double> destination, ulong key, uint keepThreshold, double scale, uint firstIndex = 0) =>
+        Dropout<double>(x, destination, key, keepThreshold, scale, firstIndex);
+
+    private static void Dropout<T>(ReadOnlySpan<T> x, Span<T> destination, ulong key, uint keepThreshold, T scale, uint firstIndex)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (destination.Length < x.Length)
         {
             ThrowHelper.ThrowDestinationTooShort(nameof(destination), x.Length, destination.Length);
         }
 
+        MapMasked<T, KeepScaledOperator<T>>(new KeepScaledOperator<T>(ref At(x), scale, ref At(destination)), x.Length, key, keepThreshold, firstIndex);
+    }
+
+    // Elements 0 .. length - 1, element i kept where DropoutMask.Keep(key, firstIndex + i, keepThreshold). Blocks of
+    // 2 x Vector<uint>.Count elements, one hash vector each: its lanes read as 16-bit halves and widened (to 32 bits
+    // for Single, on to 64 for Double) are the bits of two Single or four Double vectors, element 2k taking the low half
+    // of hash(k) and 2k + 1 the high half, as DropoutMask.Bits defines. The rest element by element, and all of it when
+    // firstIndex is odd (the pairs of a hash would straddle the blocks) or there is no vector hardware. An element's
+    // mask depends on its index alone, so where the blocks end changes no bit. Never inlined, as the row drivers.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void MapMasked<T, TOperator>(TOperator op, int length, ulong key, uint keepThreshold, uint firstIndex)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOperator : IMaskedOperator<T>, allows ref struct
+    {
         int i = 0;
-        if (Vector.IsHardwareAccelerated && (firstIndex & 1) == 0)
+        if (Vector.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double)) && (firstIndex & 1) == 0)
         {
-            // One hash vector decides two float vectors: reinterpret its lanes as 16-bit halves and widen them, so
-            // element 2k gets the low half of hash(k) and element 2k + 1 the high half, as DropoutMask.Bits defines.
-            ref float xr = ref MemoryMarshal.GetReference(x);
-            ref float dr = ref MemoryMarshal.GetReference(destination);
-            int width = Vector<float>.Count;
+            int width = Vector<T>.Count;
             var pairs = Vector<uint>.Indices + new Vector<uint>(firstIndex >> 1);
-            var step = new Vector<uint>((uint)width);
+            var step = new Vector<uint>((uint)Vector<uint>.Count);
             var threshold = new Vector<uint>(keepThreshold);
-            var scaleVector = new Vector<float>(scale);
-            for (; i <= x.Length - (2 * width); i += 2 * width)
+            var wideThreshold = new Vector<ulong>(keepThreshold);
+            for (; i <= length - (2 * Vector<uint>.Count); i += 2 * Vector<uint>.Count)
             {
-                var bits = Vector.AsVectorUInt16(DropoutMask.Hash(key, pairs));
-                Vector.Widen(bits, out Vector<uint> low, out Vector<uint> high);
-                var keepLow = Vector.AsVectorSingle(Vector.GreaterThanOrEqual(low, threshold));
-                var keepHigh = Vector.AsVectorSingle(Vector.GreaterThanOrEqual(high, threshold));
-                Vector.ConditionalSelect(keepLow, Vector.LoadUnsafe(ref xr, (nuint)i) * scaleVector, Vector<float>.Zero).StoreUnsafe(ref dr, (nuint)i);
-                Vector.ConditionalSelect(keepHigh, Vector.LoadUnsafe(ref xr, (nuint)(i + width)) * scaleVector, Vector<float>.Zero).StoreUnsafe(ref dr, (nuint)(i + width));
+                Vector.Widen(Vector.AsVectorUInt16(DropoutMask.Hash(key, pairs)), out Vector<uint> low, out Vector<uint> high);
+                if (typeof(T) == typeof(float))
+                {
+                    op.Invoke((nuint)i, Vector.GreaterThanOrEqual(low, threshold).As<uint, T>());
+                    op.Invoke((nuint)(i + width), Vector.GreaterThanOrEqual(high, threshold).As<uint, T>());
+                }
+                else
+                {
+                    Vector.Widen(low, out Vector<ulong> bits0, out Vector<ulong> bits1);
+                    Vector.Widen(high, out Vector<ulong> bits2, out Vector<ulong> bits3);
+                    op.Invoke((nuint)i, Vector.GreaterThanOrEqual(bits0, wideThreshold).As<ulong, T>());
+                    op.Invoke((nuint)(i + width), Vector.GreaterThanOrEqual(bits1, wideThreshold).As<ulong, T>());
+                    op.Invoke((nuint)(i + (2 * width)), Vector.GreaterThanOrEqual(bits2, wideThreshold).As<ulong, T>());
+                    op.Invoke((nuint)(i + (3 * width)), Vector.GreaterThanOrEqual(bits3, wideThreshold).As<ulong, T>());
+                }
+
                 pairs += step;
             }
         }
 
-        DropoutScalarFrom(i, x, destination, key, keepThreshold, scale, firstIndex);
-    }
-
-    /// <summary>The double-precision form, element for element the same mask as the single-precision one.</summary>
-    public static void Dropout(ReadOnlySpan<double> x, Span<double> destination, ulong key, uint keepThreshold, double scale, uint firstIndex = 0)
-    {
-        if (destination.Length < x.Length)
+        for (; i < length; i++)
         {
-            ThrowHelper.ThrowDestinationTooShort(nameof(destination), x.Length, destination.Length);
-        }
-
-        for (int i = 0; i < x.Length; i++)
-        {
-            destination[i] = DropoutMask.Keep(key, firstIndex + (uint)i, keepThreshold) ? x[i] * scale : 0;
+            op.Invoke((nuint)i, DropoutMask.Keep(key, firstIndex + (uint)i, keepThreshold));
         }
     }
 
-    private static void DropoutScalarFrom(int start, ReadOnlySpan<float> x, Span<float> destination, ulong key, uint keepThreshold, float scale, uint firstIndex)
+    // destination = keep ? x * scale : 0.
+    private readonly ref struct KeepScaledOperator<T>(ref T x, T scale, ref T destination) : IMaskedOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int i = start; i < x.Length; i++)
-        {
-            destination[i] = DropoutMask.Keep(key, firstIndex + (uint)i, keepThreshold) ? x[i] * scale : 0f;
-        }
+        private readonly ref T _x = ref x;
+        private readonly ref T _destination = ref destination;
+        private readonly T _scale = scale;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Invoke(nuint index, Vector<T> keep) =>
+            Vector.ConditionalSelect(keep, Vector.LoadUnsafe(ref _x, index) * new Vector<T>(_scale), Vector<T>.Zero).StoreUnsafe(ref _destination, index);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Invoke(nuint index, bool keep) =>
+            Unsafe.Add(ref _destination, index) = keep ? Unsafe.Add(ref _x, index) * _scale : T.Zero;
     }
 }

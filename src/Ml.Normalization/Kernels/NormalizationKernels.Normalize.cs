@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Ml.Normalization.Kernels;
 
@@ -32,7 +31,7 @@ internal static partial class NormalizationKernels
     {
         int features = mean.Length;
         CheckNormalizeArguments(ThrowHelper.BlockLength(rows, features), x.Length, features, scale.Length, offset.Length, destination.Length);
-        ref T dr = ref MemoryMarshal.GetReference(destination);
+        ref T dr = ref At(destination);
 
         // Stores aligned to destination, and four rows per load of the parameters: without that, the parameter loads
         // cost more than the alignment gains.

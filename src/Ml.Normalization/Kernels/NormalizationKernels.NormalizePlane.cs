@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Ml.Normalization.Kernels;
 
@@ -21,34 +20,27 @@ internal static partial class NormalizationKernels
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ThrowHelper.ThrowIfLengthDiffers(plane.Length, destination.Length, nameof(destination));
-        ref T dr = ref MemoryMarshal.GetReference(destination);
-        MapRows<T, NormalizePlaneOperator<T>>(new NormalizePlaneOperator<T>(ref At(plane), mean, scale, offset, ref dr), 1, plane.Length, ref dr);
+        ref T dr = ref At(destination);
+        MapPlane<T, NormalizePlaneOperator<T>>(new NormalizePlaneOperator<T>(ref At(plane), mean, scale, offset, ref dr), plane.Length, ref dr);
     }
 
     // destination = ((plane - mean) * scale) + offset.
-    private readonly ref struct NormalizePlaneOperator<T>(ref T plane, T mean, T scale, T offset, ref T destination) : IRowMapOperator<T>
+    private readonly ref struct NormalizePlaneOperator<T>(ref T plane, T mean, T scale, T offset, ref T destination) : IPlaneMapOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         private readonly ref T _plane = ref plane;
         private readonly ref T _destination = ref destination;
         private readonly T _mean = mean, _scale = scale, _offset = offset;
 
-        public static int BlockRows => 1;
-
-        public static bool AlignsStores => true;
-
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public ColumnVectors<T> LoadColumn(nuint column) => default;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector<T> Compute(in ColumnVectors<T> column, nuint index) =>
+        public Vector<T> Compute(nuint index) =>
             ((Vector.LoadUnsafe(ref _plane, index) - new Vector<T>(_mean)) * new Vector<T>(_scale)) + new Vector<T>(_offset);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Store(Vector<T> value, in ColumnVectors<T> column, nuint index) => value.StoreUnsafe(ref _destination, index);
+        public void Store(Vector<T> value, nuint index) => value.StoreUnsafe(ref _destination, index);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void InvokeScalar(nuint index, nuint column) =>
+        public void InvokeScalar(nuint index) =>
             Unsafe.Add(ref _destination, index) = ((Unsafe.Add(ref _plane, index) - _mean) * _scale) + _offset;
     }
 }

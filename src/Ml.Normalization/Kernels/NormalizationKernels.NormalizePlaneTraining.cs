@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Ml.Normalization.Kernels;
 
@@ -22,19 +21,18 @@ internal static partial class NormalizationKernels
     {
         ThrowHelper.ThrowIfLengthDiffers(plane.Length, xHat.Length, nameof(xHat));
         ThrowHelper.ThrowIfLengthDiffers(plane.Length, destination.Length, nameof(destination));
-        ref T dr = ref MemoryMarshal.GetReference(destination);
+        ref T dr = ref At(destination);
 
         // The plane is one row with scalar parameters; stores aligned to destination, and xHat written at the same
         // offsets (the layer places it at the same alignment as destination).
-        MapRows<T, NormalizePlaneTrainingOperator<T>>(
-            new NormalizePlaneTrainingOperator<T>(ref At(plane), shift, shiftedMean, inverseStd, gamma, beta, ref MemoryMarshal.GetReference(xHat), ref dr),
-            1,
+        MapPlane<T, NormalizePlaneTrainingOperator<T>>(
+            new NormalizePlaneTrainingOperator<T>(ref At(plane), shift, shiftedMean, inverseStd, gamma, beta, ref At(xHat), ref dr),
             plane.Length,
             ref dr);
     }
 
     // xHat = ((plane - shift) - shiftedMean) * inverseStd; destination = (gamma * xHat) + beta.
-    private readonly ref struct NormalizePlaneTrainingOperator<T>(ref T plane, T shift, T shiftedMean, T inverseStd, T gamma, T beta, ref T xHat, ref T destination) : IRowMapOperator<T>
+    private readonly ref struct NormalizePlaneTrainingOperator<T>(ref T plane, T shift, T shiftedMean, T inverseStd, T gamma, T beta, ref T xHat, ref T destination) : IPlaneMapOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         private readonly ref T _plane = ref plane;
@@ -42,26 +40,19 @@ internal static partial class NormalizationKernels
         private readonly ref T _destination = ref destination;
         private readonly T _shift = shift, _shiftedMean = shiftedMean, _inverseStd = inverseStd, _gamma = gamma, _beta = beta;
 
-        public static int BlockRows => 1;
-
-        public static bool AlignsStores => true;
-
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public ColumnVectors<T> LoadColumn(nuint column) => default;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector<T> Compute(in ColumnVectors<T> column, nuint index) =>
+        public Vector<T> Compute(nuint index) =>
             ((Vector.LoadUnsafe(ref _plane, index) - new Vector<T>(_shift)) - new Vector<T>(_shiftedMean)) * new Vector<T>(_inverseStd);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Store(Vector<T> value, in ColumnVectors<T> column, nuint index)
+        public void Store(Vector<T> value, nuint index)
         {
             value.StoreUnsafe(ref _xHat, index);
             ((new Vector<T>(_gamma) * value) + new Vector<T>(_beta)).StoreUnsafe(ref _destination, index);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void InvokeScalar(nuint index, nuint column)
+        public void InvokeScalar(nuint index)
         {
             T h = ((Unsafe.Add(ref _plane, index) - _shift) - _shiftedMean) * _inverseStd;
             Unsafe.Add(ref _xHat, index) = h;

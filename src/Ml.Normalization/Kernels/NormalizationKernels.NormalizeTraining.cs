@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Ml.Normalization.Kernels;
 
@@ -38,12 +37,12 @@ internal static partial class NormalizationKernels
         int features = mean.Length;
         CheckNormalizeArguments(ThrowHelper.BlockLength(rows, features), x.Length, features, inverseStd.Length, gamma.Length, destination.Length);
         ThrowHelper.ThrowIfLengthDiffers(features, beta.Length, nameof(beta));
-        ref T dr = ref MemoryMarshal.GetReference(destination);
+        ref T dr = ref At(destination);
 
         // Stores aligned to destination; a kept xHat is written at the same offsets (the layer places it at the same
         // alignment as destination).
         MapRows<T, NormalizeTrainingOperator<T, TXHat>>(
-            new NormalizeTrainingOperator<T, TXHat>(ref At(x), ref At(mean), ref At(inverseStd), ref At(gamma), ref At(beta), ref MemoryMarshal.GetReference(xHat), ref dr),
+            new NormalizeTrainingOperator<T, TXHat>(ref At(x), ref At(mean), ref At(inverseStd), ref At(gamma), ref At(beta), ref At(xHat), ref dr),
             rows,
             features,
             ref dr);

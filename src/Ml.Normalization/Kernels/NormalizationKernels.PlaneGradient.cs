@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Ml.Normalization.Kernels;
 
@@ -21,12 +20,12 @@ internal static partial class NormalizationKernels
     {
         ThrowHelper.ThrowIfLengthDiffers(dy.Length, xHat.Length, nameof(xHat));
         ThrowHelper.ThrowIfLengthDiffers(dy.Length, dx.Length, nameof(dx));
-        ref T dr = ref MemoryMarshal.GetReference(dx);
-        MapRows<T, PlaneGradientOperator<T>>(new PlaneGradientOperator<T>(ref At(dy), ref At(xHat), dyScale, xHatScale, offset, ref dr), 1, dy.Length, ref dr);
+        ref T dr = ref At(dx);
+        MapPlane<T, PlaneGradientOperator<T>>(new PlaneGradientOperator<T>(ref At(dy), ref At(xHat), dyScale, xHatScale, offset, ref dr), dy.Length, ref dr);
     }
 
     // dx = ((dyScale * dy) + (xHatScale * xHat)) + offset.
-    private readonly ref struct PlaneGradientOperator<T>(ref T dy, ref T xHat, T dyScale, T xHatScale, T offset, ref T dx) : IRowMapOperator<T>
+    private readonly ref struct PlaneGradientOperator<T>(ref T dy, ref T xHat, T dyScale, T xHatScale, T offset, ref T dx) : IPlaneMapOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         private readonly ref T _dy = ref dy;
@@ -34,22 +33,15 @@ internal static partial class NormalizationKernels
         private readonly ref T _dx = ref dx;
         private readonly T _dyScale = dyScale, _xHatScale = xHatScale, _offset = offset;
 
-        public static int BlockRows => 1;
-
-        public static bool AlignsStores => true;
-
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public ColumnVectors<T> LoadColumn(nuint column) => default;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector<T> Compute(in ColumnVectors<T> column, nuint index) =>
+        public Vector<T> Compute(nuint index) =>
             (new Vector<T>(_dyScale) * Vector.LoadUnsafe(ref _dy, index)) + (new Vector<T>(_xHatScale) * Vector.LoadUnsafe(ref _xHat, index)) + new Vector<T>(_offset);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Store(Vector<T> value, in ColumnVectors<T> column, nuint index) => value.StoreUnsafe(ref _dx, index);
+        public void Store(Vector<T> value, nuint index) => value.StoreUnsafe(ref _dx, index);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void InvokeScalar(nuint index, nuint column) =>
+        public void InvokeScalar(nuint index) =>
             Unsafe.Add(ref _dx, index) = (_dyScale * Unsafe.Add(ref _dy, index)) + (_xHatScale * Unsafe.Add(ref _xHat, index)) + _offset;
     }
 }

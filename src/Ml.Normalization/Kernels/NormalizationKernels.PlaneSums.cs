@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Ml.Normalization.Kernels;
@@ -46,8 +45,8 @@ internal static partial class NormalizationKernels
         int lanes = PlaneLanes<T>();
         Span<T> sumLanes = stackalloc T[lanes];
         Span<T> productLanes = stackalloc T[lanes];
-        ref T s = ref MemoryMarshal.GetReference(sumLanes);
-        ref T p = ref MemoryMarshal.GetReference(productLanes);
+        ref T s = ref At(sumLanes);
+        ref T p = ref At(productLanes);
         bool vectors = Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported;
         double sum = 0, sumOfProducts = 0;
         for (int start = 0; start < length; start += PlaneRun)

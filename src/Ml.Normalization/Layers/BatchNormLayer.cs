@@ -21,63 +21,20 @@ namespace Ml.Normalization.Layers;
 /// to a third of the pass's time (Backward, recomputing x-hat, takes about as much longer), and the gradients are the
 /// same bit for bit. Not thread-safe.</para>
 /// </remarks>
-public sealed class BatchNormLayer
+public sealed class BatchNormLayer : BatchNormLayerBase
 {
-    private readonly float[] _batchMean;
-    private readonly float[] _batchVariance;
-    private readonly float[] _inverseStd;
-    private readonly float[] _testScale;
-    private readonly XHatCache _xHatCache = new();
-    private int _cachedRows;
-
     /// <summary>Creates a layer for rows of <paramref name="features"/> values, with Gamma 1, Beta 0 and zero running statistics.</summary>
     /// <param name="features">Number of features (columns), at least 1.</param>
     /// <param name="momentum">Weight of the old running value, in [0, 1).</param>
     /// <param name="epsilon">Added to the variance before the square root; positive and finite.</param>
     /// <exception cref="ArgumentOutOfRangeException">A parameter is outside its range (NaN included).</exception>
     public BatchNormLayer(int features, float momentum = 0.9f, float epsilon = 1e-5f)
+        : base(features, nameof(features), momentum, epsilon)
     {
-        if (features < 1)
-        {
-            ThrowHelper.ThrowOutOfRange(nameof(features), features, "at least 1");
-        }
-
-        LayerArguments.CheckMomentumAndEpsilon(momentum, epsilon);
-
-        Features = features;
-        Momentum = momentum;
-        Epsilon = epsilon;
-        Gamma = new float[features];
-        Gamma.AsSpan().Fill(1f);
-        Beta = new float[features];
-        RunningMean = new float[features];
-        RunningVariance = new float[features];
-        _batchMean = new float[features];
-        _batchVariance = new float[features];
-        _inverseStd = new float[features];
-        _testScale = new float[features];
     }
 
     /// <summary>Number of features per row.</summary>
-    public int Features { get; }
-
-    /// <summary>Weight of the old running value in the running-statistics update.</summary>
-    public float Momentum { get; }
-
-    /// <summary>Added to the variance before the square root.</summary>
-    public float Epsilon { get; }
-
-    /// <summary>Per-feature scale, starts at 1. Writable: an optimizer updates it in place.</summary>
-    public float[] Gamma { get; }
-
-    /// <summary>Per-feature shift, starts at 0. Writable: an optimizer updates it in place.</summary>
-    public float[] Beta { get; }
-
-    /// <summary>Running mean used in test mode, starts at 0.</summary>
-    public float[] RunningMean { get; }
-
-    /// <summary>Running (biased) variance used in test mode, starts at 0.</summary>
-    public float[] RunningVariance { get; }
+    public int Features => Gamma.Length;
 
     /// <summary>
     /// Whether a training <see cref="Forward"/> keeps the normalized input (rows x <see cref="Features"/> floats) so
@@ -103,39 +60,27 @@ public sealed class BatchNormLayer
         }
 
         int length = ThrowHelper.BlockLength(rows, Features);
-        ThrowHelper.ThrowIfLengthDiffers(length, x.Length, nameof(x));
-        ThrowHelper.ThrowIfLengthDiffers(length, y.Length, nameof(y));
-
+        CheckInputAndOutput(length, x, y);
         if (!training)
         {
-            Span<float> scale = _testScale;
-            TensorPrimitives.Add(RunningVariance, Epsilon, scale);
-            TensorPrimitives.ReciprocalSqrt(scale, scale);
-            TensorPrimitives.Multiply(scale, Gamma, scale);
-            NormalizationKernels.Normalize(x, rows, RunningMean, scale, Beta, y);
-
+            NormalizationKernels.Normalize(x, rows, RunningMean, TestScale(), Beta, y);
             return;
         }
 
-        NormalizationKernels.BatchMoments(x, rows, _batchMean, _batchVariance);
-        TensorPrimitives.Add(_batchVariance, Epsilon, _inverseStd);
-        TensorPrimitives.ReciprocalSqrt(_inverseStd, _inverseStd);
+        NormalizationKernels.BatchMoments(x, rows, BatchMean, BatchVariance);
+        TensorPrimitives.Add(BatchVariance, Epsilon, InverseStd);
+        TensorPrimitives.ReciprocalSqrt(InverseStd, InverseStd);
 
         if (KeepNormalizedInput)
         {
-            NormalizationKernels.NormalizeTraining(x, rows, _batchMean, _inverseStd, Gamma, Beta, _xHatCache.PlacedFor(x, y), y);
+            NormalizationKernels.NormalizeTraining(x, rows, BatchMean, InverseStd, Gamma, Beta, XHatCache.PlacedFor(x, y), y);
         }
         else
         {
-            NormalizationKernels.NormalizeTraining<float>(x, rows, _batchMean, _inverseStd, Gamma, Beta, y);
+            NormalizationKernels.NormalizeTraining<float>(x, rows, BatchMean, InverseStd, Gamma, Beta, y);
         }
 
-        // running = momentum * running + (1 - momentum) * batch, in the reference's order of operations.
-        TensorPrimitives.Multiply(RunningMean, Momentum, RunningMean);
-        TensorPrimitives.MultiplyAdd(_batchMean, 1f - Momentum, RunningMean, RunningMean);
-        TensorPrimitives.Multiply(RunningVariance, Momentum, RunningVariance);
-        TensorPrimitives.MultiplyAdd(_batchVariance, 1f - Momentum, RunningVariance, RunningVariance);
-        _cachedRows = rows;
+        CompleteTrainingPass(length);
     }
 
     /// <summary>Gradients of the last training-mode <see cref="Forward"/> with respect to its input, Gamma and Beta.</summary>
@@ -155,7 +100,7 @@ public sealed class BatchNormLayer
                 "This layer does not keep the normalized input (KeepNormalizedInput is false): call Backward(x, dy, dx, dGamma, dBeta) with the input of the last training Forward.");
         }
 
-        NormalizationKernels.BatchNormBackward<float>(dy, _xHatCache.Last(length), _cachedRows, Gamma, _inverseStd, dx, dGamma, dBeta);
+        NormalizationKernels.BatchNormBackward<float>(dy, XHatCache.Last(length), length / Features, Gamma, InverseStd, dx, dGamma, dBeta);
     }
 
     /// <summary>
@@ -174,19 +119,6 @@ public sealed class BatchNormLayer
     {
         int length = CheckBackward(dy, dx);
         ThrowHelper.ThrowIfLengthDiffers(length, x.Length, nameof(x));
-        NormalizationKernels.BatchNormBackwardFromInput<float>(dy, x, _cachedRows, _batchMean, Gamma, _inverseStd, dx, dGamma, dBeta);
-    }
-
-    private int CheckBackward(ReadOnlySpan<float> dy, Span<float> dx)
-    {
-        if (_cachedRows == 0)
-        {
-            throw new InvalidOperationException("Backward needs a preceding Forward(training: true); there was none since the layer was created.");
-        }
-
-        int length = _cachedRows * Features;
-        ThrowHelper.ThrowIfLengthDiffers(length, dy.Length, nameof(dy));
-        ThrowHelper.ThrowIfLengthDiffers(length, dx.Length, nameof(dx));
-        return length;
+        NormalizationKernels.BatchNormBackwardFromInput<float>(dy, x, length / Features, BatchMean, Gamma, InverseStd, dx, dGamma, dBeta);
     }
 }

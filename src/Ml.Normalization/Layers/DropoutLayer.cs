@@ -19,7 +19,7 @@ public sealed class DropoutLayer
     private readonly float _scale;
     private ulong _calls;
     private ulong _lastKey;
-    private int _lastLength = -1;
+    private TrainingPass _trainingPass;
 
     /// <summary>Creates a dropout layer.</summary>
     /// <param name="dropProbability">p, the probability of dropping a unit, in [0, 1).</param>
@@ -56,24 +56,18 @@ public sealed class DropoutLayer
         }
 
         _lastKey = DropoutMask.Key(_seed, ++_calls);
-        _lastLength = x.Length;
+        _trainingPass.Record(x.Length);
         NormalizationKernels.Dropout(x, y, _lastKey, _keepThreshold, _scale);
     }
 
     /// <summary><c>dx = dy * mask / (1 - p)</c> with the mask of the last training <see cref="Forward"/>.</summary>
     /// <param name="dy">Upstream gradient, the length of that pass.</param>
     /// <param name="dx">Receives the gradient; may be the same memory as <paramref name="dy"/>.</param>
-    /// <exception cref="InvalidOperationException">There was no training forward pass.</exception>
+    /// <exception cref="InvalidOperationException">There was no training forward pass since the layer was created.</exception>
     /// <exception cref="ArgumentException">A span's length differs from that pass's.</exception>
     public void Backward(ReadOnlySpan<float> dy, Span<float> dx)
     {
-        if (_lastLength < 0)
-        {
-            throw new InvalidOperationException("Backward needs a preceding Forward(training: true); there was none.");
-        }
-
-        ThrowHelper.ThrowIfLengthDiffers(_lastLength, dy.Length, nameof(dy));
-        ThrowHelper.ThrowIfLengthDiffers(_lastLength, dx.Length, nameof(dx));
+        _trainingPass.CheckBackward(dy, dx);
         NormalizationKernels.Dropout(dy, dx, _lastKey, _keepThreshold, _scale);
     }
 }

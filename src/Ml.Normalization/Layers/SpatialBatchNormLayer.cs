@@ -15,7 +15,7 @@ namespace Ml.Normalization.Layers;
 /// <see cref="BatchNormLayer"/>, which this layer equals when spatialSize is 1 (to float rounding).</para>
 /// <para>Running statistics: <c>running = Momentum * running + (1 - Momentum) * batch</c>, both starting at 0. Momentum is the
 /// weight of the OLD value (PyTorch's momentum is 1 - Momentum). To reproduce <c>BatchNorm2d</c>'s running statistics, set
-/// <see cref="UnbiasedRunningVariance"/> and fill <see cref="RunningVariance"/> with 1 before the first batch.</para>
+/// <see cref="UnbiasedRunningVariance"/> and fill <see cref="BatchNormLayerBase.RunningVariance"/> with 1 before the first batch.</para>
 /// <para>The per-channel sums are taken of <c>x - shift[c]</c>, with shift[c] the channel's first value, in float over runs
 /// of at most 1024 values (in a fixed grouping, so the results do not depend on the vector width) and in double across
 /// runs, so a large common offset (x = 1e4 + noise) neither cancels the variance away nor costs the mean its precision;
@@ -26,19 +26,13 @@ namespace Ml.Normalization.Layers;
 /// for the normalization; one for the gradient sums, one for dx), so a large spatialSize (images) runs at vector speed;
 /// for spatialSize 1 prefer <see cref="BatchNormLayer"/>, which vectorises across features. Not thread-safe.</para>
 /// </remarks>
-public sealed class SpatialBatchNormLayer
+public sealed class SpatialBatchNormLayer : BatchNormLayerBase
 {
     private readonly float[] _shift;
     private readonly float[] _shiftedMean;
-    private readonly float[] _batchMean;
-    private readonly float[] _batchVariance;
-    private readonly float[] _inverseStd;
-    private readonly float[] _testScale;
     private readonly double[] _sum;
     private readonly double[] _sumOfSquares;
-    private readonly XHatCache _xHatCache = new();
-    private int _cachedBatch;
-    private int _cachedSpatialSize;
+    private int _spatialSize;
 
     /// <summary>Creates a layer for <paramref name="channels"/> channels, with Gamma 1, Beta 0 and zero running statistics.</summary>
     /// <param name="channels">Number of channels (C of NCHW), at least 1.</param>
@@ -46,57 +40,21 @@ public sealed class SpatialBatchNormLayer
     /// <param name="epsilon">Added to the variance before the square root; positive and finite.</param>
     /// <exception cref="ArgumentOutOfRangeException">A parameter is outside its range (NaN included).</exception>
     public SpatialBatchNormLayer(int channels, float momentum = 0.9f, float epsilon = 1e-5f)
+        : base(channels, nameof(channels), momentum, epsilon)
     {
-        if (channels < 1)
-        {
-            ThrowHelper.ThrowOutOfRange(nameof(channels), channels, "at least 1");
-        }
-
-        LayerArguments.CheckMomentumAndEpsilon(momentum, epsilon);
-
-        Channels = channels;
-        Momentum = momentum;
-        Epsilon = epsilon;
-        Gamma = new float[channels];
-        Gamma.AsSpan().Fill(1f);
-        Beta = new float[channels];
-        RunningMean = new float[channels];
-        RunningVariance = new float[channels];
         _shift = new float[channels];
         _shiftedMean = new float[channels];
-        _batchMean = new float[channels];
-        _batchVariance = new float[channels];
-        _inverseStd = new float[channels];
-        _testScale = new float[channels];
         _sum = new double[channels];
         _sumOfSquares = new double[channels];
     }
 
     /// <summary>Number of channels (C of NCHW).</summary>
-    public int Channels { get; }
-
-    /// <summary>Weight of the old running value in the running-statistics update.</summary>
-    public float Momentum { get; }
-
-    /// <summary>Added to the variance before the square root.</summary>
-    public float Epsilon { get; }
-
-    /// <summary>Per-channel scale, starts at 1. Writable: an optimizer updates it in place.</summary>
-    public float[] Gamma { get; }
-
-    /// <summary>Per-channel shift, starts at 0. Writable: an optimizer updates it in place.</summary>
-    public float[] Beta { get; }
-
-    /// <summary>Running mean per channel, used in test mode, starts at 0.</summary>
-    public float[] RunningMean { get; }
-
-    /// <summary>Running variance per channel, used in test mode, starts at 0 (fill it with 1 for PyTorch's start).</summary>
-    public float[] RunningVariance { get; }
+    public int Channels => Gamma.Length;
 
     /// <summary>
-    /// Feed the batch variance times n/(n-1), n = batch x spatialSize, into <see cref="RunningVariance"/> (PyTorch's
-    /// convention). Default false: the biased variance, as the seed article and <see cref="BatchNormLayer"/>. The forward
-    /// pass normalizes with the biased variance either way.
+    /// Feed the batch variance times n/(n-1), n = batch x spatialSize, into
+    /// <see cref="BatchNormLayerBase.RunningVariance"/> (PyTorch's convention). Default false: the biased variance, as the
+    /// seed article and <see cref="BatchNormLayer"/>. The forward pass normalizes with the biased variance either way.
     /// </summary>
     public bool UnbiasedRunningVariance { get; init; }
 
@@ -114,15 +72,10 @@ public sealed class SpatialBatchNormLayer
     public void Forward(ReadOnlySpan<float> x, Span<float> y, int batch, int spatialSize, bool training)
     {
         int length = CheckShape(batch, spatialSize);
-        ThrowHelper.ThrowIfLengthDiffers(length, x.Length, nameof(x));
-        ThrowHelper.ThrowIfLengthDiffers(length, y.Length, nameof(y));
-
+        CheckInputAndOutput(length, x, y);
         if (!training)
         {
-            Span<float> scale = _testScale;
-            TensorPrimitives.Add(RunningVariance, Epsilon, scale);
-            TensorPrimitives.ReciprocalSqrt(scale, scale);
-            TensorPrimitives.Multiply(scale, Gamma, scale);
+            ReadOnlySpan<float> scale = TestScale();
             for (int offset = 0, plane = 0; offset < length; offset += spatialSize, plane++)
             {
                 int c = plane % Channels;
@@ -138,7 +91,7 @@ public sealed class SpatialBatchNormLayer
         }
 
         Moments(x, batch, spatialSize);
-        Span<float> xHat = _xHatCache.PlacedFor(x, y);
+        Span<float> xHat = XHatCache.PlacedFor(x, y);
         for (int offset = 0, plane = 0; offset < length; offset += spatialSize, plane++)
         {
             int c = plane % Channels;
@@ -146,26 +99,22 @@ public sealed class SpatialBatchNormLayer
                 x.Slice(offset, spatialSize),
                 _shift[c],
                 _shiftedMean[c],
-                _inverseStd[c],
+                InverseStd[c],
                 Gamma[c],
                 Beta[c],
                 xHat.Slice(offset, spatialSize),
                 y.Slice(offset, spatialSize));
         }
 
-        // running = momentum * running + (1 - momentum) * batch, in the reference's (and BatchNormLayer's) order of operations.
-        TensorPrimitives.Multiply(RunningMean, Momentum, RunningMean);
-        TensorPrimitives.MultiplyAdd(_batchMean, 1f - Momentum, RunningMean, RunningMean);
         if (UnbiasedRunningVariance)
         {
+            // What the running variance takes from here on; the normalization above used the biased variance.
             int n = batch * spatialSize;
-            TensorPrimitives.Multiply(_batchVariance, (float)((double)n / (n - 1)), _batchVariance);
+            TensorPrimitives.Multiply(BatchVariance, (float)((double)n / (n - 1)), BatchVariance);
         }
 
-        TensorPrimitives.Multiply(RunningVariance, Momentum, RunningVariance);
-        TensorPrimitives.MultiplyAdd(_batchVariance, 1f - Momentum, RunningVariance, RunningVariance);
-        _cachedBatch = batch;
-        _cachedSpatialSize = spatialSize;
+        CompleteTrainingPass(length);
+        _spatialSize = spatialSize;
     }
 
     /// <summary>Gradients of the last training-mode <see cref="Forward"/> with respect to its input, Gamma and Beta.</summary>
@@ -179,19 +128,12 @@ public sealed class SpatialBatchNormLayer
     /// <exception cref="ArgumentException">A span's length does not fit that pass.</exception>
     public void Backward(ReadOnlySpan<float> dy, Span<float> dx, Span<float> dGamma, Span<float> dBeta)
     {
-        if (_cachedBatch == 0)
-        {
-            throw new InvalidOperationException("Backward needs a preceding Forward(training: true); there was none since the layer was created.");
-        }
-
-        int length = _cachedBatch * Channels * _cachedSpatialSize;
-        ThrowHelper.ThrowIfLengthDiffers(length, dy.Length, nameof(dy));
-        ThrowHelper.ThrowIfLengthDiffers(length, dx.Length, nameof(dx));
+        int length = CheckBackward(dy, dx);
         ThrowHelper.ThrowIfLengthDiffers(Channels, dGamma.Length, nameof(dGamma));
         ThrowHelper.ThrowIfLengthDiffers(Channels, dBeta.Length, nameof(dBeta));
 
-        ReadOnlySpan<float> xHat = _xHatCache.Last(length);
-        int spatialSize = _cachedSpatialSize;
+        ReadOnlySpan<float> xHat = XHatCache.Last(length);
+        int spatialSize = _spatialSize;
         Array.Clear(_sum);
         Array.Clear(_sumOfSquares);
         for (int offset = 0, plane = 0; offset < length; offset += spatialSize, plane++)
@@ -203,7 +145,7 @@ public sealed class SpatialBatchNormLayer
 
         // dx = dyScale * dy + xHatScale * xHat + offset per channel, dyScale = Gamma * invStd, xHatScale = -dyScale *
         // dGamma / n, offset = -dyScale * dBeta / n: the 2-D layer's closed form and order of operations.
-        float n = _cachedBatch * spatialSize;
+        float n = length / Channels;
         for (int c = 0; c < Channels; c++)
         {
             dBeta[c] = (float)_sum[c];
@@ -213,7 +155,7 @@ public sealed class SpatialBatchNormLayer
         for (int offset = 0, plane = 0; offset < length; offset += spatialSize, plane++)
         {
             int c = plane % Channels;
-            float dyScale = Gamma[c] * _inverseStd[c];
+            float dyScale = Gamma[c] * InverseStd[c];
             NormalizationKernels.PlaneGradient(dy.Slice(offset, spatialSize), xHat.Slice(offset, spatialSize), dyScale, -dyScale * dGamma[c] / n, -dyScale * dBeta[c] / n, dx.Slice(offset, spatialSize));
         }
     }
@@ -239,7 +181,7 @@ public sealed class SpatialBatchNormLayer
         return (int)length;
     }
 
-    // Per-channel mean and biased variance of x into _batchMean/_batchVariance (float), keeping the shift and the shifted
+    // Per-channel mean and biased variance of x into BatchMean/BatchVariance (float), keeping the shift and the shifted
     // mean for the normalization, and the inverse standard deviation.
     private void Moments(ReadOnlySpan<float> x, int batch, int spatialSize)
     {
@@ -264,9 +206,9 @@ public sealed class SpatialBatchNormLayer
             double shiftedMean = _sum[c] / n;
             double variance = Math.Max(0, (_sumOfSquares[c] / n) - (shiftedMean * shiftedMean));
             _shiftedMean[c] = (float)shiftedMean;
-            _batchMean[c] = (float)(_shift[c] + shiftedMean);
-            _batchVariance[c] = (float)variance;
-            _inverseStd[c] = (float)(1 / Math.Sqrt(variance + Epsilon));
+            BatchMean[c] = (float)(_shift[c] + shiftedMean);
+            BatchVariance[c] = (float)variance;
+            InverseStd[c] = (float)(1 / Math.Sqrt(variance + Epsilon));
         }
     }
 }

@@ -26,8 +26,9 @@ internal sealed class AverageRule(bool unbiasedVariance) : StatisticsRule(unbias
 
     public override (double Mean, double Second) Start(double initialMean, double initialVariance) => (initialMean, initialVariance);
 
-    public override void Fold(ref double count, ref double mean, ref double second, double batchMean, double batchVariance, double n)
+    public override void Fold(ref double count, ref double mean, ref double second, ref double origin, double batchShift, double batchMeanOffset, double batchVariance, double n)
     {
+        double batchMean = batchShift + batchMeanOffset;
         if (n < 2)
         {
             return;
@@ -40,7 +41,7 @@ internal sealed class AverageRule(bool unbiasedVariance) : StatisticsRule(unbias
     }
 
     /// <summary>Batches of zeros pull the average toward 0: <c>running *= t / (t + batches)</c>.</summary>
-    public override void FoldZeroBatches(ref double count, ref double mean, ref double second, long batches, long rows)
+    public override void FoldZeroBatches(ref double count, ref double mean, ref double second, ref double origin, long batches, long rows)
     {
         double t = count;
         double factor = t / (t + batches);

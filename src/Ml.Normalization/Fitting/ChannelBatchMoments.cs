@@ -100,7 +100,7 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
         AddGeneral(row);
     }
 
-    public override void EndBatch(Span<double> mean, Span<double> variance, Span<double> count)
+    public override void EndBatch(Span<double> shift, Span<double> meanOffset, Span<double> variance, Span<double> count)
     {
         long perRow = _layout.SpatialSize;
         for (int c = 0; c < _layout.Units; c++)
@@ -114,10 +114,11 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
                 sumOfSquares += _laneSumOfSquares[l];
             }
 
-            double meanOffset = sum / n;
-            double v = (sumOfSquares / n) - (meanOffset * meanOffset);
+            double offset = sum / n;
+            double v = (sumOfSquares / n) - (offset * offset);
             count[c] = n;
-            mean[c] = _shift[c] + meanOffset;
+            shift[c] = _shift[c];
+            meanOffset[c] = offset;
             variance[c] = v < 0 ? 0 : v;
         }
 

@@ -12,9 +12,15 @@ namespace Ml.Normalization.Fitting;
 /// </remarks>
 internal sealed class FitState
 {
-    private FitState(StatisticsRule rule, double[] count, double[] mean, double[] second, double[] initialMean, double[] initialVariance)
+    private FitState(StatisticsRule rule, double[] count, double[] mean, double[] second, double[] initialMean, double[] initialVariance, double[]? origin = null)
     {
+        if (rule.KeepsOrigin != origin is not null)
+        {
+            throw new ArgumentException(rule.KeepsOrigin ? "The rule keeps an origin per unit." : "The rule keeps no origin.", nameof(origin));
+        }
+
         Rule = rule;
+        Origin = origin;
         Count = count;
         Mean = mean;
         Second = second;
@@ -40,6 +46,9 @@ internal sealed class FitState
     /// <summary>Per unit, the variance a unit without a counted batch keeps.</summary>
     public double[] InitialVariance { get; }
 
+    /// <summary>Per unit, the value the rule's mean is relative to (<see cref="StatisticsRule.KeepsOrigin"/>); null for the other rules.</summary>
+    public double[]? Origin { get; }
+
     public int Units => Mean.Length;
 
     /// <summary>A fresh state: every unit at the rule's start from the same initial values, nothing counted.</summary>
@@ -47,7 +56,8 @@ internal sealed class FitState
     {
         // Every array but the counts is filled whole: no need to zero it first (a million-slot column has five of 8 MB).
         var (mean, second) = rule.Start(initialMean, initialVariance);
-        return new FitState(rule, new double[units], Filled(units, mean), Filled(units, second), Filled(units, initialMean), Filled(units, initialVariance));
+        return new FitState(rule, new double[units], Filled(units, mean), Filled(units, second), Filled(units, initialMean), Filled(units, initialVariance),
+            rule.KeepsOrigin ? new double[units] : null);
     }
 
     /// <summary>A fresh state whose initial values are given per unit (a fit that continues from known parameters).</summary>
@@ -61,11 +71,11 @@ internal sealed class FitState
             (mean[j], second[j]) = rule.Start(initialMean[j], initialVariance[j]);
         }
 
-        return new FitState(rule, new double[units], mean, second, initialMean.ToArray(), initialVariance.ToArray());
+        return new FitState(rule, new double[units], mean, second, initialMean.ToArray(), initialVariance.ToArray(), rule.KeepsOrigin ? new double[units] : null);
     }
 
     public FitState Copy() =>
-        new(Rule, (double[])Count.Clone(), (double[])Mean.Clone(), (double[])Second.Clone(), (double[])InitialMean.Clone(), (double[])InitialVariance.Clone());
+        new(Rule, (double[])Count.Clone(), (double[])Mean.Clone(), (double[])Second.Clone(), (double[])InitialMean.Clone(), (double[])InitialVariance.Clone(), (double[]?)Origin?.Clone());
 
     /// <summary>Combines the state of the rows after this state's (any rows, for an order-free rule) into this one.</summary>
     public void Combine(FitState later) => Rule.Combine(this, later);
@@ -88,11 +98,11 @@ internal sealed class FitState
         return (mean, variance);
     }
 
-    /// <summary>Writes the rule, then the per-unit arrays (count, mean, second, initial mean, initial variance).</summary>
+    /// <summary>Writes the rule, then the per-unit arrays (count, mean, second, initial mean, initial variance, and the origin if the rule keeps one).</summary>
     public void Write(BinaryWriter writer)
     {
         Rule.Write(writer);
-        foreach (var values in new[] { Count, Mean, Second, InitialMean, InitialVariance })
+        foreach (var values in new[] { Count, Mean, Second, InitialMean, InitialVariance, Origin ?? [] })
         {
             foreach (double value in values)
             {
@@ -106,8 +116,10 @@ internal sealed class FitState
     /// a statistic that is not finite.</exception>
     public static FitState Read(ModelBodyReader reader, int units)
     {
-        var state = new FitState(StatisticsRule.Read(reader), reader.ReadDoubles(units, "fit-state counts"), reader.ReadDoubles(units, "fit-state means"),
-            reader.ReadDoubles(units, "fit-state second moments"), reader.ReadDoubles(units, "fit-state initial means"), reader.ReadDoubles(units, "fit-state initial variances"));
+        var rule = StatisticsRule.Read(reader);
+        var state = new FitState(rule, reader.ReadDoubles(units, "fit-state counts"), reader.ReadDoubles(units, "fit-state means"),
+            reader.ReadDoubles(units, "fit-state second moments"), reader.ReadDoubles(units, "fit-state initial means"), reader.ReadDoubles(units, "fit-state initial variances"),
+            rule.KeepsOrigin ? reader.ReadDoubles(units, "fit-state origins") : null);
         for (int j = 0; j < units; j++)
         {
             double count = state.Count[j];
@@ -116,7 +128,7 @@ internal sealed class FitState
                 throw reader.Corrupt($"the fit-state count of unit {j} is {count}, expected a whole number, 0 or more");
             }
 
-            foreach (var (values, what) in new[] { (state.Mean, "mean"), (state.Second, "second moment"), (state.InitialMean, "initial mean"), (state.InitialVariance, "initial variance") })
+            foreach (var (values, what) in new[] { (state.Mean, "mean"), (state.Second, "second moment"), (state.InitialMean, "initial mean"), (state.InitialVariance, "initial variance"), (state.Origin ?? state.Mean, "origin") })
             {
                 if (!double.IsFinite(values[j]))
                 {

@@ -23,6 +23,7 @@ internal sealed class MiniBatchMoments<T> : MomentAccumulator<T>
     private readonly double[] _sum;
     private readonly double[] _sumOfSquares;
     private readonly double[] _count;
+    private double[]? _zeros;
     private bool _everySlotHasShift;
     private long _finiteRowsInBatch;
 
@@ -56,9 +57,12 @@ internal sealed class MiniBatchMoments<T> : MomentAccumulator<T>
     /// Closes the current batch: writes its per-slot mean, biased variance and count of finite values (a slot without
     /// any gets NaN statistics and count 0), and restarts the sums.
     /// </summary>
-    public override void EndBatch(Span<double> mean, Span<double> variance, Span<double> count)
+    public override void EndBatch(Span<double> shift, Span<double> meanOffset, Span<double> variance, Span<double> count)
     {
-        NormalizationKernels.FiniteMomentsToBatchStatistics(_shift, _sum, _sumOfSquares, _count, _finiteRowsInBatch, mean, variance);
+        // The kernel adds the shift it is given to each mean: given zeros, it writes the offsets alone.
+        _shift.CopyTo(shift);
+        _zeros ??= new double[_shift.Length];
+        NormalizationKernels.FiniteMomentsToBatchStatistics(_zeros, _sum, _sumOfSquares, _count, _finiteRowsInBatch, meanOffset, variance);
         _count.CopyTo(count);
         _finiteRowsInBatch = 0;
 

@@ -16,7 +16,8 @@ internal abstract class MomentAccumulator<T> : IDisposable
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private T[]? _denseRow;
-    private double[]? _batchMean;
+    private double[]? _batchShift;
+    private double[]? _batchMeanOffset;
     private double[]? _batchVariance;
     private double[]? _batchCount;
 
@@ -52,19 +53,34 @@ internal abstract class MomentAccumulator<T> : IDisposable
     }
 
     /// <summary>
-    /// Closes the current batch: writes each unit's mean, biased variance and count of finite values (a unit without
-    /// any gets NaN statistics and count 0), and restarts the sums.
+    /// Closes the current batch: writes each unit's mean as two parts, the shift its sums were taken from (the batch's
+    /// first finite value there) and the mean of the values less that shift, so that <c>shift + meanOffset</c> is the
+    /// mean and a rule can take the mean relative to another value without losing the digits a large offset would
+    /// round away; then the biased variance and the count of finite values (a unit without any gets NaN statistics and
+    /// count 0), and restarts the sums.
     /// </summary>
-    public abstract void EndBatch(Span<double> mean, Span<double> variance, Span<double> count);
+    public abstract void EndBatch(Span<double> shift, Span<double> meanOffset, Span<double> variance, Span<double> count);
+
+    /// <summary>Closes the current batch, writing each unit's mean (<c>shift + meanOffset</c>), biased variance and count.</summary>
+    public virtual void EndBatch(Span<double> mean, Span<double> variance, Span<double> count)
+    {
+        var shift = _batchShift ??= new double[Units];
+        EndBatch(shift, mean, variance, count);
+        for (int j = 0; j < mean.Length; j++)
+        {
+            mean[j] = shift[j] + mean[j];
+        }
+    }
 
     /// <summary>Closes the current batch and folds it into <paramref name="statistics"/>.</summary>
     public virtual void EndBatch(ColumnStatistics statistics)
     {
-        _batchMean ??= new double[Units];
+        _batchShift ??= new double[Units];
+        _batchMeanOffset ??= new double[Units];
         _batchVariance ??= new double[Units];
         _batchCount ??= new double[Units];
-        EndBatch(_batchMean, _batchVariance, _batchCount);
-        statistics.Add(_batchMean, _batchVariance, _batchCount);
+        EndBatch(_batchShift, _batchMeanOffset, _batchVariance, _batchCount);
+        statistics.Add(_batchShift, _batchMeanOffset, _batchVariance, _batchCount);
     }
 
     /// <summary>After the last batch: brings <paramref name="statistics"/> fully up to date (the sparse moments fold lazily).</summary>

@@ -51,8 +51,9 @@ internal sealed class MomentumRule : StatisticsRule
 
     public override (double Mean, double Second) Start(double initialMean, double initialVariance) => (initialMean, initialVariance);
 
-    public override void Fold(ref double count, ref double mean, ref double second, double batchMean, double batchVariance, double n)
+    public override void Fold(ref double count, ref double mean, ref double second, ref double origin, double batchShift, double batchMeanOffset, double batchVariance, double n)
     {
+        double batchMean = batchShift + batchMeanOffset;
         if (n < 2)
         {
             return;
@@ -66,7 +67,7 @@ internal sealed class MomentumRule : StatisticsRule
     }
 
     /// <summary><c>running *= m^batches</c>: one multiplication instead of a rounding per batch (relative difference at most about (batches + 1) * 2^-53).</summary>
-    public override void FoldZeroBatches(ref double count, ref double mean, ref double second, long batches, long rows)
+    public override void FoldZeroBatches(ref double count, ref double mean, ref double second, ref double origin, long batches, long rows)
     {
         double factor = batches < PowerCacheSize ? Powers[batches] : Math.Pow(_momentum, batches);
         mean *= factor;

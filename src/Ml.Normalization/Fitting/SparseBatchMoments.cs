@@ -211,6 +211,13 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
         _rowsInBatch = 0;
     }
 
+    /// <summary>Closes the batch as the training pass reads it, each mean whole (below), its shift 0.</summary>
+    public override void EndBatch(Span<double> shift, Span<double> meanOffset, Span<double> variance, Span<double> count)
+    {
+        EndBatch(meanOffset, variance, count);
+        shift.Clear();
+    }
+
     /// <summary>
     /// Closes the batch and writes every slot's statistics into the dense arrays (O(slots)), for callers that read whole
     /// batches (the training pass); the running statistics are not involved.
@@ -224,7 +231,8 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
         {
             int j = _touched![i];
             ref var slot = ref _slots[j];
-            (mean[j], variance[j], count[j]) = SlotStatistics(ref slot, _rowsInBatch);
+            var (shift, meanOffset, v, n) = SlotStatistics(ref slot, _rowsInBatch);
+            (mean[j], variance[j], count[j]) = (shift + meanOffset, v, n);
             Clear(ref slot);
         }
 
@@ -260,7 +268,7 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
                 }
             }
 
-            CatchUp(ref slot, _batchesClosed, _rowsClosed);
+            CatchUp(ref slot, j, _batchesClosed, _rowsClosed);
             state.Mean[j] = slot.Mean;
             state.Second[j] = slot.Second;
             state.Count[j] = slot.Count;
@@ -305,30 +313,30 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
     private void FoldBatch(ref SparseSlotState slot, in ClosedBatch batch)
     {
         long p = batch.Batch;
-        CatchUp(ref slot, p - 1, (p - 1) * _fullBatchRows);
+        CatchUp(ref slot, batch.Slot, p - 1, (p - 1) * _fullBatchRows);
         long rows = p == _batchesClosed ? _rowsClosed - ((p - 1) * _fullBatchRows) : _fullBatchRows;
-        var (mean, variance, n) = Statistics(in batch, rows);
-        _statistics!.Fold(batch.Slot, ref slot.Count, ref slot.Mean, ref slot.Second, mean, variance, n);
+        var (shift, meanOffset, variance, n) = Statistics(in batch, rows);
+        _statistics!.Fold(batch.Slot, ref slot.Count, ref slot.Mean, ref slot.Second, shift, meanOffset, variance, n);
         slot.Folded = (int)p;
     }
 
     // Folds the batches after the slot's last fold up to batch upTo, which ends at row upToRows: all its values there were
     // implicit zeros. Every batch before upTo is full, so the slot's folded rows are its folded batches times the batch size.
-    private void CatchUp(ref SparseSlotState slot, long upTo, long upToRows)
+    private void CatchUp(ref SparseSlotState slot, int j, long upTo, long upToRows)
     {
         long gap = upTo - slot.Folded;
         if (gap > 0)
         {
-            _statistics!.FoldZeroBatches(ref slot.Count, ref slot.Mean, ref slot.Second, gap, upToRows - (slot.Folded * _fullBatchRows));
+            _statistics!.FoldZeroBatches(j, ref slot.Count, ref slot.Mean, ref slot.Second, gap, upToRows - (slot.Folded * _fullBatchRows));
             slot.Folded = (int)upTo;
         }
     }
 
-    private static (double Mean, double Variance, double Count) SlotStatistics(ref SparseSlotState slot, long rowsInBatch) =>
+    private static (double Shift, double MeanOffset, double Variance, double Count) SlotStatistics(ref SparseSlotState slot, long rowsInBatch) =>
         Statistics(ClosedBatch.Of(ref slot, 0), rowsInBatch);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (double Mean, double Variance, double Count) Statistics(in ClosedBatch batch, long rowsInBatch)
+    private static (double Shift, double MeanOffset, double Variance, double Count) Statistics(in ClosedBatch batch, long rowsInBatch)
     {
         double shift = batch.Shift;
         long implicitZeros = rowsInBatch - batch.Explicit;
@@ -342,7 +350,7 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
         double n = batch.Finite + implicitZeros;
         double meanOffset = sum / n;
         double v = (sumOfSquares / n) - (meanOffset * meanOffset);
-        return (shift + meanOffset, v < 0 ? 0 : v, n);
+        return (shift, meanOffset, v < 0 ? 0 : v, n);
     }
 
     /// <summary>A slot's closed batch, taken out of its record to be folded.</summary>

@@ -44,14 +44,24 @@ internal abstract class StatisticsRule
     /// <summary>The state of a unit before any batch: what <c>mean</c> and <c>second</c> start at, from its initial values.</summary>
     public abstract (double Mean, double Second) Start(double initialMean, double initialVariance);
 
-    /// <summary>Folds one batch's statistics of a unit (n finite values, their mean and biased variance) into its state.</summary>
-    public abstract void Fold(ref double count, ref double mean, ref double second, double batchMean, double batchVariance, double n);
+    /// <summary>
+    /// Whether the rule keeps a per-unit origin (<see cref="FitState.Origin"/>) that its mean is relative to, so that a
+    /// large common offset does not round away the digits its variance needs.
+    /// </summary>
+    public virtual bool KeepsOrigin => false;
+
+    /// <summary>
+    /// Folds one batch's statistics of a unit into its state: n finite values, their mean
+    /// <c>batchShift + batchMeanOffset</c> (the shift being one of the values, the offset small) and biased variance.
+    /// <paramref name="origin"/> is the unit's origin when the rule keeps one (<see cref="KeepsOrigin"/>).
+    /// </summary>
+    public abstract void Fold(ref double count, ref double mean, ref double second, ref double origin, double batchShift, double batchMeanOffset, double batchVariance, double n);
 
     /// <summary>
     /// Folds <paramref name="batches"/> batches of <paramref name="rows"/> rows in all, in which the unit was 0
     /// throughout, into its state at once (the sparse fit, which skips the slots a batch did not touch).
     /// </summary>
-    public abstract void FoldZeroBatches(ref double count, ref double mean, ref double second, long batches, long rows);
+    public abstract void FoldZeroBatches(ref double count, ref double mean, ref double second, ref double origin, long batches, long rows);
 
     /// <summary>
     /// Combines <paramref name="later"/>, the state of a chunk of rows, into <paramref name="into"/>, the state of the

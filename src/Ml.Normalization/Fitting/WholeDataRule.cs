@@ -7,9 +7,12 @@ namespace Ml.Normalization.Fitting;
 /// paper's population statistics, independent of the batch boundaries up to rounding.
 /// </summary>
 /// <remarks>
-/// State per unit: <c>count</c> the finite values, <c>mean</c> their mean and <c>second</c> M2, the sum of squared
-/// deviations from it. Each batch, and each chunk, is combined with Chan et al.'s pairwise formulas, in any order. The
-/// variance is M2 / n (or / (n - 1) when unbiased); a unit without a finite value keeps its initial values.
+/// State per unit: <c>count</c> the finite values, <c>mean</c> their mean relative to the unit's origin (its first
+/// batch's shift, one of its values) and <c>second</c> M2, the sum of squared deviations from the mean. Keeping the
+/// mean relative to the origin keeps a large common offset (values around 1e6 with a spread of 1) out of every
+/// combination step, each of which would otherwise lose about (mean / std) x 2^-53 of the variance. Each batch, and
+/// each chunk, is combined with Chan et al.'s pairwise formulas, in any order. The variance is M2 / n (or / (n - 1)
+/// when unbiased); a unit without a finite value keeps its initial values.
 /// </remarks>
 internal sealed class WholeDataRule(bool unbiasedVariance) : StatisticsRule(unbiasedVariance)
 {
@@ -26,47 +29,73 @@ internal sealed class WholeDataRule(bool unbiasedVariance) : StatisticsRule(unbi
 
     public override (double Mean, double Second) Start(double initialMean, double initialVariance) => (0, 0);
 
-    public override void Fold(ref double count, ref double mean, ref double second, double batchMean, double batchVariance, double n)
+    /// <summary>The mean is kept relative to the unit's origin, its first batch's shift (one of its values).</summary>
+    public override bool KeepsOrigin => true;
+
+    public override void Fold(ref double count, ref double mean, ref double second, ref double origin, double batchShift, double batchMeanOffset, double batchVariance, double n)
     {
         if (n < 1)
         {
             return;
         }
 
-        // The batch's (n, mean, M2 = n * biased variance).
-        CombineMoments(ref count, ref mean, ref second, n, batchMean, batchVariance * n);
+        if (count == 0)
+        {
+            origin = batchShift;
+        }
+
+        // The batch's (n, mean relative to the origin, M2 = n * biased variance). Shift and origin are both values of
+        // the unit, so their difference is exact for values of one magnitude (Sterbenz), whatever the offset they share.
+        CombineMoments(ref count, ref mean, ref second, n, (batchShift - origin) + batchMeanOffset, batchVariance * n);
     }
 
     /// <summary>Chan's update with <paramref name="rows"/> zeros (mean 0, M2 0).</summary>
-    public override void FoldZeroBatches(ref double count, ref double mean, ref double second, long batches, long rows)
+    public override void FoldZeroBatches(ref double count, ref double mean, ref double second, ref double origin, long batches, long rows)
     {
         if (rows > 0)
         {
-            CombineMoments(ref count, ref mean, ref second, rows, 0, 0);
+            if (count == 0)
+            {
+                origin = 0;
+            }
+
+            CombineMoments(ref count, ref mean, ref second, rows, -origin, 0);
         }
     }
 
     public override void Combine(FitState into, FitState later)
     {
+        var intoOrigin = into.Origin!;
+        var laterOrigin = later.Origin!;
         for (int j = 0; j < into.Units; j++)
         {
             double b = later.Count[j];
-            if (b != 0)
+            if (b == 0)
             {
-                CombineMoments(ref into.Count[j], ref into.Mean[j], ref into.Second[j], b, later.Mean[j], later.Second[j]);
+                continue;
             }
+
+            if (into.Count[j] == 0)
+            {
+                (into.Count[j], into.Mean[j], into.Second[j], intoOrigin[j]) = (b, later.Mean[j], later.Second[j], laterOrigin[j]);
+                continue;
+            }
+
+            // The later chunk's mean, moved to this chunk's origin.
+            CombineMoments(ref into.Count[j], ref into.Mean[j], ref into.Second[j], b, (laterOrigin[j] - intoOrigin[j]) + later.Mean[j], later.Second[j]);
         }
     }
 
     public override void Finish(FitState state, Span<double> mean, Span<double> variance)
     {
+        var origin = state.Origin!;
         for (int j = 0; j < state.Units; j++)
         {
             double t = state.Count[j];
             double divisor = UnbiasedVariance ? t - 1 : t;
             (mean[j], variance[j]) = t == 0
                 ? (state.InitialMean[j], state.InitialVariance[j])
-                : (state.Mean[j], divisor > 0 ? state.Second[j] / divisor : 0);
+                : (origin[j] + state.Mean[j], divisor > 0 ? state.Second[j] / divisor : 0);
         }
     }
 

@@ -140,9 +140,9 @@ public class KernelBenchmarks
 
     /// <summary>Dropout of 1M floats, p = 0.5.</summary>
     [Benchmark]
-    public void Dropout() => NormalizationKernels.Dropout(_dropoutX, _dropoutY, 12345, 32768, 2f);
+    public void Dropout() => NormalizationKernels.Dropout(_dropoutX, _dropoutY, 12345, DropoutMask.KeepThreshold(0.5), 2f);
 
     /// <summary>Dropout of 1M doubles, p = 0.5.</summary>
     [Benchmark]
-    public void DropoutDouble() => NormalizationKernels.Dropout(_dropoutXDouble, _dropoutYDouble, 12345, 32768, 2.0);
+    public void DropoutDouble() => NormalizationKernels.Dropout(_dropoutXDouble, _dropoutYDouble, 12345, DropoutMask.KeepThreshold(0.5), 2.0);
 }

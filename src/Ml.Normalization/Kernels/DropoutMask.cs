@@ -12,24 +12,26 @@ namespace Ml.Normalization.Kernels;
 /// The hash is one round of Chris Wellons' "lowbias32" integer finalizer (bias 0.17%) over the index offset by the
 /// key's low half and xored with its high half; keys themselves are SplitMix64 mixes of (seed, pass, row), so two rows'
 /// masks are unrelated unless their 64-bit keys share a half.
-/// Each 32-bit hash decides two neighbouring elements with its two 16-bit halves (element 2k takes the low half of
-/// hash(k), element 2k + 1 the high half), which halves the hashing work; p is thereby resolved to 1/65536.
+/// Each element is decided by its own 32-bit hash, kept where <c>hash(index) &gt;= round(p * 2^32)</c>: p is resolved to
+/// 2^-32 (exactly, for a <see cref="float"/> p of at least 2^-9, which is a multiple of 2^-32), and any p &gt; 0 drops
+/// with probability at least 2^-32. For a fixed key the hash is a bijection of the 32-bit index (lowbias32 is one), so
+/// over all 2^32 indices exactly <c>round(p * 2^32)</c> elements are dropped.
 /// It is not cryptographic; it passes the statistical checks dropout needs (uniform keep rate, no visible
 /// correlation between neighbouring elements or keys).
 /// </remarks>
 internal static class DropoutMask
 {
-    /// <summary>The threshold for <c>Bits(key, i) &gt;= threshold</c> to keep an element with probability 1 - <paramref name="dropProbability"/>.</summary>
+    /// <summary>
+    /// The threshold for <c>Hash(key, i) &gt;= threshold</c> to keep an element with probability 1 - <paramref name="dropProbability"/>:
+    /// <c>round(p * 2^32)</c>, at least 1 for p &gt; 0 (so every positive p drops something) and at most 2^32 - 1 (so
+    /// every p &lt; 1 keeps something); 0 for p = 0, which keeps everything.
+    /// </summary>
     public static uint KeepThreshold(double dropProbability) =>
-        (uint)Math.Min(65535, Math.Round(dropProbability * 65536.0));
-
-    /// <summary>The 16 random bits that decide element <paramref name="index"/> under <paramref name="key"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint Bits(ulong key, uint index) => (Hash(key, index >> 1) >> (int)((index & 1) * 16)) & 0xFFFF;
+        dropProbability > 0 ? (uint)Math.Clamp(Math.Round(dropProbability * 4294967296.0), 1.0, uint.MaxValue) : 0;
 
     /// <summary>Whether element <paramref name="index"/> is kept.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool Keep(ulong key, uint index, uint keepThreshold) => Bits(key, index) >= keepThreshold;
+    public static bool Keep(ulong key, uint index, uint keepThreshold) => Hash(key, index) >= keepThreshold;
 
     /// <summary>
     /// Mixes up to three 64-bit words into one key with SplitMix64 steps: (seed, pass, row) for the stage, (seed, call)

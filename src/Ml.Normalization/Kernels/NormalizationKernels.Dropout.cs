@@ -47,43 +47,37 @@ internal static partial class NormalizationKernels
     }
 
     // Elements 0 .. length - 1, element i kept where DropoutMask.Keep(key, firstIndex + i, keepThreshold). Blocks of
-    // 2 x Vector<uint>.Count elements, one hash vector each: its lanes read as 16-bit halves and widened (to 32 bits
-    // for Single, on to 64 for Double) are the bits of two Single or four Double vectors, element 2k taking the low half
-    // of hash(k) and 2k + 1 the high half, as DropoutMask.Bits defines. The rest element by element, and all of it when
-    // firstIndex is odd (the pairs of a hash would straddle the blocks) or there is no vector hardware. An element's
-    // mask depends on its index alone, so where the blocks end changes no bit. Never inlined, as the row drivers.
+    // Vector<uint>.Count elements, one hash vector each, one 32-bit hash per element as DropoutMask.Keep defines: the
+    // comparison's lanes are the mask of one Single vector, or, sign-extended to 64 bits, of two Double vectors. The
+    // rest element by element, and all of it when there is no vector hardware. An element's mask depends on its index
+    // alone, so where the blocks end changes no bit. Never inlined, as the row drivers.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void MapMasked<T, TOperator>(TOperator op, int length, ulong key, uint keepThreshold, uint firstIndex)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOperator : IMaskedOperator<T>, allows ref struct
     {
         int i = 0;
-        if (Vector.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double)) && (firstIndex & 1) == 0)
+        if (Vector.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
         {
             int width = Vector<T>.Count;
-            var pairs = Vector<uint>.Indices + new Vector<uint>(firstIndex >> 1);
+            var indices = Vector<uint>.Indices + new Vector<uint>(firstIndex);
             var step = new Vector<uint>((uint)Vector<uint>.Count);
             var threshold = new Vector<uint>(keepThreshold);
-            var wideThreshold = new Vector<ulong>(keepThreshold);
-            for (; i <= length - (2 * Vector<uint>.Count); i += 2 * Vector<uint>.Count)
+            for (; i <= length - Vector<uint>.Count; i += Vector<uint>.Count)
             {
-                Vector.Widen(Vector.AsVectorUInt16(DropoutMask.Hash(key, pairs)), out Vector<uint> low, out Vector<uint> high);
+                var keep = Vector.GreaterThanOrEqual(DropoutMask.Hash(key, indices), threshold);
                 if (typeof(T) == typeof(float))
                 {
-                    op.Invoke((nuint)i, Vector.GreaterThanOrEqual(low, threshold).As<uint, T>());
-                    op.Invoke((nuint)(i + width), Vector.GreaterThanOrEqual(high, threshold).As<uint, T>());
+                    op.Invoke((nuint)i, keep.As<uint, T>());
                 }
                 else
                 {
-                    Vector.Widen(low, out Vector<ulong> bits0, out Vector<ulong> bits1);
-                    Vector.Widen(high, out Vector<ulong> bits2, out Vector<ulong> bits3);
-                    op.Invoke((nuint)i, Vector.GreaterThanOrEqual(bits0, wideThreshold).As<ulong, T>());
-                    op.Invoke((nuint)(i + width), Vector.GreaterThanOrEqual(bits1, wideThreshold).As<ulong, T>());
-                    op.Invoke((nuint)(i + (2 * width)), Vector.GreaterThanOrEqual(bits2, wideThreshold).As<ulong, T>());
-                    op.Invoke((nuint)(i + (3 * width)), Vector.GreaterThanOrEqual(bits3, wideThreshold).As<ulong, T>());
+                    Vector.Widen(Vector.AsVectorInt32(keep), out Vector<long> low, out Vector<long> high);
+                    op.Invoke((nuint)i, low.As<long, T>());
+                    op.Invoke((nuint)(i + width), high.As<long, T>());
                 }
 
-                pairs += step;
+                indices += step;
             }
         }
 

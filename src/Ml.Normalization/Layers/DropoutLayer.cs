@@ -22,7 +22,10 @@ public sealed class DropoutLayer
     private TrainingPass _trainingPass;
 
     /// <summary>Creates a dropout layer.</summary>
-    /// <param name="dropProbability">p, the probability of dropping a unit, in [0, 1).</param>
+    /// <param name="dropProbability">
+    /// p, the probability of dropping a unit, in [0, 1); resolved to 2^-32 (each unit is dropped when its 32-bit draw is
+    /// below round(p * 2^32)), so the expected output equals the input at every p.
+    /// </param>
     /// <param name="seed">Seed of the masks; null draws one at random.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dropProbability"/> is outside [0, 1) or NaN.</exception>
     public DropoutLayer(float dropProbability, int? seed = null)

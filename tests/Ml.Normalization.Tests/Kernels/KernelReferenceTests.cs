@@ -44,9 +44,10 @@ public class KernelReferenceTests
         var data = new TheoryData<int, uint>();
         foreach (var n in SeededData.SimdLengths)
         {
-            data.Add(n, 0);  // the vector path
-            data.Add(n, 6);  // the vector path at an even offset
-            data.Add(n, 5);  // an odd offset: the scalar path
+            data.Add(n, 0);  // from the first index
+            data.Add(n, 6);  // at an even offset
+            data.Add(n, 5);  // at an odd offset
+            data.Add(n, uint.MaxValue - 3); // the indices wrap past 2^32 - 1 within the call
         }
 
         return data;

@@ -133,8 +133,8 @@ internal static class ScalarReference
     }
 
     /// <summary>
-    /// Dropout as DropoutMask documents it: element i keeps x[i] * scale when 16 bits of lowbias32 reach the threshold,
-    /// the low half of hash(i / 2) for even i and the high half for odd i, hash(n) = lowbias32((n + key_lo) ^ key_hi).
+    /// Dropout as DropoutMask documents it: element i keeps x[i] * scale when its 32-bit hash reaches the threshold,
+    /// hash(i) = lowbias32((i + key_lo) ^ key_hi).
     /// </summary>
     public static T[] Dropout<T>(T[] x, ulong key, uint keepThreshold, T scale, uint firstIndex)
         where T : IFloatingPointIeee754<T>
@@ -143,9 +143,8 @@ internal static class ScalarReference
         for (int i = 0; i < x.Length; i++)
         {
             uint index = firstIndex + (uint)i;
-            uint hash = LowBias32(((index / 2) + (uint)(key & 0xFFFFFFFF)) ^ (uint)(key >> 32));
-            uint bits = index % 2 == 0 ? hash & 0xFFFF : hash >> 16;
-            destination[i] = bits >= keepThreshold ? x[i] * scale : T.Zero;
+            uint hash = LowBias32(unchecked(index + (uint)(key & 0xFFFFFFFF)) ^ (uint)(key >> 32));
+            destination[i] = hash >= keepThreshold ? x[i] * scale : T.Zero;
         }
 
         return destination;

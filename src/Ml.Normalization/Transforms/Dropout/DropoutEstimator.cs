@@ -51,7 +51,10 @@ public sealed class DropoutEstimator : ColumnPairEstimator<DropoutTransformer>
     /// <summary>Everything the stage can be told.</summary>
     public sealed class Options
     {
-        /// <summary>p, the probability of dropping a value, in [0, 1); 0.5 by default. 0 makes the stage the identity.</summary>
+        /// <summary>
+        /// p, the probability of dropping a value, in [0, 1); 0.5 by default. 0 makes the stage the identity. Resolved to
+        /// 2^-32: each value is dropped when its 32-bit draw is below round(p * 2^32).
+        /// </summary>
         public float DropProbability = Defaults.DropProbability;
 
         /// <summary>Seed of the masks; null draws one from the MLContext's random source, so <c>new MLContext(seed: n)</c> reproduces.</summary>

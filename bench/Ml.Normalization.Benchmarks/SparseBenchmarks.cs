@@ -19,7 +19,8 @@ namespace Ml.Normalization.Benchmarks;
 /// O(non-zeros) stage must do per non-zero on a per-slot table of this width. "Floor: + gather" multiplies each value
 /// by its slot's entry of a float table (what a scale-only transform must read); "Floor: + slot update" adds each value
 /// to its slot's 64-byte record, the row's records prefetched first (what a fit that keeps any per-slot state must
-/// write). If a floor is already above 2x, so is every implementation of that stage on this machine.
+/// write). If a floor is already above 2x, so is every implementation of that stage on this machine. "Cursor + check
+/// the indices" is the cursor plus <see cref="SparseIndices.Check"/> alone: the cost of refusing malformed rows (issue 19).
 /// </remarks>
 [MemoryDiagnoser]
 [SimpleJob(launchCount: 1, warmupCount: 1, iterationCount: 5)]
@@ -79,6 +80,17 @@ public class SparseBenchmarks
                 record.Sum += x;
                 record.SumOfSquares += x * x;
             }
+        });
+    }
+
+    [Benchmark(Description = "Cursor + check the indices (what every sparse path adds per row)")]
+    public float CursorAndCheckIndices()
+    {
+        int slots = Slots;
+        return DrainRows(_data, "Features", (values, indices, output) =>
+        {
+            SparseIndices.Check(indices, slots, "Features");
+            output[0] = values[0];
         });
     }
 

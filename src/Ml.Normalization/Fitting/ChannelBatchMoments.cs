@@ -32,8 +32,8 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
     private bool _everyChannelHasShift;
     private long _finiteRowsInBatch;
 
-    public ChannelBatchMoments(StatisticsLayout layout)
-        : base(layout.Slots, layout.Units)
+    public ChannelBatchMoments(string columnName, StatisticsLayout layout)
+        : base(columnName, layout.Slots, layout.Units)
     {
         _layout = layout;
         int channels = layout.Units;

@@ -27,8 +27,8 @@ internal sealed class MiniBatchMoments<T> : MomentAccumulator<T>
     private bool _everySlotHasShift;
     private long _finiteRowsInBatch;
 
-    public MiniBatchMoments(int slots)
-        : base(slots, slots)
+    public MiniBatchMoments(string columnName, int slots)
+        : base(columnName, slots, slots)
     {
         _shift = new double[slots];
         _shift.AsSpan().Fill(double.NaN);

@@ -21,11 +21,15 @@ internal abstract class MomentAccumulator<T> : IDisposable
     private double[]? _batchVariance;
     private double[]? _batchCount;
 
-    protected MomentAccumulator(int slots, int units)
+    protected MomentAccumulator(string columnName, int slots, int units)
     {
+        ColumnName = columnName;
         Slots = slots;
         Units = units;
     }
+
+    /// <summary>The input column whose rows are added, named when a row is refused.</summary>
+    public string ColumnName { get; }
 
     /// <summary>Values per row.</summary>
     public int Slots { get; }
@@ -37,11 +41,15 @@ internal abstract class MomentAccumulator<T> : IDisposable
     public abstract void Add(ReadOnlySpan<T> row);
 
     /// <summary>
-    /// Adds a sparse row: <paramref name="values"/> at <paramref name="indices"/> (ascending), every other slot 0, which
-    /// counts as a value. This default writes the row out dense; the sparse moments add it in O(non-zeros).
+    /// Adds a sparse row: <paramref name="values"/> at <paramref name="indices"/> (strictly ascending, within the slots),
+    /// every other slot 0, which counts as a value. This default writes the row out dense; the sparse moments add it in
+    /// O(non-zeros).
     /// </summary>
+    /// <exception cref="InvalidOperationException">The indices are not strictly ascending within the slots (a malformed
+    /// VBuffer, <see cref="SparseIndices"/>): nothing is added.</exception>
     public virtual void Add(ReadOnlySpan<T> values, ReadOnlySpan<int> indices)
     {
+        SparseIndices.Check(indices, Slots, ColumnName);
         var row = _denseRow ??= new T[Slots];
         Array.Clear(row);
         for (int i = 0; i < indices.Length; i++)

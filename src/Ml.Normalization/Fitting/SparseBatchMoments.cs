@@ -41,7 +41,6 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
     private readonly SlotBlock _block;
     private SparseSlotState* _slots; // _block's records, until Dispose
     private readonly int _slotCount;
-    private readonly string _columnName;
     private readonly ColumnStatistics? _statistics;
     private readonly ClosedBatch[] _toFold = new ClosedBatch[FoldQueueLength];
     private int _toFoldCount;
@@ -59,9 +58,8 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
     /// pass): each batch's statistics are written out by <see cref="EndBatch(Span{double}, Span{double}, Span{double})"/>.
     /// </summary>
     public SparseBatchMoments(string columnName, int slots, ColumnStatistics? statistics = null)
-        : base(slots, slots)
+        : base(columnName, slots, slots)
     {
-        _columnName = columnName;
         _slotCount = slots;
         _statistics = statistics;
         // Not zeroed here: every record is written whole below.
@@ -93,24 +91,29 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
         _block.Dispose();
     }
 
-    /// <summary>Adds a sparse row: <paramref name="values"/> at <paramref name="indices"/> (ascending), every other slot 0.</summary>
-    /// <exception cref="InvalidOperationException">An index is outside the slots (a malformed VBuffer): nothing is added.</exception>
+    /// <summary>Adds a sparse row: <paramref name="values"/> at <paramref name="indices"/> (strictly ascending, within the slots), every other slot 0.</summary>
+    /// <exception cref="InvalidOperationException">The indices are not strictly ascending within the slots (a malformed
+    /// VBuffer, <see cref="SparseIndices"/>): nothing is added.</exception>
     public override void Add(ReadOnlySpan<T> values, ReadOnlySpan<int> indices)
     {
-        // The records are raw memory: every index is checked before any is touched. The row's records are scattered over
-        // the whole block, so the same pass asks the cache for all of them before the first is read.
+        // The records are raw memory, and a slot counted twice in a row would skew its statistics: every index is checked
+        // before any record is touched. The row's records are scattered over the whole block, so the same pass asks the
+        // cache for all of them before the first is read.
         bool prefetch = Sse.IsSupported;
+        int previous = -1;
         foreach (int j in indices)
         {
-            if ((uint)j >= (uint)_slotCount)
+            if (!SparseIndices.Follows(previous, j, _slotCount))
             {
-                throw new InvalidOperationException($"Column '{_columnName}' gave a sparse vector with index {j}, outside its {_slotCount} slots.");
+                SparseIndices.Throw(indices, _slotCount, ColumnName);
             }
 
             if (prefetch)
             {
                 Sse.Prefetch0(_slots + j);
             }
+
+            previous = j;
         }
 
         for (int i = 0; i < values.Length; i++)

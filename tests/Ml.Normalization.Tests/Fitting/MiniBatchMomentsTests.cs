@@ -11,7 +11,7 @@ public class MiniBatchMomentsTests
         // Nanosecond timestamps are ~1.7e18; deviations of ~1e18 square to ~1e36, and a few hundred of them overflow a float sum.
         const int rows = 1000;
         var values = Enumerable.Range(0, rows).Select(i => (float)(1.7e18 + ((i % 7) - 3) * 4e17 + (i * 1e15))).ToArray();
-        var moments = new MiniBatchMoments<float>(1);
+        var moments = new MiniBatchMoments<float>("x", 1);
         foreach (var v in values)
         {
             moments.Add([v]);

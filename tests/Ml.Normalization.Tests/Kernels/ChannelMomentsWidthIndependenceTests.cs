@@ -31,8 +31,8 @@ public class ChannelMomentsWidthIndependenceTests
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var statisticsLayout = new StatisticsLayout(layout, channels, spatial);
 
-        var single = new ChannelBatchMoments<float>(statisticsLayout);
-        var dbl = new ChannelBatchMoments<double>(statisticsLayout);
+        var single = new ChannelBatchMoments<float>("x", statisticsLayout);
+        var dbl = new ChannelBatchMoments<double>("x", statisticsLayout);
         var (mean, variance, count) = (new double[channels], new double[channels], new double[channels]);
         for (int batch = 0; batch < 2; batch++)
         {

@@ -76,10 +76,7 @@ public sealed class BatchNormalizationParameters
         }
 
         ArgumentException.ThrowIfNullOrEmpty(outputColumnName);
-        if (runningMean.Length < 1)
-        {
-            ThrowHelper.ThrowOutOfRange(nameof(runningMean), runningMean.Length, "at least one slot long");
-        }
+        CheckNotEmpty(runningMean, nameof(runningMean), channelLayout);
 
         ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, runningVariance.Length, nameof(runningVariance));
         ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, gamma.Length, nameof(gamma));
@@ -143,11 +140,7 @@ public sealed class BatchNormalizationParameters
         IReadOnlyList<double> runningMean, IReadOnlyList<double> runningVariance, IReadOnlyList<double>? gamma = null, IReadOnlyList<double>? beta = null,
         double epsilon = 1e-5)
     {
-        if (channelLayout == ChannelLayout.None)
-        {
-            ThrowHelper.ThrowOutOfRange(nameof(channelLayout), channelLayout, "ChannelsFirst or ChannelsLast (use the constructor for per-slot parameters)");
-        }
-
+        CheckChannels(channelLayout);
         var mean = Copy(runningMean, nameof(runningMean));
         return new BatchNormalizationParameters(outputColumnName, inputColumnName, mean, Copy(runningVariance, nameof(runningVariance)),
             Broadcast(gamma, mean.Length, 1, nameof(gamma)), Broadcast(beta, mean.Length, 0, nameof(beta)), epsilon, 0, 0, channelLayout);
@@ -162,24 +155,44 @@ public sealed class BatchNormalizationParameters
     /// <param name="inputColumnName">Name of the column to normalize; null means <paramref name="outputColumnName"/>; see
     /// <see cref="ForChannels"/>.</param>
     /// <param name="channelLayout">Where the channel is in the column's slots; not <see cref="ChannelLayout.None"/>.</param>
-    /// <param name="mean">Mean per channel; finite.</param>
-    /// <param name="std">Standard deviation per channel; positive and finite.</param>
+    /// <param name="mean">Mean per channel, at least one; finite.</param>
+    /// <param name="std">Standard deviation per channel, as many as <paramref name="mean"/>; in [2^-511, 2^512), about
+    /// 1.49e-154 to 1.34e154, the range where its square (the running variance) is a normal double.</param>
     /// <returns>Parameters with running mean <paramref name="mean"/>, running variance <c>std^2</c> and epsilon 0, so that
     /// <c>sqrt(variance + epsilon)</c> is <paramref name="std"/> exactly. A Single column computes
     /// <c>(x - mean) * (1 / std)</c> in float with the reciprocal rounded once from double: within one unit in the last
     /// place of torchvision's <c>(x - mean) / std</c>.</returns>
+    /// <remarks>
+    /// The parameters keep a variance, as every BatchNormalize stage does (a fit, a saved model, the ONNX export), and
+    /// <paramref name="std"/> is kept as its square. A std outside [2^-511, 2^512) has no such square: it underflows to
+    /// a subnormal or 0 (the std would come back changed, or not at all), or overflows to infinity. Such a std is refused
+    /// rather than stored another way; a real standard deviation of data is far inside the range.
+    /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="mean"/> or <paramref name="std"/> is null.</exception>
-    /// <exception cref="ArgumentException">Lengths differ, a value is out of range, or <paramref name="channelLayout"/> is
-    /// <see cref="ChannelLayout.None"/>; the message names the parameter.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="channelLayout"/> is <see cref="ChannelLayout.None"/>,
+    /// <paramref name="mean"/> is empty, or a value is out of range; the message names the argument and the index
+    /// (<c>mean[1]</c>, <c>std[0]</c>).</exception>
+    /// <exception cref="ArgumentException"><paramref name="std"/> and <paramref name="mean"/> differ in length.</exception>
     public static BatchNormalizationParameters FromMeanAndStd(string outputColumnName, string? inputColumnName, ChannelLayout channelLayout,
         IReadOnlyList<double> mean, IReadOnlyList<double> std)
     {
-        ArgumentNullException.ThrowIfNull(mean);
+        // Each argument is checked here under its own name, before ForChannels would check the derived runningMean and
+        // runningVariance under theirs.
+        CheckChannels(channelLayout);
+        var means = Copy(mean, nameof(mean));
         var deviations = Copy(std, nameof(std));
-        ThrowHelper.ThrowIfLengthDiffers(mean.Count, deviations.Length, nameof(std));
-        CheckAll(deviations, v => v > 0 && double.IsFinite(v), nameof(std), "positive and finite");
-        return ForChannels(outputColumnName, inputColumnName, channelLayout, mean, Array.ConvertAll(deviations, s => s * s), epsilon: 0);
+        CheckNotEmpty(means, nameof(mean), channelLayout);
+        ThrowHelper.ThrowIfLengthDiffers(means.Length, deviations.Length, nameof(std));
+        CheckAll(means, double.IsFinite, nameof(mean), "finite");
+        CheckAll(deviations, s => double.IsNormal(s * s) && s > 0, nameof(std), StdRange);
+        return ForChannels(outputColumnName, inputColumnName, channelLayout, means, Array.ConvertAll(deviations, s => s * s), epsilon: 0);
     }
+
+    /// <summary>
+    /// What <see cref="FromMeanAndStd"/> accepts of a std: [2^-511, 2^512), where its square is a normal double, so that
+    /// the variance is stored without underflow or overflow and <c>sqrt(std * std)</c> is std exactly.
+    /// </summary>
+    private const string StdRange = "in [2^-511, 2^512), about 1.49e-154 to 1.34e154, so that its square (the variance) is a normal double";
 
     private readonly double[] _runningMean;
     private readonly double[] _runningVariance;
@@ -238,7 +251,7 @@ public sealed class BatchNormalizationParameters
     /// <param name="outputColumnName">Name of the column to produce.</param>
     /// <param name="inputColumnName">Name of the column to scale; null means <paramref name="outputColumnName"/>. It must
     /// have as many slots as <paramref name="runningVariance"/> (1 for a scalar column), Single or Double.</param>
-    /// <param name="runningVariance">Variance per slot; finite and not negative (positive when <paramref name="epsilon"/> is 0).</param>
+    /// <param name="runningVariance">Variance per slot, at least one; finite and not negative (positive when <paramref name="epsilon"/> is 0).</param>
     /// <param name="gamma">Scale per slot, or one value for all slots; null means 1.</param>
     /// <param name="epsilon">Added to the variance; finite and positive, or 0 when every variance is positive.</param>
     /// <returns>Parameters with <see cref="Centered"/> false, running mean and beta 0.</returns>
@@ -248,6 +261,7 @@ public sealed class BatchNormalizationParameters
         IReadOnlyList<double>? gamma = null, double epsilon = 1e-5)
     {
         var variance = Copy(runningVariance, nameof(runningVariance));
+        CheckNotEmpty(variance, nameof(runningVariance), ChannelLayout.None); // the running mean is made here, of its length
         return new BatchNormalizationParameters(outputColumnName, inputColumnName, new double[variance.Length], variance,
             Broadcast(gamma, variance.Length, 1, nameof(gamma)), new double[variance.Length], epsilon, 0, 0, ChannelLayout.None, centered: false);
     }
@@ -310,6 +324,22 @@ public sealed class BatchNormalizationParameters
     {
         int k = isDouble ? 1 : 0;
         return Volatile.Read(ref _scoring[k]) ?? Interlocked.CompareExchange(ref _scoring[k], compute(this, isDouble), null) ?? _scoring[k]!;
+    }
+
+    private static void CheckChannels(ChannelLayout channelLayout)
+    {
+        if (channelLayout == ChannelLayout.None)
+        {
+            ThrowHelper.ThrowOutOfRange(nameof(channelLayout), channelLayout, "ChannelsFirst or ChannelsLast (use the constructor for per-slot parameters)");
+        }
+    }
+
+    private static void CheckNotEmpty(double[] values, string paramName, ChannelLayout channelLayout)
+    {
+        if (values.Length < 1)
+        {
+            ThrowHelper.ThrowOutOfRange(paramName, values.Length, channelLayout == ChannelLayout.None ? "at least one slot long" : "at least one channel long");
+        }
     }
 
     private static void CheckAll(double[] values, Func<double, bool> valid, string paramName, string expected)

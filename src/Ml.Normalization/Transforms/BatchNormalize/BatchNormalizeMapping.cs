@@ -94,6 +94,7 @@ internal static class BatchNormalizeMapping
     {
         var (mean, scale, offset) = (affine.Mean, affine.Scale, affine.Offset);
         var source = row.GetGetter<VBuffer<T>>(row.Schema[sourceIndex]);
+        string columnName = row.Schema[sourceIndex].Name;
         VBuffer<T> buffer = default;
         ValueGetter<VBuffer<T>> getter = (ref VBuffer<T> dst) =>
         {
@@ -101,7 +102,7 @@ internal static class BatchNormalizeMapping
             int slots = buffer.Length;
             if (slots != layout.Slots)
             {
-                throw new InvalidOperationException($"BatchNormalize: column '{row.Schema[sourceIndex].Name}' gave a vector of {slots} slots, its type says {layout.Slots}.");
+                throw new InvalidOperationException($"BatchNormalize: column '{columnName}' gave a vector of {slots} slots, its type says {layout.Slots}.");
             }
 
             var editor = VBufferEditor.Create(ref dst, slots);
@@ -112,7 +113,8 @@ internal static class BatchNormalizeMapping
             }
             else
             {
-                // Written dense: the implicit zeros normalize to non-zero values.
+                // Written dense: the implicit zeros normalize to non-zero values. VBuffer's copy trusts the indices.
+                SparseIndices.Check(buffer.GetIndices(), slots, columnName);
                 buffer.CopyTo(editor.Values);
                 x = editor.Values;
             }

@@ -119,9 +119,9 @@ internal sealed class ColumnFitter<T> : ColumnFitter
     // The moments, chosen at the first row: a sparse first row of a per-slot vector column makes the whole fit of the
     // column O(non-zeros) per row (see SparseBatchMoments); channels and dense columns take the dense moments.
     private MomentAccumulator<T> Moments(bool firstRowSparse) => _moments ??=
-        _layout.HasChannels ? new ChannelBatchMoments<T>(_layout)
+        _layout.HasChannels ? new ChannelBatchMoments<T>(_columnName, _layout)
         : firstRowSparse && _isVector ? new SparseBatchMoments<T>(_columnName, _slots, _statistics)
-        : new MiniBatchMoments<T>(_slots);
+        : new MiniBatchMoments<T>(_columnName, _slots);
 
     public override void EndBatch() => Moments(firstRowSparse: false).EndBatch(BatchMean, BatchVariance, BatchCount);
 

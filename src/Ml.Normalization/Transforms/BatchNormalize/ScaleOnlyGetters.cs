@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Ml.Normalization.Fitting;
 using Ml.Normalization.Transforms.Stages;
 
 namespace Ml.Normalization.Transforms.BatchNormalize;
@@ -26,13 +27,14 @@ internal static class ScaleOnlyGetters
     {
         var scale = affine.Scale;
         var source = row.GetGetter<VBuffer<T>>(row.Schema[sourceIndex]);
+        string columnName = row.Schema[sourceIndex].Name;
         VBuffer<T> buffer = default;
         ValueGetter<VBuffer<T>> getter = (ref VBuffer<T> dst) =>
         {
             source(ref buffer);
             if (buffer.Length != scale.Length)
             {
-                throw new InvalidOperationException($"BatchNormalize: column '{row.Schema[sourceIndex].Name}' gave a vector of {buffer.Length} slots, the model has {scale.Length}.");
+                throw new InvalidOperationException($"BatchNormalize: column '{columnName}' gave a vector of {buffer.Length} slots, the model has {scale.Length}.");
             }
 
             var values = buffer.GetValues();
@@ -54,15 +56,18 @@ internal static class ScaleOnlyGetters
                 GatherPrefetch.Entries(scale, indices);
                 var editor = VBufferEditor.Create(ref dst, buffer.Length, values.Length);
                 var output = editor.Values;
+                int previous = -1;
                 for (int i = 0; i < values.Length; i++)
                 {
+                    // Checked in this pass: the indices are kept, so they must be a valid VBuffer's (SparseIndices).
                     int j = indices[i];
-                    if ((uint)j >= (uint)scale.Length)
+                    if (!SparseIndices.Follows(previous, j, scale.Length))
                     {
-                        throw new InvalidOperationException($"BatchNormalize: column '{row.Schema[sourceIndex].Name}' gave a sparse vector with index {j}, outside its {scale.Length} slots.");
+                        SparseIndices.Throw(indices, scale.Length, columnName);
                     }
 
                     output[i] = rescale is null ? values[i] * scale[j] : (values[i] * scale[j]) * rescale[j];
+                    previous = j;
                 }
 
                 indices.CopyTo(editor.Indices);

@@ -1,6 +1,7 @@
 using System.Numerics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Ml.Normalization.Fitting;
 using Ml.Normalization.Kernels;
 using Ml.Normalization.Transforms.Stages;
 
@@ -81,11 +82,18 @@ internal static class DropoutMapping
     {
         var getter = row.GetGetter<VBuffer<T>>(row.Schema[source]);
         var idGetter = row.GetIdGetter();
+        string columnName = row.Schema[source].Name;
         VBuffer<T> buffer = default;
         DataViewRowId id = default;
         ValueGetter<VBuffer<T>> dropped = (ref VBuffer<T> dst) =>
         {
             getter(ref buffer);
+            if (!buffer.IsDense)
+            {
+                // The mask is keyed on the slot and the output keeps the indices: they must be a valid VBuffer's.
+                SparseIndices.Check(buffer.GetIndices(), buffer.Length, columnName);
+            }
+
             idGetter(ref id);
             ulong key = RowKey(seed, pass, id);
             var values = buffer.GetValues();

@@ -105,7 +105,7 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
         {
             if (!SparseIndices.Follows(previous, j, _slotCount))
             {
-                SparseIndices.Throw(indices, _slotCount, ColumnName);
+                SparseIndices.Throw(previous, j, _slotCount, ColumnName);
             }
 
             if (prefetch)

@@ -26,7 +26,7 @@ internal static class SparseIndices
         {
             if (!Follows(previous, j, length))
             {
-                Throw(indices, length, columnName);
+                Throw(previous, j, length, columnName);
             }
 
             previous = j;
@@ -37,26 +37,18 @@ internal static class SparseIndices
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Follows(int previous, int j, int length) => (uint)j < (uint)length && j > previous;
 
-    /// <summary>Throws the error for <paramref name="indices"/>, which break the rule (<see cref="Follows"/> said so of one of them).</summary>
+    /// <summary>
+    /// Throws the error for index <paramref name="j"/>, which may not follow <paramref name="previous"/> (-1 for the first
+    /// index), as <see cref="Follows"/> said. Scalars only: the caller's loop keeps its span untouched by the call.
+    /// </summary>
+    /// <remarks>Not marked NoInlining: the JIT then sees that it never returns, keeps it out of line and lays the call out
+    /// as a cold block of the caller's loop, as it does an inline <c>throw</c>.</remarks>
     [DoesNotReturn]
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Throw(ReadOnlySpan<int> indices, int length, string columnName)
+    public static void Throw(int previous, int j, int length, string columnName)
     {
-        int previous = -1;
-        string problem = "no wrong index";
-        foreach (int j in indices)
-        {
-            if (!Follows(previous, j, length))
-            {
-                problem = (uint)j >= (uint)length ? $"index {j} outside its {length} slots"
-                    : j == previous ? $"index {j} twice"
-                    : $"index {j} after index {previous}";
-                break;
-            }
-
-            previous = j;
-        }
-
+        string problem = (uint)j >= (uint)length ? $"index {j} outside its {length} slots"
+            : j == previous ? $"index {j} twice"
+            : $"index {j} after index {previous}";
         string expected = length > 0 ? $"strictly ascending indices from 0 to {length - 1}" : "no indices (it has no slots)";
         throw new InvalidOperationException($"Column '{columnName}' gave a malformed sparse vector: expected {expected}, got {problem}.");
     }

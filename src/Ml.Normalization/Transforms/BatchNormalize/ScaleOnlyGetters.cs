@@ -63,7 +63,7 @@ internal static class ScaleOnlyGetters
                     int j = indices[i];
                     if (!SparseIndices.Follows(previous, j, scale.Length))
                     {
-                        SparseIndices.Throw(indices, scale.Length, columnName);
+                        SparseIndices.Throw(previous, j, scale.Length, columnName);
                     }
 
                     output[i] = rescale is null ? values[i] * scale[j] : (values[i] * scale[j]) * rescale[j];

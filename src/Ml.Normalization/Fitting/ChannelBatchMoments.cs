@@ -8,14 +8,17 @@ namespace Ml.Normalization.Fitting;
 /// positions), from rows added one at a time; memory O(channels), nothing allocated per row.
 /// </summary>
 /// <remarks>
-/// The sums are double and taken of <c>x - shift</c>, the shift being the channel's first finite value in the batch, as
-/// <see cref="MiniBatchMoments{T}"/> does per slot (so batches are independent, and a continued fit needs no shift); they
-/// are taken from the batch's first row before it is added, so that row can take the vector path too. The sums are kept
-/// per lane
+/// The sums are double and taken of <c>x - shift</c>, the shift being the mean of the channel's finite values in the
+/// first row that has any (so batches are independent, and a continued fit needs no shift; and a first value far from
+/// the rest of a row's thousands does not cancel the variance away); the shifts are taken from that row before it is
+/// added, so it can take the vector path too. The sums are kept per lane
 /// (<see cref="NormalizationKernels.AccumulateLaneMoments{T}"/>): 16 lanes per channel for channels-first rows, whose
 /// channel planes are contiguous, and lcm(C, 8) lanes for channels-last rows, lane l holding channel l mod C. A row with
-/// a non-finite value, or a channel without a shift yet, takes a scalar path that adds each finite value to the same
-/// lane in the same order, so the statistics do not depend on the path or on the vector width.
+/// a non-finite value takes a scalar path that adds each finite value to the same lane in the same order, so the
+/// statistics do not depend on the path or on the vector width. After every row the lane sums are added to each
+/// channel's block sums, and on <see cref="BlockSchedule"/> the blocks to the batch's totals, whose shift then moves to
+/// the channel's mean so far (<see cref="NormalizationKernels.Recentre"/>), as <see cref="MiniBatchMoments{T}"/> does
+/// per slot.
 /// </remarks>
 internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -29,8 +32,16 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
     private readonly double[] _laneCount;
     private readonly double[] _savedSum;
     private readonly double[] _savedSumOfSquares;
+    private readonly double[] _blockCount;
+    private readonly double[] _blockSum;
+    private readonly double[] _blockSumOfSquares;
+    private readonly double[] _totalCount;
+    private readonly double[] _totalSum;
+    private readonly double[] _totalSumOfSquares;
     private bool _everyChannelHasShift;
     private long _finiteRowsInBatch;
+    private long _rowsInBatch;
+    private long _nextFold = BlockSchedule.First;
 
     public ChannelBatchMoments(string columnName, StatisticsLayout layout)
         : base(columnName, layout.Slots, layout.Units)
@@ -57,6 +68,12 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
         _laneCount = new double[totalLanes];
         _savedSum = new double[totalLanes];
         _savedSumOfSquares = new double[totalLanes];
+        _blockCount = new double[channels];
+        _blockSum = new double[channels];
+        _blockSumOfSquares = new double[channels];
+        _totalCount = new double[channels];
+        _totalSum = new double[channels];
+        _totalSumOfSquares = new double[channels];
     }
 
     public override void Add(ReadOnlySpan<T> row)
@@ -90,6 +107,7 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
             if (NormalizationKernels.AllFinite<double>(_laneSum) && NormalizationKernels.AllFinite<double>(_laneSumOfSquares))
             {
                 _finiteRowsInBatch++;
+                EndRow();
                 return;
             }
 
@@ -98,22 +116,75 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
         }
 
         AddGeneral(row);
+        EndRow();
+    }
+
+    // A row holds many values per lane (an image plane's): after every row the lanes are added to each channel's block
+    // sums, and on the batch's block schedule the blocks to the totals, which then move to the channel's mean so far.
+    // Three levels, so no sum takes more than a row's values per lane, or 512 terms, at its own magnitude.
+    private void EndRow()
+    {
+        for (int c = 0; c < _layout.Units; c++)
+        {
+            var (n, sum, sumOfSquares) = LaneTotals(c);
+            _blockCount[c] += n;
+            _blockSum[c] += sum;
+            _blockSumOfSquares[c] += sumOfSquares;
+        }
+
+        _finiteRowsInBatch = 0;
+        _laneSum.AsSpan().Clear();
+        _laneSumOfSquares.AsSpan().Clear();
+        _laneCount.AsSpan().Clear();
+        if (++_rowsInBatch == _nextFold)
+        {
+            FoldBlocks();
+            _nextFold = BlockSchedule.Next(_nextFold);
+        }
+    }
+
+    private void FoldBlocks()
+    {
+        for (int c = 0; c < _layout.Units; c++)
+        {
+            double n = _totalCount[c] + _blockCount[c];
+            double sum = _totalSum[c] + _blockSum[c], sumOfSquares = _totalSumOfSquares[c] + _blockSumOfSquares[c];
+            double shift = _shift[c];
+            NormalizationKernels.Recentre(ref shift, ref sum, ref sumOfSquares, n);
+            if (!double.IsNaN(shift) && shift != _shift[c])
+            {
+                SetShift(c, shift);
+            }
+
+            (_totalCount[c], _totalSum[c], _totalSumOfSquares[c]) = (n, sum, sumOfSquares);
+        }
+
+        _blockCount.AsSpan().Clear();
+        _blockSum.AsSpan().Clear();
+        _blockSumOfSquares.AsSpan().Clear();
+    }
+
+    // The channel's count and sums in the row's lanes (relative to its shift), in lane order.
+    private (double Count, double Sum, double SumOfSquares) LaneTotals(int channel)
+    {
+        double n = _finiteRowsInBatch * (double)_layout.SpatialSize, sum = 0, sumOfSquares = 0;
+        var (first, end, stride) = LanesOf(channel);
+        for (int l = first; l < end; l += stride)
+        {
+            n += _laneCount[l];
+            sum += _laneSum[l];
+            sumOfSquares += _laneSumOfSquares[l];
+        }
+
+        return (n, sum, sumOfSquares);
     }
 
     public override void EndBatch(Span<double> shift, Span<double> meanOffset, Span<double> variance, Span<double> count)
     {
-        long perRow = _layout.SpatialSize;
+        FoldBlocks();
         for (int c = 0; c < _layout.Units; c++)
         {
-            double n = _finiteRowsInBatch * (double)perRow, sum = 0, sumOfSquares = 0;
-            var (first, end, stride) = LanesOf(c);
-            for (int l = first; l < end; l += stride)
-            {
-                n += _laneCount[l];
-                sum += _laneSum[l];
-                sumOfSquares += _laneSumOfSquares[l];
-            }
-
+            var (n, sum, sumOfSquares) = (_totalCount[c], _totalSum[c], _totalSumOfSquares[c]);
             double offset = sum / n;
             double v = (sumOfSquares / n) - (offset * offset);
             count[c] = n;
@@ -123,9 +194,14 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
         }
 
         _finiteRowsInBatch = 0;
+        _rowsInBatch = 0;
+        _nextFold = BlockSchedule.First;
         _laneSum.AsSpan().Clear();
         _laneSumOfSquares.AsSpan().Clear();
         _laneCount.AsSpan().Clear();
+        _totalCount.AsSpan().Clear();
+        _totalSum.AsSpan().Clear();
+        _totalSumOfSquares.AsSpan().Clear();
         _shift.AsSpan().Fill(double.NaN); // the next batch takes its own first values
         _everyChannelHasShift = false;
     }
@@ -147,34 +223,17 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
                 continue;
             }
 
-            int c, lane;
-            if (first)
-            {
-                c = i / s;
-                lane = (c * _lanes) + ((i - (c * s)) % _lanes);
-            }
-            else
-            {
-                c = i % _layout.Units;
-                lane = i % _lanes;
-            }
+            int lane = first ? ((i / s) * _lanes) + (i % s % _lanes) : i % _lanes;
 
-            if (double.IsNaN(_shift[c]))
-            {
-                SetShift(c, x);
-            }
-
-            double t = x - _laneShift[lane];
+            double t = x - _laneShift[lane]; // the channel has its shift: TakeShifts saw this row first
             _laneSum[lane] += t;
             _laneSumOfSquares[lane] += t * t;
             _laneCount[lane] += 1;
         }
-
-        _everyChannelHasShift = NormalizationKernels.AllFinite<double>(_shift);
     }
 
-    // Sets each channel without a shift to its first finite value in the row, in row order (what the scalar path would
-    // take); a channel with none keeps NaN, and the row then goes the scalar path.
+    // Sets each channel without a shift to the mean of its finite values in the row, so every finite value the row adds
+    // has its channel's shift; a channel with none keeps NaN, and the row then goes the scalar path.
     private void TakeShifts(ReadOnlySpan<T> row)
     {
         int s = _layout.SpatialSize, channels = _layout.Units;
@@ -186,18 +245,40 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
                 continue;
             }
 
+            double sum = 0;
+            long finite = 0;
             for (int k = 0; k < s; k++)
             {
                 double x = double.CreateTruncating(row[first ? (c * s) + k : (k * channels) + c]);
                 if (double.IsFinite(x))
                 {
-                    SetShift(c, x);
-                    break;
+                    sum += x;
+                    finite++;
                 }
+            }
+
+            // A sum of finite values can still overflow (values near double.MaxValue): the first finite value then.
+            if (finite > 0)
+            {
+                SetShift(c, double.IsFinite(sum) ? sum / finite : FirstFinite(row, c));
             }
         }
 
         _everyChannelHasShift = NormalizationKernels.AllFinite<double>(_shift);
+    }
+
+    private double FirstFinite(ReadOnlySpan<T> row, int channel)
+    {
+        int s = _layout.SpatialSize, channels = _layout.Units;
+        bool first = _layout.Layout == ChannelLayout.ChannelsFirst;
+        for (int k = 0; ; k++)
+        {
+            double x = double.CreateTruncating(row[first ? (channel * s) + k : (k * channels) + channel]);
+            if (double.IsFinite(x))
+            {
+                return x;
+            }
+        }
     }
 
     private void SetShift(int channel, double value)

@@ -12,20 +12,27 @@ namespace Ml.Normalization.Fitting;
 /// timestamps) square to ~1e36 and a few hundred of them overflow a float sum, and a float count stops at 2^24.
 /// Counts stay exact to 2^53 rows.
 /// Each slot's sums are taken of <c>x - shift</c>, the shift being the slot's first finite value in the batch, so a
-/// large common offset does not cancel the variance away, even when a slot's very first value is far from the rest (an
-/// imputed 0 before values near 1e9). The batches are thereby independent of each other: a continued fit needs no
-/// shift from the one before.
+/// large common offset does not cancel the variance away. The batches are thereby independent of each other: a
+/// continued fit needs no shift from the one before. The rows are summed in blocks: after 8, 64 and 512 rows and every
+/// 512 after, the block's sums are added to the batch's totals and the shift moves to each slot's mean so far
+/// (<see cref="NormalizationKernels.FoldMoments"/>), so a first value far from the rest (one non-zero, then zeros; an
+/// imputed 0 before values near 1e9) neither cancels the variance away nor rounds every later term at its own size:
+/// within 1e-13 of a two-pass computation whatever the order (tested to 65,536 rows).
 /// </remarks>
 internal sealed class MiniBatchMoments<T> : MomentAccumulator<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly double[] _shift;
-    private readonly double[] _sum;
+    private readonly double[] _sum; // the open block's, then added to the totals
     private readonly double[] _sumOfSquares;
+    private readonly double[] _totalSum;
+    private readonly double[] _totalSumOfSquares;
     private readonly double[] _count;
     private double[]? _zeros;
     private bool _everySlotHasShift;
     private long _finiteRowsInBatch;
+    private long _rowsInBatch;
+    private long _nextFold = BlockSchedule.First;
 
     public MiniBatchMoments(string columnName, int slots)
         : base(columnName, slots, slots)
@@ -35,6 +42,8 @@ internal sealed class MiniBatchMoments<T> : MomentAccumulator<T>
         _sum = new double[slots];
         _sumOfSquares = new double[slots];
         _count = new double[slots];
+        _totalSum = new double[slots];
+        _totalSumOfSquares = new double[slots];
     }
 
     /// <summary>Adds one row of the current batch; NaN and infinities are left out of their slot's sums.</summary>
@@ -46,11 +55,18 @@ internal sealed class MiniBatchMoments<T> : MomentAccumulator<T>
         {
             NormalizationKernels.AccumulateMoments<T>(row, _shift, _sum, _sumOfSquares);
             _finiteRowsInBatch++;
-            return;
+        }
+        else
+        {
+            NormalizationKernels.AccumulateFiniteMoments(row, _shift, _sum, _sumOfSquares, _count);
+            _everySlotHasShift = NormalizationKernels.AllFinite<double>(_shift);
         }
 
-        NormalizationKernels.AccumulateFiniteMoments(row, _shift, _sum, _sumOfSquares, _count);
-        _everySlotHasShift = NormalizationKernels.AllFinite<double>(_shift);
+        if (++_rowsInBatch == _nextFold)
+        {
+            Fold();
+            _nextFold = BlockSchedule.Next(_nextFold);
+        }
     }
 
     /// <summary>
@@ -60,16 +76,22 @@ internal sealed class MiniBatchMoments<T> : MomentAccumulator<T>
     public override void EndBatch(Span<double> shift, Span<double> meanOffset, Span<double> variance, Span<double> count)
     {
         // The kernel adds the shift it is given to each mean: given zeros, it writes the offsets alone.
+        Fold();
         _shift.CopyTo(shift);
         _zeros ??= new double[_shift.Length];
-        NormalizationKernels.FiniteMomentsToBatchStatistics(_zeros, _sum, _sumOfSquares, _count, _finiteRowsInBatch, meanOffset, variance);
+        NormalizationKernels.FiniteMomentsToBatchStatistics(_zeros, _totalSum, _totalSumOfSquares, _count, _finiteRowsInBatch, meanOffset, variance);
         _count.CopyTo(count);
         _finiteRowsInBatch = 0;
+        _rowsInBatch = 0;
+        _nextFold = BlockSchedule.First;
 
-        _sum.AsSpan().Clear();
-        _sumOfSquares.AsSpan().Clear();
+        _totalSum.AsSpan().Clear();
+        _totalSumOfSquares.AsSpan().Clear();
         _count.AsSpan().Clear();
         _shift.AsSpan().Fill(double.NaN); // the next batch takes its own first values
         _everySlotHasShift = false;
     }
+
+    private void Fold() =>
+        NormalizationKernels.FoldMoments(_shift, _sum, _sumOfSquares, _totalSum, _totalSumOfSquares, _count, _finiteRowsInBatch);
 }

@@ -17,9 +17,11 @@ namespace Ml.Normalization.Fitting;
 /// value of its slot, an implicit slot counts as one finite 0.</para>
 /// <para>Shift: as on the dense path, each slot's sums are of <c>x - shift</c>, the shift being the slot's first finite
 /// value in the batch: its first explicit finite value if every earlier row of the batch had the slot explicit, else 0
-/// (an implicit zero came first). The implicit zeros of a batch add <c>k * (0 - shift)</c> and <c>k * shift^2</c> to the
-/// sums when the batch is folded, k their count, instead of k terms in row order. When the shift is 0 (the usual case
-/// for sparse data) the implicit zeros add exact zeros, and the batch's sums are bit for bit the dense path's.</para>
+/// (an implicit zero came first); after 8, 64, 512, ... finite explicit values it moves to their mean so far
+/// (<see cref="Kernels.NormalizationKernels.Recentre"/>). The k implicit zeros of a batch join the explicit
+/// values' moments in closed form when the batch is closed: the count, mean and sum of squared deviations of the two
+/// groups combine by Chan's formula (<c>M2 = M2e + e^2 * ne * k / n</c>, e the explicit values' mean), in which nothing
+/// cancels, so one non-zero among many zeros keeps its variance to a few roundings.</para>
 /// <para>Untouched batches: a batch that holds no explicit entry of a slot has mean 0 and variance 0 there exactly (the
 /// dense path computes the same up to ~1e-16 * shift^2 when the shift is not 0). With momentum m, g such batches fold in
 /// as <c>running *= m^g</c> (one multiplication by <c>m^g</c> instead of g roundings: relative difference from the dense
@@ -183,8 +185,15 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
         double t = x - slot.Shift;
         slot.Sum += t;
         slot.SumOfSquares += t * t;
-        slot.Finite++;
+        if ((++slot.Finite & 7) == 0 && IsRecentrePoint(slot.Finite))
+        {
+            Kernels.NormalizationKernels.Recentre(ref slot.Shift, ref slot.Sum, ref slot.SumOfSquares, slot.Finite);
+        }
     }
+
+    // 8, 64, 512, ...: the slot's finite values at which MiniBatchMoments moves its shift (there counted in rows).
+    private static bool IsRecentrePoint(int finite) =>
+        (finite & (finite - 1)) == 0 && BitOperations.TrailingZeroCount(finite) % 3 == 0;
 
     /// <summary>Closes the batch. Nothing is folded now: each touched slot folds it when next touched, or at <see cref="Complete"/>.</summary>
     public override void EndBatch(ColumnStatistics statistics)
@@ -338,25 +347,35 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
     private static (double Shift, double MeanOffset, double Variance, double Count) SlotStatistics(ref SparseSlotState slot, long rowsInBatch) =>
         Statistics(ClosedBatch.Of(ref slot, 0), rowsInBatch);
 
+    // The batch's statistics of the slot: its explicit finite values' moments (relative to their shift), joined by the
+    // batch's implicit zeros in closed form (Chan's combination: nothing cancels, whatever the shift).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (double Shift, double MeanOffset, double Variance, double Count) Statistics(in ClosedBatch batch, long rowsInBatch)
     {
         double shift = batch.Shift;
+        double explicitCount = batch.Finite;
+        double offset = batch.Sum / explicitCount;
+        double squares = batch.SumOfSquares - (batch.Sum * offset);
+        squares = squares < 0 ? 0 : squares;
         long implicitZeros = rowsInBatch - batch.Explicit;
-        double sum = batch.Sum, sumOfSquares = batch.SumOfSquares;
-        if (implicitZeros > 0 && shift != 0)
+        if (implicitZeros <= 0)
         {
-            sum -= implicitZeros * shift;
-            sumOfSquares += implicitZeros * (shift * shift);
+            return (shift, offset, squares / explicitCount, explicitCount);
         }
 
-        double n = batch.Finite + implicitZeros;
-        double meanOffset = sum / n;
-        double v = (sumOfSquares / n) - (meanOffset * meanOffset);
-        return (shift, meanOffset, v < 0 ? 0 : v, n);
+        if (batch.Finite == 0)
+        {
+            return (0, 0, 0, implicitZeros);
+        }
+
+        double n = explicitCount + implicitZeros;
+        double explicitMean = shift + offset;
+        double variance = (squares + (explicitMean * explicitMean * (explicitCount * implicitZeros / n))) / n;
+        // The mean, relative to the shift: (explicitMean * explicitCount) / n - shift.
+        double meanOffset = ((offset * explicitCount) - (shift * implicitZeros)) / n;
+        return (shift, meanOffset, variance, n);
     }
 
-    /// <summary>A slot's closed batch, taken out of its record to be folded.</summary>
     private readonly record struct ClosedBatch(int Slot, int Batch, int Finite, int Explicit, double Shift, double Sum, double SumOfSquares)
     {
         /// <summary>Slot <paramref name="j"/>'s pending batch, from its record.</summary>

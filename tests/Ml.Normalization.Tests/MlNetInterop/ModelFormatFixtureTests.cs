@@ -91,8 +91,11 @@ public class ModelFormatFixtureTests
         var continued = Estimators(ml)[stage].Fit(ModelIo.ToView(ml, more), loaded);
         var serial = Estimators(ml)[stage].Fit(ModelIo.ToView(ml, [.. Rows(), .. more]));
 
-        Assert.Equal(serial.Columns[0].RunningMean, continued.Columns[0].RunningMean);
-        Assert.Equal(serial.Columns[0].RunningVariance, continued.Columns[0].RunningVariance);
+        // To a rounding: the fixture's state holds batch moments of the arithmetic it was written with (before the batch
+        // sums began moving their shift to the mean, issue 19 item 2), the serial fit today's; ContinueFitTests holds
+        // continuing to the bit where both parts come from one arithmetic.
+        Approx.Equal([.. serial.Columns[0].RunningMean], [.. continued.Columns[0].RunningMean], 1e-14, 0, "mean");
+        Approx.Equal([.. serial.Columns[0].RunningVariance], [.. continued.Columns[0].RunningVariance], 1e-14, 0, "variance");
         Assert.Equal((serial.Columns[0].BatchCount, serial.Columns[0].RowCount), (continued.Columns[0].BatchCount, continued.Columns[0].RowCount));
     }
 

@@ -124,8 +124,9 @@ public class BatchNormalizingEstimatorTests
         var sparseView = SparseView(ml, dense);
         var fromSparse = ml.Transforms.BatchNormalize("Features", batchSize: 3).Fit(sparseView);
         var fromDense = ml.Transforms.BatchNormalize("Features", batchSize: 3).Fit(TestData.Vectors(ml, dense, 4));
-        Assert.Equal(fromDense.Columns[0].RunningMean, fromSparse.Columns[0].RunningMean);
-        Assert.Equal(fromDense.Columns[0].RunningVariance, fromSparse.Columns[0].RunningVariance);
+        // The same statistics to a rounding or two: the sparse fit joins a batch's implicit zeros in closed form.
+        Approx.Equal([.. fromDense.Columns[0].RunningMean], [.. fromSparse.Columns[0].RunningMean], 1e-15, 0, "mean");
+        Approx.Equal([.. fromDense.Columns[0].RunningVariance], [.. fromSparse.Columns[0].RunningVariance], 1e-15, 0, "variance");
 
         var column = fromSparse.Transform(sparseView).Schema["Features"];
         using var cursor = fromSparse.Transform(sparseView).GetRowCursor([column]);

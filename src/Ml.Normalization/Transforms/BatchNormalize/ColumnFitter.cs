@@ -118,10 +118,19 @@ internal sealed class ColumnFitter<T> : ColumnFitter
 
     // The moments, chosen at the first row: a sparse first row of a per-slot vector column makes the whole fit of the
     // column O(non-zeros) per row (see SparseBatchMoments); channels and dense columns take the dense moments.
-    private MomentAccumulator<T> Moments(bool firstRowSparse) => _moments ??=
-        _layout.HasChannels ? new ChannelBatchMoments<T>(_columnName, _layout)
-        : firstRowSparse && _isVector ? new SparseBatchMoments<T>(_columnName, _slots, _statistics)
-        : new MiniBatchMoments<T>(_columnName, _slots);
+    private MomentAccumulator<T> Moments(bool firstRowSparse) => _moments ??= NewMoments(firstRowSparse);
+
+    private MomentAccumulator<T> NewMoments(bool firstRowSparse)
+    {
+        if (_layout.HasChannels)
+        {
+            return new ChannelBatchMoments<T>(_columnName, _layout);
+        }
+
+        bool sparse = firstRowSparse && _isVector;
+        FitMemory.Ensure(_columnName, _slots, "slot", sparse ? SparseSlotState.Bytes : FitMemory.DenseMomentsBytes, $"the open batch's {(sparse ? "sparse" : "dense")} moments");
+        return sparse ? new SparseBatchMoments<T>(_columnName, _slots, _statistics) : new MiniBatchMoments<T>(_columnName, _slots);
+    }
 
     public override void EndBatch() => Moments(firstRowSparse: false).EndBatch(BatchMean, BatchVariance, BatchCount);
 

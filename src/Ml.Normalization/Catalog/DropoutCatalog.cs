@@ -8,10 +8,10 @@ namespace Microsoft.ML;
 /// never touches scoring.
 /// </summary>
 /// <remarks>
-/// The dropped values reach the stages that follow in the same flat <c>EstimatorChain</c>. ML.NET's
-/// <c>TransformerChain</c> does not forward training passes, so a chain that was appended to as a whole (a nested
-/// chain) scores through its Dropout instead of dropping; and a cache checkpoint after Dropout freezes one set of masks
-/// for every epoch. Append stages one by one, and cache before Dropout.
+/// The dropped values reach every stage an <c>EstimatorChain</c> trains after Dropout, through nested chains too (the
+/// stage gives its training pass when <c>Transform</c> is called while an <c>EstimatorChain.Fit</c> runs). A cache
+/// checkpoint right after Dropout would hold one set of masks for every epoch: the fit warns of it through
+/// <c>mlContext.Log</c>. Cache before Dropout.
 /// </remarks>
 public static class DropoutCatalog
 {

@@ -62,6 +62,8 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
     internal override IDataView? TrainingView(IDataView input) =>
         TrainingBatchSize >= 2 ? new BatchStatisticsTrainingView(input, _columns, TrainingBatchSize) : null;
 
+    internal override bool TrainsDifferently => TrainingBatchSize >= 2;
+
     internal override void Save(ModelSaveContext ctx) => ModelPersistence.Save(ctx, this);
 
     static BatchNormalizingTransformer IPersistedStage<BatchNormalizingTransformer>.Read(ModelBodyReader reader, uint formatVersion)

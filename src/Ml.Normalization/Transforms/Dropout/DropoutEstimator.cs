@@ -89,7 +89,7 @@ public sealed class DropoutEstimator : ColumnPairEstimator<DropoutTransformer>
     internal override bool AcceptsVariableSize => true;
 
     internal override DropoutTransformer Fit(IDataView input, NumericColumnShape[] inputShapes) =>
-        new(Columns, _options.DropProbability, _options.Seed ?? MlNetEnvironment.DrawSeed(Host), _options.Kind);
+        new(Columns, _options.DropProbability, _options.Seed ?? MlNetEnvironment.DrawSeed(Host), _options.Kind) { Host = Host };
 
     // A copy of the input at scoring time keeps every annotation, as ML.NET's column copy does.
     internal override SchemaShape OutputAnnotations(SchemaShape.Column input) => input.Annotations;

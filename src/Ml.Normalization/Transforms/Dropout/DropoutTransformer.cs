@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Runtime;
 using Ml.Normalization;
 using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Persistence;
@@ -37,6 +38,9 @@ public sealed class DropoutTransformer : ColumnPairTransformer, IPersistedStage<
     /// <summary>Inverted or standard dropout.</summary>
     public DropoutKind Kind { get; }
 
+    /// <summary>The MLContext's host the stage was fitted in, for warnings (null when loaded from a file: not saved).</summary>
+    internal IHost? Host { get; init; }
+
     static StageFormat IPersistedStage<DropoutTransformer>.Format { get; } =
         new("MLNDROPO", FormatInitial, FormatInitial, FormatInitial, LoaderSignature, "Dropout");
 
@@ -45,6 +49,8 @@ public sealed class DropoutTransformer : ColumnPairTransformer, IPersistedStage<
     /// order cursors are requested; a cursor set counts as one pass). <see cref="ColumnPairTransformer.TransformForTraining"/> returns it.
     /// </summary>
     internal override IDataView TrainingView(IDataView input) => new DropoutTrainingView(input, this);
+
+    internal override bool TrainsDifferently => DropProbability > 0;
 
     /// <summary>The scoring map: x (inverted dropout) or x * (1 - p) (standard dropout). Never drops.</summary>
     internal override ColumnMapper CreateMapper(DataViewSchema inputSchema) => DropoutMapping.Scoring(inputSchema, this);

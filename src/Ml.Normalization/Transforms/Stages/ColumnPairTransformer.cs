@@ -40,11 +40,22 @@ public abstract class ColumnPairTransformer : ITransformer, ITransformerWithDiff
     /// <exception cref="ArgumentOutOfRangeException">An input column is missing or of a type the stage does not accept.</exception>
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => Mapper(inputSchema);
 
-    /// <summary>The scoring map, applied lazily: each cursor computes the output columns on demand.</summary>
+    /// <summary>
+    /// The scoring map, applied lazily: each cursor computes the output columns on demand. Called while an
+    /// <c>EstimatorChain.Fit</c> runs, from a nested chain (<c>x.Append(bn.Append(dropout)).Append(trainer)</c>: the outer
+    /// chain applies the inner one's <c>TransformerChain</c> with <c>Transform</c>), a stage that trains differently
+    /// gives its training pass instead, so the trainer after the nested chain sees dropped values, as it does when the
+    /// stages are appended one by one.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">An input column is missing or of a type the stage does not accept.</exception>
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (TrainsDifferently && PipelineCallers.InsideEstimatorChainFit() && TrainingView(input) is { } training)
+        {
+            return training;
+        }
+
         var schema = input.Schema;
         return new ExportableDataView(new MappedDataView(input, Mapper(schema)), input, graph => ExportOnnx(graph, schema));
     }
@@ -78,6 +89,9 @@ public abstract class ColumnPairTransformer : ITransformer, ITransformerWithDiff
 
     /// <summary>The stage's own training pass, or null when it trains as it scores.</summary>
     internal virtual IDataView? TrainingView(IDataView input) => null;
+
+    /// <summary>Whether <see cref="TrainingView"/> gives a pass of its own (checked before the stack is read).</summary>
+    internal virtual bool TrainsDifferently => false;
 
     /// <summary>Saves the stage: <c>ModelPersistence.Save(ctx, this)</c> with the stage's <see cref="IPersistedStage{TSelf}"/>.</summary>
     internal abstract void Save(ModelSaveContext ctx);

@@ -17,8 +17,8 @@ public static class Panels
 
     private static readonly OxyColor GridColor = OxyColor.Parse("#e6e6e6");
 
-    /// <summary>An empty panel: a linear bottom axis (or a base-10 logarithmic one) and a linear left axis.</summary>
-    public static PlotModel Create(bool logarithmicX = false)
+    /// <summary>An empty panel: a linear bottom axis and a linear left axis.</summary>
+    public static PlotModel Create()
     {
         var model = new PlotModel
         {
@@ -28,19 +28,16 @@ public static class Panels
             TitleFontWeight = FontWeights.Bold,
             Padding = new OxyThickness(8),
         };
-        Axis x = logarithmicX ? new LogarithmicAxis { Base = 10 } : new LinearAxis();
-        x.Position = AxisPosition.Bottom;
-        model.Axes.Add(x);
-        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left });
-        foreach (var axis in model.Axes)
-        {
-            axis.MajorGridlineStyle = LineStyle.Solid;
-            axis.MajorGridlineColor = GridColor;
-            axis.TitleFontSize = 13;
-            axis.AxisTitleDistance = 8;
-            axis.MinimumPadding = axis.MaximumPadding = 0.05;
-        }
+        model.Axes.Add(Styled(new LinearAxis { Position = AxisPosition.Bottom }));
+        model.Axes.Add(Styled(new LinearAxis { Position = AxisPosition.Left }));
+        return model;
+    }
 
+    /// <summary>Makes the bottom axis base-10 logarithmic (its title kept).</summary>
+    public static PlotModel LogarithmicX(this PlotModel model)
+    {
+        int index = model.Axes.IndexOf(model.XAxis());
+        model.Axes[index] = Styled(new LogarithmicAxis { Position = AxisPosition.Bottom, Base = 10, Title = model.Axes[index].Title });
         return model;
     }
 
@@ -61,21 +58,16 @@ public static class Panels
 
     public static void YLimits(this PlotModel model, double min, double max) => (model.YAxis().Minimum, model.YAxis().Maximum) = (min, max);
 
-    /// <summary>A line through the points, with a dot on each; in the legend when it has a label.</summary>
+    /// <summary>
+    /// A line through the points, with a dot on each unless there are more than 60 (the dots would hide the line); in
+    /// the legend when it has a label.
+    /// </summary>
     public static void Line(this PlotModel model, IEnumerable<double> xs, IEnumerable<double> ys, string? label, OxyColor color,
         LineStyle style = LineStyle.Solid)
     {
-        var series = new LineSeries
-        {
-            Title = label,
-            Color = color,
-            LineStyle = style,
-            StrokeThickness = 2,
-            MarkerType = MarkerType.Circle,
-            MarkerSize = 2.5,
-            MarkerFill = color,
-        };
+        var series = new LineSeries { Title = label, Color = color, LineStyle = style, StrokeThickness = 2, MarkerSize = 2.5, MarkerFill = color };
         series.Points.AddRange(xs.Zip(ys, (x, y) => new DataPoint(x, y)));
+        series.MarkerType = series.Points.Count <= 60 ? MarkerType.Circle : MarkerType.None;
         model.Series.Add(series);
     }
 
@@ -123,5 +115,15 @@ public static class Panels
         {
             model.Series.Add(new LineSeries { Title = label, Color = color, LineStyle = style, StrokeThickness = 1.5 });
         }
+    }
+
+    private static Axis Styled(Axis axis)
+    {
+        axis.MajorGridlineStyle = LineStyle.Solid;
+        axis.MajorGridlineColor = GridColor;
+        axis.TitleFontSize = 13;
+        axis.AxisTitleDistance = 8;
+        axis.MinimumPadding = axis.MaximumPadding = 0.05;
+        return axis;
     }
 }

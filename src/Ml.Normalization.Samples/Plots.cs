@@ -73,4 +73,59 @@ public static class Plots
 
         return figure.Save(path);
     }
+
+    /// <summary>
+    /// Two panels against the scale of the initial weights (log axis), one line with batch norm and one without: the
+    /// best validation accuracy of each network, and its training loss in the last epoch (a network whose loss is not
+    /// finite has no point there).
+    /// </summary>
+    public static string WeightScaleCurves(string path, IReadOnlyList<WeightScaleRun> runs)
+    {
+        var figure = new Figure(1400, 550, rows: 1, columns: 2);
+        var accuracy = figure[0].Titled("Best validation accuracy", "weight scale (std of the initial weights)", "accuracy").LogarithmicX();
+        var loss = figure[1].Titled("Training loss, last epoch", "weight scale (std of the initial weights)", "loss").LogarithmicX();
+        foreach (var (batchNorm, name, color) in new[] { (false, "without batch norm", Palette[0]), (true, "with batch norm", Palette[1]) })
+        {
+            var series = runs.Where(r => r.BatchNorm == batchNorm).OrderBy(r => r.WeightScale).ToList();
+            accuracy.Line(series.Select(r => r.WeightScale), series.Select(r => r.BestValidationAccuracy), name, color);
+            var finite = series.Where(r => double.IsFinite(r.FinalTrainingLoss)).ToList();
+            loss.Line(finite.Select(r => r.WeightScale), finite.Select(r => r.FinalTrainingLoss), name, color);
+        }
+
+        accuracy.YLimits(0, 1.02);
+        accuracy.HorizontalRule(0.1, OxyColors.Gray, LineStyle.Dot, "chance (10 classes)");
+        accuracy.Legend(LegendPosition.BottomRight);
+        loss.Legend(LegendPosition.TopRight);
+        return figure.Save(path);
+    }
+
+    /// <summary>
+    /// Three panels against the epoch, one colour per network: training accuracy and validation accuracy (test mode),
+    /// on one axis from 75 %, so the gap reads across (the first epochs are below it), and the validation loss, up to
+    /// twice the largest final one.
+    /// </summary>
+    public static string DropoutCurves(string path, IReadOnlyList<DropoutRun> runs, int trainingRows)
+    {
+        var figure = new Figure(1500, 500, rows: 1, columns: 3);
+        var training = figure[0].Titled($"Training accuracy ({trainingRows} rows)", "epoch", "accuracy");
+        var validation = figure[1].Titled("Validation accuracy", "epoch", "accuracy");
+        var loss = figure[2].Titled("Validation loss (cross-entropy)", "epoch", "loss");
+        for (int i = 0; i < runs.Count; i++)
+        {
+            double[] epochs = [.. Enumerable.Range(1, runs[i].ValidationAccuracy.Count).Select(e => (double)e)];
+            training.Line(epochs, runs[i].TrainingAccuracy, runs[i].Name, Palette[i]);
+            validation.Line(epochs, runs[i].ValidationAccuracy, runs[i].Name, Palette[i]);
+            loss.Line(epochs, runs[i].ValidationLoss, runs[i].Name, Palette[i]);
+        }
+
+        foreach (var panel in new[] { training, validation })
+        {
+            panel.YLimits(0.75, 1.005);
+            panel.Legend(LegendPosition.BottomRight);
+        }
+
+        loss.YLimits(0, 2 * runs.Max(r => r.ValidationLoss[^1]));
+        loss.Legend(LegendPosition.TopRight);
+        return figure.Save(path);
+    }
 }

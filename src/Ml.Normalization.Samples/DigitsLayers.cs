@@ -125,7 +125,8 @@ public static class DigitsLayers
         return new LayersRun(name, losses, accuracies, clock.Elapsed.TotalSeconds);
     }
 
-    private static (float[] X, int[] Y) Subset(float[] pixels, int[] labels, int[] indices)
+    /// <summary>The given rows of the digits (64 pixels each), in that order.</summary>
+    internal static (float[] X, int[] Y) Subset(float[] pixels, int[] labels, int[] indices)
     {
         var x = new float[indices.Length * Pixels];
         var y = new int[indices.Length];

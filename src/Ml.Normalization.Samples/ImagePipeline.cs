@@ -1,9 +1,8 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
+using OxyPlot;
 
 namespace Ml.Normalization.Samples;
 
@@ -239,18 +238,15 @@ public static class ImagePipeline
     private static string ChannelHistograms(string path, float[][] before, float[][] afterFitted, float[][] afterImageNet, int plane,
         IReadOnlyList<ChannelStatistics> channels)
     {
-        string[] colors = ["#dc143c", "#228b22", "#4169e1"]; // crimson, forest green, royal blue
-        var chart = new SvgChart(1500, 1050, rows: 3, columns: 3);
+        OxyColor[] colors = [OxyColors.Crimson, OxyColors.ForestGreen, OxyColors.RoyalBlue];
+        var figure = new Figure(1500, 1050, rows: 3, columns: 3);
         double low = Math.Min(Min(afterFitted), Min(afterImageNet)), high = Math.Max(Max(afterFitted), Max(afterImageNet));
         for (int c = 0; c < 3; c++)
         {
             var s = channels[c];
-            var raw = chart[c];
-            raw.Bars(Histogram(before, c, plane, 0, 1), colors[c]); // 32 bins of 8 grey levels each
-            raw.Title = $"{s.Channel}, pixels / 255: mean {s.DirectMean:F2}, std {s.DirectStd:F2}";
-            raw.XLabel = "value";
-            raw.YLabel = "pixels";
-            raw.XLimits = (-0.05, 1.05);
+            var raw = figure[c].Titled($"{s.Channel}, pixels / 255: mean {s.DirectMean:F2}, std {s.DirectStd:F2}", "value", "pixels");
+            raw.Bars(Channel(before, c, plane), 0, 1, colors[c], bins: 32); // 32 bins of 8 grey levels each
+            raw.XLimits(-0.05, 1.05);
 
             foreach (var (row, values, label, mean, std) in new[]
             {
@@ -258,24 +254,21 @@ public static class ImagePipeline
                 (2, afterImageNet, "ImageNet", s.MeanAfterImageNet, s.StdAfterImageNet),
             })
             {
-                var plot = chart[(3 * row) + c];
-                plot.Bars(Histogram(values, c, plane, low, high), colors[c]);
-                plot.VerticalRule(0, "#000", LineStyle.Dashed);
-                plot.Title = $"{s.Channel}, {label}: mean {mean:F2}, std {std:F2}";
-                plot.XLabel = "value (shared axis)";
-                plot.YLabel = "pixels";
-                plot.XLimits = (low - 0.1, high + 0.1);
+                var plot = figure[(3 * row) + c].Titled($"{s.Channel}, {label}: mean {mean:F2}, std {std:F2}", "value (shared axis)", "pixels");
+                plot.Bars(Channel(values, c, plane), low, high, colors[c], bins: 32);
+                plot.VerticalRule(0, OxyColors.Black, LineStyle.Dash);
+                plot.XLimits(low - 0.1, high + 0.1);
             }
         }
 
-        return chart.Save(path);
+        return figure.Save(path);
     }
 
     /// <summary>
     /// One row per photo: its first four training patches as the model's input sees them, raw (pixels / 255), after the
     /// fitted stage and after the ImageNet constants. A normalized value z is shown as 0.5 + z / 6 (so -3..3 fills
     /// the range); each channel is drawn as its own colour, so a colour cast that a channel's centring removes shows.
-    /// An SVG with each patch embedded as a PNG (<see cref="PngEncoder"/>), drawn Zoom x Zoom per pixel.
+    /// An SVG with each patch embedded as a PNG (<see cref="PngImage"/>), drawn Zoom x Zoom per pixel.
     /// </summary>
     private static string PatchGrid(string path, IReadOnlyList<string> classes, string[] labels, float[][] before, float[][] afterFitted,
         float[][] afterImageNet, int size)
@@ -289,32 +282,30 @@ public static class ImagePipeline
             ("ImageNet constants", afterImageNet, v => 0.5 + (v / 6)),
         };
         int width = Left + (groups.Length * group) - GroupGap + 10, height = Top + (classes.Count * cell) + 10;
-        var svg = new StringBuilder();
-        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"DejaVu Sans, Arial, sans-serif\">\n");
-        svg.Append("<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n");
-        for (int g = 0; g < groups.Length; g++)
+        Figure.Write(path, width, height, svg =>
         {
-            svg.Append(Svg.Text(Left + (g * group) + (((PerClass * cell) - Gap) / 2.0), Top - 12, groups[g].Title, 18, "middle", bold: true));
-        }
-
-        for (int k = 0; k < classes.Count; k++)
-        {
-            var rows = Enumerable.Range(0, labels.Length).Where(i => labels[i] == classes[k]).Take(PerClass).ToArray();
-            int top = Top + (k * cell);
-            svg.Append(Svg.Text(Left - 10, top + (side / 2.0) + 6, classes[k], 16, "end"));
             for (int g = 0; g < groups.Length; g++)
             {
-                for (int j = 0; j < rows.Length; j++)
+                svg.DrawText(new ScreenPoint(Left + (g * group) + (((PerClass * cell) - Gap) / 2.0), Top - 12), groups[g].Title, OxyColors.Black,
+                    "Arial", 18, FontWeights.Bold, 0, HorizontalAlignment.Center, VerticalAlignment.Bottom);
+            }
+
+            for (int k = 0; k < classes.Count; k++)
+            {
+                var rows = Enumerable.Range(0, labels.Length).Where(i => labels[i] == classes[k]).Take(PerClass).ToArray();
+                int top = Top + (k * cell);
+                svg.DrawText(new ScreenPoint(Left - 10, top + (side / 2.0)), classes[k], OxyColors.Black,
+                    "Arial", 16, FontWeights.Normal, 0, HorizontalAlignment.Right, VerticalAlignment.Middle);
+                for (int g = 0; g < groups.Length; g++)
                 {
-                    string png = Convert.ToBase64String(PngEncoder.Encode(Rgb(groups[g].Rows[rows[j]], size, Zoom, groups[g].Show)));
-                    svg.Append(CultureInfo.InvariantCulture,
-                        $"<image x=\"{Left + (g * group) + (j * cell)}\" y=\"{top}\" width=\"{side}\" height=\"{side}\" href=\"data:image/png;base64,{png}\"/>\n");
+                    for (int j = 0; j < rows.Length; j++)
+                    {
+                        var png = new OxyImage(PngImage.Encode(Rgb(groups[g].Rows[rows[j]], size, Zoom, groups[g].Show)));
+                        svg.DrawImage(png, 0, 0, side, side, Left + (g * group) + (j * cell), top, side, side, 1, interpolate: false);
+                    }
                 }
             }
-        }
-
-        svg.Append("</svg>\n");
-        File.WriteAllText(path, svg.ToString());
+        });
         return path;
     }
 
@@ -336,16 +327,9 @@ public static class ImagePipeline
         return rgb;
     }
 
-    private static Histogram Histogram(float[][] rows, int channel, int plane, double min, double max)
-    {
-        var histogram = new Histogram(32, min, max);
-        foreach (var row in rows)
-        {
-            histogram.AddRange(row.Skip(channel * plane).Take(plane).Select(v => (double)v));
-        }
-
-        return histogram;
-    }
+    /// <summary>Channel <paramref name="channel"/>'s values of all rows.</summary>
+    private static IEnumerable<double> Channel(float[][] rows, int channel, int plane) =>
+        rows.SelectMany(row => row.Skip(channel * plane).Take(plane).Select(v => (double)v));
 
     private static double Min(float[][] rows) => rows.Min(r => r.Min());
 

@@ -10,8 +10,10 @@ public sealed class Affine
 {
     private float[] _input = [];
 
-    /// <summary>He initialisation: weights ~ N(0, 2 / inputs), biases 0.</summary>
-    public Affine(int inputs, int outputs, Random random)
+    /// <summary>
+    /// Weights ~ N(0, weightScale^2), biases 0; without a weight scale, He initialisation: N(0, 2 / inputs).
+    /// </summary>
+    public Affine(int inputs, int outputs, Random random, float? weightScale = null)
     {
         Inputs = inputs;
         Outputs = outputs;
@@ -21,7 +23,7 @@ public sealed class Affine
         BiasGradient = new float[outputs];
         WeightVelocity = new float[Weights.Length];
         BiasVelocity = new float[outputs];
-        float std = MathF.Sqrt(2f / inputs);
+        float std = weightScale ?? MathF.Sqrt(2f / inputs);
         for (int i = 0; i < Weights.Length; i++)
         {
             Weights[i] = std * Gaussian(random);

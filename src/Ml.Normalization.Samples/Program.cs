@@ -3,6 +3,8 @@
 // `-- large [--rows N]` fits BatchNormalize on a few million generated rows read from disk, with a progress bar.
 // `-- images` normalizes image patches per colour channel (ImageAnalytics in front, a classifier behind).
 // `-- imagenet` runs the ImageNet example of docs/images.md: torchvision's Normalize constants in front of ApplyOnnxModel.
+// `-- claims` tries the seed article's two claims with the layers API on the digits: batch norm against the scale of the
+// initial weights, dropout against a small training set.
 // `--out DIR` names the folder for the pictures and the saved model (default: samples-output/).
 using System.Diagnostics;
 using Ml.Normalization.Samples;
@@ -21,11 +23,11 @@ for (int i = 0; i < args.Length; i++)
         case "--out" when i + 1 < args.Length:
             outputDirectory = Path.GetFullPath(args[++i]);
             break;
-        case "pipeline" or "layers" or "images" or "imagenet":
+        case "pipeline" or "layers" or "images" or "imagenet" or "claims":
             scenario = args[i];
             break;
         default:
-            Console.Error.WriteLine("usage: Ml.Normalization.Samples [pipeline | layers | large [--rows N] | images | imagenet] [--out DIR]");
+            Console.Error.WriteLine("usage: Ml.Normalization.Samples [pipeline | layers | claims | large [--rows N] | images | imagenet] [--out DIR]");
             return 2;
     }
 }
@@ -36,6 +38,12 @@ if (scenario == "layers")
 {
     var report = DigitsLayers.Run(outputDirectory, log: Console.Out);
     DigitsLayers.Print(report, Console.Out);
+    files = report.Files;
+}
+else if (scenario == "claims")
+{
+    var report = ArticleClaims.Run(outputDirectory, log: Console.Out);
+    ArticleClaims.Print(report, Console.Out);
     files = report.Files;
 }
 else if (scenario == "images")

@@ -1,3 +1,4 @@
+using System.Xml.Linq;
 using Ml.Normalization.Samples;
 
 namespace Ml.Normalization.Tests.Samples;
@@ -9,6 +10,8 @@ namespace Ml.Normalization.Tests.Samples;
 public sealed class ImageSampleTests : IDisposable
 {
     private static readonly byte[] PngSignature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+
+    private static readonly XNamespace XlinkNamespace = "http://www.w3.org/1999/xlink";
 
     private readonly string _output = Directory.CreateTempSubdirectory("ml-normalization-images-").FullName;
 
@@ -74,7 +77,7 @@ public sealed class ImageSampleTests : IDisposable
         Assert.All(report.Metrics, m => Assert.True(m.MicroAccuracy > 0.5 && double.IsFinite(m.LogLoss), $"{m.Name}: accuracy {m.MicroAccuracy:P1}, log-loss {m.LogLoss}"));
 
         // The histograms: nine panels, each with its title. The patches: 4 photos x 3 groups x 4 patches, each an
-        // embedded PNG of 16 x 16 pixels drawn 6 x 6 (PictureWriterTests checks the encoder itself).
+        // embedded PNG of 16 x 16 pixels drawn 6 x 6 (PictureTests checks the pixels reach the PNG).
         var channels = SamplesTests.AssertSvg(Assert.Single(report.Files, f => Path.GetFileName(f) == "image-channels.svg"), minimumBytes: 10_000);
         Assert.Equal(9, channels.Descendants(SamplesTests.SvgNamespace + "text").Count(t => t.Value.Contains(": mean ", StringComparison.Ordinal)));
         var patches = SamplesTests.AssertSvg(Assert.Single(report.Files, f => Path.GetFileName(f) == "image-patches.svg"), minimumBytes: 10_000);
@@ -82,7 +85,7 @@ public sealed class ImageSampleTests : IDisposable
         Assert.Equal(4 * 3 * 4, images.Count);
         foreach (var image in images)
         {
-            string href = (string)image.Attribute("href")!;
+            string href = (string)image.Attribute(XlinkNamespace + "href")!;
             Assert.StartsWith("data:image/png;base64,", href, StringComparison.Ordinal);
             var png = Convert.FromBase64String(href["data:image/png;base64,".Length..]);
             Assert.Equal(PngSignature, png[..8]);

@@ -266,6 +266,14 @@ public sealed class BatchNormalizationParameters
             Broadcast(gamma, variance.Length, 1, nameof(gamma)), new double[variance.Length], epsilon, 0, 0, ChannelLayout.None, centered: false);
     }
 
+    /// <summary>
+    /// Whether these parameters are a pure standardization, <c>y = (x - RunningMean) / sqrt(RunningVariance)</c>:
+    /// centered, epsilon 0, every gamma 1 and every beta 0, as <see cref="FromMeanAndStd"/> makes them. Scoring then
+    /// divides by the standard deviation instead of multiplying by its reciprocal (<see cref="AffineParameters{T}.Divides"/>):
+    /// decided from the values, so a saved model needs no flag, and one saved before scores the same way.
+    /// </summary>
+    internal bool IsStandardization => Centered && Epsilon == 0 && Array.TrueForAll(_gamma, g => g == 1) && Array.TrueForAll(_beta, b => b == 0);
+
     /// <summary>Number of statistics units: slots (1 for a scalar column), or channels.</summary>
     internal int UnitCount => RunningMean.Count;
 

@@ -166,8 +166,9 @@ public sealed class BatchNormalizationParameters
     /// <c>sqrt(variance + epsilon)</c> is <paramref name="std"/> exactly. A Single column computes
     /// <c>(x - (float)mean) / (float)std</c> in float, a Double column <c>(x - mean) / std</c> in double: torchvision's
     /// <c>Normalize</c> on a float32 (float64) tensor bit for bit, in the transform and in the ONNX export (tested on
-    /// a million seeded values in [0, 1) per channel, every pixel level and random values over the whole range). Only a std that is 0 or infinite as a float (below about 1.4e-45,
-    /// above 3.4e38) is applied by a Single column as <c>(x - mean) * (1 / std)</c>, the reciprocal computed in double.</returns>
+    /// a million seeded values in [0, 1) per channel, every pixel level and random values over the whole range). Only a
+    /// std that is 0 or infinite as a float (below about 1.4e-45, above 3.4e38) is applied by a Single column as
+    /// <c>(x - mean) * (1 / std)</c>, the reciprocal computed in double.</returns>
     /// <remarks>
     /// The parameters keep a variance, as every BatchNormalize stage does (a fit, a saved model, the ONNX export), and
     /// <paramref name="std"/> is kept as its square. A std outside [2^-511, 2^512) has no such square: it underflows to

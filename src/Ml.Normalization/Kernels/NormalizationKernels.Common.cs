@@ -7,10 +7,10 @@ namespace Ml.Normalization.Kernels;
 
 // What the kernels share: the loop drivers, the operator interfaces they call, and the small helpers every operator
 // uses. The row kernels come in two loop shapes, so there are two row drivers: MapRows writes every element of a
-// rows x F block from the same element of its inputs and the column's parameters (Normalize, NormalizeTraining, the
-// dx pass of the backward), ReduceRows sums a rows x F block down its rows into per-column sums (BatchMoments, the
-// dGamma/dBeta pass of the backward). MapPlane is MapRows for one span with scalar parameters, a channel plane (the
-// spatial layer's NormalizePlane, NormalizePlaneTraining, PlaneGradient). UpdateSlots is the one-dimensional driver
+// rows x F block from the same element of its inputs and the column's parameters (Normalize, Standardize,
+// NormalizeTraining, the dx pass of the backward), ReduceRows sums a rows x F block down its rows into per-column sums
+// (BatchMoments, the dGamma/dBeta pass of the backward). MapPlane is MapRows for one span with scalar parameters, a
+// channel plane (NormalizePlane, StandardizePlane, the spatial layer's NormalizePlaneTraining, PlaneGradient). UpdateSlots is the one-dimensional driver
 // of the fit's per-slot sums: each value updates the double state of its slot (AccumulateMoments,
 // AccumulateFiniteMoments, and what the lane kernels' register loops leave). The math lives in the operator structs,
 // the memory walk here; each operator is a ref struct holding its spans' references, so the JIT specialises every

@@ -25,6 +25,11 @@ public class KernelReferenceTests
         Run(type, features, NormalizeMatchesReference<float>, NormalizeMatchesReference<double>);
 
     [Theory]
+    [MemberData(nameof(TypesAndLengths))]
+    public void Standardize_MatchesTheFormula_InPlaceOrNot(string type, int features) =>
+        Run(type, features, StandardizeMatchesReference<float>, StandardizeMatchesReference<double>);
+
+    [Theory]
     [MemberData(nameof(TypesAndNonEmptyLengths))]
     public void NormalizeTraining_MatchesTheFormula_KeptXHatOrNot(string type, int features) =>
         Run(type, features, NormalizeTrainingMatchesReference<float>, NormalizeTrainingMatchesReference<double>);
@@ -116,6 +121,33 @@ public class KernelReferenceTests
             Assert.Equal(expected, y);
 
             NormalizationKernels.Normalize<T>(x, rows, mean, scale, offset, x);
+            Assert.Equal(expected, x);
+        }
+    }
+
+    private static void StandardizeMatchesReference<T>(int features)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // 1 row, 7 (a block of four rows and single rows), 9 (two blocks and one); stds whose reciprocals are inexact.
+        foreach (int rows in new[] { 1, 7, 9 })
+        {
+            var x = Data<T>(1, rows * features, 2, 3);
+            var mean = Data<T>(2, features, 0, 1);
+            var std = Array.ConvertAll(Data<T>(3, features, 0.7, 0.3), s => T.Abs(s) + T.CreateTruncating(0.01));
+            var expected = ScalarReference.Standardize(x, mean, std);
+            var y = new T[x.Length];
+            if (rows == 1)
+            {
+                NormalizationKernels.Standardize<T>(x, mean, std, y);
+            }
+            else
+            {
+                NormalizationKernels.Standardize<T>(x, rows, mean, std, y);
+            }
+
+            Assert.Equal(expected, y);
+
+            NormalizationKernels.Standardize<T>(x, rows, mean, std, x);
             Assert.Equal(expected, x);
         }
     }

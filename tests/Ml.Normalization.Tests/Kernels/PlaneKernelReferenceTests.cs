@@ -47,6 +47,11 @@ public class PlaneKernelReferenceTests
 
     [Theory]
     [MemberData(nameof(Cases))]
+    public void StandardizePlane_MatchesTheFormula_InPlaceOrNot(string type, int length) =>
+        Run(type, length, StandardizePlaneMatchesReference<float>, StandardizePlaneMatchesReference<double>);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
     public void PlaneGradient_MatchesTheFormula_InPlaceOrNot(string type, int length) =>
         Run(type, length, PlaneGradientMatchesReference<float>, PlaneGradientMatchesReference<double>);
 
@@ -146,6 +151,24 @@ public class PlaneKernelReferenceTests
             Assert.Equal(expected, y[start..]);
 
             NormalizationKernels.NormalizePlane<T>(buffer.AsSpan(start), mean, scale, offset, buffer.AsSpan(start));
+            Assert.Equal(expected, buffer[start..]);
+        }
+    }
+
+    private static void StandardizePlaneMatchesReference<T>(int length)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T mean = T.CreateTruncating(0.456), std = T.CreateTruncating(0.224); // ImageNet's green: 1 / std is inexact
+        foreach (int start in Starts)
+        {
+            var buffer = Data<T>(length + 7, length + start, 0.5, 0.3);
+            var expected = ScalarReference.Standardize(buffer[start..], [mean], [std]);
+
+            var y = new T[length + start];
+            NormalizationKernels.StandardizePlane<T>(buffer.AsSpan(start), mean, std, y.AsSpan(start));
+            Assert.Equal(expected, y[start..]);
+
+            NormalizationKernels.StandardizePlane<T>(buffer.AsSpan(start), mean, std, buffer.AsSpan(start));
             Assert.Equal(expected, buffer[start..]);
         }
     }

@@ -55,6 +55,22 @@ internal static class ScalarReference
         return destination;
     }
 
+    /// <summary>destination[i, j] = (x[i, j] - mean[j]) / std[j], rounded after each operation.</summary>
+    public static T[] Standardize<T>(T[] x, T[] mean, T[] std)
+        where T : IFloatingPointIeee754<T>
+    {
+        int features = mean.Length;
+        var destination = new T[x.Length];
+        for (int k = 0; k < x.Length; k++)
+        {
+            int j = k % features;
+            T centered = x[k] - mean[j];
+            destination[k] = centered / std[j];
+        }
+
+        return destination;
+    }
+
     /// <summary>xHat = (x - mean) * inverseStd and y = (gamma * xHat) + beta, rounded after each operation.</summary>
     public static (T[] XHat, T[] Y) NormalizeTraining<T>(T[] x, T[] mean, T[] inverseStd, T[] gamma, T[] beta)
         where T : IFloatingPointIeee754<T>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using Ml.Normalization.Fitting;
 
@@ -5,7 +6,8 @@ namespace Ml.Normalization.Transforms.BatchNormalize;
 
 /// <summary>
 /// Per-slot <c>y = (x - Mean) * Scale + Offset</c> in a column's own precision; writable per slot. A slot whose scale is
-/// beyond the type's range applies it as two factors, <c>y = ((x - Mean) * Scale) * Rescale + Offset</c>.
+/// beyond the type's range applies it as two factors, <c>y = ((x - Mean) * Scale) * Rescale + Offset</c>. A pure
+/// standardization's parameters divide instead, <c>y = (x - Mean) / Scale</c> (<see cref="AffineParameters{T}.Divides"/>).
 /// </summary>
 internal abstract class AffineParameters
 {
@@ -74,6 +76,16 @@ internal sealed class AffineParameters<T>(int slots) : AffineParameters
     public T[] Offset { get; } = new T[slots];
 
     /// <summary>
+    /// True: the parameters are a pure standardization (<see cref="BatchNormalizationParameters.IsStandardization"/>),
+    /// applied as <c>y = (x - Mean) / Scale</c> with <see cref="Scale"/> the standard deviation <c>sqrt(variance)</c>
+    /// rounded once to <typeparamref name="T"/> and <see cref="Offset"/> 0: a subtraction and a division, each correctly
+    /// rounded, which is torchvision's <c>(x - mean) / std</c> in <typeparamref name="T"/> bit for bit (the multiply by
+    /// a rounded reciprocal misses it by up to 2 ulp). <see cref="Rescale"/> is then null: a finite non-zero divisor
+    /// needs no second factor. Fixed when computed; <see cref="SetSlot"/> writes the multiply form only.
+    /// </summary>
+    public bool Divides { get; private set; }
+
+    /// <summary>
     /// Null while every slot's scale is a finite <typeparamref name="T"/> (the usual case: the map is then exactly three
     /// roundings); once a slot's is not, a second factor per slot, 1 for the others (multiplying by 1 is exact).
     /// </summary>
@@ -81,11 +93,20 @@ internal sealed class AffineParameters<T>(int slots) : AffineParameters
 
     public override bool HasRescale => Rescale is not null;
 
-    /// <summary>The affine form of <paramref name="parameters"/>' running statistics (see <see cref="AffineParameters.From(BatchNormalizationParameters, bool)"/>).</summary>
+    /// <summary>
+    /// The affine form of <paramref name="parameters"/>' running statistics (see <see cref="AffineParameters.From(BatchNormalizationParameters, bool)"/>):
+    /// the divide form for a pure standardization whose every standard deviation is a finite non-zero
+    /// <typeparamref name="T"/>, else the multiply form.
+    /// </summary>
     public static AffineParameters<T> Compute(BatchNormalizationParameters parameters)
     {
         var affine = new AffineParameters<T>(parameters.UnitCount);
         ReadOnlySpan<double> mean = parameters.RunningMeanValues, variance = parameters.RunningVarianceValues;
+        if (parameters.IsStandardization && affine.TryStandardize(mean, variance))
+        {
+            return affine;
+        }
+
         ReadOnlySpan<double> gamma = parameters.GammaValues, beta = parameters.BetaValues;
         for (int j = 0; j < mean.Length; j++)
         {
@@ -97,7 +118,7 @@ internal sealed class AffineParameters<T>(int slots) : AffineParameters
 
     public override AffineParameters Repeat(int units, int length)
     {
-        var repeated = new AffineParameters<T>(length);
+        var repeated = new AffineParameters<T>(length) { Divides = Divides };
         for (int j = 0; j < length; j += units)
         {
             Mean.CopyTo(repeated.Mean, j);
@@ -110,7 +131,7 @@ internal sealed class AffineParameters<T>(int slots) : AffineParameters
 
     public override AffineParameters Expand(StatisticsLayout layout)
     {
-        var slots = new AffineParameters<T>(layout.Slots);
+        var slots = new AffineParameters<T>(layout.Slots) { Divides = Divides };
         var rescale = Rescale;
         if (rescale is not null)
         {
@@ -144,6 +165,7 @@ internal sealed class AffineParameters<T>(int slots) : AffineParameters
 
     public override void SetSlot(int slot, double mean, double variance, double gamma, double beta, double epsilon)
     {
+        Debug.Assert(!Divides, "SetSlot writes a multiplier; a dividing instance is computed whole and read-only.");
         Mean[slot] = T.CreateTruncating(mean);
         Offset[slot] = T.CreateTruncating(beta);
         T scale = T.CreateTruncating(gamma / Math.Sqrt(variance + epsilon));
@@ -172,5 +194,35 @@ internal sealed class AffineParameters<T>(int slots) : AffineParameters
         }
 
         Rescale[slot] = factor;
+    }
+
+    /// <summary>
+    /// Sets the divide form of a pure standardization: mean and standard deviation <c>sqrt(variance)</c> per slot, each
+    /// rounded once to <typeparamref name="T"/>. False, and <see cref="Divides"/> left false, when some standard
+    /// deviation is 0 or infinite in <typeparamref name="T"/> (a float column with a std below about 1.4e-45 or above
+    /// 3.4e38): no <typeparamref name="T"/> divisor is the std then, and the multiply form, whose scale is computed in
+    /// double, keeps x = mean mapping to 0.
+    /// </summary>
+    /// <remarks>
+    /// For <see cref="BatchNormalizationParameters.FromMeanAndStd"/>'s parameters the variance is <c>std * std</c>
+    /// rounded, and <c>sqrt</c> of that is std exactly (a square that neither overflows nor underflows gives its root
+    /// back under round-to-nearest), so the divisor is <c>(T)std</c>: what PyTorch divides a T tensor by.
+    /// </remarks>
+    private bool TryStandardize(ReadOnlySpan<double> mean, ReadOnlySpan<double> variance)
+    {
+        for (int j = 0; j < mean.Length; j++)
+        {
+            T std = T.CreateTruncating(Math.Sqrt(variance[j]));
+            if (!T.IsFinite(std) || T.IsZero(std))
+            {
+                return false;
+            }
+
+            Mean[j] = T.CreateTruncating(mean[j]);
+            Scale[j] = std;
+        }
+
+        Divides = true;
+        return true;
     }
 }

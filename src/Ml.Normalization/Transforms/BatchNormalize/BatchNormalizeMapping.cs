@@ -93,6 +93,7 @@ internal static class BatchNormalizeMapping
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (mean, scale, offset) = (affine.Mean, affine.Scale, affine.Offset);
+        bool divides = affine.Divides; // scale is then the standard deviation: y = (x - mean) / scale
         var source = row.GetGetter<VBuffer<T>>(row.Schema[sourceIndex]);
         string columnName = row.Schema[sourceIndex].Name;
         VBuffer<T> buffer = default;
@@ -126,7 +127,16 @@ internal static class BatchNormalizeMapping
                 int plane = slots / mean.Length;
                 for (int c = 0; c < mean.Length; c++)
                 {
-                    NormalizationKernels.NormalizePlane(x.Slice(c * plane, plane), mean[c], scale[c], offset[c], editor.Values.Slice(c * plane, plane));
+                    var planeIn = x.Slice(c * plane, plane);
+                    var planeOut = editor.Values.Slice(c * plane, plane);
+                    if (divides)
+                    {
+                        NormalizationKernels.StandardizePlane(planeIn, mean[c], scale[c], planeOut);
+                    }
+                    else
+                    {
+                        NormalizationKernels.NormalizePlane(planeIn, mean[c], scale[c], offset[c], planeOut);
+                    }
                 }
             }
             else if (mean.Length != slots)
@@ -134,11 +144,26 @@ internal static class BatchNormalizeMapping
                 // One period of the interleaved channels, channels last: the row is blocks of that period (the same
                 // roundings, with parameters that stay in L1 instead of three row-long arrays), then a shorter tail.
                 int period = mean.Length, blocks = slots / period, head = blocks * period, tail = slots - head;
-                NormalizationKernels.Normalize<T>(x[..head], blocks, mean, scale, offset, editor.Values[..head]);
-                if (tail > 0)
+                if (divides)
                 {
-                    NormalizationKernels.Normalize<T>(x[head..], 1, mean.AsSpan(0, tail), scale.AsSpan(0, tail), offset.AsSpan(0, tail), editor.Values[head..]);
+                    NormalizationKernels.Standardize<T>(x[..head], blocks, mean, scale, editor.Values[..head]);
+                    if (tail > 0)
+                    {
+                        NormalizationKernels.Standardize<T>(x[head..], 1, mean.AsSpan(0, tail), scale.AsSpan(0, tail), editor.Values[head..]);
+                    }
                 }
+                else
+                {
+                    NormalizationKernels.Normalize<T>(x[..head], blocks, mean, scale, offset, editor.Values[..head]);
+                    if (tail > 0)
+                    {
+                        NormalizationKernels.Normalize<T>(x[head..], 1, mean.AsSpan(0, tail), scale.AsSpan(0, tail), offset.AsSpan(0, tail), editor.Values[head..]);
+                    }
+                }
+            }
+            else if (divides)
+            {
+                NormalizationKernels.Standardize<T>(x, mean, scale, editor.Values);
             }
             else if (affine.Rescale is { } rescale)
             {
@@ -158,13 +183,14 @@ internal static class BatchNormalizeMapping
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (mean, scale, offset) = (affine.Mean, affine.Scale, affine.Offset);
+        bool divides = affine.Divides;
         var source = row.GetGetter<T>(row.Schema[sourceIndex]);
         T value = default;
         ValueGetter<T> getter = (ref T dst) =>
         {
             source(ref value);
-            dst = affine.Rescale is { } rescale
-                ? (((value - mean[0]) * scale[0]) * rescale[0]) + offset[0]
+            dst = divides ? (value - mean[0]) / scale[0]
+                : affine.Rescale is { } rescale ? (((value - mean[0]) * scale[0]) * rescale[0]) + offset[0]
                 : ((value - mean[0]) * scale[0]) + offset[0];
         };
         return getter;

@@ -14,6 +14,9 @@ namespace Ml.Normalization.Transforms.BatchNormalize;
 /// <para>With channels, the constants are per channel, shaped [C, 1] over the input reshaped to [N, C, H x W] (channels
 /// first) or [C] over [N, H x W, C] (channels last), broadcast by the same three operators; a final <c>Reshape</c> to the
 /// input's own shape (<c>Shape</c>) gives back its dimensions. The arithmetic is the transform's, element for element.</para>
+/// <para>A pure standardization (gamma 1, beta 0, epsilon 0: <see cref="BatchNormalizationParameters.FromMeanAndStd"/>)
+/// exports as <c>Sub</c> and <c>Div</c> by the standard deviation, as the transform computes it
+/// (<see cref="AffineParameters{T}.Divides"/>): torchvision's <c>(x - mean) / std</c> in the tensor's precision, bit for bit.</para>
 /// <para>Scale-only parameters (<see cref="BatchNormalizationParameters.Centered"/> false) export a single <c>Mul</c> by the
 /// per-slot scale (and the second factor's <c>Mul</c> when a scale is beyond the type's range). ONNX tensors are dense: ML.NET's
 /// exporter declares a vector column as a dense [N, slots] input whether its rows are sparse or not, and ONNX Runtime
@@ -24,7 +27,7 @@ namespace Ml.Normalization.Transforms.BatchNormalize;
 /// </remarks>
 internal static class BatchNormalizeOnnx
 {
-    /// <summary>Sub, Mul, Add and Identity with broadcasting need opset 7; ML.NET's converter writes 9 or later.</summary>
+    /// <summary>Sub, Mul, Div, Add and Identity with broadcasting need opset 7; ML.NET's converter writes 9 or later.</summary>
     private const int MinimumOpset = 7;
 
     public static void Export(OnnxGraph graph, DataViewSchema inputSchema, IReadOnlyList<BatchNormalizationParameters> columns)
@@ -47,12 +50,15 @@ internal static class BatchNormalizeOnnx
 
             // Per slot: vectors of the slot count. Per channel: [C, 1] against [N, C, S], or [C] against [N, S, C].
             long[] dims = layout.Layout == ChannelLayout.ChannelsFirst ? [layout.Units, 1] : [layout.Units];
+            bool divides = affine is AffineParameters<float> { Divides: true } or AffineParameters<double> { Divides: true };
+            string scaleName = divides ? "BatchNormStd" : "BatchNormScale"; // dividing, the scale is the standard deviation
+            bool hasOffset = p.Centered && !divides;
             var (mean, scale, rescale, offset) = affine switch
             {
-                AffineParameters<float> f => (p.Centered ? graph.Constant(f.Mean, dims, "BatchNormMean") : null, graph.Constant(f.Scale, dims, "BatchNormScale"),
-                    f.Rescale is null ? null : graph.Constant(f.Rescale, dims, "BatchNormRescale"), p.Centered ? graph.Constant(f.Offset, dims, "BatchNormOffset") : null),
-                AffineParameters<double> d => (p.Centered ? graph.Constant(d.Mean, dims, "BatchNormMean") : null, graph.Constant(d.Scale, dims, "BatchNormScale"),
-                    d.Rescale is null ? null : graph.Constant(d.Rescale, dims, "BatchNormRescale"), p.Centered ? graph.Constant(d.Offset, dims, "BatchNormOffset") : null),
+                AffineParameters<float> f => (p.Centered ? graph.Constant(f.Mean, dims, "BatchNormMean") : null, graph.Constant(f.Scale, dims, scaleName),
+                    f.Rescale is null ? null : graph.Constant(f.Rescale, dims, "BatchNormRescale"), hasOffset ? graph.Constant(f.Offset, dims, "BatchNormOffset") : null),
+                AffineParameters<double> d => (p.Centered ? graph.Constant(d.Mean, dims, "BatchNormMean") : null, graph.Constant(d.Scale, dims, scaleName),
+                    d.Rescale is null ? null : graph.Constant(d.Rescale, dims, "BatchNormRescale"), hasOffset ? graph.Constant(d.Offset, dims, "BatchNormOffset") : null),
                 _ => throw new NotSupportedException($"BatchNormalize cannot export column '{p.InputColumnName}' of type {type} to ONNX."),
             };
 
@@ -75,6 +81,13 @@ internal static class BatchNormalizeOnnx
                 {
                     graph.Node("Mul", [product, rescale], output);
                 }
+            }
+            else if (divides)
+            {
+                // A pure standardization: y = (x - mean) / std, as the transform computes it.
+                string centered = graph.Temporary("BatchNormCentered");
+                graph.Node("Sub", [input, mean!], centered);
+                graph.Node("Div", [centered, scale], output);
             }
             else
             {

@@ -34,6 +34,36 @@ public class ScoringParametersTests
     }
 
     [Fact]
+    public void From_DividesByTheStd_ForAPureStandardizationOnly()
+    {
+        // Gamma 1, beta 0, epsilon 0, centered: the divisor is sqrt(variance) rounded once, no offset, no second factor.
+        var pure = new BatchNormalizationParameters("y", "x", [1.0, -2.0], [0.0529, 4e-80], epsilon: 0);
+        var single = (AffineParameters<float>)AffineParameters.From(pure, isDouble: false);
+        var wide = (AffineParameters<double>)AffineParameters.From(pure, isDouble: true);
+        Assert.True(single.Divides);
+        Assert.True(wide.Divides);
+        Assert.Equal([(float)Math.Sqrt(0.0529), (float)Math.Sqrt(4e-80)], single.Scale);
+        Assert.Equal([Math.Sqrt(0.0529), Math.Sqrt(4e-80)], wide.Scale);
+        Assert.Equal([0f, 0f], single.Offset);
+        Assert.Null(single.Rescale);
+
+        // Any other value keeps the multiply form: the same parameters with one gamma, one beta or the epsilon changed,
+        // scale-only parameters, and a float column whose std is 0 in float (2e-50: only the double column divides).
+        BatchNormalizationParameters[] others =
+        [
+            new("y", "x", [1.0, -2.0], [0.0529, 4.0], gamma: [1.0, 2.0], epsilon: 0),
+            new("y", "x", [1.0, -2.0], [0.0529, 4.0], beta: [0.0, 0.5], epsilon: 0),
+            new("y", "x", [1.0, -2.0], [0.0529, 4.0], epsilon: 1e-300),
+            BatchNormalizationParameters.ForScaleOnly("y", "x", [0.0529, 4.0], epsilon: 0),
+        ];
+        Assert.All(others, p => Assert.False(((AffineParameters<float>)AffineParameters.From(p, isDouble: false)).Divides));
+        Assert.All(others, p => Assert.False(((AffineParameters<double>)AffineParameters.From(p, isDouble: true)).Divides));
+        var tiny = BatchNormalizationParameters.FromMeanAndStd("y", "x", ChannelLayout.ChannelsFirst, [0.5, 0.5], [0.2, 2e-50]);
+        Assert.False(((AffineParameters<float>)AffineParameters.From(tiny, isDouble: false)).Divides);
+        Assert.True(((AffineParameters<double>)AffineParameters.From(tiny, isDouble: true)).Divides);
+    }
+
+    [Fact]
     public void TwoTransforms_ShareTheScoringParameters_AndGiveTheSameRows()
     {
         var ml = new MLContext(seed: 1);

@@ -104,7 +104,7 @@ public static class BreastCancerPipeline
         // 3. Pictures: feature distributions before and after the fitted BatchNormalize stage of that model ...
         log.WriteLine("  plotting ...");
         var plotClock = Stopwatch.StartNew();
-        var batchNormStage = ((IEnumerable<ITransformer>)batchNormModel).OfType<BatchNormalizingTransformer>().Single(); // a chain enumerates its stages
+        var batchNormStage = batchNormModel.GetStages<BatchNormalizingTransformer>().Single();
         var before = train.GetColumn<float[]>("Features").ToArray();
         var after = batchNormStage.Transform(train).GetColumn<float[]>("Features").ToArray();
         var histograms = HistogramFeatures

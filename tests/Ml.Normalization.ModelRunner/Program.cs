@@ -1,6 +1,8 @@
 // A fresh process that loads a saved model the way a user's scoring service would: Model.Load with a new
-// MLContext and no registration call, then Transform, and writes a bit-exact dump of the outputs.
+// MLContext and no registration call, then Transform, and writes a bit-exact dump of the outputs; then lists the
+// loaded model's stages with the library's GetStages (through nested chains).
 // usage: Ml.Normalization.ModelRunner <model.zip> <rows.bin> <dump.txt>
+using System.Runtime.CompilerServices;
 using Microsoft.ML;
 using Ml.Normalization.Testing;
 
@@ -16,5 +18,10 @@ var model = ml.Model.Load(args[0], out _);
 var rows = ModelIo.ReadRows(args[1]);
 File.WriteAllText(args[2], ModelIo.Dump(model.Transform(ModelIo.ToView(ml, rows))));
 Console.WriteLine($"Ml.Normalization loaded before Model.Load: {loadedBefore}");
-Console.WriteLine($"stages: {string.Join(", ", (model as IEnumerable<ITransformer> ?? [model]).Select(t => t.GetType().Name))}");
+Console.WriteLine($"stages: {Stages(model)}");
 return 0;
+
+// The first call into the library, in a method of its own (not inlined into this one), so the library is not loaded
+// before Model.Load by the JIT compiling the code above.
+[MethodImpl(MethodImplOptions.NoInlining)]
+static string Stages(ITransformer model) => string.Join(", ", model.GetStages<ITransformer>().Select(t => t.GetType().Name));

@@ -26,6 +26,18 @@ public class PackageContentsTests(PackageFeed feed)
     }
 
     [Fact]
+    public void Nuspec_NamesTheRepository_AsItsSourceAndProjectPage()
+    {
+        // Set in Directory.Build.props, not taken from the clone's git remote (on a build machine, maybe a local path).
+        var nuspec = Nuspec(feed.Pack("1.0.0"));
+        var repository = nuspec.Descendants().Single(e => e.Name.LocalName == "repository");
+        Assert.Equal("git", repository.Attribute("type")?.Value);
+        Assert.Equal("https://github.com/ml-normalization/Ml.Normalization", repository.Attribute("url")?.Value);
+        Assert.Equal(repository.Attribute("url")!.Value, Element(nuspec, "projectUrl"));
+        Assert.StartsWith(Element(nuspec, "projectUrl") + "/", Element(nuspec, "releaseNotes"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Nuspec_DependsOnMlNetOverTheSupportedRange_AndOnNoBuildOnlyPackage()
     {
         var dependencies = Nuspec(feed.Pack("1.0.0")).Descendants().Where(e => e.Name.LocalName == "dependency")

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.IO.Compression;
 using System.Reflection;
 
 namespace Ml.Normalization.PackageTests;
@@ -68,16 +69,27 @@ public sealed class PackageFeed : IDisposable
 
     public string PackagePath(string version, string extension = "nupkg") => Path.Combine(Feed, $"Ml.Normalization.{version}.{extension}");
 
+    /// <summary>The readme package <paramref name="version"/> carries (PACKAGE.md, packed as README.md).</summary>
+    public string Readme(string version)
+    {
+        using var package = ZipFile.OpenRead(PackagePath(version));
+        using var reader = new StreamReader(package.GetEntry("README.md")!.Open());
+        return reader.ReadToEnd();
+    }
+
     /// <summary>ConsumerApp copied out of the repository and built against package <paramref name="packageVersion"/> on ML.NET <paramref name="mlNetVersion"/>.</summary>
     public ConsumerApp App(string mlNetVersion, string packageVersion) =>
         _apps.GetOrAdd(mlNetVersion + "/" + packageVersion, _ => new Lazy<ConsumerApp>(() =>
         {
             string dir = Path.Combine(Root, "apps", $"mlnet-{mlNetVersion}-pkg-{packageVersion}");
             Directory.CreateDirectory(dir);
-            foreach (var file in new[] { "ConsumerApp.csproj", "Program.cs" })
+            foreach (var file in new[] { "ConsumerApp.csproj", "Program.cs", "ReadmeBlocks.cs" })
             {
                 File.Copy(Path.Combine(RepositoryRoot, "tests", "Ml.Normalization.PackageTests", "ConsumerApp", file), Path.Combine(dir, file));
             }
+
+            // The C# blocks of the readme the package carries, compiled by the same build (ReadmeBlockSources).
+            ReadmeBlockSources.Write(Readme(packageVersion), Path.Combine(dir, "ReadmeBlocks"));
 
             // The user's NuGet sources stay as they are; the feed is added beside them.
             File.WriteAllText(Path.Combine(dir, "nuget.config"), $"""
@@ -117,6 +129,9 @@ public sealed record ConsumerApp(string Directory, string Dll, string BuildOutpu
         result.EnsureSuccess($"ConsumerApp {mode} {model}");
         return (result.Output, File.ReadAllText(scores));
     }
+
+    /// <summary>Runs the package readme's C# blocks in <paramref name="folder"/> (its working directory), in a new process.</summary>
+    public DotNet.Result RunReadme(string folder) => DotNet.Run(Directory, TimeSpan.FromMinutes(5), Dll, "readme", folder);
 
     /// <summary>Runs the app and returns its exit code and output without requiring success.</summary>
     public DotNet.Result TryRun(string mode, string model) =>

@@ -26,8 +26,9 @@ public sealed class ReadmeQuickStartTests : IDisposable
         ml.Model.Save(model, train.Schema, Path.Combine(_dir, "model.zip"));
         var loaded = new MLContext().Model.Load(Path.Combine(_dir, "model.zip"), out var schema);
 
-        var bn = (BatchNormalizingTransformer)model.First();
+        var bn = loaded.GetStages<BatchNormalizingTransformer>().Single();
         Assert.Equal(8, bn.Columns[0].RunningMean.Count);
+        Assert.Equal(((BatchNormalizingTransformer)model.First()).Columns[0].RunningMean, bn.Columns[0].RunningMean);
 
         using (var onnx = File.Create(Path.Combine(_dir, "model.onnx")))
         {

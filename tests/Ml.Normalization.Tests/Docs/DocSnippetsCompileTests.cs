@@ -4,6 +4,7 @@ using System.Reflection.PortableExecutable;
 using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Ml.Normalization.Testing.Docs;
 using Ml.Normalization.Tests.TestSupport;
 
 namespace Ml.Normalization.Tests.Docs;
@@ -73,8 +74,6 @@ public sealed class DocSnippetsCompileTests
             public static float eps => default!;
         }
         """;
-
-    private static readonly string[] CSharpTags = ["csharp", "cs", "c#"];
 
     private static readonly Lazy<MetadataReference[]> References = new(LoadReferences);
 
@@ -154,39 +153,8 @@ public sealed class DocSnippetsCompileTests
     }
 
     /// <summary>Fenced blocks whose info string starts with csharp, cs or c#; Line is the opening fence's (1-based).</summary>
-    internal static IEnumerable<Snippet> ParseSnippets(string file, string markdown)
-    {
-        string[] lines = markdown.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
-        for (int i = 0; i < lines.Length; i++)
-        {
-            var open = Regex.Match(lines[i], @"^(?<indent> {0,3})(?<fence>`{3,}|~{3,})\s*(?<info>.*)$");
-            if (!open.Success)
-            {
-                continue;
-            }
-
-            string fence = open.Groups["fence"].Value;
-            int indent = open.Groups["indent"].Length;
-            string tag = open.Groups["info"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
-            int start = i;
-            var body = new List<string>();
-            for (i++; i < lines.Length && !IsClosingFence(lines[i], fence); i++)
-            {
-                body.Add(lines[i].Length >= indent && lines[i][..indent].Trim().Length == 0 ? lines[i][indent..] : lines[i].TrimStart());
-            }
-
-            if (CSharpTags.Contains(tag.ToLowerInvariant()))
-            {
-                yield return new Snippet(file, start + 1, string.Concat(body.Select(l => l + "\n")));
-            }
-        }
-    }
-
-    private static bool IsClosingFence(string line, string fence)
-    {
-        string trimmed = line.Trim();
-        return trimmed.Length >= fence.Length && trimmed.All(c => c == fence[0]);
-    }
+    internal static IEnumerable<Snippet> ParseSnippets(string file, string markdown) =>
+        MarkdownCSharpBlocks.Parse(file, markdown).Select(b => new Snippet(b.File, b.Line, b.Code));
 
     /// <summary>
     /// Compiles one block; returns its errors and warnings as "file:line: error CSxxxx: message", with the line in the

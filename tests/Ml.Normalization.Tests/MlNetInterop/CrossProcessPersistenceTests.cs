@@ -57,6 +57,18 @@ public sealed class CrossProcessPersistenceTests : IDisposable
         AssertFreshProcessMatches(ml, model, train.Schema, "DropoutTransformer");
     }
 
+    [Fact]
+    public void NestedChains_LoadInAFreshProcess_WhereGetStagesFindsEveryStageInOrder()
+    {
+        var ml = new MLContext(seed: 1);
+        var train = ModelIo.ToView(ml, TestData.Random(5, 300, 6, mean: 2, std: 3));
+        var model = ml.Transforms.BatchNormalize("First", "Features", batchSize: 32)
+            .Append(ml.Transforms.Dropout("Dropped", "First", dropProbability: 0.2f, seed: 5)
+                .Append(ml.Transforms.BatchNormalize("Second", "Dropped", batchSize: 32)))
+            .Fit(train);
+        AssertFreshProcessMatches(ml, model, train.Schema, "stages: BatchNormalizingTransformer, DropoutTransformer, BatchNormalizingTransformer");
+    }
+
     private void AssertFreshProcessMatches(MLContext ml, ITransformer model, DataViewSchema schema, string expectedStage)
     {
         var modelPath = Path.Combine(_dir, "model.zip");

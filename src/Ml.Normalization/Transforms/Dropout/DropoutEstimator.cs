@@ -61,8 +61,9 @@ public sealed class DropoutEstimator : ColumnPairEstimator<DropoutTransformer>
     public sealed class Options
     {
         /// <summary>
-        /// p, the probability of dropping a value, in [0, 1); 0.5 by default. 0 makes the stage the identity. Resolved to
-        /// 2^-32: each value is dropped when its 32-bit draw is below round(p * 2^32).
+        /// p, the probability of dropping a value (with a <see cref="ChannelLayout"/>, a channel of a row), in [0, 1); 0.5 by
+        /// default. 0 makes the stage the identity. Resolved to 2^-32: each value (or channel) is dropped when its 32-bit
+        /// draw is below round(p * 2^32).
         /// </summary>
         public float DropProbability = Defaults.DropProbability;
 

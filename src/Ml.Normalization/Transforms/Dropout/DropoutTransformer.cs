@@ -51,7 +51,11 @@ public sealed class DropoutTransformer : ColumnPairTransformer, IPersistedStage<
     /// </summary>
     public ChannelLayout ChannelLayout { get; }
 
-    /// <summary>With a <see cref="ChannelLayout"/>, the channel count the estimator was given, or 0: from each column's dimensions.</summary>
+    /// <summary>
+    /// With a <see cref="ChannelLayout"/>, the channel count the estimator was given, or 0: from each column's dimensions,
+    /// resolved against the schema at every <c>Transform</c> and <c>GetOutputSchema</c> (a column the channels do not
+    /// describe throws <see cref="ArgumentOutOfRangeException"/> there, naming it).
+    /// </summary>
     public int ChannelCount { get; }
 
     static StageFormat IPersistedStage<DropoutTransformer>.Format { get; } =

@@ -35,7 +35,8 @@ public static class DropoutCatalog
 
     /// <summary>
     /// Dropout of <paramref name="outputColumnName"/> in place with every option, including
-    /// <see cref="DropoutKind.Standard"/> dropout: in the training pass of an <c>EstimatorChain</c> each value is zeroed
+    /// <see cref="DropoutKind.Standard"/> dropout and channel dropout: in the training pass of an <c>EstimatorChain</c>
+    /// each value (with <see cref="DropoutEstimator.Options.ChannelLayout"/>, each channel of a row as a whole) is zeroed
     /// with probability p (<see cref="DropoutEstimator.Options.DropProbability"/>) and kept values are scaled by
     /// 1 / (1 - p) (inverted) or kept as they are (standard); scoring gives x (inverted) or x * (1 - p) (standard).
     /// </summary>
@@ -46,14 +47,16 @@ public static class DropoutCatalog
     /// <returns>The estimator.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (ParamName names it); at fit or schema time,
-    /// the column is missing or of another type.</exception>
+    /// the column is missing or of another type, or, with a <see cref="DropoutEstimator.Options.ChannelLayout"/>, not a
+    /// known-size vector the channels describe (the message names the column, what was expected and what it is).</exception>
     /// <remarks>The same as <c>Dropout([new InputOutputColumnPair(outputColumnName)], options)</c>.</remarks>
     public static DropoutEstimator Dropout(this TransformsCatalog catalog, string outputColumnName, DropoutEstimator.Options options) =>
         Dropout(catalog, outputColumnName, outputColumnName, options);
 
     /// <summary>
     /// Dropout of <paramref name="inputColumnName"/> into <paramref name="outputColumnName"/> with every option, including
-    /// <see cref="DropoutKind.Standard"/> dropout: in the training pass of an <c>EstimatorChain</c> each value is zeroed
+    /// <see cref="DropoutKind.Standard"/> dropout and channel dropout: in the training pass of an <c>EstimatorChain</c>
+    /// each value (with <see cref="DropoutEstimator.Options.ChannelLayout"/>, each channel of a row as a whole) is zeroed
     /// with probability p (<see cref="DropoutEstimator.Options.DropProbability"/>) and kept values are scaled by
     /// 1 / (1 - p) (inverted) or kept as they are (standard); scoring gives x (inverted) or x * (1 - p) (standard).
     /// </summary>
@@ -65,7 +68,8 @@ public static class DropoutCatalog
     /// <returns>The estimator.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (ParamName names it); at fit or schema time,
-    /// the input column is missing or of another type.</exception>
+    /// the input column is missing or of another type, or, with a <see cref="DropoutEstimator.Options.ChannelLayout"/>, not
+    /// a known-size vector the channels describe (the message names the column, what was expected and what it is).</exception>
     /// <remarks>The same as <c>Dropout([new InputOutputColumnPair(outputColumnName, inputColumnName)], options)</c>.</remarks>
     public static DropoutEstimator Dropout(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName, DropoutEstimator.Options options) =>
         Dropout(catalog, [new InputOutputColumnPair(outputColumnName, inputColumnName ?? outputColumnName)], options);
@@ -92,7 +96,9 @@ public static class DropoutCatalog
     /// <param name="options">The options, for every column; validated here, and copied.</param>
     /// <returns>The estimator.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="columns"/> or <paramref name="options"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; ParamName names it.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; ParamName names it. At fit or schema time,
+    /// an input column is missing or of another type, or, with a <see cref="DropoutEstimator.Options.ChannelLayout"/>, not
+    /// a known-size vector the channels describe (the message names the column, what was expected and what it is).</exception>
     /// <exception cref="ArgumentException">No column pairs.</exception>
     public static DropoutEstimator Dropout(this TransformsCatalog catalog, InputOutputColumnPair[] columns, DropoutEstimator.Options options) =>
         new(MlNetEnvironment.Of(catalog), columns, options);

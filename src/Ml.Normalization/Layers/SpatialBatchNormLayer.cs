@@ -160,26 +160,7 @@ public sealed class SpatialBatchNormLayer : BatchNormLayerBase
         }
     }
 
-    private int CheckShape(int batch, int spatialSize)
-    {
-        if (batch < 1)
-        {
-            ThrowHelper.ThrowOutOfRange(nameof(batch), batch, "at least 1");
-        }
-
-        if (spatialSize < 1)
-        {
-            ThrowHelper.ThrowOutOfRange(nameof(spatialSize), spatialSize, "at least 1");
-        }
-
-        long length = (long)batch * Channels * spatialSize;
-        if (length > int.MaxValue)
-        {
-            ThrowHelper.ThrowOutOfRange(nameof(batch), batch, $"such that batch x channels x spatialSize fits an Int32 (channels {Channels}, spatialSize {spatialSize})");
-        }
-
-        return (int)length;
-    }
+    private int CheckShape(int batch, int spatialSize) => NchwShape.Length(batch, Channels, spatialSize);
 
     // Per-channel mean and biased variance of x into BatchMean/BatchVariance (float), keeping the shift and the shifted
     // mean for the normalization, and the inverse standard deviation.

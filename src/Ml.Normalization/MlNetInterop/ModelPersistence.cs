@@ -71,7 +71,7 @@ internal static class ModelPersistence
         if (written < format.OldestReadable)
         {
             throw new InvalidDataException($"The {format.StageName} model was saved in format 0x{written:X8}, which {package} does not read: it reads formats 0x{format.OldestReadable:X8} to 0x{format.Written:X8}. "
-                + "Formats before 0x00010007 (1.0) were development formats of unreleased versions; fit the model again and save it.");
+                + $"Formats before 0x{format.OldestReadable:X8} (1.0) were development formats of unreleased versions; fit the model again and save it.");
         }
     }
 

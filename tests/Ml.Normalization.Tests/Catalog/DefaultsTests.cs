@@ -50,6 +50,7 @@ public class DefaultsTests
         Assert.All(parameters, p => Assert.Equal(options.DropProbability, p.DefaultValue));
         Assert.Null(options.Seed);
         Assert.Equal(DropoutKind.Inverted, options.Kind);
+        Assert.Equal((ChannelLayout.None, 0), (options.ChannelLayout, options.ChannelCount));
     }
 
     private static IEnumerable<MethodInfo> CatalogMethods(Type catalog, string name) =>

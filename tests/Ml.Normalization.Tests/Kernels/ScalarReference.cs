@@ -166,6 +166,41 @@ internal static class ScalarReference
         return destination;
     }
 
+    /// <summary>
+    /// Channel dropout of planes (channels first): element i belongs to plane firstPlane + i / planeSize, and keeps
+    /// x[i] * scale when that plane's hash reaches the threshold.
+    /// </summary>
+    public static T[] DropoutPlanes<T>(T[] x, int planeSize, ulong key, uint keepThreshold, T scale, uint firstPlane)
+        where T : IFloatingPointIeee754<T>
+    {
+        var destination = new T[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            uint plane = unchecked(firstPlane + (uint)(i / planeSize));
+            destination[i] = Hash(key, plane) >= keepThreshold ? x[i] * scale : T.Zero;
+        }
+
+        return destination;
+    }
+
+    /// <summary>
+    /// Channel dropout of interleaved channels (channels last): element i belongs to channel i % channels, and keeps
+    /// x[i] * scale when that channel's hash reaches the threshold.
+    /// </summary>
+    public static T[] DropoutInterleaved<T>(T[] x, int channels, ulong key, uint keepThreshold, T scale)
+        where T : IFloatingPointIeee754<T>
+    {
+        var destination = new T[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            destination[i] = Hash(key, (uint)(i % channels)) >= keepThreshold ? x[i] * scale : T.Zero;
+        }
+
+        return destination;
+    }
+
+    private static uint Hash(ulong key, uint index) => LowBias32(unchecked(index + (uint)(key & 0xFFFFFFFF)) ^ (uint)(key >> 32));
+
     // Chris Wellons' lowbias32 integer hash.
     private static uint LowBias32(uint x)
     {

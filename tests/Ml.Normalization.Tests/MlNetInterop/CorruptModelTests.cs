@@ -30,9 +30,13 @@ public class CorruptModelTests
     private const int FitStateOffset = UnitCountOffset + 4 + 8 + 8 + 8 + (4 * 4 * 8);
     private const int BatchNormalizeBodyLength = FitStateOffset + 4;
 
-    // The Dropout body: int column count; "Out" (1 + 3); "Features" (1 + 8); float p; int seed; byte kind. 26 bytes.
+    // The Dropout body (format 0x00010002, 1.0): int column count; "Out" (1 + 3); "Features" (1 + 8); float p; int seed;
+    // byte kind; int channel layout; int channel count. 34 bytes.
     private const int DropProbabilityOffset = 4 + 4 + 9;
     private const int KindOffset = DropProbabilityOffset + 8;
+    private const int DropoutChannelLayoutOffset = KindOffset + 1;
+    private const int DropoutChannelCountOffset = DropoutChannelLayoutOffset + 4;
+    private const int DropoutBodyLength = DropoutChannelCountOffset + 4;
 
     [Theory]
     [InlineData(BatchNormalizeSignature)]
@@ -43,7 +47,7 @@ public class CorruptModelTests
         // scores as the original and saves to the same bytes.
         var zip = SavedModel(signature);
         var body = StageEntry.ReadBody(zip, signature);
-        Assert.Equal(signature == BatchNormalizeSignature ? BatchNormalizeBodyLength : 26, body.Length);
+        Assert.Equal(signature == BatchNormalizeSignature ? BatchNormalizeBodyLength : DropoutBodyLength, body.Length);
 
         var loaded = Load(StageEntry.WithBody(zip, signature, body));
 
@@ -67,6 +71,17 @@ public class CorruptModelTests
 
         Assert.StartsWith(start, ex.Message);
         Assert.Contains("reads formats 0x00010007 to 0x00010007", ex.Message);
+    }
+
+    [Fact]
+    public void Load_DropoutDevelopmentFormat_IsRefused_NamingTheStageAndItsOneFormat()
+    {
+        var zip = StageEntry.WithFormatVersion(SavedModel(DropoutSignature), DropoutSignature, 0x00010001, 0x00010001);
+
+        var ex = LoadError(zip);
+
+        Assert.StartsWith("The Dropout model was saved in format 0x00010001, which this Ml.Normalization (", ex.Message);
+        Assert.Contains("reads formats 0x00010002 to 0x00010002. Formats before 0x00010002 (1.0) were development formats", ex.Message);
     }
 
     [Fact]
@@ -142,6 +157,10 @@ public class CorruptModelTests
     [InlineData(DropoutSignature, 0, 0, "The Dropout model is corrupt: the column count is 0, expected 1 to 65536.")]
     [InlineData(DropoutSignature, 0, int.MinValue, "The Dropout model is corrupt: the column count is -2147483648, expected 1 to 65536.")]
     [InlineData(DropoutSignature, 0, int.MaxValue, "The Dropout model is corrupt: the column count is 2147483647, expected 1 to 65536.")]
+    [InlineData(DropoutSignature, DropoutChannelLayoutOffset, 3, "The Dropout model is corrupt: the channel layout is 3, expected 0 to 2.")]
+    [InlineData(DropoutSignature, DropoutChannelLayoutOffset, -1, "The Dropout model is corrupt: the channel layout is -1, expected 0 to 2.")]
+    [InlineData(DropoutSignature, DropoutChannelCountOffset, -1, "The Dropout model is corrupt: the channel count is -1, expected 0 to 2147483647.")]
+    [InlineData(DropoutSignature, DropoutChannelCountOffset, 3, "The Dropout model is corrupt: the channel count is 3 without a channel layout; expected 0.")]
     public void Load_CountOutOfRange_FailsWithTheCount_WithoutAllocatingWhatItAnnounces(string signature, int offset, int value, string message)
     {
         var zip = StageEntry.WithBody(SavedModel(signature), signature, WithInt32(StageEntry.ReadBody(SavedModel(signature), signature), offset, value));

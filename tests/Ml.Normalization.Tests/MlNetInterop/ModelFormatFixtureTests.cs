@@ -7,14 +7,14 @@ namespace Ml.Normalization.Tests.MlNetInterop;
 
 /// <summary>
 /// Model files saved by every shipped version of each stage's format keep loading, with every stored field. Fixtures/
-/// holds one file per shipped format version (BatchNormalize: 1.0's 0x00010007; Dropout: 0x00010001), each with values
+/// holds one file per shipped format version (BatchNormalize: 1.0's 0x00010007; Dropout: 1.0's 0x00010002), each with values
 /// that no other field or default shares, so a reader that skipped or swapped a field fails. Set ML_NORMALIZATION_WRITE_FIXTURES=1 to rewrite a fixture from its generator below (then
 /// commit it on purpose); a generator refuses when the code no longer writes its file's version.
 /// </summary>
 public class ModelFormatFixtureTests
 {
     private const string BatchNormalize10 = "batchnormalize-format-00010007.zip";
-    private const string Dropout00010001 = "dropout-format-00010001.zip";
+    private const string Dropout10 = "dropout-format-00010002.zip";
     private const int Slots = 6;
 
     // The 1.0 fixture: three BatchNormalize stages over the same 6-slot column, one per statistics rule, each with
@@ -160,41 +160,57 @@ public class ModelFormatFixtureTests
     }
 
     [Fact]
-    public void Dropout_Format00010001_LoadsPSeedAndKind_AndScoresAndDropsAsSaved()
+    public void Dropout_Format10_LoadsEveryField_AndScoresAndDropsAsSaved()
     {
         if (WriteRequested)
         {
-            WriteDropout00010001();
+            WriteDropout10();
         }
 
-        var (stage, loaded) = LoadStage<DropoutTransformer>(Dropout00010001, "MLNDROPO", 0x00010001);
+        var (stage, loaded) = LoadStage<DropoutTransformer>(Dropout10, "MLNDROPO", 0x00010002);
 
         Assert.Equal([new InputOutputColumnPair("Dropped", "Features")], stage.ColumnPairs, PairComparer.Instance);
         Assert.Equal((0.375f, 12345, DropoutKind.Standard), (stage.DropProbability, stage.Seed, stage.Kind));
+        Assert.Equal((ChannelLayout.ChannelsLast, 2), (stage.ChannelLayout, stage.ChannelCount));
 
         var ml = new MLContext(seed: 1);
-        var rows = TestData.Random(seed: 4, rows: 200, size: 4, mean: 3, std: 1);
+        var rows = TestData.Random(seed: 4, rows: 400, size: 4, mean: 3, std: 1);
         var data = ModelIo.ToView(ml, rows);
         var scored = TestData.ReadVectors(loaded.Transform(data), "Dropped");
         Assert.Equal(rows.Select(r => r.Select(x => x * 0.625f).ToArray()), scored); // scoring: x * (1 - p)
 
-        // The training masks are a function of the seed: a stage made now with the stored seed drops the same values.
-        var fresh = ml.Transforms.Dropout([new InputOutputColumnPair("Dropped", "Features")],
-            new DropoutEstimator.Options { DropProbability = 0.375f, Seed = 12345, Kind = DropoutKind.Standard }).Fit(data);
+        // The training masks are a function of the seed: a stage made now with the stored options drops the same values.
+        var fresh = ml.Transforms.Dropout([new InputOutputColumnPair("Dropped", "Features")], DropoutOptions10()).Fit(data);
         var dropped = TestData.ReadVectors(stage.TransformForTraining(data), "Dropped");
         Assert.Equal(TestData.ReadVectors(fresh.TransformForTraining(data), "Dropped"), dropped);
-        double zeros = dropped.Sum(r => r.Count(v => v == 0f)) / 800.0;
-        Assert.InRange(zeros, 0.375 - (4 * 0.0171), 0.375 + (4 * 0.0171)); // sd of 800 draws at p = 0.375: 0.0171
+
+        // Channels last, 2 channels of 2 positions: slots 0 and 2 are channel 0, slots 1 and 3 channel 1; each channel
+        // of a row is dropped whole or kept unscaled (standard dropout).
+        int droppedChannels = 0;
+        for (int i = 0; i < rows.Length; i++)
+        {
+            for (int c = 0; c < 2; c++)
+            {
+                bool kept = dropped[i][c] != 0f;
+                Assert.Equal(kept ? (rows[i][c], rows[i][c + 2]) : (0f, 0f), (dropped[i][c], dropped[i][c + 2]));
+                droppedChannels += kept ? 0 : 1;
+            }
+        }
+
+        Assert.InRange(droppedChannels / 800.0, 0.375 - (4 * 0.0171), 0.375 + (4 * 0.0171)); // sd of 800 draws at p = 0.375: 0.0171
     }
 
-    /// <summary>How <see cref="Dropout00010001"/> was produced: standard dropout, p = 0.375, seed 12345.</summary>
-    private static void WriteDropout00010001()
+    /// <summary>How <see cref="Dropout10"/> was produced: standard channel dropout (channels last, 2 channels given),
+    /// p = 0.375, seed 12345.</summary>
+    private static void WriteDropout10()
     {
         var ml = new MLContext(seed: 1);
         var data = ModelIo.ToView(ml, [[0f, 0f, 0f, 0f]]);
-        var options = new DropoutEstimator.Options { DropProbability = 0.375f, Seed = 12345, Kind = DropoutKind.Standard };
-        Write(ml, ml.Transforms.Dropout([new InputOutputColumnPair("Dropped", "Features")], options).Fit(data), data, Dropout00010001, "MLNDROPO", 0x00010001);
+        Write(ml, ml.Transforms.Dropout([new InputOutputColumnPair("Dropped", "Features")], DropoutOptions10()).Fit(data), data, Dropout10, "MLNDROPO", 0x00010002);
     }
+
+    private static DropoutEstimator.Options DropoutOptions10() =>
+        new() { DropProbability = 0.375f, Seed = 12345, Kind = DropoutKind.Standard, ChannelLayout = ChannelLayout.ChannelsLast, ChannelCount = 2 };
 
     private static bool WriteRequested => Environment.GetEnvironmentVariable("ML_NORMALIZATION_WRITE_FIXTURES") == "1";
 

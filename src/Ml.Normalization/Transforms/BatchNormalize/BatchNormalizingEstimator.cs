@@ -199,15 +199,8 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
             {
                 throw new ArgumentOutOfRangeException(nameof(Beta), $"'{nameof(Beta)}' must be null or 0 when '{nameof(Center)}' is false (scale only: no shift is added).");
             }
-            if (!Enum.IsDefined(ChannelLayout))
-            {
-                ThrowHelper.ThrowOutOfRange(nameof(ChannelLayout), ChannelLayout, "None, ChannelsFirst or ChannelsLast");
-            }
 
-            if (ChannelCount < 0 || (ChannelCount > 0 && ChannelLayout == ChannelLayout.None))
-            {
-                ThrowHelper.ThrowOutOfRange(nameof(ChannelCount), ChannelCount, "0 (from the column's dimensions), or positive with a ChannelLayout");
-            }
+            ColumnLayouts.CheckOptions(ChannelLayout, ChannelCount, nameof(ChannelLayout), nameof(ChannelCount));
         }
 
         // The checks of the options the short catalog overloads take as arguments; each error names paramName, the
@@ -370,12 +363,6 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
     }
 
     /// <summary>With channels, a scalar is refused here; the channel count is checked against the vector at Fit, where its size is known.</summary>
-    internal override void CheckInput(SchemaShape.Column input, string paramName)
-    {
-        if (_options.ChannelLayout != ChannelLayout.None && input.Kind != SchemaShape.Column.VectorKind.Vector)
-        {
-            throw ColumnTypes.Mismatch(input.Name, $"a known-size vector of Single or Double with channels ({_options.ChannelLayout})",
-                input.Kind == SchemaShape.Column.VectorKind.Scalar ? input.ItemType.ToString() : $"VarVector<{input.ItemType}>", paramName);
-        }
-    }
+    internal override void CheckInput(SchemaShape.Column input, string paramName) =>
+        ColumnLayouts.CheckShape(input, _options.ChannelLayout, paramName);
 }

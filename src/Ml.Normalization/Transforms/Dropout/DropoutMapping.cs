@@ -12,17 +12,18 @@ internal static class DropoutMapping
 {
     /// <summary>Scoring: y = x (inverted) or y = x * (1 - p) (standard).</summary>
     public static ColumnMapper Scoring(DataViewSchema inputSchema, DropoutTransformer transformer) =>
-        Create(inputSchema, transformer, (shape, source, _) => ScoringGetterFactory(shape, source, transformer));
+        Create(inputSchema, transformer, (column, source, _) => ScoringGetterFactory(column.Shape, source, transformer));
 
     /// <summary>
-    /// Training pass <paramref name="pass"/>: each value dropped with probability p, the mask keyed on (seed, pass, row id,
-    /// slot) and the column pair's position in the stage, so that two columns of one stage (or two outputs of one input)
-    /// get independent masks; the first column's are those of a single-column stage.
+    /// Training pass <paramref name="pass"/>: each value (or, with a channel layout, each channel of a row) dropped with
+    /// probability p, the mask keyed on (seed, pass, row id, slot or channel) and the column pair's position in the
+    /// stage, so that two columns of one stage (or two outputs of one input) get independent masks; the first column's
+    /// are those of a single-column stage.
     /// </summary>
     public static ColumnMapper Training(DataViewSchema inputSchema, DataViewSchema outputSchema, DropoutTransformer transformer, long pass) =>
-        Create(inputSchema, transformer, (shape, source, column) => TrainingGetterFactory(shape, source, transformer, pass, column), outputSchema);
+        Create(inputSchema, transformer, (column, source, i) => TrainingGetterFactory(column, source, transformer, pass, i), outputSchema);
 
-    private static ColumnMapper Create(DataViewSchema inputSchema, DropoutTransformer transformer, Func<NumericColumnShape, int, int, Func<DataViewRow, Delegate>> factory, DataViewSchema? outputSchema = null)
+    private static ColumnMapper Create(DataViewSchema inputSchema, DropoutTransformer transformer, Func<CheckedColumn, int, int, Func<DataViewRow, Delegate>> factory, DataViewSchema? outputSchema = null)
     {
         var outputs = new OutputColumn[transformer.ColumnPairs.Count];
         for (int i = 0; i < outputs.Length; i++)
@@ -31,12 +32,17 @@ internal static class DropoutMapping
             var input = inputSchema.GetColumnOrNull(pair.InputColumnName)
                 ?? throw ColumnTypes.MissingColumn(pair.InputColumnName, nameof(inputSchema));
             var shape = ColumnTypes.Check(input.Type, input.Name, allowVariableSize: true, nameof(inputSchema));
+            // Scoring checks the channels too, so a column the training pass cannot drop is refused at GetOutputSchema.
+            var layout = ColumnLayouts.Resolve(input.Type, input.Name, transformer.ChannelLayout, transformer.ChannelCount, nameof(inputSchema));
             // A copy of the input at scoring time, so it keeps every annotation, as ML.NET's column copy does.
-            outputs[i] = new OutputColumn(pair.OutputColumnName, input.Type, input.Annotations, input.Index, factory(shape, input.Index, i));
+            outputs[i] = new OutputColumn(pair.OutputColumnName, input.Type, input.Annotations, input.Index, factory(new CheckedColumn(shape, layout), input.Index, i));
         }
 
         return new ColumnMapper(inputSchema, outputs, outputSchema);
     }
+
+    /// <summary>An input column's checked shape and its channel layout (per slot without channels).</summary>
+    private readonly record struct CheckedColumn(NumericColumnShape Shape, StatisticsLayout Layout);
 
     private static Func<DataViewRow, Delegate> ScoringGetterFactory(NumericColumnShape shape, int source, DropoutTransformer transformer)
     {
@@ -50,20 +56,21 @@ internal static class DropoutMapping
         };
     }
 
-    private static Func<DataViewRow, Delegate> TrainingGetterFactory(NumericColumnShape shape, int source, DropoutTransformer transformer, long pass, int column)
+    private static Func<DataViewRow, Delegate> TrainingGetterFactory(CheckedColumn column, int source, DropoutTransformer transformer, long pass, int columnIndex)
     {
         uint threshold = DropoutMask.KeepThreshold(transformer.DropProbability);
         double scale = transformer.Kind == DropoutKind.Inverted ? 1.0 / (1.0 - transformer.DropProbability) : 1.0;
         ulong seed = (ulong)(uint)transformer.Seed;
-        if (column > 0)
+        if (columnIndex > 0)
         {
-            seed = DropoutMask.Key(seed, (ulong)column, 0xC0_1D_D0_9D_0C_0FUL); // the column's own stream
+            seed = DropoutMask.Key(seed, (ulong)columnIndex, 0xC0_1D_D0_9D_0C_0FUL); // the column's own stream
         }
 
-        return shape switch
+        var layout = column.Layout;
+        return column.Shape switch
         {
-            { IsDouble: false, IsVector: true } => row => DroppedVector<float>(row, source, seed, pass, threshold, (float)scale, NormalizationKernels.Dropout),
-            { IsDouble: true, IsVector: true } => row => DroppedVector<double>(row, source, seed, pass, threshold, scale, NormalizationKernels.Dropout),
+            { IsDouble: false, IsVector: true } => row => DroppedVector<float>(row, source, seed, pass, threshold, (float)scale, layout, NormalizationKernels.Dropout),
+            { IsDouble: true, IsVector: true } => row => DroppedVector<double>(row, source, seed, pass, threshold, scale, layout, NormalizationKernels.Dropout),
             { IsDouble: false } => row => DroppedScalar(row, source, seed, pass, threshold, (float)scale),
             _ => row => DroppedScalar(row, source, seed, pass, threshold, scale),
         };
@@ -77,7 +84,25 @@ internal static class DropoutMapping
     /// <summary>A dense dropout kernel of one precision (the vectorised float one, or the double one).</summary>
     private delegate void DenseDropout<T>(ReadOnlySpan<T> x, Span<T> destination, ulong key, uint keepThreshold, T scale, uint firstIndex);
 
-    private static Delegate DroppedVector<T>(DataViewRow row, int source, ulong seed, long pass, uint threshold, T scale, DenseDropout<T> dense)
+    // A dense row under its key: per slot (draw i for slot i), or per channel (draw c for channel c, in either layout).
+    private static void DropDense<T>(ReadOnlySpan<T> x, Span<T> destination, ulong key, uint threshold, T scale, in StatisticsLayout layout, DenseDropout<T> perSlot)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (layout.Layout)
+        {
+            case ChannelLayout.ChannelsFirst:
+                NormalizationKernels.DropoutPlanes(x, destination, layout.SpatialSize, key, threshold, scale);
+                break;
+            case ChannelLayout.ChannelsLast:
+                NormalizationKernels.DropoutInterleaved(x, destination, layout.Units, key, threshold, scale);
+                break;
+            default:
+                perSlot(x, destination, key, threshold, scale, 0);
+                break;
+        }
+    }
+
+    private static Delegate DroppedVector<T>(DataViewRow row, int source, ulong seed, long pass, uint threshold, T scale, StatisticsLayout layout, DenseDropout<T> perSlot)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var getter = row.GetGetter<VBuffer<T>>(row.Schema[source]);
@@ -100,15 +125,15 @@ internal static class DropoutMapping
             var editor = VBufferEditor.Create(ref dst, buffer.Length, values.Length);
             if (buffer.IsDense)
             {
-                dense(values, editor.Values, key, threshold, scale, 0);
+                DropDense(values, editor.Values, key, threshold, scale, layout, perSlot);
             }
             else
             {
-                // Implicit zeros stay zero whether dropped or not; explicit values use their slot's mask bit.
+                // Implicit zeros stay zero whether dropped or not; explicit values use their slot's (or channel's) draw.
                 var indices = buffer.GetIndices();
                 for (int k = 0; k < values.Length; k++)
                 {
-                    editor.Values[k] = DropoutMask.Keep(key, (uint)indices[k], threshold) ? values[k] * scale : T.Zero;
+                    editor.Values[k] = DropoutMask.Keep(key, (uint)layout.UnitOf(indices[k]), threshold) ? values[k] * scale : T.Zero;
                 }
 
                 indices.CopyTo(editor.Indices);

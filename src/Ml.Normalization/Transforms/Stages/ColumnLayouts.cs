@@ -1,12 +1,46 @@
+using Microsoft.ML;
 using Microsoft.ML.Data;
 using Ml.Normalization.Fitting;
-using Ml.Normalization.Transforms.Stages;
+using Ml.Normalization.Kernels;
 
-namespace Ml.Normalization.Transforms.BatchNormalize;
+namespace Ml.Normalization.Transforms.Stages;
 
-/// <summary>The <see cref="StatisticsLayout"/> of an input column, from its ML.NET type and the channel options.</summary>
+/// <summary>
+/// The channel options every stage shares (<see cref="ChannelLayout"/> and a channel count, 0 for "from the column's
+/// dimensions"): their check, and the <see cref="StatisticsLayout"/> of an input column from its ML.NET type and them.
+/// BatchNormalize keeps its statistics per unit of the layout; Dropout draws its masks per unit.
+/// </summary>
 internal static class ColumnLayouts
 {
+    /// <summary>Checks the options: a defined layout, and a channel count that is 0, or positive with a layout.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Either is out of range; ParamName is its option's name.</exception>
+    public static void CheckOptions(ChannelLayout layout, int channelCount, string layoutName, string channelCountName)
+    {
+        if (!Enum.IsDefined(layout))
+        {
+            ThrowHelper.ThrowOutOfRange(layoutName, layout, "None, ChannelsFirst or ChannelsLast");
+        }
+
+        if (channelCount < 0 || (channelCount > 0 && layout == ChannelLayout.None))
+        {
+            ThrowHelper.ThrowOutOfRange(channelCountName, channelCount, "0 (from the column's dimensions), or positive with a ChannelLayout");
+        }
+    }
+
+    /// <summary>
+    /// With channels, refuses an estimator's input column that is not a vector of known size (a scalar, or a vector of
+    /// variable size); the channel count is checked against the vector at Fit, where its size is known.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The column cannot have channels; the message names it.</exception>
+    public static void CheckShape(SchemaShape.Column input, ChannelLayout layout, string paramName)
+    {
+        if (layout != ChannelLayout.None && input.Kind != SchemaShape.Column.VectorKind.Vector)
+        {
+            throw ColumnTypes.Mismatch(input.Name, $"a known-size vector of Single or Double with channels ({layout})",
+                input.Kind == SchemaShape.Column.VectorKind.Scalar ? input.ItemType.ToString() : $"VarVector<{input.ItemType}>", paramName);
+        }
+    }
+
     /// <summary>
     /// The layout of input column <paramref name="columnName"/> of type <paramref name="type"/> in
     /// <paramref name="layout"/>, with <paramref name="channelCount"/> channels (0: from the column's dimensions).

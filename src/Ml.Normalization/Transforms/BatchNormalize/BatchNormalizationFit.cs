@@ -20,7 +20,122 @@ internal static class BatchNormalizationFit
     public sealed record Result(ColumnStatistics[] Statistics, long Batches, long Rows);
 
     /// <summary>Fits <paramref name="columns"/>, each from its <paramref name="states"/> entry (fresh, or a previous fit's to continue it; updated in place).</summary>
-    public static Result Run(IHost host, IDataView input, InputOutputColumnPair[] columns, NumericColumnShape[] shapes, StatisticsLayout[] layouts, FitState[] states, BatchNormalizingEstimator.Options options)
+    public static Result Run(IHost host, IDataView input, InputOutputColumnPair[] columns, NumericColumnShape[] shapes, StatisticsLayout[] layouts, FitState[] states,
+        BatchNormalizingEstimator.Options options, Func<FitState[]> freshStates)
+    {
+        var chunks = Chunks(input, options);
+        var progress = new SharedProgress(new FitProgressTracker("BatchNormalize", input.GetRowCount(), options.Progress, message => MlNetEnvironment.Info(host, ChannelName, message)));
+        var results = new ChunkResult[chunks.Length];
+        using (MlNetEnvironment.StartProgress(host, ChannelName, () => progress.RowsRead))
+        {
+            if (chunks.Length == 1)
+            {
+                results[0] = FitChunk(host, chunks[0], columns, shapes, layouts, states, options, progress, warn: true);
+            }
+            else
+            {
+                // Chunk 0 continues the given states; the others start fresh, as shards do, and are combined after it in
+                // row order (StatisticsRule.Combine), once every chunk is done.
+                var chunkStates = new FitState[chunks.Length][];
+                chunkStates[0] = states;
+                for (int k = 1; k < chunks.Length; k++)
+                {
+                    for (int i = 0; i < columns.Length; i++)
+                    {
+                        FitMemory.Ensure(columns[i].InputColumnName, layouts[i].Units, layouts[i].UnitName, FitMemory.StateBytes(states[i].Rule), $"the fit state of thread {k + 1}");
+                    }
+
+                    chunkStates[k] = freshStates();
+                }
+
+                RunInParallel(chunks.Length, k => results[k] = FitChunk(host, chunks[k], columns, shapes, layouts, chunkStates[k], options, progress, warn: k == 0));
+                for (int k = 1; k < chunks.Length; k++)
+                {
+                    for (int i = 0; i < columns.Length; i++)
+                    {
+                        states[i].Combine(chunkStates[k][i]);
+                    }
+                }
+            }
+        }
+
+        long rowsRead = results.Sum(r => r.RowsRead), rowsUsed = results.Sum(r => r.RowsUsed), batches = results.Sum(r => r.Batches);
+        progress.Complete(rowsRead);
+        if (rowsRead < 2)
+        {
+            throw new InvalidOperationException($"BatchNormalize needs at least 2 rows to fit its statistics; the training data has {rowsRead}.");
+        }
+
+        var statistics = results[0].Statistics;
+        int emptyUnits = statistics.Sum(s => s.UnitsWithoutData);
+        string unitName = layouts.Any(l => l.HasChannels) ? (layouts.All(l => l.HasChannels) ? "channel" : "slot or channel") : "slot";
+        MlNetEnvironment.Info(host, ChannelName, $"BatchNormalize: fitted {columns.Length} column(s) on {rowsUsed} of {rowsRead} rows in {batches} mini-batches of up to {options.BatchSize} rows"
+            + (chunks.Length > 1 ? $", on {chunks.Length} threads" : "")
+            + (emptyUnits > 0 ? $"; {emptyUnits} {unitName}(s) had no batch with 2 finite values and keep the initial statistics." : "."));
+        return new Result(statistics, batches, rowsUsed);
+    }
+
+    /// <summary>
+    /// The views the fit reads: the input, or with <see cref="BatchNormalizingEstimator.Options.NumberOfThreads"/> of 2
+    /// or more and a source that knows its row count, that many consecutive row ranges of whole batches (the last takes
+    /// the rest, and the final partial batch with it); fewer when there are fewer batches than threads.
+    /// </summary>
+    private static IDataView[] Chunks(IDataView input, BatchNormalizingEstimator.Options options)
+    {
+        int threads = options.NumberOfThreads ?? 1;
+        if (threads < 2 || input.GetRowCount() is not long rows)
+        {
+            return [input];
+        }
+
+        long batches = rows / options.BatchSize;
+        int count = (int)Math.Min(threads, batches);
+        if (count < 2)
+        {
+            return [input];
+        }
+
+        long rowsPerChunk = batches / count * options.BatchSize;
+        return [.. Enumerable.Range(0, count).Select(k => (IDataView)new RowRangeView(input, k * rowsPerChunk, k == count - 1 ? rows - (k * rowsPerChunk) : rowsPerChunk))];
+    }
+
+    // Runs the chunks on threads of their own (each reads its rows and runs the upstream transforms' getters), and
+    // rethrows a chunk's exception as it was thrown, so a refused row fails the fit as it does on one thread.
+    private static void RunInParallel(int chunks, Action<int> fit)
+    {
+        var threads = new Thread[chunks];
+        var errors = new System.Runtime.ExceptionServices.ExceptionDispatchInfo?[chunks];
+        for (int k = 0; k < chunks; k++)
+        {
+            int chunk = k;
+            void Fit()
+            {
+                try
+                {
+                    fit(chunk);
+                }
+                catch (Exception e)
+                {
+                    errors[chunk] = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+                }
+            }
+
+            threads[k] = new Thread(Fit) { IsBackground = true, Name = $"BatchNormalize fit {k + 1}" };
+            threads[k].Start();
+        }
+
+        foreach (var thread in threads)
+        {
+            thread.Join();
+        }
+
+        errors.FirstOrDefault(e => e is not null)?.Throw();
+    }
+
+    private sealed record ChunkResult(ColumnStatistics[] Statistics, long Batches, long RowsUsed, long RowsRead);
+
+    private static ChunkResult FitChunk(IHost host, IDataView input, InputOutputColumnPair[] columns, NumericColumnShape[] shapes, StatisticsLayout[] layouts, FitState[] states,
+        BatchNormalizingEstimator.Options options, SharedProgress progress, bool warn)
     {
         var statistics = new ColumnStatistics[columns.Length];
         for (int i = 0; i < columns.Length; i++)
@@ -34,8 +149,6 @@ internal static class BatchNormalizationFit
         var needed = columns.Select(c => input.Schema[c.InputColumnName]).DistinctBy(c => c.Index).ToArray();
         long rowsRead = 0, rowsUsed = 0, batches = 0;
         int inBatch = 0;
-        var progress = new FitProgressTracker("BatchNormalize", input.GetRowCount(), options.Progress, message => MlNetEnvironment.Info(host, ChannelName, message));
-        using (MlNetEnvironment.StartProgress(host, ChannelName, () => rowsRead))
         using (var cursor = input.GetRowCursor(needed))
         {
             var fitters = new ColumnFitter[columns.Length];
@@ -52,7 +165,11 @@ internal static class BatchNormalizationFit
                     fitter.AddRow();
                 }
 
-                progress.Tick(++rowsRead);
+                if (++rowsRead % FitProgressTracker.RowsBetweenClockReads == 0)
+                {
+                    progress.Add(FitProgressTracker.RowsBetweenClockReads);
+                }
+
                 if (++inBatch == options.BatchSize)
                 {
                     EndBatch(fitters, statistics, ref inBatch, ref batches, ref rowsUsed);
@@ -63,6 +180,7 @@ internal static class BatchNormalizationFit
                 }
             }
 
+            progress.Add(rowsRead % FitProgressTracker.RowsBetweenClockReads);
             if (inBatch >= smallestFinalBatch)
             {
                 EndBatch(fitters, statistics, ref inBatch, ref batches, ref rowsUsed);
@@ -71,25 +189,35 @@ internal static class BatchNormalizationFit
             for (int i = 0; i < fitters.Length; i++)
             {
                 fitters[i].Complete(statistics[i]); // the sparse moments fold lazily: bring every slot up to date
-                WarnIfCenteringSparse(host, fitters[i], columns[i], shapes[i], options);
+                if (warn)
+                {
+                    WarnIfCenteringSparse(host, fitters[i], columns[i], shapes[i], options);
+                }
             }
         }
 
-        progress.Complete(rowsRead);
-
-        if (rowsRead < 2)
-        {
-            throw new InvalidOperationException($"BatchNormalize needs at least 2 rows to fit its statistics; the training data has {rowsRead}.");
-        }
-
-        int emptyUnits = statistics.Sum(s => s.UnitsWithoutData);
-        string unitName = layouts.Any(l => l.HasChannels) ? (layouts.All(l => l.HasChannels) ? "channel" : "slot or channel") : "slot";
-        MlNetEnvironment.Info(host, ChannelName, $"BatchNormalize: fitted {columns.Length} column(s) on {rowsUsed} of {rowsRead} rows in {batches} mini-batches of up to {options.BatchSize} rows"
-            + (emptyUnits > 0 ? $"; {emptyUnits} {unitName}(s) had no batch with 2 finite values and keep the initial statistics." : "."));
-        return new Result(statistics, batches, rowsUsed);
+        return new ChunkResult(statistics, batches, rowsUsed, rowsRead);
     }
 
-    /// <summary>Above this many slots, centering a sparse column is worth a warning: its output rows will be dense.</summary>
+    // The rows read by every chunk, reported to the tracker by one thread at a time.
+    private sealed class SharedProgress(FitProgressTracker tracker)
+    {
+        private long _rowsRead;
+
+        public long RowsRead => Interlocked.Read(ref _rowsRead);
+
+        public void Add(long rows)
+        {
+            long total = Interlocked.Add(ref _rowsRead, rows);
+            lock (tracker)
+            {
+                tracker.Report(total);
+            }
+        }
+
+        public void Complete(long rowsRead) => tracker.Complete(rowsRead);
+    }
+
     internal const int DenseOutputWarningSlots = 10_000;
 
     private static void WarnIfCenteringSparse(IHost host, ColumnFitter fitter, InputOutputColumnPair column, NumericColumnShape shape, BatchNormalizingEstimator.Options options)

@@ -168,6 +168,16 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
         /// </summary>
         public bool Center = true;
 
+        /// <summary>
+        /// Threads the fit reads on: null or 1 (the default), one, and the fit is the serial fit, bit for bit the same on
+        /// every machine, as ML.NET's transforms are. 2 or more: a source that knows its row count is read in that many
+        /// consecutive chunks of whole batches, one per thread (the stages before this one run on those threads too),
+        /// and the chunks' statistics are combined in row order, as <see cref="BatchNormalizingTransformer.Merge"/>
+        /// combines shards: within 1e-12 relative of the serial fit (the rounding of the combination), whatever the rule.
+        /// A source without a row count is read on one thread.
+        /// </summary>
+        public int? NumberOfThreads;
+
         /// <summary>A copy the estimator keeps, arrays included, so that the caller's later changes do not reach it.</summary>
         internal Options Clone()
         {
@@ -201,6 +211,10 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
             }
 
             ColumnLayouts.CheckOptions(ChannelLayout, ChannelCount, nameof(ChannelLayout), nameof(ChannelCount));
+            if (NumberOfThreads is < 1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(NumberOfThreads), NumberOfThreads, $"'{nameof(NumberOfThreads)}' must be null or at least 1, got {NumberOfThreads}.");
+            }
         }
 
         // The checks of the options the short catalog overloads take as arguments; each error names paramName, the
@@ -299,7 +313,7 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
             states[i] = previous is null ? NewState(layouts[i].Units) : ContinuedState(previous, i, layouts[i]);
         }
 
-        var result = BatchNormalizationFit.Run(Host, input, Columns, inputShapes, layouts, states, _options);
+        var result = BatchNormalizationFit.Run(Host, input, Columns, inputShapes, layouts, states, _options, () => layouts.Select(l => NewState(l.Units)).ToArray());
         var parameters = new BatchNormalizationParameters[Columns.Length];
         for (int i = 0; i < parameters.Length; i++)
         {

@@ -1,0 +1,53 @@
+using BenchmarkDotNet.Attributes;
+using Microsoft.ML;
+
+namespace Ml.Normalization.Benchmarks;
+
+/// <summary>
+/// The fit on 1 and 2 threads (issue 21, item 1), beside NormalizeMeanVariance's fit, in one run: 1M x 64 floats in
+/// memory, and FeaturizeText over 50,000 short texts in front (its getters run on the fit's threads).
+/// </summary>
+[MemoryDiagnoser]
+[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 6)]
+public class ParallelFitBenchmarks
+{
+    private MLContext _ml = null!;
+    private IDataView _vectors = null!;
+    private IDataView _texts = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _ml = new MLContext(seed: 1);
+        _vectors = BenchData.Vectors(_ml, 1_000_000, 64);
+        var random = new Random(5);
+        string[] words = [.. Enumerable.Range(0, 2000).Select(i => $"w{i}")];
+        var texts = Enumerable.Range(0, 50_000).Select(_ => new Text { Body = string.Join(' ', Enumerable.Range(0, 20).Select(_ => words[random.Next(words.Length)])) });
+        _texts = _ml.Data.LoadFromEnumerable(texts.ToArray());
+    }
+
+    [Benchmark(Baseline = true, Description = "1M x 64: BatchNormalize Fit, 1 thread")]
+    public object VectorsOneThread() => BatchNormalize(threads: 1, center: true).Fit(_vectors);
+
+    [Benchmark(Description = "1M x 64: BatchNormalize Fit, 2 threads")]
+    public object VectorsTwoThreads() => BatchNormalize(threads: 2, center: true).Fit(_vectors);
+
+    [Benchmark(Description = "1M x 64: NormalizeMeanVariance Fit")]
+    public object VectorsMeanVariance() => _ml.Transforms.NormalizeMeanVariance("Out", "Features", fixZero: false).Fit(_vectors);
+
+    // The pipeline a user fits: FeaturizeText's own fit (its dictionary) is serial in both; the text is featurized again
+    // on the threads of BatchNormalize's fit, scale-only as wide sparse columns are normalized.
+    [Benchmark(Description = "FeaturizeText (50k) -> BatchNormalize scale-only: pipeline Fit, 1 thread")]
+    public object TextOneThread() => _ml.Transforms.Text.FeaturizeText("Features", nameof(Text.Body)).Append(BatchNormalize(threads: 1, center: false)).Fit(_texts);
+
+    [Benchmark(Description = "FeaturizeText (50k) -> BatchNormalize scale-only: pipeline Fit, 2 threads")]
+    public object TextTwoThreads() => _ml.Transforms.Text.FeaturizeText("Features", nameof(Text.Body)).Append(BatchNormalize(threads: 2, center: false)).Fit(_texts);
+
+    private BatchNormalizingEstimator BatchNormalize(int threads, bool center) =>
+        _ml.Transforms.BatchNormalize([new InputOutputColumnPair("Out", "Features")], new BatchNormalizingEstimator.Options { NumberOfThreads = threads, Center = center });
+
+    private sealed class Text
+    {
+        public string Body { get; set; } = "";
+    }
+}

@@ -73,27 +73,19 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
         var columns = new BatchNormalizationParameters[count];
         for (int i = 0; i < count; i++)
         {
-            string output = reader.ReadString("an output column name");
-            string input = reader.ReadString("an input column name");
-            var layout = (ChannelLayout)reader.ReadCount("a channel layout", 0, (int)ChannelLayout.ChannelsLast);
-            byte centeredFlag = reader.ReadByte();
-            bool centered = centeredFlag <= 1 ? centeredFlag == 1 : throw reader.Corrupt($"the centering flag of column {i} is {centeredFlag}, expected 0 or 1");
-            int units = reader.ReadCount("a unit count", 1, int.MaxValue / 4);
-            double epsilon = reader.ReadDouble();
+            var head = ParametersFormat.ReadHead(reader, i);
             long batches = reader.ReadInt64();
             long rows = reader.ReadInt64();
-            var mean = reader.ReadDoubles(units, "running mean");
-            var variance = reader.ReadDoubles(units, "running variance");
-            var gamma = reader.ReadDoubles(units, "gamma");
-            var beta = reader.ReadDoubles(units, "beta");
-            var state = reader.ReadCount("a fit-state flag", 0, 1) == 1 ? FitState.Read(reader, units) : null;
+            var values = ParametersFormat.ReadValues(reader, head.Units);
+            var state = reader.ReadCount("a fit-state flag", 0, 1) == 1 ? FitState.Read(reader, head.Units) : null;
             try
             {
-                columns[i] = new BatchNormalizationParameters(output, input, mean, variance, gamma, beta, epsilon, batches, rows, layout, state, centered);
+                columns[i] = new BatchNormalizationParameters(head.OutputColumnName, head.InputColumnName, values.Mean, values.Variance, values.Gamma, values.Beta,
+                    head.Epsilon, batches, rows, head.Layout, state, head.Centered);
             }
             catch (ArgumentException ex)
             {
-                throw reader.Corrupt($"column '{output}': {ex.Message}");
+                throw reader.Corrupt($"column '{head.OutputColumnName}': {ex.Message}");
             }
         }
 
@@ -106,22 +98,10 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
         writer.Write(_columns.Length);
         foreach (var column in _columns)
         {
-            writer.Write(column.OutputColumnName);
-            writer.Write(column.InputColumnName);
-            writer.Write((int)column.ChannelLayout);
-            writer.Write(column.Centered ? (byte)1 : (byte)0);
-            writer.Write(column.UnitCount);
-            writer.Write(column.Epsilon);
+            ParametersFormat.WriteHead(writer, column);
             writer.Write(column.BatchCount);
             writer.Write(column.RowCount);
-            foreach (var values in new[] { column.RunningMean, column.RunningVariance, column.Gamma, column.Beta })
-            {
-                foreach (var v in values)
-                {
-                    writer.Write(v);
-                }
-            }
-
+            ParametersFormat.WriteValues(writer, column);
             writer.Write(column.FitState is null ? 0 : 1);
             column.FitState?.Write(writer);
         }

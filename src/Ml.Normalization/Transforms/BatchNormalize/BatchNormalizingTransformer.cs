@@ -108,6 +108,66 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
     }
 
     /// <summary>
+    /// The inverse of this stage, every column pair undone: each pair's output column is mapped back into its input
+    /// column's name with <c>x = (y - beta) * sqrt(running_var + epsilon) / gamma + running_mean</c> (scale only:
+    /// <c>x = y * sqrt(running_var + epsilon) / gamma</c>). For the inverse of one column's parameters applied to another
+    /// column (a regressor's <c>Score</c>), see <see cref="GetInverse(string, string, string)"/>.
+    /// </summary>
+    /// <remarks>
+    /// Named as ML.NET names what a transformer hands out (<c>GetOutputSchema</c>, <c>GetRowToRowMapper</c>,
+    /// <c>NormalizingTransformer.GetNormalizerModelParameters</c>); it is scikit-learn's <c>inverse_transform</c> and Keras's
+    /// <c>Normalization(invert=True)</c> as a stage. The same stage as an estimator, for a chain:
+    /// <see cref="Microsoft.ML.BatchNormalizationCatalog.InverseBatchNormalize(Microsoft.ML.TransformsCatalog, BatchNormalizingTransformer)"/>.
+    /// </remarks>
+    /// <returns>The inverse stage; it transforms, saves, loads and exports to ONNX like this one.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A gamma is 0 (such a slot or channel maps every value to beta and has
+    /// no inverse); the message names the column, the slot or channel, and gamma.</exception>
+    public InverseBatchNormalizingTransformer GetInverse()
+    {
+        SeamCheck.EnsureCompatible();
+        return InverseBatchNormalizingTransformer.Create(_columns.Select(c => (c, c.InputColumnName, c.OutputColumnName)).ToArray(), nameof(BatchNormalizationParameters.Gamma));
+    }
+
+    /// <summary>
+    /// The inverse of one column's normalization, applied to column <paramref name="inputColumnName"/>: typically a
+    /// regressor's <c>Score</c> trained on the normalized label, mapped back to the label's scale with
+    /// <c>x = (y - beta) * sqrt(running_var + epsilon) / gamma + running_mean</c> per slot or channel (scale only:
+    /// <c>x = y * sqrt(running_var + epsilon) / gamma</c>).
+    /// </summary>
+    /// <param name="outputColumnName">Name of the column to produce; it has the input's type and size.</param>
+    /// <param name="inputColumnName">Name of the column to map back; null means <paramref name="outputColumnName"/>.
+    /// <c>Single</c> or <c>Double</c>, scalar or known-size vector, with the normalized column's slot count (or channels).</param>
+    /// <param name="normalizedColumnName">Which column pair of this stage to invert, by its output column name
+    /// (<see cref="BatchNormalizationParameters.OutputColumnName"/>); null when the stage has one column pair.</param>
+    /// <returns>The inverse stage; it transforms, saves, loads and exports to ONNX like this one.</returns>
+    /// <exception cref="ArgumentException"><paramref name="outputColumnName"/> is null or empty;
+    /// <paramref name="normalizedColumnName"/> names no column pair of this stage, or is null while it has several.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A gamma of the column is 0 (no inverse); the message names the
+    /// column, the slot or channel, and gamma.</exception>
+    public InverseBatchNormalizingTransformer GetInverse(string outputColumnName, string? inputColumnName = null, string? normalizedColumnName = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(outputColumnName);
+        SeamCheck.EnsureCompatible();
+        var normalization = Column(normalizedColumnName, nameof(normalizedColumnName));
+        return InverseBatchNormalizingTransformer.Create([(normalization, outputColumnName, inputColumnName ?? outputColumnName)], nameof(BatchNormalizationParameters.Gamma));
+    }
+
+    /// <summary>The parameters of the column pair whose output is <paramref name="outputColumnName"/> (the last, as the output view shows); null: the only one.</summary>
+    /// <exception cref="ArgumentException">No such pair, or null while there are several.</exception>
+    internal BatchNormalizationParameters Column(string? outputColumnName, string paramName)
+    {
+        string names = string.Join(", ", _columns.Select(c => $"'{c.OutputColumnName}'"));
+        if (outputColumnName is null)
+        {
+            return _columns.Length == 1 ? _columns[0]
+                : throw new ArgumentException($"The stage normalizes {_columns.Length} columns ({names}): name the one to invert.", paramName);
+        }
+
+        return Array.FindLast(_columns, c => c.OutputColumnName == outputColumnName)
+            ?? throw new ArgumentException($"The stage normalizes no column '{outputColumnName}'; its columns are {names}.", paramName);
+    }
+
+    /// <summary>
     /// Merges the fits of the consecutive chunks (shards) of one dataset into the fit of their concatenation: each worker
     /// fits its chunk with the same estimator and saves the model; one process loads them and merges.
     /// </summary>

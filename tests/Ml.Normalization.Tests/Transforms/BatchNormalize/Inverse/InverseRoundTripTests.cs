@@ -77,6 +77,25 @@ public class InverseRoundTripTests
     }
 
     [Theory]
+    [InlineData(ChannelLayout.ChannelsFirst, false)]
+    [InlineData(ChannelLayout.ChannelsLast, false)]
+    [InlineData(ChannelLayout.ChannelsFirst, true)]
+    public void InverseOfAStandardization_WhichDivides_GivesXBack(ChannelLayout layout, bool isDouble)
+    {
+        // FromMeanAndStd's parameters normalize as (x - mean) / std (a division, not the multiply form the bound was
+        // derived for: one rounding fewer); the inverse multiplies by the std.
+        var ml = new MLContext(seed: 1);
+        var p = BatchNormalizationParameters.FromMeanAndStd("Normalized", "X", layout, [0.485, -3e4, 1e6], [0.229, 12.5, 0.01]);
+        var rows = InverseData.Rows(seed: 8, Rows, p, 63, 21);
+        var data = InverseData.View(ml, rows, isDouble, InverseData.Dimensions(layout, 63));
+
+        var normalize = ml.Transforms.BatchNormalize(p).Fit(data);
+        var restored = InverseData.Read(normalize.GetInverse("Restored", "Normalized").Transform(normalize.Transform(data)), "Restored");
+
+        AssertRoundTrip(InverseData.AsStored(rows, isDouble), restored, p, 21, isDouble);
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void InverseOfAFittedNormalization_GivesXBack_AtAnOffsetOfAMillion(bool isDouble)

@@ -95,6 +95,27 @@ public class InverseStageTests
     }
 
     [Fact]
+    public void Inverse_OfFromMeanAndStd_IsFloat32XTimesStdPlusMean_BitForBit()
+    {
+        // torchvision's un-normalize, x * std + mean on a float32 tensor: the inverse's scale is sqrt(std^2) / 1 = std
+        // exactly, rounded once to float, its offset (float)mean, and beta 0 subtracts nothing.
+        var ml = new MLContext(seed: 1);
+        double[] mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225];
+        var p = BatchNormalizationParameters.FromMeanAndStd("Input", "Pixels", ChannelLayout.ChannelsFirst, mean, std);
+        var random = new Random(3);
+        float[][] rows = [.. Enumerable.Range(0, 20).Select(_ => Enumerable.Range(0, 3 * 16).Select(_ => (float)((random.NextDouble() * 6) - 3)).ToArray())];
+        var data = ImageData.View(ml, rows, 3, 4, 4);
+
+        var restored = InverseData.Read(ml.Transforms.InverseBatchNormalize("Restored", "Pixels", p).Fit(data).Transform(data), "Restored");
+
+        for (int i = 0; i < rows.Length; i++)
+        {
+            var expected = rows[i].Select((y, j) => (double)((y * (float)std[j / 16]) + (float)mean[j / 16])).ToArray();
+            Assert.Equal(expected, restored[i]);
+        }
+    }
+
+    [Fact]
     public void Inverse_OfATinyGamma_WhoseScaleOverflowsFloat_AppliesItAsTwoFactors()
     {
         // sigma / gamma = 1e40, beyond float: beta still maps to the mean (no 0 * infinity), other values overflow as the

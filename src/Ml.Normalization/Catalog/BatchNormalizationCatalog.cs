@@ -138,4 +138,95 @@ public static class BatchNormalizationCatalog
         SeamCheck.EnsureCompatible();
         return new KnownParametersBatchNormalizingEstimator(new BatchNormalizingTransformer([.. columns]));
     }
+
+    /// <summary>
+    /// Maps <paramref name="inputColumnName"/> back through the inverse of the normalization <paramref name="parameters"/>
+    /// describe: <c>x = (y - beta) * sqrt(running_var + epsilon) / gamma + running_mean</c> per slot, or per channel
+    /// (scale only: <c>x = y * sqrt(running_var + epsilon) / gamma</c>); scikit-learn's <c>inverse_transform</c>, Keras's
+    /// <c>Normalization(invert=True)</c>. For example a regressor's <c>Score</c>, trained on a normalized label, back on
+    /// the label's scale.
+    /// </summary>
+    /// <param name="catalog">The transform catalog.</param>
+    /// <param name="outputColumnName">Name of the column to produce; it has the input's type, size and slot names.</param>
+    /// <param name="inputColumnName">Name of the column to map back; null means <paramref name="outputColumnName"/>.
+    /// <c>Single</c> or <c>Double</c>, scalar or known-size vector (dense or sparse), with as many slots (or channels) as
+    /// the parameters.</param>
+    /// <param name="parameters">The normalization to invert: a fitted transformer's <see cref="BatchNormalizingTransformer.Columns"/>
+    /// entry, or known parameters; only its values are used, not its column names. Every gamma must be non-zero.</param>
+    /// <returns>An estimator with nothing to learn: append it to a chain, or call its
+    /// <see cref="InverseBatchNormalizingEstimator.Fit(IDataView)"/> for the <see cref="InverseBatchNormalizingTransformer"/>,
+    /// which transforms, saves, loads and exports to ONNX.</returns>
+    /// <remarks>NaN gives NaN and an infinity an infinity. A Single column is mapped in float with beta, the mean and the
+    /// scale <c>sqrt(running_var + epsilon) / gamma</c> each computed in double and rounded once; the round trip
+    /// <c>inverse(normalize(x))</c> is within <c>8 u (|x| + |running_mean| + |beta| sqrt(running_var + epsilon) / |gamma|)</c>
+    /// of x, u = 2^-24 for Single and 2^-53 for Double (see <see cref="InverseBatchNormalizingTransformer"/>).</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="catalog"/> or <paramref name="parameters"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="outputColumnName"/> is null or empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A gamma is 0, which maps every value to beta and has no inverse (the
+    /// message names the column, the slot or channel, and gamma); at fit or schema time, the input column is missing or of
+    /// another type or size.</exception>
+    /// <exception cref="NotSupportedException">The loaded ML.NET lacks a member this library binds to (every catalog method).</exception>
+    public static InverseBatchNormalizingEstimator InverseBatchNormalize(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName,
+        BatchNormalizationParameters parameters)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentException.ThrowIfNullOrEmpty(outputColumnName);
+        ArgumentNullException.ThrowIfNull(parameters);
+        SeamCheck.EnsureCompatible();
+        return new InverseBatchNormalizingEstimator(
+            InverseBatchNormalizingTransformer.Create([(parameters, outputColumnName, inputColumnName ?? outputColumnName)], nameof(parameters)));
+    }
+
+    /// <summary>
+    /// Maps <paramref name="inputColumnName"/> back through the inverse of one column of a fitted (or loaded) BatchNormalize
+    /// stage: <c>x = (y - beta) * sqrt(running_var + epsilon) / gamma + running_mean</c>; the estimator of
+    /// <see cref="BatchNormalizingTransformer.GetInverse(string, string, string)"/>. See the overload taking
+    /// <see cref="BatchNormalizationParameters"/>.
+    /// </summary>
+    /// <param name="catalog">The transform catalog.</param>
+    /// <param name="outputColumnName">Name of the column to produce; it has the input's type, size and slot names.</param>
+    /// <param name="inputColumnName">Name of the column to map back; null means <paramref name="outputColumnName"/>.</param>
+    /// <param name="normalizer">The fitted BatchNormalize stage.</param>
+    /// <param name="normalizedColumnName">Which of its column pairs to invert, by output column name; null when it has one.</param>
+    /// <returns>An estimator with nothing to learn, whose <see cref="InverseBatchNormalizingEstimator.Fit(IDataView)"/>
+    /// gives the <see cref="InverseBatchNormalizingTransformer"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="catalog"/> or <paramref name="normalizer"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="outputColumnName"/> is null or empty;
+    /// <paramref name="normalizedColumnName"/> names no column pair of <paramref name="normalizer"/>, or is null while it
+    /// has several.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A gamma of the column is 0 (no inverse; the message names the
+    /// column, the slot or channel, and gamma); at fit or schema time, the input column is missing or of another type or
+    /// size.</exception>
+    public static InverseBatchNormalizingEstimator InverseBatchNormalize(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName,
+        BatchNormalizingTransformer normalizer, string? normalizedColumnName = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentException.ThrowIfNullOrEmpty(outputColumnName);
+        ArgumentNullException.ThrowIfNull(normalizer);
+        SeamCheck.EnsureCompatible();
+        var normalization = normalizer.Column(normalizedColumnName, nameof(normalizedColumnName));
+        return new InverseBatchNormalizingEstimator(
+            InverseBatchNormalizingTransformer.Create([(normalization, outputColumnName, inputColumnName ?? outputColumnName)], nameof(normalizer)));
+    }
+
+    /// <summary>
+    /// Undoes every column pair of a fitted (or loaded) BatchNormalize stage: each pair's output column is mapped back
+    /// into its input column's name with <c>x = (y - beta) * sqrt(running_var + epsilon) / gamma + running_mean</c>; the
+    /// estimator of <see cref="BatchNormalizingTransformer.GetInverse()"/>.
+    /// </summary>
+    /// <param name="catalog">The transform catalog.</param>
+    /// <param name="normalizer">The fitted BatchNormalize stage.</param>
+    /// <returns>An estimator with nothing to learn, whose <see cref="InverseBatchNormalizingEstimator.Fit(IDataView)"/>
+    /// gives the <see cref="InverseBatchNormalizingTransformer"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="catalog"/> or <paramref name="normalizer"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A gamma is 0 (no inverse; the message names the column, the slot or
+    /// channel, and gamma); at fit or schema time, a normalized column is missing or of another type or size.</exception>
+    public static InverseBatchNormalizingEstimator InverseBatchNormalize(this TransformsCatalog catalog, BatchNormalizingTransformer normalizer)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(normalizer);
+        SeamCheck.EnsureCompatible();
+        return new InverseBatchNormalizingEstimator(
+            InverseBatchNormalizingTransformer.Create(normalizer.Columns.Select(c => (c, c.InputColumnName, c.OutputColumnName)).ToArray(), nameof(normalizer)));
+    }
 }

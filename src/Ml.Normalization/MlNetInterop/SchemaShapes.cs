@@ -13,7 +13,12 @@ internal static class SchemaShapes
         new(name, kind, itemType, isKey, annotations);
 
     /// <summary>The annotation shape of a normalized column: the input's SlotNames (if any) and IsNormalized.</summary>
-    public static SchemaShape NormalizedAnnotations(SchemaShape.Column input)
+    public static SchemaShape NormalizedAnnotations(SchemaShape.Column input) => SlotNamesAnd(input, isNormalized: true);
+
+    /// <summary>The annotation shape of a column mapped back from normalized values: the input's SlotNames (if any).</summary>
+    public static SchemaShape SlotNameAnnotations(SchemaShape.Column input) => SlotNamesAnd(input, isNormalized: false);
+
+    private static SchemaShape SlotNamesAnd(SchemaShape.Column input, bool isNormalized)
     {
         var columns = new List<SchemaShape.Column>();
         if (input.Annotations.TryFindColumn(AnnotationUtils.Kinds.SlotNames, out var slotNames))
@@ -21,7 +26,11 @@ internal static class SchemaShapes
             columns.Add(slotNames);
         }
 
-        columns.Add(Column(AnnotationUtils.Kinds.IsNormalized, SchemaShape.Column.VectorKind.Scalar, BooleanDataViewType.Instance, false));
+        if (isNormalized)
+        {
+            columns.Add(Column(AnnotationUtils.Kinds.IsNormalized, SchemaShape.Column.VectorKind.Scalar, BooleanDataViewType.Instance, false));
+        }
+
         return new SchemaShape(columns);
     }
 }

@@ -15,6 +15,7 @@ public class CorruptModelTests
 {
     private const string BatchNormalizeSignature = "MLNBNORM";
     private const string DropoutSignature = "MLNDROPO";
+    private const string InverseSignature = "MLNBNINV";
     private const string BatchNormalizeTruncated = "The BatchNormalize model is truncated: its data ends early.";
     private const string DropoutTruncated = "The Dropout model is truncated: its data ends early.";
 
@@ -30,6 +31,11 @@ public class CorruptModelTests
     private const int FitStateOffset = UnitCountOffset + 4 + 8 + 8 + 8 + (4 * 4 * 8);
     private const int BatchNormalizeBodyLength = FitStateOffset + 4;
 
+    // The InverseBatchNormalize body (format 0x00010001, 1.0): int column count; output name "Restored" (1 + 8); input
+    // name "Features" (1 + 8); int channel layout; byte centered; int units; double epsilon; 4 x 4 doubles. 167 bytes.
+    private const int InverseGammaOffset = 4 + 9 + 9 + 4 + 1 + 4 + 8 + (2 * 4 * 8);
+    private const int InverseBodyLength = InverseGammaOffset + (2 * 4 * 8);
+
     // The Dropout body (format 0x00010002, 1.0): int column count; "Out" (1 + 3); "Features" (1 + 8); float p; int seed;
     // byte kind; int channel layout; int channel count. 34 bytes.
     private const int DropProbabilityOffset = 4 + 4 + 9;
@@ -41,13 +47,14 @@ public class CorruptModelTests
     [Theory]
     [InlineData(BatchNormalizeSignature)]
     [InlineData(DropoutSignature)]
+    [InlineData(InverseSignature)]
     public void Load_RewrittenButIntactBody_LoadsTheSameStage(string signature)
     {
         // The rewriting itself must not be what the corruption tests below detect: an intact body written back loads,
         // scores as the original and saves to the same bytes.
         var zip = SavedModel(signature);
         var body = StageEntry.ReadBody(zip, signature);
-        Assert.Equal(signature == BatchNormalizeSignature ? BatchNormalizeBodyLength : DropoutBodyLength, body.Length);
+        Assert.Equal(signature switch { BatchNormalizeSignature => BatchNormalizeBodyLength, InverseSignature => InverseBodyLength, _ => DropoutBodyLength }, body.Length);
 
         var loaded = Load(StageEntry.WithBody(zip, signature, body));
 
@@ -126,6 +133,31 @@ public class CorruptModelTests
         }
 
         Assert.NotNull(Load(StageEntry.WithBody(zip, BatchNormalizeSignature, body)));
+    }
+
+    [Fact]
+    public void Load_InverseBatchNormalizeBodyTruncatedAtAnyByte_FailsAsTruncated()
+    {
+        var zip = SavedModel(InverseSignature);
+        var body = StageEntry.ReadBody(zip, InverseSignature);
+        for (int keep = 0; keep < body.Length; keep++)
+        {
+            var truncated = StageEntry.WithBody(zip, InverseSignature, body[..keep]);
+            Assert.Equal("The InverseBatchNormalize model is truncated: its data ends early.", LoadError(truncated).Message);
+        }
+    }
+
+    [Fact]
+    public void Load_InverseWithAGammaOf0_FailsAsCorrupt_NamingTheSlot()
+    {
+        // No saved inverse holds one (construction refuses it), so a file that does is corrupt.
+        var zip = SavedModel(InverseSignature);
+        var body = StageEntry.ReadBody(zip, InverseSignature);
+        BitConverter.GetBytes(0.0).CopyTo(body, InverseGammaOffset + (2 * 8));
+
+        var ex = LoadError(StageEntry.WithBody(zip, InverseSignature, body));
+
+        Assert.Equal("The InverseBatchNormalize model is corrupt: column 'Restored': gamma[2] (slot 2) is 0, which has no inverse.", ex.Message);
     }
 
     [Fact]
@@ -220,9 +252,13 @@ public class CorruptModelTests
     {
         var ml = new MLContext(seed: 1);
         var data = ModelIo.ToView(ml, [[1f, 2f, 3f, 4f], [2f, 3f, 5f, 7f]]);
-        ITransformer model = signature == BatchNormalizeSignature
-            ? ml.Transforms.BatchNormalize(new BatchNormalizationParameters("Normalized", "Features", [1f, -2f, 0.5f, 100f], [4f, 0.25f, 1f, 9f])).Fit(data)
-            : ml.Transforms.Dropout([new InputOutputColumnPair("Out", "Features")], new DropoutEstimator.Options { DropProbability = 0.25f, Seed = 7, Kind = DropoutKind.Standard }).Fit(data);
+        var normalize = ml.Transforms.BatchNormalize(new BatchNormalizationParameters("Normalized", "Features", [1f, -2f, 0.5f, 100f], [4f, 0.25f, 1f, 9f])).Fit(data);
+        ITransformer model = signature switch
+        {
+            BatchNormalizeSignature => normalize,
+            InverseSignature => normalize.GetInverse("Restored", "Features"),
+            _ => ml.Transforms.Dropout([new InputOutputColumnPair("Out", "Features")], new DropoutEstimator.Options { DropProbability = 0.25f, Seed = 7, Kind = DropoutKind.Standard }).Fit(data),
+        };
         using var stream = new MemoryStream();
         ml.Model.Save(model, data.Schema, stream);
         return stream.ToArray();

@@ -44,6 +44,19 @@ public sealed class CrossProcessPersistenceTests : IDisposable
         AssertFreshProcessMatches(ml, model, train.Schema, "BatchNormalizingTransformer");
     }
 
+    [Theory]
+    [InlineData(ChannelLayout.None)]
+    [InlineData(ChannelLayout.ChannelsLast)]
+    public void BatchNormalizeThenItsInverse_LoadsInAFreshProcess_BitIdentical(ChannelLayout layout)
+    {
+        var ml = new MLContext(seed: 1);
+        var train = ModelIo.ToView(ml, TestData.Random(5, 300, 6, mean: 1e4, std: 40));
+        var options = new BatchNormalizingEstimator.Options { ChannelLayout = layout, ChannelCount = layout == ChannelLayout.None ? 0 : 3, BatchSize = 32, Gamma = [-2.0], Beta = [0.5] };
+        var normalize = ml.Transforms.BatchNormalize([new InputOutputColumnPair("Normalized", "Features")], options).Fit(train);
+        var model = normalize.Append(normalize.GetInverse("Restored", "Normalized"));
+        AssertFreshProcessMatches(ml, model, train.Schema, "InverseBatchNormalizingTransformer");
+    }
+
     [Fact]
     public void DropoutThenSdca_LoadsInAFreshProcess_BitIdentical()
     {

@@ -7,7 +7,8 @@ namespace Ml.Normalization.Tests.MlNetInterop;
 
 /// <summary>
 /// Model files saved by every shipped version of each stage's format keep loading, with every stored field. Fixtures/
-/// holds one file per shipped format version (BatchNormalize: 1.0's 0x00010007; Dropout: 1.0's 0x00010002), each with values
+/// holds one file per shipped format version (BatchNormalize: 1.0's 0x00010007; Dropout: 1.0's 0x00010002;
+/// InverseBatchNormalize: 1.0's 0x00010001), each with values
 /// that no other field or default shares, so a reader that skipped or swapped a field fails. Set ML_NORMALIZATION_WRITE_FIXTURES=1 to rewrite a fixture from its generator below (then
 /// commit it on purpose); a generator refuses when the code no longer writes its file's version.
 /// </summary>
@@ -15,6 +16,7 @@ public class ModelFormatFixtureTests
 {
     private const string BatchNormalize10 = "batchnormalize-format-00010007.zip";
     private const string Dropout10 = "dropout-format-00010002.zip";
+    private const string InverseBatchNormalize10 = "inversebatchnormalize-format-00010001.zip";
     private const int Slots = 6;
 
     // The 1.0 fixture: three BatchNormalize stages over the same 6-slot column, one per statistics rule, each with
@@ -211,6 +213,79 @@ public class ModelFormatFixtureTests
 
     private static DropoutEstimator.Options DropoutOptions10() =>
         new() { DropProbability = 0.375f, Seed = 12345, Kind = DropoutKind.Standard, ChannelLayout = ChannelLayout.ChannelsLast, ChannelCount = 2 };
+
+    // The inverse's 1.0 fixture: three stages over the same 6-slot column, per slot, per channel (channels first, 2 of 3
+    // positions) and scale only, each made through another entry point, with short binary fractions no other field shares.
+    private static readonly double[] InverseVariance = [1, 0.25, 9, 4, 0.0625, 1];
+    private static readonly double[] ChannelMean = [3, -0.5];
+    private static readonly double[] ChannelVariance = [2.25, 0.5];
+    private static readonly double[] ChannelGamma = [-2, 0.75];
+    private static readonly double[] ChannelBeta = [1.5, -0.25];
+    private static readonly double[] ScaleVariance = [0.5, 2, 8, 0.125, 32, 1];
+    private static readonly double[] ScaleGamma = [1.25, -0.5, 4, 2, 0.375, 1];
+
+    [Fact]
+    public void InverseBatchNormalize_Format10_LoadsEveryField_BitForBit()
+    {
+        if (WriteRequested)
+        {
+            WriteInverseBatchNormalize10();
+        }
+
+        var bytes = File.ReadAllBytes(FixturePath(InverseBatchNormalize10));
+        Assert.Equal(0x00010001u, StageEntry.FormatVersion(bytes, "MLNBNINV"));
+        var loaded = new MLContext(seed: 1).Model.Load(new MemoryStream(bytes), out _);
+        var stages = ((IEnumerable<ITransformer>)loaded).Cast<InverseBatchNormalizingTransformer>().ToArray();
+        Assert.Equal(3, stages.Length);
+
+        var perSlot = Assert.Single(stages[0].Columns);
+        Assert.Equal(("Restored", "Features", ChannelLayout.None, true, 0.001953125), (perSlot.OutputColumnName, perSlot.InputColumnName, perSlot.ChannelLayout, perSlot.Centered, perSlot.Epsilon));
+        Assert.Equal(Centres[0].Select(v => (double)v), perSlot.RunningMean);
+        Assert.Equal(InverseVariance, perSlot.RunningVariance);
+        Assert.Equal(Gamma, perSlot.Gamma);
+        Assert.Equal(Beta, perSlot.Beta);
+
+        var channels = Assert.Single(stages[1].Columns);
+        Assert.Equal(("Channels", "Features", ChannelLayout.ChannelsFirst, true, 0.0078125), (channels.OutputColumnName, channels.InputColumnName, channels.ChannelLayout, channels.Centered, channels.Epsilon));
+        Assert.Equal(ChannelMean, channels.RunningMean);
+        Assert.Equal(ChannelVariance, channels.RunningVariance);
+        Assert.Equal(ChannelGamma, channels.Gamma);
+        Assert.Equal(ChannelBeta, channels.Beta);
+
+        var scaled = Assert.Single(stages[2].Columns);
+        Assert.Equal(("Scaled", "Features", ChannelLayout.None, false, 0.125), (scaled.OutputColumnName, scaled.InputColumnName, scaled.ChannelLayout, scaled.Centered, scaled.Epsilon));
+        Assert.Equal(new double[Slots], scaled.RunningMean);
+        Assert.Equal(ScaleVariance, scaled.RunningVariance);
+        Assert.Equal(ScaleGamma, scaled.Gamma);
+        Assert.Equal(new double[Slots], scaled.Beta);
+        Assert.All(stages.Select(s => s.Columns[0]), c => Assert.Equal((0L, 0L), (c.BatchCount, c.RowCount)));
+
+        // Every byte read is written back, and the loaded stages score as inverses made now from the same values do.
+        var ml = new MLContext(seed: 1);
+        var data = ModelIo.ToView(ml, Rows());
+        using var resaved = new MemoryStream();
+        ml.Model.Save(loaded, data.Schema, resaved);
+        Assert.Equal(StageBodies(bytes), StageBodies(resaved.ToArray()));
+        Assert.Equal(ModelIo.Dump(InverseStages(ml, data).Transform(data)), ModelIo.Dump(loaded.Transform(data)));
+    }
+
+    /// <summary>How <see cref="InverseBatchNormalize10"/> was produced (1.0's format: write it once, never again).</summary>
+    private static void WriteInverseBatchNormalize10()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = ModelIo.ToView(ml, Rows());
+        Write(ml, InverseStages(ml, data), data, InverseBatchNormalize10, "MLNBNINV", 0x00010001);
+    }
+
+    private static ITransformer InverseStages(MLContext ml, IDataView data)
+    {
+        var perSlot = ml.Transforms.InverseBatchNormalize("Restored", "Features",
+            new BatchNormalizationParameters("N", null, [.. Centres[0].Select(v => (double)v)], InverseVariance, Gamma, Beta, 0.001953125)).Fit(data);
+        var channels = ml.Transforms.BatchNormalize(BatchNormalizationParameters.ForChannels("N", "Features", ChannelLayout.ChannelsFirst, ChannelMean, ChannelVariance, ChannelGamma, ChannelBeta, 0.0078125))
+            .Fit(data).GetInverse("Channels", "Features");
+        var scaled = ml.Transforms.InverseBatchNormalize("Scaled", "Features", new BatchNormalizingTransformer([BatchNormalizationParameters.ForScaleOnly("N", "Features", ScaleVariance, ScaleGamma, 0.125)]), "N").Fit(data);
+        return perSlot.Append(channels).Append(scaled);
+    }
 
     private static bool WriteRequested => Environment.GetEnvironmentVariable("ML_NORMALIZATION_WRITE_FIXTURES") == "1";
 

@@ -15,7 +15,7 @@ public class StageRegistrationTests
         var library = typeof(BatchNormalizingTransformer).Assembly;
         var stages = library.GetTypes().Where(t => !t.IsAbstract && typeof(ColumnPairTransformer).IsAssignableFrom(t)).OrderBy(t => t.Name);
 
-        Assert.Equal([typeof(BatchNormalizingTransformer), typeof(DropoutTransformer)], stages);
+        Assert.Equal([typeof(BatchNormalizingTransformer), typeof(DropoutTransformer), typeof(InverseBatchNormalizingTransformer)], stages);
         Assert.Equal(stages, RegisteredStages(library));
     }
 

@@ -32,6 +32,19 @@ public class EstimatorContractTests
         ["BatchNormalize(parameters)"] = (typeof(KnownParametersBatchNormalizingEstimator), ml =>
             EstimatorWorkout.Run(ml, ml.Transforms.BatchNormalize(new BatchNormalizationParameters("Out", "Features", [1.0, -2.0, 0.5, 3.0], [4.0, 0.25, 1.0, 9.0], gamma: [2.0], beta: [0.5])),
                 Train(ml), Test(ml), TextFeatures(ml))),
+        ["InverseBatchNormalize(outputColumnName, inputColumnName, parameters)"] = (typeof(InverseBatchNormalizingEstimator), ml =>
+            EstimatorWorkout.Run(ml, ml.Transforms.InverseBatchNormalize("Out", "Features", new BatchNormalizationParameters("N", null, [1.0, -2.0, 0.5, 3.0], [4.0, 0.25, 1.0, 9.0], gamma: [2.0, -1.0, 0.5, 3.0], beta: [0.5])),
+                Train(ml), Test(ml), TextFeatures(ml))),
+        ["InverseBatchNormalize(outputColumnName, inputColumnName, normalizer) per channel"] = (typeof(InverseBatchNormalizingEstimator), ml =>
+            EstimatorWorkout.Run(ml, ml.Transforms.InverseBatchNormalize("Out", "Pixels",
+                    ml.Transforms.BatchNormalize([new InputOutputColumnPair("Pixels")], new BatchNormalizingEstimator.Options { ChannelLayout = ChannelLayout.ChannelsLast, BatchSize = 4 })
+                        .Fit(ImageData.View(ml, ImageData.Rows(3, 12, 2, 9, ChannelLayout.ChannelsLast), 3, 3, 2))),
+                ImageData.View(ml, ImageData.Rows(4, 12, 2, 9, ChannelLayout.ChannelsLast), 3, 3, 2),
+                ImageData.View(ml, ImageData.Rows(5, 5, 2, 9, ChannelLayout.ChannelsLast), 3, 3, 2),
+                ml.Data.LoadFromEnumerable(new[] { new ScalarPixels { Pixels = 1f } }))),
+        ["InverseBatchNormalize(normalizer) scale only"] = (typeof(InverseBatchNormalizingEstimator), ml =>
+            EstimatorWorkout.Run(ml, ml.Transforms.InverseBatchNormalize(ml.Transforms.BatchNormalize("Features", new BatchNormalizingEstimator.Options { BatchSize = 8, Center = false }).Fit(Train(ml))),
+                Train(ml), Test(ml), TextFeatures(ml))),
         ["Dropout(outputColumnName, inputColumnName, dropProbability, seed)"] = (typeof(DropoutEstimator), ml =>
             EstimatorWorkout.Run(ml, ml.Transforms.Dropout("Out", "Features", dropProbability: 0.25f, seed: 3), Train(ml), Test(ml), TextFeatures(ml))),
         ["Dropout(outputColumnName, inputColumnName, options)"] = (typeof(DropoutEstimator), ml =>

@@ -4,6 +4,19 @@ using Ml.Normalization.Fitting;
 
 namespace Ml.Normalization.Transforms.BatchNormalize;
 
+/// <summary>Which way an affine form maps: batch normalization, or its inverse.</summary>
+internal enum AffineDirection
+{
+    /// <summary><c>y = (x - mean) * gamma / sqrt(variance + epsilon) + beta</c>.</summary>
+    Forward,
+
+    /// <summary>
+    /// <c>x = (y - beta) * sqrt(variance + epsilon) / gamma + mean</c>: the same affine form with the roles of mean and
+    /// beta swapped and the reciprocal scale, so the forward's kernels, getters and ONNX nodes serve it unchanged.
+    /// </summary>
+    Inverse,
+}
+
 /// <summary>
 /// Per-slot <c>y = (x - Mean) * Scale + Offset</c> in a column's own precision; writable per slot. A slot whose scale is
 /// beyond the type's range applies it as two factors, <c>y = ((x - Mean) * Scale) * Rescale + Offset</c>. A pure
@@ -19,20 +32,21 @@ internal abstract class AffineParameters
 
     /// <summary>
     /// The parameters' own affine form (running statistics), one entry per unit (slot or channel); scale-only parameters
-    /// (<see cref="BatchNormalizationParameters.Centered"/> false) get mean 0 and offset 0. Computed once per parameters and
-    /// precision, and shared: read-only.
+    /// (<see cref="BatchNormalizationParameters.Centered"/> false) get mean 0 and offset 0. <see cref="AffineDirection.Inverse"/>
+    /// gives the inverse map: mean = beta, scale = sqrt(variance + epsilon) / gamma, offset = mean (gamma must not be 0).
+    /// Computed once per parameters, precision and direction, and shared: read-only.
     /// </summary>
-    public static AffineParameters From(BatchNormalizationParameters parameters, bool isDouble) =>
-        parameters.Scoring(isDouble, static (p, isDouble) => isDouble ? AffineParameters<double>.Compute(p) : AffineParameters<float>.Compute(p));
+    public static AffineParameters From(BatchNormalizationParameters parameters, bool isDouble, AffineDirection direction = AffineDirection.Forward) =>
+        parameters.Scoring(isDouble, direction, static (p, isDouble, direction) => isDouble ? AffineParameters<double>.Compute(p, direction) : AffineParameters<float>.Compute(p, direction));
 
     /// <summary>
     /// The parameters' affine form for a column of <paramref name="layout"/>: one entry per slot, except for the centering
     /// getter without a rescale: channels first keeps one entry per channel (applied plane by plane), channels last one
     /// period of the interleaved channels (<see cref="Period"/> entries, applied block by block).
     /// </summary>
-    public static AffineParameters From(BatchNormalizationParameters parameters, bool isDouble, StatisticsLayout layout)
+    public static AffineParameters From(BatchNormalizationParameters parameters, bool isDouble, StatisticsLayout layout, AffineDirection direction = AffineDirection.Forward)
     {
-        var perUnit = From(parameters, isDouble);
+        var perUnit = From(parameters, isDouble, direction);
         if (!layout.HasChannels)
         {
             return perUnit;
@@ -94,15 +108,16 @@ internal sealed class AffineParameters<T>(int slots) : AffineParameters
     public override bool HasRescale => Rescale is not null;
 
     /// <summary>
-    /// The affine form of <paramref name="parameters"/>' running statistics (see <see cref="AffineParameters.From(BatchNormalizationParameters, bool)"/>):
-    /// the divide form for a pure standardization whose every standard deviation is a finite non-zero
-    /// <typeparamref name="T"/>, else the multiply form.
+    /// The affine form of <paramref name="parameters"/>' running statistics (see <see cref="AffineParameters.From(BatchNormalizationParameters, bool, AffineDirection)"/>):
+    /// forward, the divide form for a pure standardization whose every standard deviation is a finite non-zero
+    /// <typeparamref name="T"/>, else the multiply form; the inverse always multiplies (a standardization's inverse
+    /// multiplies by the standard deviation rounded once, as <c>x * std + mean</c> does).
     /// </summary>
-    public static AffineParameters<T> Compute(BatchNormalizationParameters parameters)
+    public static AffineParameters<T> Compute(BatchNormalizationParameters parameters, AffineDirection direction = AffineDirection.Forward)
     {
         var affine = new AffineParameters<T>(parameters.UnitCount);
         ReadOnlySpan<double> mean = parameters.RunningMeanValues, variance = parameters.RunningVarianceValues;
-        if (parameters.IsStandardization && affine.TryStandardize(mean, variance))
+        if (direction == AffineDirection.Forward && parameters.IsStandardization && affine.TryStandardize(mean, variance))
         {
             return affine;
         }
@@ -110,7 +125,15 @@ internal sealed class AffineParameters<T>(int slots) : AffineParameters
         ReadOnlySpan<double> gamma = parameters.GammaValues, beta = parameters.BetaValues;
         for (int j = 0; j < mean.Length; j++)
         {
-            affine.SetSlot(j, parameters.Centered ? mean[j] : 0, variance[j], gamma[j], beta[j], parameters.Epsilon);
+            double center = parameters.Centered ? mean[j] : 0;
+            if (direction == AffineDirection.Inverse)
+            {
+                affine.SetInverseSlot(j, center, variance[j], gamma[j], beta[j], parameters.Epsilon);
+            }
+            else
+            {
+                affine.SetSlot(j, center, variance[j], gamma[j], beta[j], parameters.Epsilon);
+            }
         }
 
         return affine;
@@ -163,12 +186,25 @@ internal sealed class AffineParameters<T>(int slots) : AffineParameters
         return slots;
     }
 
-    public override void SetSlot(int slot, double mean, double variance, double gamma, double beta, double epsilon)
+    public override void SetSlot(int slot, double mean, double variance, double gamma, double beta, double epsilon) =>
+        Set(slot, mean, variance, gamma, beta, epsilon, AffineDirection.Forward);
+
+    /// <summary>
+    /// Sets slot <paramref name="slot"/> to the inverse of the statistics' normalization: <c>(y - beta) * scale + mean</c>
+    /// with scale = sqrt(variance + epsilon) / gamma, computed in double and rounded once to <typeparamref name="T"/> (a
+    /// float reciprocal of the forward's float scale would round twice). <paramref name="gamma"/> must not be 0.
+    /// </summary>
+    public void SetInverseSlot(int slot, double mean, double variance, double gamma, double beta, double epsilon) =>
+        Set(slot, beta, variance, gamma, mean, epsilon, AffineDirection.Inverse);
+
+    // The forward map subtracts center (the mean) and adds offset (beta); the inverse subtracts beta and adds the mean.
+    private void Set(int slot, double center, double variance, double gamma, double offset, double epsilon, AffineDirection direction)
     {
         Debug.Assert(!Divides, "SetSlot writes a multiplier; a dividing instance is computed whole and read-only.");
-        Mean[slot] = T.CreateTruncating(mean);
-        Offset[slot] = T.CreateTruncating(beta);
-        T scale = T.CreateTruncating(gamma / Math.Sqrt(variance + epsilon));
+        bool inverse = direction == AffineDirection.Inverse;
+        Mean[slot] = T.CreateTruncating(center);
+        Offset[slot] = T.CreateTruncating(offset);
+        T scale = T.CreateTruncating(inverse ? Math.Sqrt(variance + epsilon) / gamma : gamma / Math.Sqrt(variance + epsilon));
         if (T.IsFinite(scale))
         {
             Scale[slot] = scale;
@@ -180,11 +216,14 @@ internal sealed class AffineParameters<T>(int slots) : AffineParameters
             return;
         }
 
-        // A large gamma over a (near) zero variance: the scale is beyond T's range, and (x - mean) = 0 would give
-        // 0 * infinity = NaN instead of beta. Apply it as two finite factors of sqrt(|scale|) each (computed without
-        // forming the scale, which may overflow double too): the mean still maps to beta, and other values overflow only
-        // where the true product does (unless even sqrt(|scale|) is beyond T, when the factors saturate).
-        double root = Math.Sqrt(Math.Abs(gamma)) / Math.Pow(variance + epsilon, 0.25);
+        // A large gamma over a (near) zero variance (the inverse: a tiny gamma over a large variance): the scale is beyond
+        // T's range, and (x - mean) = 0 would give 0 * infinity = NaN instead of the offset. Apply it as two finite factors
+        // of sqrt(|scale|) each (computed without forming the scale, which may overflow double too): the mean still maps to
+        // the offset, and other values overflow only where the true product does (unless even sqrt(|scale|) is beyond T,
+        // when the factors saturate).
+        double root = inverse
+            ? Math.Pow(variance + epsilon, 0.25) / Math.Sqrt(Math.Abs(gamma))
+            : Math.Sqrt(Math.Abs(gamma)) / Math.Pow(variance + epsilon, 0.25);
         T factor = T.Min(T.CreateTruncating(root), T.BitDecrement(T.PositiveInfinity)); // at most T's largest finite value
         Scale[slot] = gamma < 0 ? -factor : factor;
         if (Rescale is null)

@@ -205,7 +205,7 @@ public sealed class BatchNormalizationParameters
     private readonly double[] _runningVariance;
     private readonly double[] _gamma;
     private readonly double[] _beta;
-    private readonly AffineParameters?[] _scoring = new AffineParameters?[2];
+    private readonly AffineParameters?[] _scoring = new AffineParameters?[4];
 
     /// <summary>Name of the produced column.</summary>
     public string OutputColumnName { get; }
@@ -284,6 +284,13 @@ public sealed class BatchNormalizationParameters
     /// <summary>Number of statistics units: slots (1 for a scalar column), or channels.</summary>
     internal int UnitCount => RunningMean.Count;
 
+    /// <summary>
+    /// These values for another column pair, as known parameters (no fit state, batch and row counts 0): what the inverse
+    /// stage keeps. The value arrays are shared; no one writes them.
+    /// </summary>
+    internal BatchNormalizationParameters ForColumns(string outputColumnName, string inputColumnName) =>
+        new(outputColumnName, inputColumnName, _runningMean, _runningVariance, _gamma, _beta, Epsilon, 0, 0, ChannelLayout, null, Centered);
+
     /// <summary>One value per slot: <paramref name="values"/> itself, its single value repeated, or <paramref name="fallback"/> when null.</summary>
     /// <exception cref="ArgumentException"><paramref name="values"/> has neither 1 value nor one per slot.</exception>
     internal static double[] Broadcast<T>(IReadOnlyList<T>? values, int slots, double fallback, string paramName)
@@ -332,13 +339,14 @@ public sealed class BatchNormalizationParameters
     internal ReadOnlySpan<double> BetaValues => _beta;
 
     /// <summary>
-    /// The scoring parameters in one precision, computed once and shared by every Transform and cursor (the parameters
-    /// never change; for a million-slot column they are 12 MB and a million square roots). Read-only.
+    /// The scoring parameters in one precision and direction (the normalization, or its inverse), computed once and shared
+    /// by every Transform and cursor (the parameters never change; for a million-slot column they are 12 MB and a million
+    /// square roots). Read-only.
     /// </summary>
-    internal AffineParameters Scoring(bool isDouble, Func<BatchNormalizationParameters, bool, AffineParameters> compute)
+    internal AffineParameters Scoring(bool isDouble, AffineDirection direction, Func<BatchNormalizationParameters, bool, AffineDirection, AffineParameters> compute)
     {
-        int k = isDouble ? 1 : 0;
-        return Volatile.Read(ref _scoring[k]) ?? Interlocked.CompareExchange(ref _scoring[k], compute(this, isDouble), null) ?? _scoring[k]!;
+        int k = (isDouble ? 1 : 0) + (direction == AffineDirection.Inverse ? 2 : 0);
+        return Volatile.Read(ref _scoring[k]) ?? Interlocked.CompareExchange(ref _scoring[k], compute(this, isDouble, direction), null) ?? _scoring[k]!;
     }
 
     private static void CheckChannels(ChannelLayout channelLayout)

@@ -21,6 +21,9 @@ namespace Ml.Normalization.Transforms.BatchNormalize;
 /// per-slot scale (and the second factor's <c>Mul</c> when a scale is beyond the type's range). ONNX tensors are dense: ML.NET's
 /// exporter declares a vector column as a dense [N, slots] input whether its rows are sparse or not, and ONNX Runtime
 /// (through <c>ApplyOnnxModel</c> too) is fed the rows densified; the products are the transform's, zeros giving zeros.</para>
+/// <para>The inverse stage (<see cref="AffineDirection.Inverse"/>) exports the same nodes with the inverse's affine form:
+/// <c>Sub</c> beta, <c>Mul</c> by sqrt(var + eps) / gamma (computed in double, rounded once), <c>Add</c> the mean; scale only,
+/// one <c>Mul</c>.</para>
 /// <para>A column whose input no earlier stage exported (say it comes from a <c>CustomMapping</c>) is left out of the
 /// graph, as ML.NET's own column transformers do: <c>ConvertToOnnx</c> then reports that the pipeline cannot be fully
 /// converted, unless the caller keeps only other output columns.</para>
@@ -30,9 +33,9 @@ internal static class BatchNormalizeOnnx
     /// <summary>Sub, Mul, Div, Add and Identity with broadcasting need opset 7; ML.NET's converter writes 9 or later.</summary>
     private const int MinimumOpset = 7;
 
-    public static void Export(OnnxGraph graph, DataViewSchema inputSchema, IReadOnlyList<BatchNormalizationParameters> columns)
+    public static void Export(OnnxGraph graph, DataViewSchema inputSchema, IReadOnlyList<BatchNormalizationParameters> columns, AffineDirection direction = AffineDirection.Forward)
     {
-        graph.RequireOpset(MinimumOpset, "BatchNormalize");
+        graph.RequireOpset(MinimumOpset, direction == AffineDirection.Inverse ? "InverseBatchNormalize" : "BatchNormalize");
         foreach (var p in columns)
         {
             if (!graph.HasColumn(p.InputColumnName))
@@ -44,7 +47,7 @@ internal static class BatchNormalizeOnnx
             var type = inputSchema[p.InputColumnName].Type;
             bool isDouble = ((type as VectorDataViewType)?.ItemType ?? type) == NumberDataViewType.Double;
             var layout = BatchNormalizeMapping.CheckInputs(inputSchema, [p])[0].Layout;
-            var affine = AffineParameters.From(p, isDouble);
+            var affine = AffineParameters.From(p, isDouble, direction);
             string input = graph.ColumnVariable(p.InputColumnName);
             string output = graph.AddColumn(type, p.OutputColumnName);
 

@@ -73,27 +73,19 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
         var columns = new BatchNormalizationParameters[count];
         for (int i = 0; i < count; i++)
         {
-            string output = reader.ReadString("an output column name");
-            string input = reader.ReadString("an input column name");
-            var layout = (ChannelLayout)reader.ReadCount("a channel layout", 0, (int)ChannelLayout.ChannelsLast);
-            byte centeredFlag = reader.ReadByte();
-            bool centered = centeredFlag <= 1 ? centeredFlag == 1 : throw reader.Corrupt($"the centering flag of column {i} is {centeredFlag}, expected 0 or 1");
-            int units = reader.ReadCount("a unit count", 1, int.MaxValue / 4);
-            double epsilon = reader.ReadDouble();
+            var head = ParametersFormat.ReadHead(reader, i);
             long batches = reader.ReadInt64();
             long rows = reader.ReadInt64();
-            var mean = reader.ReadDoubles(units, "running mean");
-            var variance = reader.ReadDoubles(units, "running variance");
-            var gamma = reader.ReadDoubles(units, "gamma");
-            var beta = reader.ReadDoubles(units, "beta");
-            var state = reader.ReadCount("a fit-state flag", 0, 1) == 1 ? FitState.Read(reader, units) : null;
+            var values = ParametersFormat.ReadValues(reader, head.Units);
+            var state = reader.ReadCount("a fit-state flag", 0, 1) == 1 ? FitState.Read(reader, head.Units) : null;
             try
             {
-                columns[i] = new BatchNormalizationParameters(output, input, mean, variance, gamma, beta, epsilon, batches, rows, layout, state, centered);
+                columns[i] = new BatchNormalizationParameters(head.OutputColumnName, head.InputColumnName, values.Mean, values.Variance, values.Gamma, values.Beta,
+                    head.Epsilon, batches, rows, head.Layout, state, head.Centered);
             }
             catch (ArgumentException ex)
             {
-                throw reader.Corrupt($"column '{output}': {ex.Message}");
+                throw reader.Corrupt($"column '{head.OutputColumnName}': {ex.Message}");
             }
         }
 
@@ -106,25 +98,73 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
         writer.Write(_columns.Length);
         foreach (var column in _columns)
         {
-            writer.Write(column.OutputColumnName);
-            writer.Write(column.InputColumnName);
-            writer.Write((int)column.ChannelLayout);
-            writer.Write(column.Centered ? (byte)1 : (byte)0);
-            writer.Write(column.UnitCount);
-            writer.Write(column.Epsilon);
+            ParametersFormat.WriteHead(writer, column);
             writer.Write(column.BatchCount);
             writer.Write(column.RowCount);
-            foreach (var values in new[] { column.RunningMean, column.RunningVariance, column.Gamma, column.Beta })
-            {
-                foreach (var v in values)
-                {
-                    writer.Write(v);
-                }
-            }
-
+            ParametersFormat.WriteValues(writer, column);
             writer.Write(column.FitState is null ? 0 : 1);
             column.FitState?.Write(writer);
         }
+    }
+
+    /// <summary>
+    /// The inverse of this stage, every column pair undone: each pair's output column is mapped back into its input
+    /// column's name with <c>x = (y - beta) * sqrt(running_var + epsilon) / gamma + running_mean</c> (scale only:
+    /// <c>x = y * sqrt(running_var + epsilon) / gamma</c>). For the inverse of one column's parameters applied to another
+    /// column (a regressor's <c>Score</c>), see <see cref="GetInverse(string, string, string)"/>.
+    /// </summary>
+    /// <remarks>
+    /// Named as ML.NET names what a transformer hands out (<c>GetOutputSchema</c>, <c>GetRowToRowMapper</c>,
+    /// <c>NormalizingTransformer.GetNormalizerModelParameters</c>); it is scikit-learn's <c>inverse_transform</c> and Keras's
+    /// <c>Normalization(invert=True)</c> as a stage. The same stage as an estimator, for a chain:
+    /// <see cref="Microsoft.ML.BatchNormalizationCatalog.InverseBatchNormalize(Microsoft.ML.TransformsCatalog, BatchNormalizingTransformer)"/>.
+    /// </remarks>
+    /// <returns>The inverse stage; it transforms, saves, loads and exports to ONNX like this one.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A gamma is 0 (such a slot or channel maps every value to beta and has
+    /// no inverse); the message names the column, the slot or channel, and gamma.</exception>
+    public InverseBatchNormalizingTransformer GetInverse()
+    {
+        SeamCheck.EnsureCompatible();
+        return InverseBatchNormalizingTransformer.Create(_columns.Select(c => (c, c.InputColumnName, c.OutputColumnName)).ToArray(), nameof(BatchNormalizationParameters.Gamma));
+    }
+
+    /// <summary>
+    /// The inverse of one column's normalization, applied to column <paramref name="inputColumnName"/>: typically a
+    /// regressor's <c>Score</c> trained on the normalized label, mapped back to the label's scale with
+    /// <c>x = (y - beta) * sqrt(running_var + epsilon) / gamma + running_mean</c> per slot or channel (scale only:
+    /// <c>x = y * sqrt(running_var + epsilon) / gamma</c>).
+    /// </summary>
+    /// <param name="outputColumnName">Name of the column to produce; it has the input's type and size.</param>
+    /// <param name="inputColumnName">Name of the column to map back; null means <paramref name="outputColumnName"/>.
+    /// <c>Single</c> or <c>Double</c>, scalar or known-size vector, with the normalized column's slot count (or channels).</param>
+    /// <param name="normalizedColumnName">Which column pair of this stage to invert, by its output column name
+    /// (<see cref="BatchNormalizationParameters.OutputColumnName"/>); null when the stage has one column pair.</param>
+    /// <returns>The inverse stage; it transforms, saves, loads and exports to ONNX like this one.</returns>
+    /// <exception cref="ArgumentException"><paramref name="outputColumnName"/> is null or empty;
+    /// <paramref name="normalizedColumnName"/> names no column pair of this stage, or is null while it has several.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A gamma of the column is 0 (no inverse); the message names the
+    /// column, the slot or channel, and gamma.</exception>
+    public InverseBatchNormalizingTransformer GetInverse(string outputColumnName, string? inputColumnName = null, string? normalizedColumnName = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(outputColumnName);
+        SeamCheck.EnsureCompatible();
+        var normalization = Column(normalizedColumnName, nameof(normalizedColumnName));
+        return InverseBatchNormalizingTransformer.Create([(normalization, outputColumnName, inputColumnName ?? outputColumnName)], nameof(BatchNormalizationParameters.Gamma));
+    }
+
+    /// <summary>The parameters of the column pair whose output is <paramref name="outputColumnName"/> (the last, as the output view shows); null: the only one.</summary>
+    /// <exception cref="ArgumentException">No such pair, or null while there are several.</exception>
+    internal BatchNormalizationParameters Column(string? outputColumnName, string paramName)
+    {
+        string names = string.Join(", ", _columns.Select(c => $"'{c.OutputColumnName}'"));
+        if (outputColumnName is null)
+        {
+            return _columns.Length == 1 ? _columns[0]
+                : throw new ArgumentException($"The stage normalizes {_columns.Length} columns ({names}): name the one to invert.", paramName);
+        }
+
+        return Array.FindLast(_columns, c => c.OutputColumnName == outputColumnName)
+            ?? throw new ArgumentException($"The stage normalizes no column '{outputColumnName}'; its columns are {names}.", paramName);
     }
 
     /// <summary>

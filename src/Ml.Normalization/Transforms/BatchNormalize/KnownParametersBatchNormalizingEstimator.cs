@@ -1,7 +1,5 @@
 using Microsoft.ML;
-using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Transforms.BatchNormalize;
-using Ml.Normalization.Transforms.Stages;
 
 namespace Ml.Normalization;
 
@@ -62,18 +60,6 @@ public sealed class KnownParametersBatchNormalizingEstimator : IEstimator<BatchN
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        var result = inputSchema.ToDictionary(c => c.Name);
-        foreach (var p in _transformer.Columns)
-        {
-            var input = ColumnTypes.Check(inputSchema, p.InputColumnName, allowVariableSize: false, nameof(inputSchema));
-            if (p.ChannelLayout != ChannelLayout.None && input.Kind != SchemaShape.Column.VectorKind.Vector)
-            {
-                throw ColumnTypes.Mismatch(input.Name, $"a known-size vector of Single or Double with {p.UnitCount} channels ({p.ChannelLayout})", input.ItemType.ToString(), nameof(inputSchema));
-            }
-
-            result[p.OutputColumnName] = SchemaShapes.Column(p.OutputColumnName, input.Kind, input.ItemType, false, SchemaShapes.NormalizedAnnotations(input));
-        }
-
-        return new SchemaShape(result.Values);
+        return BatchNormalizeMapping.OutputSchema(inputSchema, _transformer.Columns, AffineDirection.Forward);
     }
 }

@@ -223,28 +223,62 @@ internal static partial class NormalizationKernels
 
         for (; i < rows; i++)
         {
-            nuint row = (nuint)i * f;
-            nuint lead = TOperator.AlignsStores ? AlignmentLead(ref Unsafe.Add(ref destination, row)) : 0;
-            bool ragged = (f - lead) % width != 0;
-            var firstColumn = lead != 0 ? op.LoadColumn(0) : default;
-            var lastColumn = ragged ? op.LoadColumn(last) : default;
-            var first = lead != 0 ? op.Compute(firstColumn, row) : default;
-            var final = ragged ? op.Compute(lastColumn, row + last) : default;
-            for (nuint j = lead; j <= last; j += width)
+            MapVectorRow<T, TOperator>(op, (nuint)i * f, f, ref destination);
+        }
+    }
+
+    // One row of a block: MapRows for rows = 1, for a caller that maps one row per call (the transform's getters, a
+    // row at a time). Inlined into that kernel's entry, so the call is the entry's alone: through MapRows (never
+    // inlined), the operator was copied to the stack and its references reloaded on every row, and a 64-float row
+    // took about 1.3x as long (issue 21, item 2).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MapRow<T, TOperator>(TOperator op, int features, ref T destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOperator : IRowMapOperator<T>, allows ref struct
+    {
+        nuint f = (nuint)features;
+        if (!Vector.IsHardwareAccelerated || !Vector<T>.IsSupported || features < Vector<T>.Count)
+        {
+            for (nuint j = 0; j < f; j++)
             {
-                var column = op.LoadColumn(j);
-                op.Store(op.Compute(column, row + j), column, row + j);
+                op.InvokeScalar(j, j);
             }
 
-            if (lead != 0)
-            {
-                op.Store(first, firstColumn, row);
-            }
+            return;
+        }
 
-            if (ragged)
-            {
-                op.Store(final, lastColumn, row + last);
-            }
+        MapVectorRow<T, TOperator>(op, 0, f, ref destination);
+    }
+
+    // The row at `row` of a block F = f wide, f at least a vector: the first and last vectors (unaligned, computed
+    // before any store so the destination may be an input), whole vectors in between, aligned to the destination
+    // when the operator asks for it.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MapVectorRow<T, TOperator>(TOperator op, nuint row, nuint f, ref T destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOperator : IRowMapOperator<T>, allows ref struct
+    {
+        nuint width = (nuint)Vector<T>.Count, last = f - width;
+        nuint lead = TOperator.AlignsStores ? AlignmentLead(ref Unsafe.Add(ref destination, row)) : 0;
+        bool ragged = (f - lead) % width != 0;
+        var firstColumn = lead != 0 ? op.LoadColumn(0) : default;
+        var lastColumn = ragged ? op.LoadColumn(last) : default;
+        var first = lead != 0 ? op.Compute(firstColumn, row) : default;
+        var final = ragged ? op.Compute(lastColumn, row + last) : default;
+        for (nuint j = lead; j <= last; j += width)
+        {
+            var column = op.LoadColumn(j);
+            op.Store(op.Compute(column, row + j), column, row + j);
+        }
+
+        if (lead != 0)
+        {
+            op.Store(first, firstColumn, row);
+        }
+
+        if (ragged)
+        {
+            op.Store(final, lastColumn, row + last);
         }
     }
 

@@ -18,8 +18,15 @@ internal static partial class NormalizationKernels
     /// </remarks>
     /// <exception cref="ArgumentException">A parameter's length differs from <c>x.Length</c>.</exception>
     public static void Normalize<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> mean, ReadOnlySpan<T> scale, ReadOnlySpan<T> offset, Span<T> destination)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        Normalize(x, 1, mean, scale, offset, destination);
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int features = mean.Length;
+        CheckNormalizeArguments(features, x.Length, features, scale.Length, offset.Length, destination.Length);
+        ref T dr = ref At(destination);
+
+        // One row per call (the transform's getters): the single-row walk inlined here, not a call to MapRows.
+        MapRow<T, NormalizeOperator<T>>(new NormalizeOperator<T>(ref At(x), ref At(mean), ref At(scale), ref At(offset), ref dr), features, ref dr);
+    }
 
     /// <summary>
     /// The affine map of a row-major <paramref name="rows"/> x F block, F = <c>mean.Length</c>:

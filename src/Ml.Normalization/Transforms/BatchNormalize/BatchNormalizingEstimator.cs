@@ -128,7 +128,8 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
         /// batch counts in a slot (or channel) when the weight sum of its finite values there is at least 2 (with
         /// <see cref="WholeDataStatistics"/>, when it is above 0: the count of all values becomes their weight sum).
         /// Sparse rows are fitted dense (their implicit zeros carry the row's weight), O(slots) per row. A continued or
-        /// merged fit must use the same weight column. Not with <see cref="BatchStatisticsInTraining"/>.
+        /// merged fit must use the same weight column. With <see cref="BatchStatisticsInTraining"/> the training pass
+        /// normalizes each batch with its weighted statistics.
         /// </summary>
         public string? ExampleWeightColumnName;
 
@@ -214,11 +215,6 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
             }
 
             ColumnLayouts.CheckOptions(ChannelLayout, ChannelCount, nameof(ChannelLayout), nameof(ChannelCount));
-
-            if (ExampleWeightColumnName is not null && BatchStatisticsInTraining)
-            {
-                throw new ArgumentException($"'{nameof(ExampleWeightColumnName)}' cannot be used with '{nameof(BatchStatisticsInTraining)}': the training pass normalizes with unweighted batch statistics.", nameof(ExampleWeightColumnName));
-            }
 
             if (ExampleWeightColumnName is { Length: 0 })
             {

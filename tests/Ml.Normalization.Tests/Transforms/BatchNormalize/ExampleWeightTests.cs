@@ -249,13 +249,48 @@ public class ExampleWeightTests
     }
 
     [Fact]
-    public void Weights_WithBatchStatisticsInTraining_AreRefused()
+    public void TheTrainingPass_NormalizesEachBatch_WithItsWeightedStatistics()
     {
-        var options = new BatchNormalizingEstimator.Options { ExampleWeightColumnName = "Weight", BatchStatisticsInTraining = true };
+        const int batchSize = 20;
+        var ml = new MLContext(seed: 1);
+        var (rows, weights) = Rows(seed: 19, count: 60, offset: 50);
+        for (int i = 40; i < 60; i++)
+        {
+            weights[i] = i == 45 ? 1.5f : 0; // the last batch weighs 1.5 < 2: the running statistics
+        }
 
-        var error = Assert.Throws<ArgumentException>(() => new MLContext(seed: 1).Transforms.BatchNormalize("Out", "Features", options));
+        var data = Weighted(ml, rows, weights);
+        var model = Estimator(ml, new() { BatchSize = batchSize, BatchStatisticsInTraining = true, Epsilon = 1e-12, ExampleWeightColumnName = "Weight" }).Fit(data);
 
-        Assert.Contains("BatchStatisticsInTraining", error.Message);
+        var output = TestData.ReadVectors(model.TransformForTraining(data), "Normalized");
+
+        var p = model.Columns[0];
+        for (int start = 0; start < rows.Length; start += batchSize)
+        {
+            for (int j = 0; j < Slots; j++)
+            {
+                var (mean, variance) = start < 40
+                    ? WeightedMoments(rows[start..(start + batchSize)], weights[start..(start + batchSize)], j, unbiased: false)
+                    : (p.RunningMean[j], p.RunningVariance[j]);
+                for (int i = start; i < start + batchSize; i++)
+                {
+                    double expected = (rows[i][j] - mean) / Math.Sqrt(variance + 1e-12);
+                    Assert.Equal(expected, output[i][j], 1e-5 * Math.Max(1, Math.Abs(expected)));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void TheTrainingPass_OfAWeightedFit_OnDataWithoutTheWeightColumn_IsRefusedNamingIt()
+    {
+        var ml = new MLContext(seed: 1);
+        var (rows, weights) = Rows(seed: 21, count: 40, offset: 0);
+        var model = Estimator(ml, new() { BatchSize = 8, BatchStatisticsInTraining = true, ExampleWeightColumnName = "Weight" }).Fit(Weighted(ml, rows, weights));
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => model.TransformForTraining(TestData.Vectors(ml, rows, Slots)));
+
+        Assert.Contains("'Weight'", error.Message);
     }
 
     internal static BatchNormalizingEstimator Estimator(MLContext ml, BatchNormalizingEstimator.Options options) =>

@@ -23,6 +23,9 @@ namespace Ml.Normalization.Fitting;
 internal sealed class WeightedBatchMoments<T> : MomentAccumulator<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>What the moments hold per unit: ten arrays here and the base class's four batch arrays.</summary>
+    public const int BytesPerUnit = 14 * sizeof(double);
+
     private readonly StatisticsLayout _layout;
     private readonly RowWeight _weight;
     private readonly double[] _shift;

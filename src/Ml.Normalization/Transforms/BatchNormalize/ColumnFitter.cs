@@ -127,7 +127,7 @@ internal sealed class ColumnFitter<T> : ColumnFitter
     {
         if (_weight is not null)
         {
-            FitMemory.Ensure(_columnName, _layout.Units, _layout.UnitName, FitMemory.DenseMomentsBytes, "the open batch's weighted moments");
+            FitMemory.Ensure(_columnName, _layout.Units, _layout.UnitName, WeightedBatchMoments<T>.BytesPerUnit, "the open batch's weighted moments");
             return new WeightedBatchMoments<T>(_columnName, _layout, _weight);
         }
 

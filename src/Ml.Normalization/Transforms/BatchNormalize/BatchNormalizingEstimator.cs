@@ -197,6 +197,11 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
             CheckMomentum(Momentum, nameof(Momentum));
             CheckEpsilon(Epsilon, nameof(Epsilon));
 
+            if (ExampleWeightColumnName is { Length: 0 })
+            {
+                throw new ArgumentException($"'{nameof(ExampleWeightColumnName)}' must be a column name or null, got an empty string.", nameof(ExampleWeightColumnName));
+            }
+
             if (!double.IsFinite(InitialRunningMean))
             {
                 throw new ArgumentOutOfRangeException(nameof(InitialRunningMean), InitialRunningMean, $"'{nameof(InitialRunningMean)}' must be finite, got {InitialRunningMean}.");
@@ -215,11 +220,6 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
             }
 
             ColumnLayouts.CheckOptions(ChannelLayout, ChannelCount, nameof(ChannelLayout), nameof(ChannelCount));
-
-            if (ExampleWeightColumnName is { Length: 0 })
-            {
-                throw new ArgumentException($"'{nameof(ExampleWeightColumnName)}' must be a column name or null, got an empty string.", nameof(ExampleWeightColumnName));
-            }
         }
 
         // The checks of the options the short catalog overloads take as arguments; each error names paramName, the

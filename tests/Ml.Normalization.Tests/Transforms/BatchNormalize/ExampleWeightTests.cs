@@ -293,6 +293,14 @@ public class ExampleWeightTests
         Assert.Contains("'Weight'", error.Message);
     }
 
+    [Fact]
+    public void AnEmptyWeightColumnName_IsRefused()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Estimator(new MLContext(seed: 1), new() { ExampleWeightColumnName = "" }));
+
+        Assert.Equal("ExampleWeightColumnName", error.ParamName);
+    }
+
     internal static BatchNormalizingEstimator Estimator(MLContext ml, BatchNormalizingEstimator.Options options) =>
         ml.Transforms.BatchNormalize([new InputOutputColumnPair("Normalized", "Features")], options);
 

@@ -4,14 +4,15 @@ namespace Ml.Normalization.Fitting;
 
 /// <summary>
 /// The plain average of the batches' statistics (<c>Momentum = null</c>): per unit, the mean of the counted batches'
-/// means and of their variances, each batch with at least 2 finite values in the unit counting once.
+/// means and of their variances, each batch with at least 2 finite values in the unit (with example weights: a weight
+/// sum of at least 2) counting once.
 /// </summary>
 /// <remarks>
 /// State per unit: <c>count</c> the counted batches, <c>mean</c> and <c>second</c> the averages so far (the initial
 /// values before the first). Chunks combine in any order, weighted by their counted batches; the result equals the
 /// batch-by-batch average up to rounding.
 /// </remarks>
-internal sealed class AverageRule(bool unbiasedVariance) : StatisticsRule(unbiasedVariance)
+internal sealed class AverageRule(bool unbiasedVariance, string? weightColumn = null) : StatisticsRule(unbiasedVariance, weightColumn)
 {
     public const byte FormatTag = 2;
 
@@ -19,7 +20,7 @@ internal sealed class AverageRule(bool unbiasedVariance) : StatisticsRule(unbias
 
     public override bool IsOrderFree => true;
 
-    public override IReadOnlyList<(string Option, string Value)> Settings =>
+    protected override IReadOnlyList<(string Option, string Value)> RuleSettings =>
         [("WholeDataStatistics", "false"), ("Momentum", "null"), ("UnbiasedRunningVariance", Format(UnbiasedVariance))];
 
     protected override byte Tag => FormatTag;
@@ -75,5 +76,5 @@ internal sealed class AverageRule(bool unbiasedVariance) : StatisticsRule(unbias
 
     protected override void WriteSettings(BinaryWriter writer) => writer.Write(UnbiasedVariance);
 
-    public static AverageRule ReadSettings(ModelBodyReader reader) => new(ReadFlag(reader, "an unbiased-variance flag"));
+    public static AverageRule ReadSettings(ModelBodyReader reader, bool weighted) => new(ReadFlag(reader, "an unbiased-variance flag"), ReadWeightColumn(reader, weighted));
 }

@@ -123,9 +123,9 @@ internal sealed class FitState
         for (int j = 0; j < units; j++)
         {
             double count = state.Count[j];
-            if (!(count >= 0) || count != Math.Floor(count) || double.IsInfinity(count))
+            if (!(count >= 0) || (rule.WholeCounts && count != Math.Floor(count)) || double.IsInfinity(count))
             {
-                throw reader.Corrupt($"the fit-state count of unit {j} is {count}, expected a whole number, 0 or more");
+                throw reader.Corrupt($"the fit-state count of unit {j} is {count}, expected {(rule.WholeCounts ? "a whole number" : "a finite number")}, 0 or more");
             }
 
             foreach (var (values, what) in new[] { (state.Mean, "mean"), (state.Second, "second moment"), (state.InitialMean, "initial mean"), (state.InitialVariance, "initial variance"), (state.Origin ?? state.Mean, "origin") })

@@ -4,7 +4,7 @@ namespace Ml.Normalization.Fitting;
 
 /// <summary>
 /// The seed article's running statistics: per unit, <c>running = m * running + (1 - m) * batch</c> from the initial
-/// values, over the batches with at least 2 finite values there; with bias correction the result is
+/// values, over the batches with at least 2 finite values there (with example weights: a weight sum of at least 2); with bias correction the result is
 /// <c>(running - m^t * initial) / (1 - m^t)</c>, t the unit's counted batches (as Adam does), which is the batches' own
 /// weighted average whatever the initial values.
 /// </summary>
@@ -24,8 +24,8 @@ internal sealed class MomentumRule : StatisticsRule
     private readonly double _momentum;
     private double[]? _powers; // m^g for the sparse fit's gaps, made on first use
 
-    public MomentumRule(double momentum, bool biasCorrection, bool unbiasedVariance)
-        : base(unbiasedVariance)
+    public MomentumRule(double momentum, bool biasCorrection, bool unbiasedVariance, string? weightColumn = null)
+        : base(unbiasedVariance, weightColumn)
     {
         if (!(momentum >= 0 && momentum < 1))
         {
@@ -44,7 +44,7 @@ internal sealed class MomentumRule : StatisticsRule
 
     public override bool IsOrderFree => false;
 
-    public override IReadOnlyList<(string Option, string Value)> Settings =>
+    protected override IReadOnlyList<(string Option, string Value)> RuleSettings =>
         [("WholeDataStatistics", "false"), ("Momentum", Format(_momentum)), ("BiasCorrection", Format(BiasCorrection)), ("UnbiasedRunningVariance", Format(UnbiasedVariance))];
 
     protected override byte Tag => FormatTag;
@@ -125,7 +125,7 @@ internal sealed class MomentumRule : StatisticsRule
         writer.Write(UnbiasedVariance);
     }
 
-    public static MomentumRule ReadSettings(ModelBodyReader reader)
+    public static MomentumRule ReadSettings(ModelBodyReader reader, bool weighted)
     {
         double momentum = reader.ReadDouble();
         if (!(momentum >= 0 && momentum < 1))
@@ -133,7 +133,7 @@ internal sealed class MomentumRule : StatisticsRule
             throw reader.Corrupt($"a momentum is {momentum}, expected [0, 1)");
         }
 
-        return new MomentumRule(momentum, ReadFlag(reader, "a bias-correction flag"), ReadFlag(reader, "an unbiased-variance flag"));
+        return new MomentumRule(momentum, ReadFlag(reader, "a bias-correction flag"), ReadFlag(reader, "an unbiased-variance flag"), ReadWeightColumn(reader, weighted));
     }
 
     private double[] Powers => _powers ??= MakePowers(_momentum);

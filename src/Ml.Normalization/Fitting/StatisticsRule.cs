@@ -21,16 +21,33 @@ namespace Ml.Normalization.Fitting;
 /// </remarks>
 internal abstract class StatisticsRule
 {
-    protected StatisticsRule(bool unbiasedVariance)
+    /// <summary>The model format's flag on a rule's tag: the rule's settings are followed by its example-weight column's name.</summary>
+    private const byte WeightedFlag = 0x80;
+
+    protected StatisticsRule(bool unbiasedVariance, string? weightColumn)
     {
         UnbiasedVariance = unbiasedVariance;
+        WeightColumn = weightColumn;
     }
 
     /// <summary>Whether variances are divided by n - 1 (per batch, or over all values for whole-data statistics).</summary>
     public bool UnbiasedVariance { get; }
 
-    /// <summary>A batch counts in a unit when it has at least this many finite values there; also the smallest final batch a fit closes.</summary>
+    /// <summary>
+    /// The example-weight column the fit read (<c>ExampleWeightColumnName</c>), null for an unweighted fit. With weights,
+    /// the <c>n</c> a rule is given for a batch is the weight sum of the unit's finite values there, not their count:
+    /// frequency weights, so a weight of 2 is the row twice and 0 leaves the row out.
+    /// </summary>
+    public string? WeightColumn { get; }
+
+    /// <summary>
+    /// A batch counts in a unit when it has at least this many finite values there (with weights: when their weight sum
+    /// is at least this, as that many rows of weight 1 would be); also the smallest final batch a fit closes.
+    /// </summary>
     public abstract int SmallestBatch { get; }
+
+    /// <summary>Whether the state's counts are whole numbers (a model holding another count is corrupt).</summary>
+    public virtual bool WholeCounts => true;
 
     /// <summary>Whether chunks combine in any order (otherwise in row order only).</summary>
     public abstract bool IsOrderFree { get; }
@@ -39,7 +56,11 @@ internal abstract class StatisticsRule
     /// The options this rule stands for, as the user sets them (<c>BatchNormalizingEstimator.Options</c>' names), in an
     /// order every rule shares: the first one two rules differ in names their difference.
     /// </summary>
-    public abstract IReadOnlyList<(string Option, string Value)> Settings { get; }
+    public IReadOnlyList<(string Option, string Value)> Settings =>
+        [.. RuleSettings, ("ExampleWeightColumnName", WeightColumn is null ? "null" : $"'{WeightColumn}'")];
+
+    /// <summary>The settings of <see cref="Settings"/> that are the rule's own (all but the example-weight column).</summary>
+    protected abstract IReadOnlyList<(string Option, string Value)> RuleSettings { get; }
 
     /// <summary>The state of a unit before any batch: what <c>mean</c> and <c>second</c> start at, from its initial values.</summary>
     public abstract (double Mean, double Second) Start(double initialMean, double initialVariance);
@@ -100,11 +121,18 @@ internal abstract class StatisticsRule
     /// <summary>The rule's tag in the model format.</summary>
     protected abstract byte Tag { get; }
 
-    /// <summary>Writes the rule: its tag, then its settings.</summary>
+    /// <summary>
+    /// Writes the rule: its tag, then its settings; a weighted rule's tag has the flag 0x80 and its settings are followed
+    /// by the weight column's name, so an unweighted rule writes the bytes it always did.
+    /// </summary>
     public void Write(BinaryWriter writer)
     {
-        writer.Write(Tag);
+        writer.Write(WeightColumn is null ? Tag : (byte)(Tag | WeightedFlag));
         WriteSettings(writer);
+        if (WeightColumn is not null)
+        {
+            writer.Write(WeightColumn);
+        }
     }
 
     protected abstract void WriteSettings(BinaryWriter writer);
@@ -113,14 +141,19 @@ internal abstract class StatisticsRule
     public static StatisticsRule Read(ModelBodyReader reader)
     {
         byte tag = reader.ReadByte();
-        return tag switch
+        bool weighted = (tag & WeightedFlag) != 0;
+        return (tag & ~WeightedFlag) switch
         {
-            MomentumRule.FormatTag => MomentumRule.ReadSettings(reader),
-            AverageRule.FormatTag => AverageRule.ReadSettings(reader),
-            WholeDataRule.FormatTag => WholeDataRule.ReadSettings(reader),
-            _ => throw reader.Corrupt($"a statistics rule is {tag}, expected 1 (momentum), 2 (average) or 3 (whole data)"),
+            MomentumRule.FormatTag => MomentumRule.ReadSettings(reader, weighted),
+            AverageRule.FormatTag => AverageRule.ReadSettings(reader, weighted),
+            WholeDataRule.FormatTag => WholeDataRule.ReadSettings(reader, weighted),
+            _ => throw reader.Corrupt($"a statistics rule is {tag}, expected 1 (momentum), 2 (average) or 3 (whole data), plus 128 with an example-weight column"),
         };
     }
+
+    /// <summary>After a rule's settings: the example-weight column's name when the tag said the rule has one, else null.</summary>
+    protected static string? ReadWeightColumn(ModelBodyReader reader, bool weighted) =>
+        weighted ? reader.ReadString("an example-weight column name") : null;
 
     /// <summary>A batch's variance as the running rules take it: its biased variance, times n/(n - 1) when unbiased.</summary>
     protected double BatchVariance(double biasedVariance, double n) => UnbiasedVariance ? biasedVariance * n / (n - 1) : biasedVariance;

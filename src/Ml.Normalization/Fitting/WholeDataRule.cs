@@ -11,18 +11,22 @@ namespace Ml.Normalization.Fitting;
 /// batch's shift, one of its values) and <c>second</c> M2, the sum of squared deviations from the mean. Keeping the
 /// mean relative to the origin keeps a large common offset (values around 1e6 with a spread of 1) out of every
 /// combination step, each of which would otherwise lose about (mean / std) x 2^-53 of the variance. Each batch, and
-/// each chunk, is combined with Chan et al.'s pairwise formulas, in any order. The variance is M2 / n (or / (n - 1)
+/// each chunk, is combined with Chan et al.'s pairwise formulas, in any order. With example weights the count is the
+/// weight sum, the mean the weighted mean and M2 the weighted sum of squared deviations: the same formulas. The variance is M2 / n (or / (n - 1)
 /// when unbiased); a unit without a finite value keeps its initial values.
 /// </remarks>
-internal sealed class WholeDataRule(bool unbiasedVariance) : StatisticsRule(unbiasedVariance)
+internal sealed class WholeDataRule(bool unbiasedVariance, string? weightColumn = null) : StatisticsRule(unbiasedVariance, weightColumn)
 {
     public const byte FormatTag = 3;
 
     public override int SmallestBatch => 1;
 
+    /// <summary>With example weights the count is the values' weight sum, which need not be whole.</summary>
+    public override bool WholeCounts => WeightColumn is null;
+
     public override bool IsOrderFree => true;
 
-    public override IReadOnlyList<(string Option, string Value)> Settings =>
+    protected override IReadOnlyList<(string Option, string Value)> RuleSettings =>
         [("WholeDataStatistics", "true"), ("UnbiasedRunningVariance", Format(UnbiasedVariance))];
 
     protected override byte Tag => FormatTag;
@@ -34,7 +38,9 @@ internal sealed class WholeDataRule(bool unbiasedVariance) : StatisticsRule(unbi
 
     public override void Fold(ref double count, ref double mean, ref double second, ref double origin, double batchShift, double batchMeanOffset, double batchVariance, double n)
     {
-        if (n < 1)
+        // Any positive n counts: a whole count of values, or with example weights their weight sum (a batch whose
+        // weights are all below 1 still holds its values).
+        if (!(n > 0))
         {
             return;
         }
@@ -114,5 +120,5 @@ internal sealed class WholeDataRule(bool unbiasedVariance) : StatisticsRule(unbi
 
     protected override void WriteSettings(BinaryWriter writer) => writer.Write(UnbiasedVariance);
 
-    public static WholeDataRule ReadSettings(ModelBodyReader reader) => new(ReadFlag(reader, "an unbiased-variance flag"));
+    public static WholeDataRule ReadSettings(ModelBodyReader reader, bool weighted) => new(ReadFlag(reader, "an unbiased-variance flag"), ReadWeightColumn(reader, weighted));
 }

@@ -11,7 +11,7 @@ namespace Ml.Normalization.Tests.Fitting;
 /// </summary>
 public class StatisticsRuleTests
 {
-    public static TheoryData<string> Rules => ["momentum", "momentum-corrected-unbiased", "average", "average-unbiased", "whole-data", "whole-data-unbiased"];
+    public static TheoryData<string> Rules => ["momentum", "momentum-corrected-unbiased", "average", "average-unbiased", "whole-data", "whole-data-unbiased", "momentum-weighted", "average-weighted", "whole-data-weighted"];
 
     [Theory]
     [MemberData(nameof(Rules))]
@@ -120,6 +120,8 @@ public class StatisticsRuleTests
     [InlineData("average", "whole-data", "WholeDataStatistics", "false", "true")]
     [InlineData("average", "average-unbiased", "UnbiasedRunningVariance", "false", "true")]
     [InlineData("whole-data", "whole-data-unbiased", "UnbiasedRunningVariance", "false", "true")]
+    [InlineData("average", "average-weighted", "ExampleWeightColumnName", "null", "'W'")]
+    [InlineData("whole-data-weighted", "whole-data-unbiased", "ExampleWeightColumnName", "'W'", "null")]
     public void Difference_NamesTheFirstOptionThatDiffers(string mine, string other, string option, string myValue, string otherValue)
     {
         Assert.Equal((option, myValue, otherValue), Rule(mine).Difference(Rule(other)));
@@ -155,9 +157,11 @@ public class StatisticsRuleTests
     }
 
     [Theory]
-    [InlineData(new byte[] { 0 }, "The BatchNormalize model is corrupt: a statistics rule is 0, expected 1 (momentum), 2 (average) or 3 (whole data).")]
-    [InlineData(new byte[] { 4 }, "The BatchNormalize model is corrupt: a statistics rule is 4, expected 1 (momentum), 2 (average) or 3 (whole data).")]
+    [InlineData(new byte[] { 0 }, "The BatchNormalize model is corrupt: a statistics rule is 0, expected 1 (momentum), 2 (average) or 3 (whole data), plus 128 with an example-weight column.")]
+    [InlineData(new byte[] { 4 }, "The BatchNormalize model is corrupt: a statistics rule is 4, expected 1 (momentum), 2 (average) or 3 (whole data), plus 128 with an example-weight column.")]
+    [InlineData(new byte[] { 0x84 }, "The BatchNormalize model is corrupt: a statistics rule is 132, expected 1 (momentum), 2 (average) or 3 (whole data), plus 128 with an example-weight column.")]
     [InlineData(new byte[] { 2, 7 }, "The BatchNormalize model is corrupt: an unbiased-variance flag is 7, expected 0 or 1.")]
+    [InlineData(new byte[] { 0x82, 0, 0 }, "The BatchNormalize model is corrupt: an example-weight column name is empty or too long.")]
     [InlineData(new byte[] { 1, 0, 0, 0, 0, 0, 0, 0xF0, 0x3F, 1, 0 }, "The BatchNormalize model is corrupt: a momentum is 1, expected [0, 1).")]
     public void Read_ACorruptRule_FailsNamingTheField(byte[] bytes, string message)
     {
@@ -189,6 +193,34 @@ public class StatisticsRuleTests
     }
 
     [Fact]
+    public void AnUnweightedRule_WritesNoWeightColumn_AWeightedOne_FlagsItsTagAndWritesTheName()
+    {
+        using var unweighted = new MemoryStream();
+        new WholeDataRule(true).Write(new BinaryWriter(unweighted));
+        using var weighted = new MemoryStream();
+        new WholeDataRule(true, "W").Write(new BinaryWriter(weighted));
+
+        Assert.Equal(new byte[] { 3, 1 }, unweighted.ToArray());
+        Assert.Equal(new byte[] { 0x83, 1, 1, (byte)'W' }, weighted.ToArray());
+    }
+
+    [Fact]
+    public void WeightedWholeData_CountsAWeightSumBelowOne_AndReadsBackItsFractionalCount()
+    {
+        var state = FitState.Fresh(new WholeDataRule(false, "W"), 1, 0, 0);
+        new ColumnStatistics("x", state).Add([10], [0.5], [4], [0.25]);
+        using var stream = new MemoryStream();
+        state.Write(new BinaryWriter(stream));
+        stream.Position = 0;
+
+        var read = FitState.Read(new ModelBodyReader(new BinaryReader(stream), "BatchNormalize", stream.Length), 1);
+
+        Assert.Equal([0.25], read.Count);
+        Assert.Equal([10.5], read.Finish("x", "slot").Mean);
+        Assert.Equal([4.0], read.Finish("x", "slot").Variance);
+    }
+
+    [Fact]
     public void Finish_OfAValueBeyondDouble_FailsNamingTheColumnAndTheUnit()
     {
         var state = FitState.Fresh(new AverageRule(false), 2, 0, 0);
@@ -207,6 +239,9 @@ public class StatisticsRuleTests
         "average-unbiased" => new AverageRule(true),
         "whole-data" => new WholeDataRule(false),
         "whole-data-unbiased" => new WholeDataRule(true),
+        "momentum-weighted" => new MomentumRule(0.5, biasCorrection: true, unbiasedVariance: false, weightColumn: "W"),
+        "average-weighted" => new AverageRule(false, "W"),
+        "whole-data-weighted" => new WholeDataRule(true, "W"),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

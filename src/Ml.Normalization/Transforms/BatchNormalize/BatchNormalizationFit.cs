@@ -146,20 +146,23 @@ internal static class BatchNormalizationFit
         // A final batch counts if some column's rule counts it (whole-data statistics count every row, a final batch of one included).
         int smallestFinalBatch = statistics.Min(s => s.Rule.SmallestBatch);
 
-        var needed = columns.Select(c => input.Schema[c.InputColumnName]).DistinctBy(c => c.Index).ToArray();
+        var weightColumn = options.ExampleWeightColumnName is { } weightName ? input.Schema[weightName] : (DataViewSchema.Column?)null;
+        var needed = columns.Select(c => input.Schema[c.InputColumnName]).Concat(weightColumn is { } w ? [w] : []).DistinctBy(c => c.Index).ToArray();
         long rowsRead = 0, rowsUsed = 0, batches = 0;
         int inBatch = 0;
         using (var cursor = input.GetRowCursor(needed))
         {
+            var weights = weightColumn is { } wc ? ExampleWeights.Create(cursor, wc) : null;
             var fitters = new ColumnFitter[columns.Length];
             using var release = new FittersRelease(fitters);
             for (int i = 0; i < fitters.Length; i++)
             {
-                fitters[i] = ColumnFitter.Create(cursor, input.Schema[columns[i].InputColumnName], shapes[i], layouts[i], statistics[i]);
+                fitters[i] = ColumnFitter.Create(cursor, input.Schema[columns[i].InputColumnName], shapes[i], layouts[i], statistics[i], weights?.Current);
             }
 
             while (cursor.MoveNext())
             {
+                weights?.Read(rowsRead);
                 foreach (var fitter in fitters)
                 {
                     fitter.AddRow();

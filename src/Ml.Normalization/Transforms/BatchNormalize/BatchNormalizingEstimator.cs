@@ -119,6 +119,20 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
         /// </summary>
         public bool WholeDataStatistics;
 
+        /// <summary>
+        /// The column of example weights, as ML.NET trainers' <c>exampleWeightColumnName</c> and scikit-learn's
+        /// <c>sample_weight</c>: a scalar Single or Double column, each row's weight finite and 0 or more. Null (the
+        /// default): every row weighs 1. Frequency weights: a weight of 2 counts the row twice and 0 leaves it out. Each
+        /// batch's statistics become its weighted mean <c>sum w x / sum w</c> and weighted biased variance
+        /// <c>sum w (x - mean)^2 / sum w</c> (times W / (W - 1), W = sum w, with <see cref="UnbiasedRunningVariance"/>); a
+        /// batch counts in a slot (or channel) when the weight sum of its finite values there is at least 2 (with
+        /// <see cref="WholeDataStatistics"/>, when it is above 0: the count of all values becomes their weight sum).
+        /// Sparse rows are fitted dense (their implicit zeros carry the row's weight), O(slots) per row. A continued or
+        /// merged fit must use the same weight column. With <see cref="BatchStatisticsInTraining"/> the training pass
+        /// normalizes each batch with its weighted statistics.
+        /// </summary>
+        public string? ExampleWeightColumnName;
+
         /// <summary>Initial running mean of every slot (or channel); finite, 0 by default, as the seed reference and PyTorch.</summary>
         public double InitialRunningMean;
 
@@ -192,6 +206,11 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
             CheckBatchSize(BatchSize, nameof(BatchSize));
             CheckMomentum(Momentum, nameof(Momentum));
             CheckEpsilon(Epsilon, nameof(Epsilon));
+
+            if (ExampleWeightColumnName is { Length: 0 })
+            {
+                throw new ArgumentException($"'{nameof(ExampleWeightColumnName)}' must be a column name or null, got an empty string.", nameof(ExampleWeightColumnName));
+            }
 
             if (!double.IsFinite(InitialRunningMean))
             {
@@ -284,6 +303,7 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(previous);
         var shapes = Array.ConvertAll(Columns, pair => ColumnTypes.Check(input.Schema, pair.InputColumnName, AcceptsVariableSize, nameof(input)));
+        CheckOtherInputs(input.Schema, nameof(input));
         return Fit(input, shapes, previous);
     }
 
@@ -331,9 +351,9 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
 
     /// <summary>The statistics rule the options describe: the one place that maps the options to a rule.</summary>
     private StatisticsRule Rule =>
-        _options.WholeDataStatistics ? new WholeDataRule(_options.UnbiasedRunningVariance)
-        : _options.Momentum is double momentum ? new MomentumRule(momentum, _options.BiasCorrection, _options.UnbiasedRunningVariance)
-        : new AverageRule(_options.UnbiasedRunningVariance);
+        _options.WholeDataStatistics ? new WholeDataRule(_options.UnbiasedRunningVariance, _options.ExampleWeightColumnName)
+        : _options.Momentum is double momentum ? new MomentumRule(momentum, _options.BiasCorrection, _options.UnbiasedRunningVariance, _options.ExampleWeightColumnName)
+        : new AverageRule(_options.UnbiasedRunningVariance, _options.ExampleWeightColumnName);
 
     private FitState NewState(int units) => FitState.Fresh(Rule, units, _options.InitialRunningMean, _options.InitialRunningVariance);
 
@@ -377,6 +397,22 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
     }
 
     /// <summary>With channels, a scalar is refused here; the channel count is checked against the vector at Fit, where its size is known.</summary>
+    internal override void CheckOtherInputs(DataViewSchema schema, string paramName)
+    {
+        if (_options.ExampleWeightColumnName is { } weight)
+        {
+            ColumnTypes.CheckWeight(schema, weight, paramName);
+        }
+    }
+
+    internal override void CheckOtherInputs(SchemaShape schema, string paramName)
+    {
+        if (_options.ExampleWeightColumnName is { } weight)
+        {
+            ColumnTypes.CheckWeight(schema, weight, paramName);
+        }
+    }
+
     internal override void CheckInput(SchemaShape.Column input, string paramName) =>
         ColumnLayouts.CheckShape(input, _options.ChannelLayout, paramName);
 }

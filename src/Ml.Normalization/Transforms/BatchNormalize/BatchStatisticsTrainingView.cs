@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Ml.Normalization.Transforms.Stages;
 
 namespace Ml.Normalization.Transforms.BatchNormalize;
 
@@ -11,13 +12,18 @@ namespace Ml.Normalization.Transforms.BatchNormalize;
 /// A cursor reads the source twice, in step: a look-ahead cursor reads the next mini-batch's rows to compute its
 /// statistics, then the main cursor emits those rows (and every other column) normalized with them. Memory stays
 /// O(slots). Per slot (per channel with channels), a batch with fewer than 2 finite values (or a final batch of 1 row) uses the running
-/// statistics. Shuffled cursors get two Randoms of the same seed; if the two cursors ever disagree on a row's id,
-/// the cursor throws rather than mis-normalize. Cursor sets are a single cursor, so batches stay consecutive rows.
+/// statistics. A fit with example weights (<see cref="BatchNormalizingEstimator.Options.ExampleWeightColumnName"/>)
+/// normalizes each batch with its weighted statistics, a slot whose batch weighs less than 2 with the running statistics.
+/// Shuffled cursors get two Randoms of the same seed; if the two cursors ever disagree on a row's id, the cursor throws
+/// rather than mis-normalize. Cursor sets are a single cursor, so batches stay consecutive rows.
 /// </remarks>
 internal sealed class BatchStatisticsTrainingView(IDataView source, IReadOnlyList<BatchNormalizationParameters> columns, int batchSize) : IDataView
 {
     private readonly CheckedInput[] _inputs = BatchNormalizeMapping.CheckInputs(source.Schema, columns);
     private readonly DataViewSchema _schema = BatchNormalizeMapping.CreateMapper(source.Schema, columns).OutputSchema;
+
+    // A weighted fit's example-weight column (every column of a fit has the same): its batches' statistics are weighted too.
+    private readonly DataViewSchema.Column? _weightColumn = WeightColumn(source.Schema, columns);
 
     public bool CanShuffle => source.CanShuffle;
 
@@ -40,9 +46,21 @@ internal sealed class BatchStatisticsTrainingView(IDataView source, IReadOnlyLis
         var needed = columnsNeeded.ToArray();
         int? seed = rand?.Next();
         var main = source.GetRowCursor(mapper.GetDependencies(needed), seed is int s1 ? new Random(s1) : null);
-        var inputs = columns.Select(c => source.Schema[c.InputColumnName]).DistinctBy(c => c.Index).ToArray();
+        var inputs = columns.Select(c => source.Schema[c.InputColumnName]).Concat(_weightColumn is { } w ? [w] : []).DistinctBy(c => c.Index).ToArray();
         var ahead = source.GetRowCursor(inputs, seed is int s2 ? new Random(s2) : null);
-        return new Cursor(main, ahead, mapper.GetRow(main, needed), new BatchLoader(ahead, columns, _inputs, batchAffine, batchSize));
+        var weights = _weightColumn is { } wc ? ExampleWeights.Create(ahead, wc) : null;
+        return new Cursor(main, ahead, mapper.GetRow(main, needed), new BatchLoader(ahead, columns, _inputs, batchAffine, batchSize, weights));
+    }
+
+    private static DataViewSchema.Column? WeightColumn(DataViewSchema schema, IReadOnlyList<BatchNormalizationParameters> columns)
+    {
+        if (columns.Select(c => c.FitState?.Rule.WeightColumn).FirstOrDefault(w => w is not null) is not { } name)
+        {
+            return null;
+        }
+
+        ColumnTypes.CheckWeight(schema, name, "input");
+        return schema[name];
     }
 
     /// <summary>Reads the next mini-batch ahead of the main cursor and writes its normalization into the shared arrays.</summary>
@@ -55,10 +73,13 @@ internal sealed class BatchStatisticsTrainingView(IDataView source, IReadOnlyLis
         private readonly AffineParameters[] _affine;
         private readonly int _batchSize;
         private readonly ValueGetter<DataViewRowId> _aheadId;
+        private readonly ExampleWeights? _weights;
+        private long _rowsRead;
 
-        public BatchLoader(DataViewRowCursor ahead, IReadOnlyList<BatchNormalizationParameters> columns, CheckedInput[] inputs, AffineParameters[] affine, int batchSize)
+        public BatchLoader(DataViewRowCursor ahead, IReadOnlyList<BatchNormalizationParameters> columns, CheckedInput[] inputs, AffineParameters[] affine, int batchSize, ExampleWeights? weights)
         {
             _ahead = ahead;
+            _weights = weights;
             _inputs = inputs;
             _columns = columns;
             _affine = affine;
@@ -67,7 +88,7 @@ internal sealed class BatchStatisticsTrainingView(IDataView source, IReadOnlyLis
             _fitters = new ColumnFitter[columns.Count];
             for (int i = 0; i < _fitters.Length; i++)
             {
-                _fitters[i] = ColumnFitter.Create(ahead, ahead.Schema[columns[i].InputColumnName], inputs[i].Shape, inputs[i].Layout);
+                _fitters[i] = ColumnFitter.Create(ahead, ahead.Schema[columns[i].InputColumnName], inputs[i].Shape, inputs[i].Layout, weight: weights?.Current);
             }
         }
 
@@ -91,6 +112,7 @@ internal sealed class BatchStatisticsTrainingView(IDataView source, IReadOnlyLis
                     _aheadId(ref firstId);
                 }
 
+                _weights?.Read(_rowsRead++);
                 foreach (var fitter in _fitters)
                 {
                     fitter.AddRow();

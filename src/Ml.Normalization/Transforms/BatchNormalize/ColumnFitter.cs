@@ -15,12 +15,13 @@ internal abstract class ColumnFitter : IDisposable
 {
     /// <summary>
     /// A fitter for <paramref name="column"/> that folds into <paramref name="statistics"/> (null: the training pass,
-    /// which reads each batch's statistics and keeps none).
+    /// which reads each batch's statistics and keeps none); with <c>weight</c>, the example weight of each row, the fit is
+    /// weighted (<see cref="WeightedBatchMoments{T}"/>, for every layout).
     /// </summary>
-    public static ColumnFitter Create(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, StatisticsLayout layout, ColumnStatistics? statistics = null) =>
+    public static ColumnFitter Create(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, StatisticsLayout layout, ColumnStatistics? statistics = null, RowWeight? weight = null) =>
         shape.IsDouble
-            ? new ColumnFitter<double>(cursor, column, shape, layout, statistics)
-            : new ColumnFitter<float>(cursor, column, shape, layout, statistics);
+            ? new ColumnFitter<double>(cursor, column, shape, layout, statistics, weight)
+            : new ColumnFitter<float>(cursor, column, shape, layout, statistics, weight);
 
     /// <summary>Per unit, the mean of the finite values of the batch last closed by <see cref="EndBatch()"/>.</summary>
     public abstract double[] BatchMean { get; }
@@ -59,6 +60,7 @@ internal sealed class ColumnFitter<T> : ColumnFitter
     private readonly StatisticsLayout _layout;
     private readonly bool _isVector;
     private readonly ColumnStatistics? _statistics;
+    private readonly RowWeight? _weight;
     private readonly T[] _scalar = new T[1];
     private MomentAccumulator<T>? _moments;
     private VBuffer<T> _buffer;
@@ -66,8 +68,9 @@ internal sealed class ColumnFitter<T> : ColumnFitter
     private double[]? _batchVariance;
     private double[]? _batchCount;
 
-    public ColumnFitter(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, StatisticsLayout layout, ColumnStatistics? statistics)
+    public ColumnFitter(DataViewRow cursor, DataViewSchema.Column column, NumericColumnShape shape, StatisticsLayout layout, ColumnStatistics? statistics, RowWeight? weight)
     {
+        _weight = weight;
         _columnName = column.Name;
         _isVector = shape.IsVector;
         if (_isVector)
@@ -122,6 +125,12 @@ internal sealed class ColumnFitter<T> : ColumnFitter
 
     private MomentAccumulator<T> NewMoments(bool firstRowSparse)
     {
+        if (_weight is not null)
+        {
+            FitMemory.Ensure(_columnName, _layout.Units, _layout.UnitName, WeightedBatchMoments<T>.BytesPerUnit, "the open batch's weighted moments");
+            return new WeightedBatchMoments<T>(_columnName, _layout, _weight);
+        }
+
         if (_layout.HasChannels)
         {
             return new ChannelBatchMoments<T>(_columnName, _layout);

@@ -40,6 +40,7 @@ public abstract class ColumnPairEstimator<TTransformer> : IEstimator<TTransforme
     {
         ArgumentNullException.ThrowIfNull(input);
         var shapes = Array.ConvertAll(Columns, pair => ColumnTypes.Check(input.Schema, pair.InputColumnName, AcceptsVariableSize, nameof(input)));
+        CheckOtherInputs(input.Schema, nameof(input));
         return Fit(input, shapes);
     }
 
@@ -56,6 +57,7 @@ public abstract class ColumnPairEstimator<TTransformer> : IEstimator<TTransforme
             result[pair.OutputColumnName] = SchemaShapes.Column(pair.OutputColumnName, input.Kind, input.ItemType, false, OutputAnnotations(input));
         }
 
+        CheckOtherInputs(inputSchema, nameof(inputSchema));
         return new SchemaShape(result.Values);
     }
 
@@ -65,6 +67,16 @@ public abstract class ColumnPairEstimator<TTransformer> : IEstimator<TTransforme
     /// <summary>The stage's own checks of an input column beyond its item type (none by default).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The stage cannot take the column.</exception>
     internal virtual void CheckInput(SchemaShape.Column input, string paramName)
+    {
+    }
+
+    /// <summary>Checks the columns the estimator reads besides its input columns (BatchNormalize's example weights).</summary>
+    internal virtual void CheckOtherInputs(DataViewSchema schema, string paramName)
+    {
+    }
+
+    /// <inheritdoc cref="CheckOtherInputs(DataViewSchema, string)"/>
+    internal virtual void CheckOtherInputs(SchemaShape schema, string paramName)
     {
     }
 

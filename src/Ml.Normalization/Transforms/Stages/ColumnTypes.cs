@@ -81,6 +81,39 @@ internal static class ColumnTypes
     /// <summary>Checks a stage's column pairs: at least one, none null; returns a copy.</summary>
     /// <exception cref="ArgumentException">No pairs.</exception>
     /// <exception cref="ArgumentNullException">The array or a pair is null.</exception>
+    private const string ExpectedWeight = "scalar Single or Double";
+
+    /// <summary>Checks an example-weight column: present, a scalar Single or Double (ML.NET's weight columns are Single).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The column is missing or of another type.</exception>
+    public static void CheckWeight(DataViewSchema schema, string weightColumnName, string paramName)
+    {
+        var column = schema.GetColumnOrNull(weightColumnName)
+            ?? throw MissingColumn(weightColumnName, paramName);
+        if (column.Type != NumberDataViewType.Single && column.Type != NumberDataViewType.Double)
+        {
+            throw WeightMismatch(weightColumnName, column.Type.ToString(), paramName);
+        }
+    }
+
+    /// <inheritdoc cref="CheckWeight(DataViewSchema, string, string)"/>
+    public static void CheckWeight(SchemaShape schema, string weightColumnName, string paramName)
+    {
+        var column = schema.LastOrDefault(c => c.Name == weightColumnName);
+        if (column.Name != weightColumnName)
+        {
+            throw MissingColumn(weightColumnName, paramName);
+        }
+
+        bool numeric = column.ItemType == NumberDataViewType.Single || column.ItemType == NumberDataViewType.Double;
+        if (!numeric || column.IsKey || column.Kind != SchemaShape.Column.VectorKind.Scalar)
+        {
+            throw WeightMismatch(weightColumnName, Describe(column), paramName);
+        }
+    }
+
+    private static ArgumentOutOfRangeException WeightMismatch(string weightColumnName, string? actual, string paramName) =>
+        new(paramName, $"Schema mismatch for example-weight column '{weightColumnName}': expected {ExpectedWeight}, got {actual}");
+
     public static InputOutputColumnPair[] CheckPairs(InputOutputColumnPair[] columns, string paramName)
     {
         ArgumentNullException.ThrowIfNull(columns, paramName);

@@ -80,23 +80,23 @@ internal static class BatchNormalizationFit
     /// or more and a source that knows its row count, that many consecutive row ranges of whole batches (the last takes
     /// the rest, and the final partial batch with it); fewer when there are fewer batches than threads.
     /// </summary>
-    private static IDataView[] Chunks(IDataView input, BatchNormalizingEstimator.Options options)
+    private static Chunk[] Chunks(IDataView input, BatchNormalizingEstimator.Options options)
     {
         int threads = options.NumberOfThreads ?? 1;
         if (threads < 2 || input.GetRowCount() is not long rows)
         {
-            return [input];
+            return [new Chunk(input, 0)];
         }
 
         long batches = rows / options.BatchSize;
         int count = (int)Math.Min(threads, batches);
         if (count < 2)
         {
-            return [input];
+            return [new Chunk(input, 0)];
         }
 
         long rowsPerChunk = batches / count * options.BatchSize;
-        return [.. Enumerable.Range(0, count).Select(k => (IDataView)new RowRangeView(input, k * rowsPerChunk, k == count - 1 ? rows - (k * rowsPerChunk) : rowsPerChunk))];
+        return [.. Enumerable.Range(0, count).Select(k => new Chunk(new RowRangeView(input, k * rowsPerChunk, k == count - 1 ? rows - (k * rowsPerChunk) : rowsPerChunk), k * rowsPerChunk))];
     }
 
     // Runs the chunks on threads of their own (each reads its rows and runs the upstream transforms' getters), and
@@ -132,11 +132,15 @@ internal static class BatchNormalizationFit
         errors.FirstOrDefault(e => e is not null)?.Throw();
     }
 
+    /// <summary>The rows one thread reads, and the source's index of the first (errors name rows of the whole source).</summary>
+    private sealed record Chunk(IDataView View, long FirstRow);
+
     private sealed record ChunkResult(ColumnStatistics[] Statistics, long Batches, long RowsUsed, long RowsRead);
 
-    private static ChunkResult FitChunk(IHost host, IDataView input, InputOutputColumnPair[] columns, NumericColumnShape[] shapes, StatisticsLayout[] layouts, FitState[] states,
+    private static ChunkResult FitChunk(IHost host, Chunk chunk, InputOutputColumnPair[] columns, NumericColumnShape[] shapes, StatisticsLayout[] layouts, FitState[] states,
         BatchNormalizingEstimator.Options options, SharedProgress progress, bool warn)
     {
+        var input = chunk.View;
         var statistics = new ColumnStatistics[columns.Length];
         for (int i = 0; i < columns.Length; i++)
         {
@@ -162,7 +166,7 @@ internal static class BatchNormalizationFit
 
             while (cursor.MoveNext())
             {
-                weights?.Read(rowsRead);
+                weights?.Read(chunk.FirstRow + rowsRead);
                 foreach (var fitter in fitters)
                 {
                     fitter.AddRow();

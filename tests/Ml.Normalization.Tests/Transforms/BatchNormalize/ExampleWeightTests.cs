@@ -221,6 +221,19 @@ public class ExampleWeightTests
     }
 
     [Fact]
+    public void ABadWeight_InAParallelFit_IsNamedByItsRowInTheWholeSource()
+    {
+        // Row 33 is read by the last of three threads (rows 32-47): the message still counts from the source's first row.
+        var ml = new MLContext(seed: 1);
+        var (rows, weights) = Rows(seed: 17, count: 48, offset: 0);
+        weights[33] = -1f;
+
+        var error = Assert.Throws<InvalidOperationException>(() => Estimator(ml, new() { BatchSize = 8, ExampleWeightColumnName = "Weight", NumberOfThreads = 3 }).Fit(Weighted(ml, rows, weights)));
+
+        Assert.StartsWith("Column 'Weight' gave weight -1 at row 33: ", error.Message);
+    }
+
+    [Fact]
     public void AMissingWeightColumn_IsRefusedAtSchemaTime()
     {
         var ml = new MLContext(seed: 1);

@@ -245,13 +245,14 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
                 continue;
             }
 
-            double sum = 0;
+            double sum = 0, firstFinite = double.NaN;
             long finite = 0;
             for (int k = 0; k < s; k++)
             {
                 double x = double.CreateTruncating(row[first ? (c * s) + k : (k * channels) + c]);
                 if (double.IsFinite(x))
                 {
+                    firstFinite = finite == 0 ? x : firstFinite;
                     sum += x;
                     finite++;
                 }
@@ -260,25 +261,11 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
             // A sum of finite values can still overflow (values near double.MaxValue): the first finite value then.
             if (finite > 0)
             {
-                SetShift(c, double.IsFinite(sum) ? sum / finite : FirstFinite(row, c));
+                SetShift(c, double.IsFinite(sum) ? sum / finite : firstFinite);
             }
         }
 
         _everyChannelHasShift = NormalizationKernels.AllFinite<double>(_shift);
-    }
-
-    private double FirstFinite(ReadOnlySpan<T> row, int channel)
-    {
-        int s = _layout.SpatialSize, channels = _layout.Units;
-        bool first = _layout.Layout == ChannelLayout.ChannelsFirst;
-        for (int k = 0; ; k++)
-        {
-            double x = double.CreateTruncating(row[first ? (channel * s) + k : (k * channels) + channel]);
-            if (double.IsFinite(x))
-            {
-                return x;
-            }
-        }
     }
 
     private void SetShift(int channel, double value)

@@ -191,7 +191,8 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
         }
     }
 
-    // 8, 64, 512, ...: the slot's finite values at which MiniBatchMoments moves its shift (there counted in rows).
+    // 8, 64, 512, 4096, ...: the slot's finite explicit values at which its shift moves. Geometric throughout, unlike
+    // BlockSchedule's every-512 after 512: the record has no room for a next-fold count, and in-place moves need none.
     private static bool IsRecentrePoint(int finite) =>
         (finite & (finite - 1)) == 0 && BitOperations.TrailingZeroCount(finite) % 3 == 0;
 

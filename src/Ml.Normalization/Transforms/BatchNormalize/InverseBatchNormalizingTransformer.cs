@@ -133,19 +133,8 @@ public sealed class InverseBatchNormalizingTransformer : ColumnPairTransformer, 
     }
 
     /// <summary>The first unit whose gamma is 0 (its normalization maps every value to beta: no inverse), or -1.</summary>
-    private static int ZeroGamma(BatchNormalizationParameters normalization)
-    {
-        var gamma = normalization.GammaValues;
-        for (int j = 0; j < gamma.Length; j++)
-        {
-            if (gamma[j] == 0)
-            {
-                return j;
-            }
-        }
-
-        return -1;
-    }
+    // The first slot or channel whose gamma is 0, or -1.
+    private static int ZeroGamma(BatchNormalizationParameters normalization) => normalization.GammaValues.IndexOf(0.0);
 
     private static string Unit(BatchNormalizationParameters parameters) => parameters.ChannelLayout == ChannelLayout.None ? "slot" : "channel";
 }

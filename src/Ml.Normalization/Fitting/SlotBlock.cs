@@ -9,7 +9,7 @@ namespace Ml.Normalization.Fitting;
 /// </summary>
 internal sealed unsafe class SlotBlock : IDisposable
 {
-    private readonly long _bytes;
+    private long _bytes;
     private SparseSlotState* _records;
 
     /// <summary>Allocates <paramref name="count"/> records, not zeroed.</summary>
@@ -17,9 +17,31 @@ internal sealed unsafe class SlotBlock : IDisposable
     public SlotBlock(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
+        Count = count;
         _bytes = Math.Max(1L, count) * SparseSlotState.Bytes;
         _records = (SparseSlotState*)NativeMemory.AlignedAlloc((nuint)_bytes, SparseSlotState.Bytes);
         GC.AddMemoryPressure(_bytes);
+    }
+
+    /// <summary>The records the block holds.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>
+    /// Makes room for <paramref name="count"/> records (at least <see cref="Count"/>), keeping the first
+    /// <see cref="Count"/>; the block may move, so <see cref="Records"/> must be read again. The new records are not zeroed.
+    /// </summary>
+    /// <exception cref="OutOfMemoryException">The memory is not available.</exception>
+    public void Grow(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, Count);
+        long bytes = Math.Max(1L, count) * SparseSlotState.Bytes;
+        _records = (SparseSlotState*)NativeMemory.AlignedRealloc(Records, (nuint)bytes, SparseSlotState.Bytes);
+        if (bytes > _bytes)
+        {
+            GC.AddMemoryPressure(bytes - _bytes);
+        }
+
+        (_bytes, Count) = (bytes, count);
     }
 
     ~SlotBlock() => Free();

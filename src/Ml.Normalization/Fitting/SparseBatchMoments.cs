@@ -40,8 +40,12 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
 {
     private const int FoldQueueLength = 256;
 
-    private readonly SlotBlock _block;
-    private SparseSlotState* _slots; // _block's records, until Dispose
+    private SlotBlock _block;
+    private SparseSlotState* _slots; // _block's records, until Dispose: slot j's at j, or in the pool at _poolIndex[j] - 1
+    private int[]? _poolIndex; // while the records are pooled: per slot, 1 + its record's place in the pool (0: not touched yet)
+    private int[]? _poolSlots; // while the records are pooled: the slot of each record
+    private int _pooled;
+    private readonly int _poolLimit;
     private readonly int _slotCount;
     private readonly ColumnStatistics? _statistics;
     private readonly ClosedBatch[] _toFold = new ClosedBatch[FoldQueueLength];
@@ -60,30 +64,120 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
     /// pass): each batch's statistics are written out by <see cref="EndBatch(Span{double}, Span{double}, Span{double})"/>.
     /// </summary>
     public SparseBatchMoments(string columnName, int slots, ColumnStatistics? statistics = null)
+        : this(columnName, slots, statistics, PoolLimit(slots))
+    {
+    }
+
+    /// <summary>
+    /// As above, with the records pooled until <paramref name="poolLimit"/> slots have been touched (0: a record per slot
+    /// from the start), for tests of both layouts.
+    /// </summary>
+    internal SparseBatchMoments(string columnName, int slots, ColumnStatistics? statistics, int poolLimit)
         : base(columnName, slots, slots)
     {
         _slotCount = slots;
         _statistics = statistics;
+        _poolLimit = statistics is null ? 0 : Math.Min(poolLimit, slots);
+        if (_poolLimit > 0)
+        {
+            // A record for each slot touched so far: nothing per slot is written until a slot is touched (the index
+            // is zeroed memory, which the system hands out as it is first written).
+            _poolIndex = new int[slots];
+            int capacity = Math.Min(_poolLimit, FirstPoolCapacity);
+            _poolSlots = new int[capacity];
+            _block = new SlotBlock(capacity);
+            _slots = _block.Records;
+            return;
+        }
+
         // Not zeroed here: every record is written whole below.
         _block = new SlotBlock(slots);
         _slots = _block.Records;
-
         if (statistics is null)
         {
             new Span<SparseSlotState>(_slots, slots).Clear();
             return;
         }
 
-        var state = statistics.State;
         for (int j = 0; j < slots; j++)
         {
-            _slots[j] = new SparseSlotState
-            {
-                Mean = state.Mean[j],
-                Second = state.Second[j],
-                Count = state.Count[j],
-            };
+            _slots[j] = StartingRecord(j);
         }
+    }
+
+    private const int FirstPoolCapacity = 1024;
+
+    // The slots a fit may touch before every slot gets its own record: an eighth of them (the pool's records and index
+    // then hold 8.5 bytes per slot); a column of fewer than 512 slots has a record per slot from the start.
+    private static int PoolLimit(int slots) => slots < 512 ? 0 : slots / 8;
+
+    // A slot's record before it is touched: nothing pending, nothing folded, its running statistics from the state.
+    private SparseSlotState StartingRecord(int j)
+    {
+        var state = _statistics!.State;
+        return new SparseSlotState { Mean = state.Mean[j], Second = state.Second[j], Count = state.Count[j] };
+    }
+
+    // Slot j's record, made when the slot is first touched.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private SparseSlotState* Touch(int j)
+    {
+        if (_poolIndex is not { } index)
+        {
+            return _slots + j;
+        }
+
+        int place = index[j];
+        return place != 0 ? _slots + (place - 1) : AddToPool(j);
+    }
+
+    // The record of slot j, which has been touched.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private SparseSlotState* Existing(int j) => _poolIndex is { } index ? _slots + (index[j] - 1) : _slots + j;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private SparseSlotState* AddToPool(int j)
+    {
+        if (_pooled == _poolLimit)
+        {
+            Unpool();
+            return _slots + j;
+        }
+
+        if (_pooled == _block.Count)
+        {
+            int capacity = (int)Math.Min(_poolLimit, 2L * _block.Count);
+            _block.Grow(capacity);
+            _slots = _block.Records;
+            Array.Resize(ref _poolSlots, capacity);
+        }
+
+        var record = _slots + _pooled;
+        *record = StartingRecord(j);
+        _poolSlots![_pooled] = j;
+        _poolIndex![j] = ++_pooled;
+        return record;
+    }
+
+    // Gives every slot its own record, at its index: the untouched ones from the state, the pooled ones moved there.
+    private void Unpool()
+    {
+        var block = new SlotBlock(_slotCount);
+        var slots = block.Records;
+        for (int j = 0; j < _slotCount; j++)
+        {
+            slots[j] = StartingRecord(j);
+        }
+
+        for (int r = 0; r < _pooled; r++)
+        {
+            slots[_poolSlots![r]] = _slots[r];
+        }
+
+        _block.Dispose();
+        _block = block;
+        _slots = slots;
+        (_poolIndex, _poolSlots, _pooled) = (null, null, 0);
     }
 
     /// <summary>Frees the slot records (<see cref="Complete"/> has copied what the fit keeps into its state).</summary>
@@ -101,7 +195,7 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
         // The records are raw memory, and a slot counted twice in a row would skew its statistics: every index is checked
         // before any record is touched. The row's records are scattered over the whole block, so the same pass asks the
         // cache for all of them before the first is read.
-        bool prefetch = Sse.IsSupported;
+        bool prefetch = Sse.IsSupported && _poolIndex is null;
         int previous = -1;
         foreach (int j in indices)
         {
@@ -148,7 +242,7 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AddValue(int j, T value)
     {
-        ref var slot = ref _slots[j];
+        ref var slot = ref *Touch(j);
         if (_statistics is null)
         {
             if (slot.Explicit == 0)
@@ -266,26 +360,50 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
     public override void Complete(ColumnStatistics statistics)
     {
         var state = statistics.State;
-        for (int j = 0; j < _slotCount; j++)
+        if (_poolIndex is { } index)
         {
-            ref var slot = ref _slots[j];
-            if (slot.Explicit != 0)
+            // The untouched slots were 0 in every batch: their state takes the batches at once, with no record.
+            for (int j = 0; j < _slotCount; j++)
             {
-                if (slot.Pending <= _batchesClosed)
+                int place = index[j];
+                if (place != 0)
                 {
-                    FoldPending(ref slot, j);
+                    CompleteSlot(ref _slots[place - 1], j, state);
                 }
-                else
+                else if (_batchesClosed > 0)
                 {
-                    Clear(ref slot);
+                    _statistics!.FoldZeroBatches(j, ref state.Count[j], ref state.Mean[j], ref state.Second[j], _batchesClosed, _rowsClosed);
                 }
             }
 
-            CatchUp(ref slot, j, _batchesClosed, _rowsClosed);
-            state.Mean[j] = slot.Mean;
-            state.Second[j] = slot.Second;
-            state.Count[j] = slot.Count;
+            return;
         }
+
+        for (int j = 0; j < _slotCount; j++)
+        {
+            CompleteSlot(ref _slots[j], j, state);
+        }
+    }
+
+    // Folds the slot's pending batch (if closed) and the batches it missed since, then writes its running statistics into the state.
+    private void CompleteSlot(ref SparseSlotState slot, int j, FitState state)
+    {
+        if (slot.Explicit != 0)
+        {
+            if (slot.Pending <= _batchesClosed)
+            {
+                FoldPending(ref slot, j);
+            }
+            else
+            {
+                Clear(ref slot);
+            }
+        }
+
+        CatchUp(ref slot, j, _batchesClosed, _rowsClosed);
+        state.Mean[j] = slot.Mean;
+        state.Second[j] = slot.Second;
+        state.Count[j] = slot.Count;
     }
 
     // Moves the slot's closed pending batch out of its record, to be folded after the row: the loop over a row's values
@@ -308,7 +426,7 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
         for (int i = 0; i < _toFoldCount; i++)
         {
             ref readonly var batch = ref _toFold[i];
-            FoldBatch(ref _slots[batch.Slot], in batch);
+            FoldBatch(ref *Existing(batch.Slot), in batch);
         }
 
         _toFoldCount = 0;

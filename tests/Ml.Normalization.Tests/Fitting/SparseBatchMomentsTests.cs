@@ -99,6 +99,58 @@ public class SparseBatchMomentsTests
         Assert.Contains("index 9", transformError.Message);
     }
 
+    /// <summary>
+    /// A fit's records are pooled (only the touched slots have one) until many slots are touched, then one per slot: the
+    /// results are bit for bit the same whichever layout holds them, and whenever the switch happens.
+    /// </summary>
+    [Theory]
+    [InlineData("momentum")]
+    [InlineData("average")]
+    [InlineData("whole data")]
+    public void Fit_GivesTheSameBits_PooledOrNot(string rule)
+    {
+        const int slots = 600;
+        var random = new Random(7);
+        var rows = Enumerable.Range(0, 203).Select(_ =>
+        {
+            var indices = Enumerable.Range(0, 6).Select(_ => random.Next(slots / 3)).Distinct().Order().ToArray();
+            return (Indices: indices, Values: indices.Select(_ => random.Next(5) == 0 ? float.NaN : (float)((random.NextDouble() * 10) - 3)).ToArray());
+        }).ToArray();
+
+        FitState Fit(int poolLimit)
+        {
+            StatisticsRule r = rule switch
+            {
+                "momentum" => new MomentumRule(0.9, biasCorrection: true, unbiasedVariance: false),
+                "average" => new AverageRule(unbiasedVariance: true),
+                _ => new WholeDataRule(unbiasedVariance: false),
+            };
+            var statistics = new ColumnStatistics("x", FitState.Fresh(r, slots, 0.25, 0.75));
+            using var moments = new SparseBatchMoments<float>("x", slots, statistics, poolLimit);
+            for (int i = 0; i < rows.Length; i++)
+            {
+                moments.Add(rows[i].Values, rows[i].Indices);
+                if (i % 16 == 15 || i == rows.Length - 1)
+                {
+                    moments.EndBatch(statistics);
+                }
+            }
+
+            moments.Complete(statistics);
+            return statistics.State;
+        }
+
+        var direct = Fit(poolLimit: 0);
+        foreach (int limit in new[] { 10, 150, slots })
+        {
+            var other = Fit(limit);
+            Assert.Equal(direct.Count, other.Count);
+            Assert.Equal(direct.Mean, other.Mean);
+            Assert.Equal(direct.Second, other.Second);
+            Assert.Equal(direct.Origin, other.Origin);
+        }
+    }
+
     private static (SparseBatchMoments<float> Moments, ColumnStatistics Statistics) Make()
     {
         var statistics = new ColumnStatistics("x", FitState.Fresh(new MomentumRule(0.5, biasCorrection: false, unbiasedVariance: false), 2, 0, 0));

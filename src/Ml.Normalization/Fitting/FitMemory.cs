@@ -27,7 +27,7 @@ internal static class FitMemory
     public const int ParameterBytes = 4 * sizeof(double);
 
     /// <summary>Per unit: the fit state of <paramref name="rule"/>.</summary>
-    public static int StateBytes(StatisticsRule rule) => (rule.KeepsOrigin ? 6 : 5) * sizeof(double);
+    public static int StateBytes(StatisticsRule rule) => (rule.KeepsOrigin ? 4 : 3) * sizeof(double);
 
     /// <summary>
     /// What the process can still allocate, as the GC sees it: the memory available to it (physical memory, or the

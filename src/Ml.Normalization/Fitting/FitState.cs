@@ -12,7 +12,7 @@ namespace Ml.Normalization.Fitting;
 /// </remarks>
 internal sealed class FitState
 {
-    private FitState(StatisticsRule rule, double[] count, double[] mean, double[] second, double[] initialMean, double[] initialVariance, double[]? origin = null)
+    private FitState(StatisticsRule rule, double[] count, double[] mean, double[] second, UnitValues initialMean, UnitValues initialVariance, double[]? origin = null)
     {
         if (rule.KeepsOrigin != origin is not null)
         {
@@ -40,11 +40,11 @@ internal sealed class FitState
     /// <summary>Per unit, the rule's second moment (raw running variance, average variance, or M2).</summary>
     public double[] Second { get; }
 
-    /// <summary>Per unit, the mean a unit without a counted batch keeps (and the momentum rule starts from).</summary>
-    public double[] InitialMean { get; }
+    /// <summary>Per unit, the mean a unit without a counted batch keeps (and the momentum rule starts from); held once when the same for all.</summary>
+    public UnitValues InitialMean { get; }
 
-    /// <summary>Per unit, the variance a unit without a counted batch keeps.</summary>
-    public double[] InitialVariance { get; }
+    /// <summary>Per unit, the variance a unit without a counted batch keeps; held once when the same for all.</summary>
+    public UnitValues InitialVariance { get; }
 
     /// <summary>Per unit, the value the rule's mean is relative to (<see cref="StatisticsRule.KeepsOrigin"/>); null for the other rules.</summary>
     public double[]? Origin { get; }
@@ -54,9 +54,10 @@ internal sealed class FitState
     /// <summary>A fresh state: every unit at the rule's start from the same initial values, nothing counted.</summary>
     public static FitState Fresh(StatisticsRule rule, int units, double initialMean, double initialVariance)
     {
-        // Every array but the counts is filled whole: no need to zero it first (a million-slot column has five of 8 MB).
+        // The running mean and second moment are filled whole: no need to zero them first. The initial values are held
+        // once; the counts (and origins) are zeroed memory, which the system hands out as it is first written.
         var (mean, second) = rule.Start(initialMean, initialVariance);
-        return new FitState(rule, new double[units], Filled(units, mean), Filled(units, second), Filled(units, initialMean), Filled(units, initialVariance),
+        return new FitState(rule, new double[units], Filled(units, mean), Filled(units, second), UnitValues.Uniform(units, initialMean), UnitValues.Uniform(units, initialVariance),
             rule.KeepsOrigin ? new double[units] : null);
     }
 
@@ -71,11 +72,11 @@ internal sealed class FitState
             (mean[j], second[j]) = rule.Start(initialMean[j], initialVariance[j]);
         }
 
-        return new FitState(rule, new double[units], mean, second, initialMean.ToArray(), initialVariance.ToArray(), rule.KeepsOrigin ? new double[units] : null);
+        return new FitState(rule, new double[units], mean, second, UnitValues.Of(initialMean), UnitValues.Of(initialVariance), rule.KeepsOrigin ? new double[units] : null);
     }
 
     public FitState Copy() =>
-        new(Rule, (double[])Count.Clone(), (double[])Mean.Clone(), (double[])Second.Clone(), (double[])InitialMean.Clone(), (double[])InitialVariance.Clone(), (double[]?)Origin?.Clone());
+        new(Rule, (double[])Count.Clone(), (double[])Mean.Clone(), (double[])Second.Clone(), InitialMean, InitialVariance, (double[]?)Origin?.Clone());
 
     /// <summary>Combines the state of the rows after this state's (any rows, for an order-free rule) into this one.</summary>
     public void Combine(FitState later) => Rule.Combine(this, later);
@@ -102,11 +103,11 @@ internal sealed class FitState
     public void Write(BinaryWriter writer)
     {
         Rule.Write(writer);
-        foreach (var values in new[] { Count, Mean, Second, InitialMean, InitialVariance, Origin ?? [] })
+        foreach (var values in new IReadOnlyList<double>[] { Count, Mean, Second, InitialMean, InitialVariance, Origin ?? [] })
         {
-            foreach (double value in values)
+            for (int j = 0; j < values.Count; j++)
             {
-                writer.Write(value);
+                writer.Write(values[j]);
             }
         }
     }
@@ -118,7 +119,7 @@ internal sealed class FitState
     {
         var rule = StatisticsRule.Read(reader);
         var state = new FitState(rule, reader.ReadDoubles(units, "fit-state counts"), reader.ReadDoubles(units, "fit-state means"),
-            reader.ReadDoubles(units, "fit-state second moments"), reader.ReadDoubles(units, "fit-state initial means"), reader.ReadDoubles(units, "fit-state initial variances"),
+            reader.ReadDoubles(units, "fit-state second moments"), UnitValues.Of(reader.ReadDoubles(units, "fit-state initial means")), UnitValues.Of(reader.ReadDoubles(units, "fit-state initial variances")),
             rule.KeepsOrigin ? reader.ReadDoubles(units, "fit-state origins") : null);
         for (int j = 0; j < units; j++)
         {
@@ -128,7 +129,7 @@ internal sealed class FitState
                 throw reader.Corrupt($"the fit-state count of unit {j} is {count}, expected {(rule.WholeCounts ? "a whole number" : "a finite number")}, 0 or more");
             }
 
-            foreach (var (values, what) in new[] { (state.Mean, "mean"), (state.Second, "second moment"), (state.InitialMean, "initial mean"), (state.InitialVariance, "initial variance"), (state.Origin ?? state.Mean, "origin") })
+            foreach (var (values, what) in new (IReadOnlyList<double> Values, string What)[] { (state.Mean, "mean"), (state.Second, "second moment"), (state.InitialMean, "initial mean"), (state.InitialVariance, "initial variance"), (state.Origin ?? state.Mean, "origin") })
             {
                 if (!double.IsFinite(values[j]))
                 {

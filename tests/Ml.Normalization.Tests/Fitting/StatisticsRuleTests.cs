@@ -180,11 +180,12 @@ public class StatisticsRuleTests
     [InlineData(4, double.NaN, "The BatchNormalize model is corrupt: the fit-state initial variance of unit 1 is NaN, expected a finite value.")]
     public void Read_AStateNoFitWrites_FailsNamingTheValue(int array, double value, string message)
     {
+        // The state as written, with unit 1 of the given array (count, mean, second, initial mean, initial variance) replaced.
         var state = FitState.Fresh(new AverageRule(false), 2, 0.5, 1);
-        var arrays = new[] { state.Count, state.Mean, state.Second, state.InitialMean, state.InitialVariance };
-        arrays[array][1] = value;
         using var stream = new MemoryStream();
         state.Write(new BinaryWriter(stream));
+        stream.Position = stream.Length - ((5 - array) * 2 * sizeof(double)) + sizeof(double);
+        new BinaryWriter(stream).Write(value);
         stream.Position = 0;
 
         var ex = Assert.Throws<InvalidDataException>(() => FitState.Read(new ModelBodyReader(new BinaryReader(stream), "BatchNormalize", stream.Length), 2));

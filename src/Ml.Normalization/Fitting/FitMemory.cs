@@ -7,12 +7,14 @@ namespace Ml.Normalization.Fitting;
 /// <remarks>
 /// Per unit (slot or channel), in bytes (docs/sparse.md#memory has the table):
 /// <list type="bullet">
-/// <item>the fit state: count, mean, second moment, initial mean and initial variance, and whole data's origin
-/// (<see cref="FitState"/>): 40, or 48 for whole data; the fitted model keeps it, for continue and merge;</item>
+/// <item>the fit state: count, mean, second moment, and whole data's origin (<see cref="FitState"/>): 24, or 32 for whole
+/// data (the initial mean and variance are held once when, as in a fit from options, every unit has the same); the
+/// fitted model keeps it, for continue and merge;</item>
 /// <item>the parameters: running mean and variance, gamma, beta: 32; the model keeps them;</item>
 /// <item>while the rows stream, the moments of the open batch: per slot, dense <see cref="MiniBatchMoments{T}"/>
-/// <see cref="DenseMomentsBytes"/>, sparse <see cref="SparseBatchMoments{T}"/> <see cref="SparseSlotState.Bytes"/>
-/// (per channel a few hundred bytes, negligible).</item>
+/// <see cref="DenseMomentsBytes"/>, sparse <see cref="SparseBatchMoments{T}"/> at most <see cref="SparseSlotState.Bytes"/>
+/// (a record per touched slot and a 4-byte index per slot until an eighth of the slots are touched, then a record per
+/// slot); per channel a few hundred bytes, negligible.</item>
 /// </list>
 /// </remarks>
 internal static class FitMemory

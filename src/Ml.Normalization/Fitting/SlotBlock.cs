@@ -9,8 +9,17 @@ namespace Ml.Normalization.Fitting;
 /// </summary>
 internal sealed unsafe class SlotBlock : IDisposable
 {
+    [ThreadStatic]
+    private static long _allocatedBytesOnThisThread;
+
     private long _bytes;
     private SparseSlotState* _records;
+
+    /// <summary>
+    /// The bytes this thread's blocks have allocated so far (growth counted as the bytes added), for the memory tests:
+    /// the native counterpart of <see cref="GC.GetAllocatedBytesForCurrentThread"/>.
+    /// </summary>
+    internal static long AllocatedBytesForCurrentThread => _allocatedBytesOnThisThread;
 
     /// <summary>Allocates <paramref name="count"/> records, not zeroed.</summary>
     /// <exception cref="OutOfMemoryException">The memory is not available.</exception>
@@ -21,6 +30,7 @@ internal sealed unsafe class SlotBlock : IDisposable
         _bytes = Math.Max(1L, count) * SparseSlotState.Bytes;
         _records = (SparseSlotState*)NativeMemory.AlignedAlloc((nuint)_bytes, SparseSlotState.Bytes);
         GC.AddMemoryPressure(_bytes);
+        _allocatedBytesOnThisThread += _bytes;
     }
 
     /// <summary>The records the block holds.</summary>
@@ -39,6 +49,7 @@ internal sealed unsafe class SlotBlock : IDisposable
         if (bytes > _bytes)
         {
             GC.AddMemoryPressure(bytes - _bytes);
+            _allocatedBytesOnThisThread += bytes - _bytes;
         }
 
         (_bytes, Count) = (bytes, count);

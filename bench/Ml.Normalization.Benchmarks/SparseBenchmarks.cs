@@ -147,10 +147,10 @@ public class SparseBenchmarks
         return ml.Data.LoadFromEnumerable(data, schema);
     }
 
-    private delegate void RowWork(ReadOnlySpan<float> values, ReadOnlySpan<int> indices, Span<float> output);
+    internal delegate void RowWork(ReadOnlySpan<float> values, ReadOnlySpan<int> indices, Span<float> output);
 
     // Cursors every row of a sparse column and hands its explicit values and indices to the work, with an output buffer.
-    private static float DrainRows(IDataView view, string column, RowWork work)
+    internal static float DrainRows(IDataView view, string column, RowWork work)
     {
         var col = view.Schema[column];
         using var cursor = view.GetRowCursor([col]);

@@ -68,19 +68,15 @@ internal sealed class MiniBatchMoments<T> : MomentAccumulator<T>
     {
         // Most rows are all finite once every slot has its shift: take the fast path and count the row once, instead of
         // masking every value.
-        if (_everySlotHasShift && NormalizationKernels.AllFinite(row))
+        if (_everySlotHasShift && (_staged is null ? NormalizationKernels.AllFinite(row) : NormalizationKernels.CopyIfFinite(row, _staged.AsSpan(_stagedRows * row.Length, row.Length))))
         {
-            if (_staged is not null)
-            {
-                row.CopyTo(_staged.AsSpan(_stagedRows * row.Length));
-                if (++_stagedRows == StagedRows)
-                {
-                    SumStagedRows();
-                }
-            }
-            else
+            if (_staged is null)
             {
                 NormalizationKernels.AccumulateMoments<T>(row, _shift, _sum, _sumOfSquares);
+            }
+            else if (++_stagedRows == StagedRows) // the row is staged: the sums wait for a full stage
+            {
+                SumStagedRows();
             }
 
             _finiteRowsInBatch++;

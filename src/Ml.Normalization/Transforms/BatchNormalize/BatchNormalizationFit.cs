@@ -99,31 +99,33 @@ internal static class BatchNormalizationFit
         return [.. Enumerable.Range(0, count).Select(k => new Chunk(new RowRangeView(input, k * rowsPerChunk, k == count - 1 ? rows - (k * rowsPerChunk) : rowsPerChunk), k * rowsPerChunk))];
     }
 
-    // Runs the chunks on threads of their own (each reads its rows and runs the upstream transforms' getters), and
-    // rethrows a chunk's exception as it was thrown, so a refused row fails the fit as it does on one thread.
+    // Runs chunk 0 on the calling thread and every other chunk on a thread of its own (each reads its rows and runs the
+    // upstream transforms' getters), and rethrows the first chunk's exception as it was thrown, so a refused row fails
+    // the fit as it does on one thread.
     private static void RunInParallel(int chunks, Action<int> fit)
     {
-        var threads = new Thread[chunks];
         var errors = new System.Runtime.ExceptionServices.ExceptionDispatchInfo?[chunks];
-        for (int k = 0; k < chunks; k++)
+        void Fit(int chunk)
         {
-            int chunk = k;
-            void Fit()
+            try
             {
-                try
-                {
-                    fit(chunk);
-                }
-                catch (Exception e)
-                {
-                    errors[chunk] = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
-                }
+                fit(chunk);
             }
-
-            threads[k] = new Thread(Fit) { IsBackground = true, Name = $"BatchNormalize fit {k + 1}" };
-            threads[k].Start();
+            catch (Exception e)
+            {
+                errors[chunk] = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+            }
         }
 
+        var threads = new Thread[chunks - 1];
+        for (int k = 1; k < chunks; k++)
+        {
+            int chunk = k;
+            threads[k - 1] = new Thread(() => Fit(chunk)) { IsBackground = true, Name = $"BatchNormalize fit {k + 1}" };
+            threads[k - 1].Start();
+        }
+
+        Fit(0);
         foreach (var thread in threads)
         {
             thread.Join();

@@ -168,29 +168,11 @@ public static class ArticleClaims
     private static (List<double> Loss, List<double> TrainingAccuracy, List<double> ValidationAccuracy, List<double> ValidationLoss) Train(
         DeepNetwork network, (float[] X, int[] Y) train, (float[] X, int[] Y) validation, int epochs, Options options, bool trainingAccuracy)
     {
-        int rows = train.Y.Length, batch = options.BatchSize;
-        int[] order = [.. Enumerable.Range(0, rows)];
-        var shuffle = new Random(options.Seed);
-        var x = new float[batch * Pixels];
-        var y = new int[batch];
+        var epochsOfBatches = new MiniBatchEpochs(Pixels, options.BatchSize, options.Seed);
         var (losses, trainAccuracies, accuracies, validationLosses) = (new List<double>(), new List<double>(), new List<double>(), new List<double>());
         for (int epoch = 0; epoch < epochs; epoch++)
         {
-            shuffle.Shuffle(order);
-            double lossSum = 0;
-            for (int start = 0; start < rows; start += batch)
-            {
-                int n = Math.Min(batch, rows - start);
-                for (int i = 0; i < n; i++)
-                {
-                    Array.Copy(train.X, order[start + i] * Pixels, x, i * Pixels, Pixels);
-                    y[i] = train.Y[order[start + i]];
-                }
-
-                lossSum += network.TrainStep(x, y, n) * n;
-            }
-
-            losses.Add(lossSum / rows);
+            losses.Add(epochsOfBatches.Run(train, network.TrainStep));
             if (trainingAccuracy)
             {
                 trainAccuracies.Add(network.Evaluate(train.X, train.Y).Accuracy);

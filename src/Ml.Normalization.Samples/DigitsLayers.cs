@@ -95,30 +95,12 @@ public static class DigitsLayers
     private static LayersRun Train(string name, Network network, (float[] X, int[] Y) train, (float[] X, int[] Y) validation, Options options)
     {
         var clock = Stopwatch.StartNew();
-        int rows = train.Y.Length, batch = options.BatchSize;
-        int[] order = [.. Enumerable.Range(0, rows)];
-        var shuffle = new Random(options.Seed); // the same batch order for every variant
-        var x = new float[batch * Pixels];
-        var y = new int[batch];
+        var epochs = new MiniBatchEpochs(Pixels, options.BatchSize, options.Seed); // the same batch order for every variant
         var losses = new List<double>();
         var accuracies = new List<double>();
         for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
-            shuffle.Shuffle(order);
-            double lossSum = 0;
-            for (int start = 0; start < rows; start += batch)
-            {
-                int n = Math.Min(batch, rows - start);
-                for (int i = 0; i < n; i++)
-                {
-                    Array.Copy(train.X, order[start + i] * Pixels, x, i * Pixels, Pixels);
-                    y[i] = train.Y[order[start + i]];
-                }
-
-                lossSum += network.TrainStep(x, y, n) * n;
-            }
-
-            losses.Add(lossSum / rows);
+            losses.Add(epochs.Run(train, network.TrainStep));
             accuracies.Add(network.Accuracy(validation.X, validation.Y));
         }
 

@@ -158,3 +158,42 @@ public static class MomentumSgd
         TensorPrimitives.Add(weights, velocity, weights);
     }
 }
+
+/// <summary>
+/// Mini-batch epochs over a training set, in one seeded order per epoch (the same for every network given the same
+/// seed): each batch's rows are copied into one reused buffer and handed to a training step.
+/// </summary>
+public sealed class MiniBatchEpochs(int features, int batchSize, int seed)
+{
+    private readonly Random _shuffle = new(seed);
+    private readonly float[] _x = new float[batchSize * features];
+    private readonly int[] _y = new int[batchSize];
+    private int[] _order = []; // each epoch shuffles the order the one before left
+
+    /// <summary>One epoch: <paramref name="trainStep"/>(x, labels, rows) on each batch; returns the mean of its losses over the rows.</summary>
+    public double Run((float[] X, int[] Y) train, Func<float[], int[], int, float> trainStep)
+    {
+        int rows = train.Y.Length;
+        if (_order.Length != rows)
+        {
+            _order = [.. Enumerable.Range(0, rows)];
+        }
+
+        int[] order = _order;
+        _shuffle.Shuffle(order);
+        double lossSum = 0;
+        for (int start = 0; start < rows; start += batchSize)
+        {
+            int n = Math.Min(batchSize, rows - start);
+            for (int i = 0; i < n; i++)
+            {
+                Array.Copy(train.X, order[start + i] * features, _x, i * features, features);
+                _y[i] = train.Y[order[start + i]];
+            }
+
+            lossSum += trainStep(_x, _y, n) * n;
+        }
+
+        return lossSum / rows;
+    }
+}

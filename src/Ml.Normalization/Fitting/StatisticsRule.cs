@@ -53,6 +53,12 @@ internal abstract class StatisticsRule
     public abstract bool IsOrderFree { get; }
 
     /// <summary>
+    /// Whether the result does not depend on how rows are grouped into batches either, so rows may be read in any order
+    /// and split among threads row by row (a source's own cursor set); only statistics over all values.
+    /// </summary>
+    public virtual bool IgnoresBatches => false;
+
+    /// <summary>
     /// The options this rule stands for, as the user sets them (<c>BatchNormalizingEstimator.Options</c>' names), in an
     /// order every rule shares: the first one two rules differ in names their difference.
     /// </summary>

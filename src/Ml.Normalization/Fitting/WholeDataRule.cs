@@ -26,6 +26,8 @@ internal sealed class WholeDataRule(bool unbiasedVariance, string? weightColumn 
 
     public override bool IsOrderFree => true;
 
+    public override bool IgnoresBatches => true;
+
     protected override IReadOnlyList<(string Option, string Value)> RuleSettings =>
         [("WholeDataStatistics", "true"), ("UnbiasedRunningVariance", Format(UnbiasedVariance))];
 

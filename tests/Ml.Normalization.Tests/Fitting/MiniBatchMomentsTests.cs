@@ -1,4 +1,5 @@
 using Ml.Normalization.Fitting;
+using Ml.Normalization.Kernels;
 
 namespace Ml.Normalization.Tests.Fitting;
 
@@ -25,5 +26,77 @@ public class MiniBatchMomentsTests
         Assert.Equal(rows, count[0]);
         Assert.Equal(exactMean, mean[0], 1e-12 * Math.Abs(exactMean));
         Assert.Equal(exactVariance, variance[0], 1e-12 * exactVariance);
+    }
+
+    [Theory]
+    [InlineData(37)]
+    [InlineData(64)]
+    [InlineData(5)]
+    public void StagedRows_GiveTheBitsOfOneRowAtATime_WithNaNRowsAndLateShifts(int slots)
+    {
+        // Staged rows are summed together; NaN rows, slots whose first finite value comes late and batches that end
+        // between stages interrupt the staging. Reference: the kernels called a row at a time, as before staging.
+        var random = new Random(slots);
+        var moments = new MiniBatchMoments<float>("x", slots);
+        var reference = new RowAtATime(slots);
+        foreach (int batchRows in new[] { 1000, 7, 2051, 1 })
+        {
+            for (int r = 0; r < batchRows; r++)
+            {
+                var row = Enumerable.Range(0, slots).Select(j =>
+                    (j == 1 && r < 20) || random.Next(100) == 0 ? float.NaN : (float)((random.NextDouble() * 1e3) + (j * 1e5))).ToArray();
+                moments.Add(row);
+                reference.Add(row);
+            }
+
+            var (mean, variance, count) = (new double[slots], new double[slots], new double[slots]);
+            moments.EndBatch(mean, variance, count);
+            var (expectedMean, expectedVariance, expectedCount) = reference.EndBatch();
+            Assert.Equal(expectedMean.Select(BitConverter.DoubleToInt64Bits), mean.Select(BitConverter.DoubleToInt64Bits));
+            Assert.Equal(expectedVariance.Select(BitConverter.DoubleToInt64Bits), variance.Select(BitConverter.DoubleToInt64Bits));
+            Assert.Equal(expectedCount, count);
+        }
+    }
+
+    // MiniBatchMoments without staging: each row through AccumulateMoments or AccumulateFiniteMoments as it comes.
+    private sealed class RowAtATime(int slots)
+    {
+        private readonly double[] _shift = Enumerable.Repeat(double.NaN, slots).ToArray();
+        private readonly double[] _sum = new double[slots], _squares = new double[slots], _totalSum = new double[slots], _totalSquares = new double[slots], _count = new double[slots];
+        private long _finiteRows, _rows, _nextFold = BlockSchedule.First;
+
+        public void Add(float[] row)
+        {
+            if (_shift.All(double.IsFinite) && row.All(float.IsFinite))
+            {
+                NormalizationKernels.AccumulateMoments<float>(row, _shift, _sum, _squares);
+                _finiteRows++;
+            }
+            else
+            {
+                NormalizationKernels.AccumulateFiniteMoments<float>(row, _shift, _sum, _squares, _count);
+            }
+
+            if (++_rows == _nextFold)
+            {
+                NormalizationKernels.FoldMoments(_shift, _sum, _squares, _totalSum, _totalSquares, _count, _finiteRows);
+                _nextFold = BlockSchedule.Next(_nextFold);
+            }
+        }
+
+        public (double[] Mean, double[] Variance, double[] Count) EndBatch()
+        {
+            NormalizationKernels.FoldMoments(_shift, _sum, _squares, _totalSum, _totalSquares, _count, _finiteRows);
+            var (offset, variance) = (new double[slots], new double[slots]);
+            NormalizationKernels.FiniteMomentsToBatchStatistics(new double[slots], _totalSum, _totalSquares, _count, _finiteRows, offset, variance);
+            var mean = offset.Select((o, j) => _shift[j] + o).ToArray();
+            var count = (double[])_count.Clone();
+            Array.Fill(_shift, double.NaN);
+            Array.Clear(_totalSum);
+            Array.Clear(_totalSquares);
+            Array.Clear(_count);
+            (_finiteRows, _rows, _nextFold) = (0, 0, BlockSchedule.First);
+            return (mean, variance, count);
+        }
     }
 }

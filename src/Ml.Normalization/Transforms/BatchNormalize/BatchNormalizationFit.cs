@@ -23,7 +23,7 @@ internal static class BatchNormalizationFit
     public static Result Run(IHost host, IDataView input, InputOutputColumnPair[] columns, NumericColumnShape[] shapes, StatisticsLayout[] layouts, FitState[] states,
         BatchNormalizingEstimator.Options options, Func<FitState[]> freshStates)
     {
-        var chunks = Chunks(input, options);
+        var chunks = Chunks(input, Needed(input, columns, options), states, options);
         var progress = new SharedProgress(new FitProgressTracker("BatchNormalize", input.GetRowCount(), options.Progress, message => MlNetEnvironment.Info(host, ChannelName, message)));
         var results = new ChunkResult[chunks.Length];
         using (MlNetEnvironment.StartProgress(host, ChannelName, () => progress.RowsRead))
@@ -38,14 +38,26 @@ internal static class BatchNormalizationFit
                 // row order (StatisticsRule.Combine), once every chunk is done.
                 var chunkStates = new FitState[chunks.Length][];
                 chunkStates[0] = states;
-                for (int k = 1; k < chunks.Length; k++)
+                try
                 {
-                    for (int i = 0; i < columns.Length; i++)
+                    for (int k = 1; k < chunks.Length; k++)
                     {
-                        FitMemory.Ensure(columns[i].InputColumnName, layouts[i].Units, layouts[i].UnitName, FitMemory.StateBytes(states[i].Rule), $"the fit state of thread {k + 1}");
+                        for (int i = 0; i < columns.Length; i++)
+                        {
+                            FitMemory.Ensure(columns[i].InputColumnName, layouts[i].Units, layouts[i].UnitName, FitMemory.StateBytes(states[i].Rule), $"the fit state of thread {k + 1}");
+                        }
+
+                        chunkStates[k] = freshStates();
+                    }
+                }
+                catch
+                {
+                    foreach (var chunk in chunks)
+                    {
+                        chunk.Cursor?.Dispose(); // a cursor of a set, made before the fit knew it could not hold the states
                     }
 
-                    chunkStates[k] = freshStates();
+                    throw;
                 }
 
                 RunInParallel(chunks.Length, k => results[k] = FitChunk(host, chunks[k], columns, shapes, layouts, chunkStates[k], options, progress, warn: k == 0));
@@ -75,15 +87,39 @@ internal static class BatchNormalizationFit
         return new Result(statistics, batches, rowsUsed);
     }
 
+    private static DataViewSchema.Column[] Needed(IDataView input, InputOutputColumnPair[] columns, BatchNormalizingEstimator.Options options) =>
+        [.. columns.Select(c => input.Schema[c.InputColumnName])
+            .Concat(options.ExampleWeightColumnName is { } weightName ? [input.Schema[weightName]] : [])
+            .DistinctBy(c => c.Index)];
+
     /// <summary>
-    /// The views the fit reads: the input, or with <see cref="BatchNormalizingEstimator.Options.NumberOfThreads"/> of 2
-    /// or more and a source that knows its row count, that many consecutive row ranges of whole batches (the last takes
-    /// the rest, and the final partial batch with it); fewer when there are fewer batches than threads.
+    /// What the fit reads, with <see cref="BatchNormalizingEstimator.Options.NumberOfThreads"/> of 2 or more: a source
+    /// that splits itself (ML.NET's transforms and loaders give several cursors, fed by worker threads) is read through
+    /// those cursors, one per thread, when no column's rule depends on how rows form batches (whole data), else on one cursor, which
+    /// ML.NET already feeds from every core (skipping rows of such a source computes them); any other source that knows
+    /// its row count is read in that many consecutive row ranges of whole batches (the last takes the rest, and the final
+    /// partial batch with it), fewer when there are fewer batches than threads.
     /// </summary>
-    private static Chunk[] Chunks(IDataView input, BatchNormalizingEstimator.Options options)
+    private static Chunk[] Chunks(IDataView input, DataViewSchema.Column[] needed, FitState[] states, BatchNormalizingEstimator.Options options)
     {
         int threads = options.NumberOfThreads ?? 1;
-        if (threads < 2 || input.GetRowCount() is not long rows)
+        if (threads < 2)
+        {
+            return [new Chunk(input, 0)];
+        }
+
+        var set = input.GetRowCursorSet(needed, threads);
+        if (set.Length > 1 && states.All(s => s.Rule.IgnoresBatches))
+        {
+            return [.. set.Select(cursor => new Chunk(input, FirstRow: null, cursor))];
+        }
+
+        foreach (var cursor in set)
+        {
+            cursor.Dispose();
+        }
+
+        if (set.Length > 1 || input.GetRowCount() is not long rows)
         {
             return [new Chunk(input, 0)];
         }
@@ -99,31 +135,33 @@ internal static class BatchNormalizationFit
         return [.. Enumerable.Range(0, count).Select(k => new Chunk(new RowRangeView(input, k * rowsPerChunk, k == count - 1 ? rows - (k * rowsPerChunk) : rowsPerChunk), k * rowsPerChunk))];
     }
 
-    // Runs the chunks on threads of their own (each reads its rows and runs the upstream transforms' getters), and
-    // rethrows a chunk's exception as it was thrown, so a refused row fails the fit as it does on one thread.
+    // Runs chunk 0 on the calling thread and every other chunk on a thread of its own (each reads its rows and runs the
+    // upstream transforms' getters), and rethrows the first chunk's exception as it was thrown, so a refused row fails
+    // the fit as it does on one thread.
     private static void RunInParallel(int chunks, Action<int> fit)
     {
-        var threads = new Thread[chunks];
         var errors = new System.Runtime.ExceptionServices.ExceptionDispatchInfo?[chunks];
-        for (int k = 0; k < chunks; k++)
+        void Fit(int chunk)
         {
-            int chunk = k;
-            void Fit()
+            try
             {
-                try
-                {
-                    fit(chunk);
-                }
-                catch (Exception e)
-                {
-                    errors[chunk] = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
-                }
+                fit(chunk);
             }
-
-            threads[k] = new Thread(Fit) { IsBackground = true, Name = $"BatchNormalize fit {k + 1}" };
-            threads[k].Start();
+            catch (Exception e)
+            {
+                errors[chunk] = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+            }
         }
 
+        var threads = new Thread[chunks - 1];
+        for (int k = 1; k < chunks; k++)
+        {
+            int chunk = k;
+            threads[k - 1] = new Thread(() => Fit(chunk)) { IsBackground = true, Name = $"BatchNormalize fit {k + 1}" };
+            threads[k - 1].Start();
+        }
+
+        Fit(0);
         foreach (var thread in threads)
         {
             thread.Join();
@@ -132,8 +170,12 @@ internal static class BatchNormalizationFit
         errors.FirstOrDefault(e => e is not null)?.Throw();
     }
 
-    /// <summary>The rows one thread reads, and the source's index of the first (errors name rows of the whole source).</summary>
-    private sealed record Chunk(IDataView View, long FirstRow);
+    /// <summary>
+    /// The rows one thread reads: <paramref name="View"/>'s, or those of a <paramref name="Cursor"/> of its cursor set; and the
+    /// source's index of the first (errors name rows of the whole source), null for a cursor of a set, whose rows are the
+    /// source's in an order of ML.NET's choosing.
+    /// </summary>
+    private sealed record Chunk(IDataView View, long? FirstRow, DataViewRowCursor? Cursor = null);
 
     private sealed record ChunkResult(ColumnStatistics[] Statistics, long Batches, long RowsUsed, long RowsRead);
 
@@ -151,10 +193,9 @@ internal static class BatchNormalizationFit
         int smallestFinalBatch = statistics.Min(s => s.Rule.SmallestBatch);
 
         var weightColumn = options.ExampleWeightColumnName is { } weightName ? input.Schema[weightName] : (DataViewSchema.Column?)null;
-        var needed = columns.Select(c => input.Schema[c.InputColumnName]).Concat(weightColumn is { } w ? [w] : []).DistinctBy(c => c.Index).ToArray();
         long rowsRead = 0, rowsUsed = 0, batches = 0;
         int inBatch = 0;
-        using (var cursor = input.GetRowCursor(needed))
+        using (var cursor = chunk.Cursor ?? input.GetRowCursor(Needed(input, columns, options)))
         {
             var weights = weightColumn is { } wc ? ExampleWeights.Create(cursor, wc) : null;
             var fitters = new ColumnFitter[columns.Length];

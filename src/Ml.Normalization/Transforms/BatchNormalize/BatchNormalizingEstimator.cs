@@ -184,11 +184,15 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
 
         /// <summary>
         /// Threads the fit reads on: null or 1 (the default), one, and the fit is the serial fit, bit for bit the same on
-        /// every machine, as ML.NET's transforms are. 2 or more: a source that knows its row count is read in that many
-        /// consecutive chunks of whole batches, one per thread (the stages before this one run on those threads too),
-        /// and the chunks' statistics are combined in row order, as <see cref="BatchNormalizingTransformer.Merge"/>
-        /// combines shards: within 1e-12 relative of the serial fit (the rounding of the combination), whatever the rule.
-        /// A source without a row count is read on one thread.
+        /// every machine, as ML.NET's transforms are. 2 or more: data that knows its row count and does not split itself
+        /// (in-memory data) is read in that many consecutive chunks of whole batches, one per thread, and the chunks'
+        /// statistics are combined in row order, as <see cref="BatchNormalizingTransformer.Merge"/> combines shards:
+        /// within 1e-12 relative of the serial fit (the rounding of the combination), whatever the rule. Data that splits
+        /// itself (the output of ML.NET's transforms and loaders, whose cursors ML.NET already feeds from worker threads on
+        /// every core, computing every row they pass) is read through its own cursor set, one cursor per thread, for
+        /// <see cref="WholeDataStatistics"/> (any order; within 1e-12 of the serial fit, and which rows each cursor gets is
+        /// ML.NET's choice), and on one cursor for the rules that need row order. A source without a row count is read
+        /// on one thread.
         /// </summary>
         public int? NumberOfThreads;
 

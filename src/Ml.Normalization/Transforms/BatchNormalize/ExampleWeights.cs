@@ -47,14 +47,14 @@ internal sealed class ExampleWeights
         });
     }
 
-    /// <summary>Reads the cursor's current row's weight, row <paramref name="row"/> (from 0) of the fit.</summary>
+    /// <summary>Reads the cursor's current row's weight, row <paramref name="row"/> (from 0) of the fit; null where the row's index is unknown (a cursor of a set).</summary>
     /// <exception cref="InvalidOperationException">The weight is negative, NaN or infinite.</exception>
-    public void Read(long row)
+    public void Read(long? row)
     {
         double w = _read();
         if (!(w >= 0) || double.IsPositiveInfinity(w))
         {
-            throw new InvalidOperationException($"Column '{_columnName}' gave weight {w.ToString(CultureInfo.InvariantCulture)} at row {row}: an example weight must be finite and 0 or more (a weight of 2 counts the row twice, 0 leaves it out).");
+            throw new InvalidOperationException($"Column '{_columnName}' gave weight {w.ToString(CultureInfo.InvariantCulture)} {(row is { } r ? $"at row {r}" : "at a row")}: an example weight must be finite and 0 or more (a weight of 2 counts the row twice, 0 leaves it out).");
         }
 
         Current.Value = w;

@@ -128,6 +128,37 @@ public class ParallelFitTests
         Assert.Contains("'Features'", error.Message);
     }
 
+    [Theory]
+    [InlineData("momentum")]
+    [InlineData("average")]
+    [InlineData("whole data")]
+    public void Fit_OfASourceThatSplitsItself_ComputesEachRowOnce(string mode)
+    {
+        // ML.NET's transforms feed their cursors from worker threads that compute every active column of every row they
+        // pass, skipped or not: chunks of consecutive rows would compute the rows before each chunk again. Momentum and the
+        // average (whose batches are rows in order) then read one cursor (ML.NET's workers already use the cores), whole
+        // data the source's own cursor set.
+        var ml = new MLContext(seed: 1);
+        int computed = 0;
+        var mapped = ml.Transforms.CustomMapping<FixedRow, MappedRow>((input, output) =>
+        {
+            Interlocked.Increment(ref computed);
+            output.Mapped = input.Features;
+        }, contractName: null).Fit(View(ml, "momentum")).Transform(View(ml, "momentum"));
+        var serial = ml.Transforms.BatchNormalize([new InputOutputColumnPair("Mapped")], Modes[mode]()).Fit(mapped).Columns[0];
+        Assert.Equal(Rows, Interlocked.Exchange(ref computed, 0));
+        var options = Modes[mode]();
+        options.NumberOfThreads = 2;
+
+        var parallel = ml.Transforms.BatchNormalize([new InputOutputColumnPair("Mapped")], options).Fit(mapped).Columns[0];
+
+        Assert.Equal(Rows, computed);
+        double scale = serial.RunningMean.Max(Math.Abs) + Math.Sqrt(serial.RunningVariance.Max());
+        Approx.Equal([.. serial.RunningMean], [.. parallel.RunningMean], 1e-12, 1e-12 * scale, $"{mode}: mean");
+        Approx.Equal([.. serial.RunningVariance], [.. parallel.RunningVariance], 1e-12, 0, $"{mode}: variance");
+        Assert.Equal(serial.RowCount, parallel.RowCount);
+    }
+
     [Fact]
     public void NumberOfThreads_BelowOne_IsRefused()
     {
@@ -177,6 +208,18 @@ public class ParallelFitTests
         public float Id { get; set; }
 
         public float[] Features { get; set; } = [];
+    }
+
+    private sealed class FixedRow
+    {
+        [VectorType(Size)]
+        public float[] Features { get; set; } = [];
+    }
+
+    private sealed class MappedRow
+    {
+        [VectorType(Size)]
+        public float[] Mapped { get; set; } = [];
     }
 
     private sealed class DoubleRow

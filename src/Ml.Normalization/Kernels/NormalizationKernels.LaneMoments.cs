@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ml.Normalization.Kernels;
 
@@ -77,8 +78,8 @@ internal static partial class NormalizationKernels
             {
                 var (x0, x1) = Load8(plane, (nuint)i);
                 var (x2, x3) = Load8(plane, (nuint)(i + 8));
-                low.Add(x0 - k, x1 - k);
-                high.Add(x2 - k, x3 - k);
+                low.Add(Deviation(x0, k), Deviation(x1, k));
+                high.Add(Deviation(x2, k), Deviation(x3, k));
             }
 
             low.Store(ref sr, ref qr);
@@ -117,7 +118,7 @@ internal static partial class NormalizationKernels
             for (int c = 0; c < chunks; c++)
             {
                 var (x0, x1) = Load8(values, (nuint)((c * lanes) + g));
-                sums.Add(x0 - k0, x1 - k1);
+                sums.Add(Deviation(x0, k0), Deviation(x1, k1));
             }
 
             sums.Store(ref sr, ref qr);
@@ -147,12 +148,12 @@ internal static partial class NormalizationKernels
             var (x0, x1) = Load8(values, i);
             var (x2, x3) = Load8(values, i + 8);
             var (x4, x5) = Load8(values, i + 16);
-            var t0 = x0 - Vector256.LoadUnsafe(ref kr);
-            var t1 = x1 - Vector256.LoadUnsafe(ref kr, 4);
-            var t2 = x2 - Vector256.LoadUnsafe(ref kr, 8);
-            var t3 = x3 - Vector256.LoadUnsafe(ref kr, 12);
-            var t4 = x4 - Vector256.LoadUnsafe(ref kr, 16);
-            var t5 = x5 - Vector256.LoadUnsafe(ref kr, 20);
+            var t0 = Deviation(x0, Vector256.LoadUnsafe(ref kr));
+            var t1 = Deviation(x1, Vector256.LoadUnsafe(ref kr, 4));
+            var t2 = Deviation(x2, Vector256.LoadUnsafe(ref kr, 8));
+            var t3 = Deviation(x3, Vector256.LoadUnsafe(ref kr, 12));
+            var t4 = Deviation(x4, Vector256.LoadUnsafe(ref kr, 16));
+            var t5 = Deviation(x5, Vector256.LoadUnsafe(ref kr, 20));
             lanes0.Add(t0, t1);
             lanes8.Add(t2, t3);
             lanes16.Add(t4, t5);
@@ -165,18 +166,36 @@ internal static partial class NormalizationKernels
     }
 
     /// <summary>Eight values from <paramref name="index"/> on, widened to double: two vectors of four.</summary>
+    /// <remarks>
+    /// Singles are widened four at a time straight from memory (<c>vcvtps2pd ymm, m128</c>), not loaded eight at a time
+    /// and split: in a micro-benchmark of the plane loop over a 3 x 224 x 224 row in L2 (Zen 4, AVX2 paths) the split
+    /// form took 0.45 ns a value, this one 0.16 (0.11 with <see cref="Deviation"/>). Widening is exact: the same values.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (Vector256<double> Low, Vector256<double> High) Load8<T>(ReadOnlySpan<T> values, nuint index)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (typeof(T) == typeof(float))
         {
-            return Vector256.Widen(Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref At(values)), index));
+            ref float fr = ref Unsafe.As<T, float>(ref At(values));
+            return Avx.IsSupported
+                ? (Avx.ConvertToVector256Double(Vector128.LoadUnsafe(ref fr, index)), Avx.ConvertToVector256Double(Vector128.LoadUnsafe(ref fr, index + 4)))
+                : Vector256.Widen(Vector256.LoadUnsafe(ref fr, index));
         }
 
         ref double xr = ref Unsafe.As<T, double>(ref At(values));
         return (Vector256.LoadUnsafe(ref xr, index), Vector256.LoadUnsafe(ref xr, index + 4));
     }
+
+    /// <summary>
+    /// <c>x - shift</c>, computed where there are FMA units as <c>x * 1 - shift</c> in one rounding: the same bits as the
+    /// subtraction (the product is exact), on the multiply-add units, which leaves the adders to the two accumulations
+    /// (each value costs two additions and a multiplication besides; with the subtraction on the adders too they were
+    /// the bottleneck).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<double> Deviation(Vector256<double> x, Vector256<double> shift) =>
+        Fma.IsSupported ? Fma.MultiplySubtract(x, Vector256<double>.One, shift) : x - shift;
 
     /// <summary>
     /// The sums and sums of squares of eight lanes, lanes 0-3 and 4-7 in a pair of 256-bit vectors each: the register

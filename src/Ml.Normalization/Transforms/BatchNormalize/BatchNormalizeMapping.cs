@@ -1,8 +1,6 @@
-using System.Numerics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Ml.Normalization.Fitting;
-using Ml.Normalization.Kernels;
 using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Transforms.Stages;
 
@@ -102,10 +100,10 @@ internal static class BatchNormalizeMapping
         var annotations = OutputAnnotations(input, direction);
         Func<DataViewRow, Delegate> makeGetter = parameters.Centered ? shape switch
         {
-            { IsDouble: false, IsVector: true } => row => VectorGetter(row, input.Index, checkedInput.Layout, (AffineParameters<float>)affineOf(checkedInput)),
-            { IsDouble: true, IsVector: true } => row => VectorGetter(row, input.Index, checkedInput.Layout, (AffineParameters<double>)affineOf(checkedInput)),
-            { IsDouble: false } => row => ScalarGetter(row, input.Index, (AffineParameters<float>)affineOf(checkedInput)),
-            _ => row => ScalarGetter(row, input.Index, (AffineParameters<double>)affineOf(checkedInput)),
+            { IsDouble: false, IsVector: true } => row => CenteredGetters.Vector(row, input.Index, checkedInput.Layout, (AffineParameters<float>)affineOf(checkedInput)),
+            { IsDouble: true, IsVector: true } => row => CenteredGetters.Vector(row, input.Index, checkedInput.Layout, (AffineParameters<double>)affineOf(checkedInput)),
+            { IsDouble: false } => row => CenteredGetters.Scalar(row, input.Index, (AffineParameters<float>)affineOf(checkedInput)),
+            _ => row => CenteredGetters.Scalar(row, input.Index, (AffineParameters<double>)affineOf(checkedInput)),
         }
         : ScaleOnlyGetters.Create(input.Index, shape, () => affineOf(checkedInput));
         return new OutputColumn(parameters.OutputColumnName, input.Type, annotations, input.Index, makeGetter);
@@ -125,112 +123,5 @@ internal static class BatchNormalizeMapping
         }
 
         return builder.ToAnnotations();
-    }
-
-    private static Delegate VectorGetter<T>(DataViewRow row, int sourceIndex, StatisticsLayout layout, AffineParameters<T> affine)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var (mean, scale, offset) = (affine.Mean, affine.Scale, affine.Offset);
-        bool divides = affine.Divides; // scale is then the standard deviation: y = (x - mean) / scale
-        var source = row.GetGetter<VBuffer<T>>(row.Schema[sourceIndex]);
-        string columnName = row.Schema[sourceIndex].Name;
-        VBuffer<T> buffer = default;
-        ValueGetter<VBuffer<T>> getter = (ref VBuffer<T> dst) =>
-        {
-            source(ref buffer);
-            int slots = buffer.Length;
-            if (slots != layout.Slots)
-            {
-                throw new InvalidOperationException($"BatchNormalize: column '{columnName}' gave a vector of {slots} slots, its type says {layout.Slots}.");
-            }
-
-            var editor = VBufferEditor.Create(ref dst, slots);
-            ReadOnlySpan<T> x;
-            if (buffer.IsDense)
-            {
-                x = buffer.GetValues();
-            }
-            else
-            {
-                // Written dense: the implicit zeros normalize to non-zero values. VBuffer's copy trusts the indices.
-                SparseIndices.Check(buffer.GetIndices(), slots, columnName);
-                buffer.CopyTo(editor.Values);
-                x = editor.Values;
-            }
-
-            // Read per row: the training view rewrites the parameters at each mini-batch.
-            if (mean.Length != slots && layout.Layout == ChannelLayout.ChannelsFirst)
-            {
-                // One entry per channel, channels first: each plane with its channel's scalars (the same roundings).
-                int plane = slots / mean.Length;
-                for (int c = 0; c < mean.Length; c++)
-                {
-                    var planeIn = x.Slice(c * plane, plane);
-                    var planeOut = editor.Values.Slice(c * plane, plane);
-                    if (divides)
-                    {
-                        NormalizationKernels.StandardizePlane(planeIn, mean[c], scale[c], planeOut);
-                    }
-                    else
-                    {
-                        NormalizationKernels.NormalizePlane(planeIn, mean[c], scale[c], offset[c], planeOut);
-                    }
-                }
-            }
-            else if (mean.Length != slots)
-            {
-                // One period of the interleaved channels, channels last: the row is blocks of that period (the same
-                // roundings, with parameters that stay in L1 instead of three row-long arrays), then a shorter tail.
-                int period = mean.Length, blocks = slots / period, head = blocks * period, tail = slots - head;
-                if (divides)
-                {
-                    NormalizationKernels.Standardize<T>(x[..head], blocks, mean, scale, editor.Values[..head]);
-                    if (tail > 0)
-                    {
-                        NormalizationKernels.Standardize<T>(x[head..], 1, mean.AsSpan(0, tail), scale.AsSpan(0, tail), editor.Values[head..]);
-                    }
-                }
-                else
-                {
-                    NormalizationKernels.Normalize<T>(x[..head], blocks, mean, scale, offset, editor.Values[..head]);
-                    if (tail > 0)
-                    {
-                        NormalizationKernels.Normalize<T>(x[head..], 1, mean.AsSpan(0, tail), scale.AsSpan(0, tail), offset.AsSpan(0, tail), editor.Values[head..]);
-                    }
-                }
-            }
-            else if (divides)
-            {
-                NormalizationKernels.Standardize<T>(x, mean, scale, editor.Values);
-            }
-            else if (affine.Rescale is { } rescale)
-            {
-                NormalizationKernels.NormalizeRescaled<T>(x, mean, scale, rescale, offset, editor.Values);
-            }
-            else
-            {
-                NormalizationKernels.Normalize<T>(x, mean, scale, offset, editor.Values);
-            }
-
-            dst = editor.Commit();
-        };
-        return getter;
-    }
-
-    private static Delegate ScalarGetter<T>(DataViewRow row, int sourceIndex, AffineParameters<T> affine)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var (mean, scale, offset) = (affine.Mean, affine.Scale, affine.Offset);
-        bool divides = affine.Divides;
-        var source = row.GetGetter<T>(row.Schema[sourceIndex]);
-        T value = default;
-        ValueGetter<T> getter = (ref T dst) =>
-        {
-            source(ref value);
-            dst = divides ? (value - mean[0]) / scale[0]
-                : affine.Rescale is { } rescale ? (((value - mean[0]) * scale[0]) * rescale[0]) + offset[0]
-                : ((value - mean[0]) * scale[0]) + offset[0];
-        };
-        return getter;
     }
 }

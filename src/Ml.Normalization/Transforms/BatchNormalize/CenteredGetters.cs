@@ -1,0 +1,147 @@
+using System.Numerics;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Ml.Normalization.Fitting;
+using Ml.Normalization.Kernels;
+
+namespace Ml.Normalization.Transforms.BatchNormalize;
+
+/// <summary>
+/// Getters of centering BatchNormalize (and of its inverse): <c>y = (x - Mean) * Scale + Offset</c>, or a pure
+/// standardization's <c>y = (x - Mean) / Scale</c> (<see cref="AffineParameters{T}.Divides"/>), per slot, per channel
+/// plane (channels first) or per period of interleaved channels (channels last). Output rows are dense.
+/// </summary>
+/// <remarks>
+/// Which map a getter applies is fixed when its cursor is made (the parameters' layout and form do not change), so each
+/// case is its own delegate with no per-row branching; only a per-slot multiply reads <see cref="AffineParameters{T}.Rescale"/>
+/// per row, as the training view may add it at a mini-batch. The values are read per row too: the training view rewrites
+/// them in place. Rows are normalized in the caller's buffer, where the source wrote them (<see cref="DenseRowReader{T}"/>).
+/// </remarks>
+internal static class CenteredGetters
+{
+    public static Delegate Vector<T>(DataViewRow row, int sourceIndex, StatisticsLayout layout, AffineParameters<T> affine)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (mean, scale, offset) = (affine.Mean, affine.Scale, affine.Offset);
+        var column = row.Schema[sourceIndex];
+        var reader = new DenseRowReader<T>(row.GetGetter<VBuffer<T>>(column), layout.Slots, column.Name);
+        int slots = layout.Slots;
+        if (mean.Length != slots && layout.Layout == ChannelLayout.ChannelsFirst)
+        {
+            // One entry per channel, channels first: each plane with its channel's scalars (the same roundings).
+            int plane = slots / mean.Length;
+            return affine.Divides
+                ? (ValueGetter<VBuffer<T>>)((ref VBuffer<T> dst) =>
+                {
+                    var values = reader.Read(ref dst);
+                    StandardizePlanes(values, plane, mean, scale);
+                })
+                : (ValueGetter<VBuffer<T>>)((ref VBuffer<T> dst) =>
+                {
+                    var values = reader.Read(ref dst);
+                    NormalizePlanes(values, plane, mean, scale, offset);
+                });
+        }
+
+        if (mean.Length != slots)
+        {
+            // One period of the interleaved channels, channels last: the row is blocks of that period (the same
+            // roundings, with parameters that stay in L1 instead of three row-long arrays), then a shorter tail.
+            return affine.Divides
+                ? (ValueGetter<VBuffer<T>>)((ref VBuffer<T> dst) =>
+                {
+                    var values = reader.Read(ref dst);
+                    StandardizePeriods(values, mean, scale);
+                })
+                : (ValueGetter<VBuffer<T>>)((ref VBuffer<T> dst) =>
+                {
+                    var values = reader.Read(ref dst);
+                    NormalizePeriods(values, mean, scale, offset);
+                });
+        }
+
+        if (affine.Divides)
+        {
+            return (ValueGetter<VBuffer<T>>)((ref VBuffer<T> dst) =>
+            {
+                var values = reader.Read(ref dst);
+                NormalizationKernels.Standardize<T>(values, mean, scale, values);
+            });
+        }
+
+        return (ValueGetter<VBuffer<T>>)((ref VBuffer<T> dst) =>
+        {
+            var values = reader.Read(ref dst);
+            if (affine.Rescale is { } rescale)
+            {
+                NormalizationKernels.NormalizeRescaled<T>(values, mean, scale, rescale, offset, values);
+            }
+            else
+            {
+                NormalizationKernels.Normalize<T>(values, mean, scale, offset, values);
+            }
+        });
+    }
+
+    public static Delegate Scalar<T>(DataViewRow row, int sourceIndex, AffineParameters<T> affine)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (mean, scale, offset) = (affine.Mean, affine.Scale, affine.Offset);
+        var source = row.GetGetter<T>(row.Schema[sourceIndex]);
+        T value = default;
+        return affine.Divides
+            ? (ValueGetter<T>)((ref T dst) =>
+            {
+                source(ref value);
+                dst = (value - mean[0]) / scale[0];
+            })
+            : (ValueGetter<T>)((ref T dst) =>
+            {
+                source(ref value);
+                dst = affine.Rescale is { } rescale ? (((value - mean[0]) * scale[0]) * rescale[0]) + offset[0]
+                    : ((value - mean[0]) * scale[0]) + offset[0];
+            });
+    }
+
+    private static void StandardizePlanes<T>(Span<T> row, int plane, T[] mean, T[] std)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int c = 0; c < mean.Length; c++)
+        {
+            var values = row.Slice(c * plane, plane);
+            NormalizationKernels.StandardizePlane(values, mean[c], std[c], values);
+        }
+    }
+
+    private static void NormalizePlanes<T>(Span<T> row, int plane, T[] mean, T[] scale, T[] offset)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int c = 0; c < mean.Length; c++)
+        {
+            var values = row.Slice(c * plane, plane);
+            NormalizationKernels.NormalizePlane(values, mean[c], scale[c], offset[c], values);
+        }
+    }
+
+    private static void StandardizePeriods<T>(Span<T> row, T[] mean, T[] std)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int period = mean.Length, blocks = row.Length / period, head = blocks * period, tail = row.Length - head;
+        NormalizationKernels.Standardize<T>(row[..head], blocks, mean, std, row[..head]);
+        if (tail > 0)
+        {
+            NormalizationKernels.Standardize<T>(row[head..], 1, mean.AsSpan(0, tail), std.AsSpan(0, tail), row[head..]);
+        }
+    }
+
+    private static void NormalizePeriods<T>(Span<T> row, T[] mean, T[] scale, T[] offset)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int period = mean.Length, blocks = row.Length / period, head = blocks * period, tail = row.Length - head;
+        NormalizationKernels.Normalize<T>(row[..head], blocks, mean, scale, offset, row[..head]);
+        if (tail > 0)
+        {
+            NormalizationKernels.Normalize<T>(row[head..], 1, mean.AsSpan(0, tail), scale.AsSpan(0, tail), offset.AsSpan(0, tail), row[head..]);
+        }
+    }
+}

@@ -96,8 +96,8 @@ internal static class BatchNormalizationFit
     /// What the fit reads, with <see cref="BatchNormalizingEstimator.Options.NumberOfThreads"/> of 2 or more: a source
     /// that splits itself (ML.NET's transforms and loaders give several cursors, fed by worker threads) is read through
     /// those cursors, one per thread, when no column's rule depends on how rows form batches (whole data), else on one cursor, which
-    /// ML.NET already feeds from every core (skipping rows of such a source computes them); any other source that knows
-    /// its row count is read in that many consecutive row ranges of whole batches (the last takes the rest, and the final
+    /// ML.NET already feeds from every core (skipping rows of such a source computes them); ML.NET's cache, and any
+    /// other source that knows its row count, is read in that many consecutive row ranges of whole batches (the last takes the rest, and the final
     /// partial batch with it), fewer when there are fewer batches than threads.
     /// </summary>
     private static Chunk[] Chunks(IDataView input, DataViewSchema.Column[] needed, FitState[] states, BatchNormalizingEstimator.Options options)
@@ -119,7 +119,7 @@ internal static class BatchNormalizationFit
             cursor.Dispose();
         }
 
-        if (set.Length > 1 || input.GetRowCount() is not long rows)
+        if ((set.Length > 1 && !CachedRows.Holds(input)) || input.GetRowCount() is not long rows)
         {
             return [new Chunk(input, 0)];
         }

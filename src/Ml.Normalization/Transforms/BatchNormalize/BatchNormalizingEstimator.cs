@@ -185,7 +185,7 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
         /// <summary>
         /// Threads the fit reads on: null or 1 (the default), one, and the fit is the serial fit, bit for bit the same on
         /// every machine, as ML.NET's transforms are. 2 or more: data that knows its row count and does not split itself
-        /// (in-memory data) is read in that many consecutive chunks of whole batches, one per thread, and the chunks'
+        /// (in-memory data), or ML.NET's cache, is read in that many consecutive chunks of whole batches, one per thread, and the chunks'
         /// statistics are combined in row order, as <see cref="BatchNormalizingTransformer.Merge"/> combines shards:
         /// within 1e-12 relative of the serial fit (the rounding of the combination), whatever the rule. Data that splits
         /// itself (the output of ML.NET's transforms and loaders, whose cursors ML.NET already feeds from worker threads on

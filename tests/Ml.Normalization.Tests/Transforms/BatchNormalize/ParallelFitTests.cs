@@ -160,6 +160,36 @@ public class ParallelFitTests
     }
 
     [Fact]
+    public void Fit_OfMlNetsCache_ReadsConsecutiveChunks_AndComputesEachRowOnce()
+    {
+        // The cache splits itself too, but holds its rows in memory once computed: stepping over them is cheap.
+        var ml = new MLContext(seed: 1);
+        var messages = new List<string>();
+        ml.Log += (_, e) =>
+        {
+            lock (messages)
+            {
+                messages.Add(e.Message);
+            }
+        };
+        int computed = 0;
+        var cached = ml.Data.Cache(ml.Transforms.CustomMapping<FixedRow, MappedRow>((input, output) =>
+        {
+            Interlocked.Increment(ref computed);
+            output.Mapped = input.Features;
+        }, contractName: null).Fit(View(ml, "momentum")).Transform(View(ml, "momentum")));
+        var options = Modes["momentum"]();
+        options.NumberOfThreads = 2;
+
+        var parallel = ml.Transforms.BatchNormalize([new InputOutputColumnPair("Mapped")], options).Fit(cached).Columns[0];
+        var serial = ml.Transforms.BatchNormalize([new InputOutputColumnPair("Mapped")], Modes["momentum"]()).Fit(cached).Columns[0];
+
+        Assert.Equal(Rows, computed);
+        Assert.Contains(messages, m => m.Contains("on 2 threads", StringComparison.Ordinal));
+        Approx.Equal([.. serial.RunningVariance], [.. parallel.RunningVariance], 1e-12, 0, "variance");
+    }
+
+    [Fact]
     public void NumberOfThreads_BelowOne_IsRefused()
     {
         var ml = new MLContext(seed: 1);

@@ -42,7 +42,7 @@ internal abstract class AffineParameters
     /// <summary>
     /// The parameters' affine form for a column of <paramref name="layout"/>: one entry per slot, except for the centering
     /// getter without a rescale: channels first keeps one entry per channel (applied plane by plane), channels last one
-    /// period of the interleaved channels (<see cref="Period"/> entries, applied block by block).
+    /// period of the interleaved channels (<see cref="Period"/> entries, repeating along the row).
     /// </summary>
     public static AffineParameters From(BatchNormalizationParameters parameters, bool isDouble, StatisticsLayout layout, AffineDirection direction = AffineDirection.Forward)
     {

@@ -45,18 +45,18 @@ internal static class CenteredGetters
 
         if (mean.Length != slots)
         {
-            // One period of the interleaved channels, channels last: the row is blocks of that period (the same
-            // roundings, with parameters that stay in L1 instead of three row-long arrays), then a shorter tail.
+            // One period of the interleaved channels, channels last: the parameters repeat along the row, which is
+            // walked as one span (the same roundings, with parameters that stay in L1 instead of three row-long arrays).
             return affine.Divides
                 ? (ValueGetter<VBuffer<T>>)((ref VBuffer<T> dst) =>
                 {
                     var values = reader.Read(ref dst);
-                    StandardizePeriods(values, mean, scale);
+                    NormalizationKernels.StandardizeInterleaved<T>(values, mean, scale, values);
                 })
                 : (ValueGetter<VBuffer<T>>)((ref VBuffer<T> dst) =>
                 {
                     var values = reader.Read(ref dst);
-                    NormalizePeriods(values, mean, scale, offset);
+                    NormalizationKernels.NormalizeInterleaved<T>(values, mean, scale, offset, values);
                 });
         }
 
@@ -120,28 +120,6 @@ internal static class CenteredGetters
         {
             var values = row.Slice(c * plane, plane);
             NormalizationKernels.NormalizePlane(values, mean[c], scale[c], offset[c], values);
-        }
-    }
-
-    private static void StandardizePeriods<T>(Span<T> row, T[] mean, T[] std)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int period = mean.Length, blocks = row.Length / period, head = blocks * period, tail = row.Length - head;
-        NormalizationKernels.Standardize<T>(row[..head], blocks, mean, std, row[..head]);
-        if (tail > 0)
-        {
-            NormalizationKernels.Standardize<T>(row[head..], 1, mean.AsSpan(0, tail), std.AsSpan(0, tail), row[head..]);
-        }
-    }
-
-    private static void NormalizePeriods<T>(Span<T> row, T[] mean, T[] scale, T[] offset)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int period = mean.Length, blocks = row.Length / period, head = blocks * period, tail = row.Length - head;
-        NormalizationKernels.Normalize<T>(row[..head], blocks, mean, scale, offset, row[..head]);
-        if (tail > 0)
-        {
-            NormalizationKernels.Normalize<T>(row[head..], 1, mean.AsSpan(0, tail), scale.AsSpan(0, tail), offset.AsSpan(0, tail), row[head..]);
         }
     }
 }

@@ -25,7 +25,7 @@ public sealed unsafe class BatchNormLayer : BatchNormLayerBase
 {
     /// <summary>Calls over fewer values than this stay on the calling thread: handing work to a second thread costs
     /// microseconds, more than it saves below about this size (measured, docs/layers.md).</summary>
-    internal const int ParallelThreshold = 1 << 17;
+    internal const int ParallelThreshold = 1 << 18;
 
     private readonly BatchNormRowsJob _job = new();
     private readonly float[] _a;
@@ -49,7 +49,7 @@ public sealed unsafe class BatchNormLayer : BatchNormLayerBase
 
     /// <summary>
     /// The most threads a call uses, the calling thread included; default <see cref="Environment.ProcessorCount"/>,
-    /// as PyTorch uses all cores. Calls over fewer than 131072 values (rows x Features) stay on the calling thread
+    /// as PyTorch uses all cores. Calls over fewer than 262144 values (rows x Features) stay on the calling thread
     /// whatever it is. The results are the same bit for bit at every value: the sums are taken over fixed blocks of rows
     /// that depend on the shape alone and added in block order.
     /// </summary>
@@ -97,6 +97,31 @@ public sealed unsafe class BatchNormLayer : BatchNormLayerBase
         int length = ThrowHelper.BlockLength(rows, Features);
         CheckInputAndOutput(length, x, y);
         int threads = ThreadsFor(length);
+        if (!training && threads == 1)
+        {
+            NormalizationKernels.Normalize(x, rows, RunningMean, TestScale(), Beta, y);
+            return;
+        }
+
+        if (training && new RowBlocks(rows, Features).Count == 1)
+        {
+            // One block (small batches): the unblocked kernels on the calling thread, the same bits without the
+            // chunks' bookkeeping.
+            NormalizationKernels.BatchMoments(x, rows, BatchMean, BatchVariance);
+            InverseStdOfBatch();
+            if (KeepNormalizedInput)
+            {
+                NormalizationKernels.NormalizeTraining(x, rows, BatchMean, InverseStd, Gamma, Beta, XHatCache.PlacedFor(x, y), y);
+            }
+            else
+            {
+                NormalizationKernels.NormalizeTraining<float>(x, rows, BatchMean, InverseStd, Gamma, Beta, y);
+            }
+
+            CompleteTrainingPass(length);
+            return;
+        }
+
         _job.Shape(rows, Features);
         fixed (float* source = x, destination = y)
         {
@@ -113,8 +138,7 @@ public sealed unsafe class BatchNormLayer : BatchNormLayerBase
 
             RunPass(BatchNormRowsJob.Pass.Moments, threads);
             NormalizationKernels.FinishBlockMoments(x, rows, _job.FirstSlots, _job.SecondSlots, _job.Blocks.Count, _job.Stride, BatchMean, BatchVariance);
-            TensorPrimitives.Add(BatchVariance, Epsilon, InverseStd);
-            TensorPrimitives.ReciprocalSqrt(InverseStd, InverseStd);
+            InverseStdOfBatch();
             _job.Mean = BatchMean;
             _job.Scale = InverseStd;
             _job.Gamma = Gamma;
@@ -156,6 +180,12 @@ public sealed unsafe class BatchNormLayer : BatchNormLayerBase
         }
 
         ReadOnlySpan<float> xHat = XHatCache.Last(length);
+        if (new RowBlocks(length / Features, Features).Count == 1)
+        {
+            NormalizationKernels.BatchNormBackward<float>(dy, xHat, length / Features, Gamma, InverseStd, dx, dGamma, dBeta);
+            return;
+        }
+
         ThrowHelper.ThrowIfLengthDiffers(Features, dGamma.Length, nameof(dGamma));
         ThrowHelper.ThrowIfLengthDiffers(Features, dBeta.Length, nameof(dBeta));
         fixed (float* source = xHat)
@@ -180,6 +210,12 @@ public sealed unsafe class BatchNormLayer : BatchNormLayerBase
     {
         int length = CheckBackward(dy, dx);
         ThrowHelper.ThrowIfLengthDiffers(length, x.Length, nameof(x));
+        if (new RowBlocks(length / Features, Features).Count == 1)
+        {
+            NormalizationKernels.BatchNormBackwardFromInput<float>(dy, x, length / Features, BatchMean, Gamma, InverseStd, dx, dGamma, dBeta);
+            return;
+        }
+
         ThrowHelper.ThrowIfLengthDiffers(Features, dGamma.Length, nameof(dGamma));
         ThrowHelper.ThrowIfLengthDiffers(Features, dBeta.Length, nameof(dBeta));
         fixed (float* source = x)
@@ -209,6 +245,13 @@ public sealed unsafe class BatchNormLayer : BatchNormLayerBase
             _job.C = _c;
             RunPass(rows, threads);
         }
+    }
+
+    // InverseStd = 1 / sqrt(BatchVariance + Epsilon).
+    private void InverseStdOfBatch()
+    {
+        TensorPrimitives.Add(BatchVariance, Epsilon, InverseStd);
+        TensorPrimitives.ReciprocalSqrt(InverseStd, InverseStd);
     }
 
     // How many threads a call over `length` values takes: one below the threshold, else up to MaxDegreeOfParallelism.

@@ -71,7 +71,7 @@ internal sealed class ChunkRunner : IThreadPoolWorkItem
         var spinner = default(SpinWait);
         while (Volatile.Read(ref _state) != 0)
         {
-            spinner.SpinOnce();
+            spinner.SpinOnce(sleep1Threshold: -1); // never Sleep(1): the wait is at most one chunk's time
         }
 
         _job = null;

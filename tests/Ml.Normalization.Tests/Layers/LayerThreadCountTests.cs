@@ -18,10 +18,11 @@ public class LayerThreadCountTests
     {
         { 256, 64 },     // below the threshold, one block
         { 3000, 7 },     // below the threshold, narrower than a vector
-        { 4096, 37 },    // above the threshold, vector tails, several blocks
-        { 2053, 100 },   // above, an odd row count and a last partial block
-        { 40000, 5 },    // above, narrower than a vector, several blocks
-        { 1024, 256 },   // above, whole vectors
+        { 2053, 100 },   // below the threshold, several blocks, an odd row count and a last partial block
+        { 8192, 37 },    // above the threshold, vector tails
+        { 4099, 100 },   // above, an odd row count and a last partial block
+        { 60000, 5 },    // above, narrower than a vector
+        { 1024, 256 },   // at the threshold, whole vectors
     };
 
     [Theory]

@@ -25,7 +25,7 @@ public sealed unsafe class BatchNormLayer : BatchNormLayerBase
 {
     /// <summary>Calls over fewer values than this stay on the calling thread: handing work to a second thread costs
     /// microseconds, more than it saves below about this size (measured, docs/layers.md).</summary>
-    internal const int ParallelThreshold = 1 << 18;
+    internal const int ParallelThreshold = 1 << 19;
 
     private readonly BatchNormRowsJob _job = new();
     private readonly float[] _a;
@@ -49,7 +49,7 @@ public sealed unsafe class BatchNormLayer : BatchNormLayerBase
 
     /// <summary>
     /// The most threads a call uses, the calling thread included; default <see cref="Environment.ProcessorCount"/>,
-    /// as PyTorch uses all cores. Calls over fewer than 262144 values (rows x Features) stay on the calling thread
+    /// as PyTorch uses all cores. Calls over fewer than 524288 values (rows x Features) stay on the calling thread
     /// whatever it is. The results are the same bit for bit at every value: the sums are taken over fixed blocks of rows
     /// that depend on the shape alone and added in block order.
     /// </summary>

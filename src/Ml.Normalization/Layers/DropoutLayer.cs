@@ -15,7 +15,7 @@ namespace Ml.Normalization.Layers;
 public sealed unsafe class DropoutLayer
 {
     /// <summary>Calls over fewer values than this stay on the calling thread (measured, docs/dropout.md).</summary>
-    internal const int ParallelThreshold = 1 << 18;
+    internal const int ParallelThreshold = 1 << 19;
 
     private readonly DropoutJob _job = new();
     private ChunkRunner? _runner;
@@ -52,7 +52,7 @@ public sealed unsafe class DropoutLayer
 
     /// <summary>
     /// The most threads a call uses, the calling thread included; default <see cref="Environment.ProcessorCount"/>,
-    /// as PyTorch uses all cores. Calls over fewer than 262144 values stay on the calling thread whatever it is. Each
+    /// as PyTorch uses all cores. Calls over fewer than 524288 values stay on the calling thread whatever it is. Each
     /// element's mask depends on its index alone, so the masks and outputs are the same bit for bit at every value.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Set to less than 1.</exception>

@@ -19,10 +19,10 @@ public class LayerThreadCountTests
         { 256, 64 },     // below the threshold, one block
         { 3000, 7 },     // below the threshold, narrower than a vector
         { 2053, 100 },   // below the threshold, several blocks, an odd row count and a last partial block
-        { 8192, 37 },    // above the threshold, vector tails
-        { 4099, 100 },   // above, an odd row count and a last partial block
-        { 60000, 5 },    // above, narrower than a vector
-        { 1024, 256 },   // at the threshold, whole vectors
+        { 16384, 37 },   // above the threshold, vector tails
+        { 6007, 100 },   // above, an odd row count and a last partial block
+        { 120000, 5 },   // above, narrower than a vector
+        { 2048, 256 },   // at the threshold, whole vectors
     };
 
     [Theory]

@@ -7,14 +7,14 @@ using Ml.Normalization.Layers;
 namespace Ml.Normalization.Benchmarks;
 
 /// <summary>
-/// The threaded layers at small shapes, below and at the parallel threshold (262144 values), against the calls the
-/// layer made before it had threads (the same kernels on the calling thread, kept here as each op's baseline): the
-/// threshold must leave no op slower than that (issue 21, item 3). Default MaxDegreeOfParallelism (all cores).
+/// The threaded layers, below and at the parallel threshold (524288 values) and at the big shapes, against the calls
+/// the layer made before it had threads (the same kernels on the calling thread, kept here as each op's baseline): the
+/// threshold must leave no op slower than that, and the big shapes show what the threads give (issue 21, item 3).
 /// </summary>
-[Config(typeof(InProcessConfig))]
+[Config(typeof(TorchComparisonConfig))]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory, BenchmarkLogicalGroupRule.ByParams)]
 [CategoriesColumn]
-public class SmallLayerBenchmarks
+public class LayerThreadsBenchmarks
 {
     private float[] _x = [];
     private float[] _y = [];
@@ -34,8 +34,12 @@ public class SmallLayerBenchmarks
     private BatchNormLayer _layer = null!;
 
     /// <summary>Rows x features.</summary>
-    [Params("128x64", "256x64", "512x256", "1024x256")]
+    [Params("128x64", "256x64", "1024x256", "2048x256", "4096x256", "65536x64")]
     public string Shape { get; set; } = "256x64";
+
+    /// <summary>The layer's MaxDegreeOfParallelism.</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; }
 
     private int Rows => int.Parse(Shape.Split('x')[0], System.Globalization.CultureInfo.InvariantCulture);
 
@@ -69,7 +73,7 @@ public class SmallLayerBenchmarks
         _dGamma = new float[f];
         _dBeta = new float[f];
         _cache = new XHatCache();
-        _layer = new BatchNormLayer(f);
+        _layer = new BatchNormLayer(f) { MaxDegreeOfParallelism = Threads };
         UnthreadedForwardTraining();
         _layer.Forward(_x, _y, Rows, training: true);
     }

@@ -8,8 +8,9 @@ namespace Ml.Normalization.Benchmarks;
 
 /// <summary>
 /// The threaded layers, below and at the parallel threshold (524288 values) and at the big shapes, against the calls
-/// the layer made before it had threads (the same kernels on the calling thread, kept here as each op's baseline): the
-/// threshold must leave no op slower than that, and the big shapes show what the threads give (issue 21, item 3).
+/// the layer made before it had threads (its argument checks and the same kernels on the calling thread, kept here as
+/// each op's baseline): the threshold must leave no op slower than that, and the big shapes show what the threads give
+/// (issue 21, item 3).
 /// </summary>
 [Config(typeof(TorchComparisonConfig))]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory, BenchmarkLogicalGroupRule.ByParams)]
@@ -78,12 +79,13 @@ public class LayerThreadsBenchmarks
         _layer.Forward(_x, _y, Rows, training: true);
     }
 
-    /// <summary>Before threads: the training forward's kernels, keeping x-hat.</summary>
+    /// <summary>Before threads: the layer's argument checks and the training forward's kernels, keeping x-hat.</summary>
     [Benchmark(Baseline = true)]
     [BenchmarkCategory("1 forward (training)")]
     public void UnthreadedForwardTraining()
     {
         int rows = Rows;
+        CheckLikeTheLayer(rows);
         NormalizationKernels.BatchMoments<float>(_x, rows, _mean, _variance);
         TensorPrimitives.Add(_variance, 1e-5f, _inverseStd);
         TensorPrimitives.ReciprocalSqrt(_inverseStd, _inverseStd);
@@ -104,6 +106,7 @@ public class LayerThreadsBenchmarks
     [BenchmarkCategory("2 forward (test)")]
     public void UnthreadedForwardTest()
     {
+        CheckLikeTheLayer(Rows);
         TensorPrimitives.Add(_runningVariance, 1e-5f, _scale);
         TensorPrimitives.ReciprocalSqrt(_scale, _scale);
         TensorPrimitives.Multiply(_scale, _gamma, _scale);
@@ -115,14 +118,31 @@ public class LayerThreadsBenchmarks
     [BenchmarkCategory("2 forward (test)")]
     public void LayerForwardTest() => _layer.Forward(_x, _y, Rows, training: false);
 
-    /// <summary>Before threads: backward from the kept x-hat.</summary>
+    /// <summary>Before threads: the layer's checks and the backward kernel from the kept x-hat.</summary>
     [Benchmark(Baseline = true)]
     [BenchmarkCategory("3 backward")]
-    public void UnthreadedBackward() =>
+    public void UnthreadedBackward()
+    {
+        ThrowHelper.ThrowIfLengthDiffers(_x.Length, _dy.Length, "dy");
+        ThrowHelper.ThrowIfLengthDiffers(_x.Length, _dx.Length, "dx");
         NormalizationKernels.BatchNormBackward<float>(_dy, _cache.Last(_dy.Length), Rows, _gamma, _inverseStd, _dx, _dGamma, _dBeta);
+    }
 
     /// <summary>The layer now.</summary>
     [Benchmark]
     [BenchmarkCategory("3 backward")]
     public void LayerBackward() => _layer.Backward(_dy, _dx, _dGamma, _dBeta);
+
+    // The argument checks the layer's Forward made before threads (rows, the block length, x's and y's lengths).
+    private void CheckLikeTheLayer(int rows)
+    {
+        if (rows < 1)
+        {
+            ThrowHelper.ThrowOutOfRange(nameof(rows), rows, "at least 1");
+        }
+
+        int length = ThrowHelper.BlockLength(rows, Features);
+        ThrowHelper.ThrowIfLengthDiffers(length, _x.Length, "x");
+        ThrowHelper.ThrowIfLengthDiffers(length, _y.Length, "y");
+    }
 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Ml.Normalization.Kernels;
 
 namespace Ml.Normalization.Layers;
@@ -122,6 +123,18 @@ public sealed unsafe class BatchNormLayer : BatchNormLayerBase
             return;
         }
 
+        ForwardInBlocks(x, y, rows, training, threads);
+        if (training)
+        {
+            CompleteTrainingPass(length);
+        }
+    }
+
+    // Forward over the row blocks (RowBlocks) on `threads` threads, out of Forward's way so that the small calls' path
+    // stays a lean method.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ForwardInBlocks(ReadOnlySpan<float> x, Span<float> y, int rows, bool training, int threads)
+    {
         _job.Shape(rows, Features);
         fixed (float* source = x, destination = y)
         {
@@ -158,8 +171,6 @@ public sealed unsafe class BatchNormLayer : BatchNormLayerBase
                 RunPass(BatchNormRowsJob.Pass.Normalize, threads);
             }
         }
-
-        CompleteTrainingPass(length);
     }
 
     /// <summary>Gradients of the last training-mode <see cref="Forward"/> with respect to its input, Gamma and Beta.</summary>
@@ -188,10 +199,7 @@ public sealed unsafe class BatchNormLayer : BatchNormLayerBase
 
         ThrowHelper.ThrowIfLengthDiffers(Features, dGamma.Length, nameof(dGamma));
         ThrowHelper.ThrowIfLengthDiffers(Features, dBeta.Length, nameof(dBeta));
-        fixed (float* source = xHat)
-        {
-            RunBackward(source, dy, dx, dGamma, dBeta, BatchNormRowsJob.Pass.GradientSums, BatchNormRowsJob.Pass.GradientRows);
-        }
+        RunBackward(xHat, dy, dx, dGamma, dBeta, BatchNormRowsJob.Pass.GradientSums, BatchNormRowsJob.Pass.GradientRows);
     }
 
     /// <summary>
@@ -218,22 +226,21 @@ public sealed unsafe class BatchNormLayer : BatchNormLayerBase
 
         ThrowHelper.ThrowIfLengthDiffers(Features, dGamma.Length, nameof(dGamma));
         ThrowHelper.ThrowIfLengthDiffers(Features, dBeta.Length, nameof(dBeta));
-        fixed (float* source = x)
-        {
-            _job.Mean = BatchMean;
-            _job.Scale = InverseStd;
-            RunBackward(source, dy, dx, dGamma, dBeta, BatchNormRowsJob.Pass.GradientSumsFromInput, BatchNormRowsJob.Pass.GradientRowsFromInput);
-        }
+        _job.Mean = BatchMean;
+        _job.Scale = InverseStd;
+        RunBackward(x, dy, dx, dGamma, dBeta, BatchNormRowsJob.Pass.GradientSumsFromInput, BatchNormRowsJob.Pass.GradientRowsFromInput);
     }
 
     // The backward passes from a pinned source (x-hat or x): the blocks' sums, their total and the dx coefficients,
     // then dx.
-    private void RunBackward(float* source, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dGamma, Span<float> dBeta, BatchNormRowsJob.Pass sums, BatchNormRowsJob.Pass rows)
+    // Pinned for the call (the x-hat cache is pinned anyway).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RunBackward(ReadOnlySpan<float> from, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dGamma, Span<float> dBeta, BatchNormRowsJob.Pass sums, BatchNormRowsJob.Pass rows)
     {
         int length = dy.Length;
         int threads = ThreadsFor(length);
         _job.Shape(length / Features, Features);
-        fixed (float* gradient = dy, destination = dx)
+        fixed (float* source = from, gradient = dy, destination = dx)
         {
             _job.Source = source;
             _job.Gradient = gradient;

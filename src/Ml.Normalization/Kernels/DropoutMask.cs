@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Ml.Normalization.Kernels;
 
@@ -55,6 +56,19 @@ internal static class DropoutMask
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<uint> Hash(ulong key, Vector<uint> indices) =>
         LowBias32((indices + new Vector<uint>((uint)key)) ^ new Vector<uint>((uint)(key >> 32)));
+
+    /// <summary>The same with 512-bit vectors: lane k is <c>Hash(key, indices[k])</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<uint> Hash(ulong key, Vector512<uint> indices)
+    {
+        var x = (indices + Vector512.Create((uint)key)) ^ Vector512.Create((uint)(key >> 32));
+        x ^= Vector512.ShiftRightLogical(x, 16);
+        x *= Vector512.Create(0x7FEB352DU);
+        x ^= Vector512.ShiftRightLogical(x, 15);
+        x *= Vector512.Create(0x846CA68BU);
+        x ^= Vector512.ShiftRightLogical(x, 16);
+        return x;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint LowBias32(uint x)

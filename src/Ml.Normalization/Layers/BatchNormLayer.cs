@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Ml.Normalization.Kernels;
 
 namespace Ml.Normalization.Layers;
@@ -21,8 +22,19 @@ namespace Ml.Normalization.Layers;
 /// to a third of the pass's time (Backward, recomputing x-hat, takes about as much longer), and the gradients are the
 /// same bit for bit. Not thread-safe.</para>
 /// </remarks>
-public sealed class BatchNormLayer : BatchNormLayerBase
+public sealed unsafe class BatchNormLayer : BatchNormLayerBase
 {
+    /// <summary>Calls over fewer values than this stay on the calling thread: handing work to a second thread costs
+    /// microseconds, more than it saves below about this size (measured, docs/layers.md).</summary>
+    internal const int ParallelThreshold = 1 << 19;
+
+    private readonly BatchNormRowsJob _job = new();
+    private readonly float[] _a;
+    private readonly float[] _b;
+    private readonly float[] _c;
+    private ChunkRunner? _runner;
+    private int _maxDegreeOfParallelism = Environment.ProcessorCount;
+
     /// <summary>Creates a layer for rows of <paramref name="features"/> values, with Gamma 1, Beta 0 and zero running statistics.</summary>
     /// <param name="features">Number of features (columns), at least 1.</param>
     /// <param name="momentum">Weight of the old running value, in [0, 1).</param>
@@ -31,6 +43,30 @@ public sealed class BatchNormLayer : BatchNormLayerBase
     public BatchNormLayer(int features, float momentum = 0.9f, float epsilon = 1e-5f)
         : base(features, nameof(features), momentum, epsilon)
     {
+        _a = new float[features];
+        _b = new float[features];
+        _c = new float[features];
+    }
+
+    /// <summary>
+    /// The most threads a call uses, the calling thread included; default <see cref="Environment.ProcessorCount"/>,
+    /// as PyTorch uses all cores. Calls over fewer than 524288 values (rows x Features) stay on the calling thread
+    /// whatever it is. The results are the same bit for bit at every value: the sums are taken over fixed blocks of rows
+    /// that depend on the shape alone and added in block order.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to less than 1.</exception>
+    public int MaxDegreeOfParallelism
+    {
+        get => _maxDegreeOfParallelism;
+        set
+        {
+            if (value < 1)
+            {
+                ThrowHelper.ThrowOutOfRange(nameof(value), value, "at least 1");
+            }
+
+            _maxDegreeOfParallelism = value;
+        }
     }
 
     /// <summary>Number of features per row.</summary>
@@ -61,26 +97,80 @@ public sealed class BatchNormLayer : BatchNormLayerBase
 
         int length = ThrowHelper.BlockLength(rows, Features);
         CheckInputAndOutput(length, x, y);
-        if (!training)
+        int threads = ThreadsFor(length);
+        if (!training && threads == 1)
         {
             NormalizationKernels.Normalize(x, rows, RunningMean, TestScale(), Beta, y);
             return;
         }
 
-        NormalizationKernels.BatchMoments(x, rows, BatchMean, BatchVariance);
-        TensorPrimitives.Add(BatchVariance, Epsilon, InverseStd);
-        TensorPrimitives.ReciprocalSqrt(InverseStd, InverseStd);
-
-        if (KeepNormalizedInput)
+        if (training && new RowBlocks(rows, Features).Count == 1)
         {
-            NormalizationKernels.NormalizeTraining(x, rows, BatchMean, InverseStd, Gamma, Beta, XHatCache.PlacedFor(x, y), y);
-        }
-        else
-        {
-            NormalizationKernels.NormalizeTraining<float>(x, rows, BatchMean, InverseStd, Gamma, Beta, y);
+            // One block (small batches): the unblocked kernels on the calling thread, the same bits without the
+            // chunks' bookkeeping.
+            NormalizationKernels.BatchMoments(x, rows, BatchMean, BatchVariance);
+            InverseStdOfBatch();
+            if (KeepNormalizedInput)
+            {
+                NormalizationKernels.NormalizeTraining(x, rows, BatchMean, InverseStd, Gamma, Beta, XHatCache.PlacedFor(x, y), y);
+            }
+            else
+            {
+                NormalizationKernels.NormalizeTraining<float>(x, rows, BatchMean, InverseStd, Gamma, Beta, y);
+            }
+
+            CompleteTrainingPass(length);
+            return;
         }
 
-        CompleteTrainingPass(length);
+        ForwardInBlocks(x, y, rows, training, threads);
+        if (training)
+        {
+            CompleteTrainingPass(length);
+        }
+    }
+
+    // Forward over the row blocks (RowBlocks) on `threads` threads, out of Forward's way so that the small calls' path
+    // stays a lean method.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ForwardInBlocks(ReadOnlySpan<float> x, Span<float> y, int rows, bool training, int threads)
+    {
+        _job.Shape(rows, Features);
+        fixed (float* source = x, destination = y)
+        {
+            _job.Source = source;
+            _job.Destination = destination;
+            if (!training)
+            {
+                _job.Mean = RunningMean;
+                _job.Scale = TestScale();
+                _job.Beta = Beta;
+                RunPass(BatchNormRowsJob.Pass.NormalizeTest, threads);
+                return;
+            }
+
+            RunPass(BatchNormRowsJob.Pass.Moments, threads);
+            NormalizationKernels.FinishBlockMoments(x, rows, _job.FirstSlots, _job.SecondSlots, _job.Blocks.Count, _job.Stride, BatchMean, BatchVariance);
+            InverseStdOfBatch();
+            _job.Mean = BatchMean;
+            _job.Scale = InverseStd;
+            _job.Gamma = Gamma;
+            _job.Beta = Beta;
+            if (KeepNormalizedInput)
+            {
+                // The cache is pinned (XHatCache), so its address holds for the call.
+                Span<float> xHat = XHatCache.PlacedFor(x, y);
+                fixed (float* kept = xHat)
+                {
+                    _job.XHat = kept;
+                    RunPass(BatchNormRowsJob.Pass.NormalizeKeepingXHat, threads);
+                }
+            }
+            else
+            {
+                RunPass(BatchNormRowsJob.Pass.Normalize, threads);
+            }
+        }
     }
 
     /// <summary>Gradients of the last training-mode <see cref="Forward"/> with respect to its input, Gamma and Beta.</summary>
@@ -100,7 +190,16 @@ public sealed class BatchNormLayer : BatchNormLayerBase
                 "This layer does not keep the normalized input (KeepNormalizedInput is false): call Backward(x, dy, dx, dGamma, dBeta) with the input of the last training Forward.");
         }
 
-        NormalizationKernels.BatchNormBackward<float>(dy, XHatCache.Last(length), length / Features, Gamma, InverseStd, dx, dGamma, dBeta);
+        ReadOnlySpan<float> xHat = XHatCache.Last(length);
+        if (new RowBlocks(length / Features, Features).Count == 1)
+        {
+            NormalizationKernels.BatchNormBackward<float>(dy, xHat, length / Features, Gamma, InverseStd, dx, dGamma, dBeta);
+            return;
+        }
+
+        ThrowHelper.ThrowIfLengthDiffers(Features, dGamma.Length, nameof(dGamma));
+        ThrowHelper.ThrowIfLengthDiffers(Features, dBeta.Length, nameof(dBeta));
+        RunBackward(xHat, dy, dx, dGamma, dBeta, BatchNormRowsJob.Pass.GradientSums, BatchNormRowsJob.Pass.GradientRows);
     }
 
     /// <summary>
@@ -119,6 +218,65 @@ public sealed class BatchNormLayer : BatchNormLayerBase
     {
         int length = CheckBackward(dy, dx);
         ThrowHelper.ThrowIfLengthDiffers(length, x.Length, nameof(x));
-        NormalizationKernels.BatchNormBackwardFromInput<float>(dy, x, length / Features, BatchMean, Gamma, InverseStd, dx, dGamma, dBeta);
+        if (new RowBlocks(length / Features, Features).Count == 1)
+        {
+            NormalizationKernels.BatchNormBackwardFromInput<float>(dy, x, length / Features, BatchMean, Gamma, InverseStd, dx, dGamma, dBeta);
+            return;
+        }
+
+        ThrowHelper.ThrowIfLengthDiffers(Features, dGamma.Length, nameof(dGamma));
+        ThrowHelper.ThrowIfLengthDiffers(Features, dBeta.Length, nameof(dBeta));
+        _job.Mean = BatchMean;
+        _job.Scale = InverseStd;
+        RunBackward(x, dy, dx, dGamma, dBeta, BatchNormRowsJob.Pass.GradientSumsFromInput, BatchNormRowsJob.Pass.GradientRowsFromInput);
+    }
+
+    // The backward passes from a pinned source (x-hat or x): the blocks' sums, their total and the dx coefficients,
+    // then dx.
+    // Pinned for the call (the x-hat cache is pinned anyway).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RunBackward(ReadOnlySpan<float> from, ReadOnlySpan<float> dy, Span<float> dx, Span<float> dGamma, Span<float> dBeta, BatchNormRowsJob.Pass sums, BatchNormRowsJob.Pass rows)
+    {
+        int length = dy.Length;
+        int threads = ThreadsFor(length);
+        _job.Shape(length / Features, Features);
+        fixed (float* source = from, gradient = dy, destination = dx)
+        {
+            _job.Source = source;
+            _job.Gradient = gradient;
+            _job.Destination = destination;
+            RunPass(sums, threads);
+            NormalizationKernels.FinishGradientSums<float>(_job.FirstSlots, _job.SecondSlots, _job.Blocks.Count, _job.Stride, length / Features, Gamma, InverseStd, dGamma, dBeta, _a, _b, _c);
+            _job.Gamma = _a;
+            _job.Beta = _b;
+            _job.C = _c;
+            RunPass(rows, threads);
+        }
+    }
+
+    // InverseStd = 1 / sqrt(BatchVariance + Epsilon).
+    private void InverseStdOfBatch()
+    {
+        TensorPrimitives.Add(BatchVariance, Epsilon, InverseStd);
+        TensorPrimitives.ReciprocalSqrt(InverseStd, InverseStd);
+    }
+
+    // How many threads a call over `length` values takes: one below the threshold, else up to MaxDegreeOfParallelism.
+    private int ThreadsFor(int length) => length >= ParallelThreshold ? MaxDegreeOfParallelism : 1;
+
+    private void RunPass(BatchNormRowsJob.Pass pass, int threads)
+    {
+        _job.Current = pass;
+        if (threads == 1)
+        {
+            for (int k = 0; k < _job.Blocks.Count; k++)
+            {
+                _job.Run(k);
+            }
+
+            return;
+        }
+
+        (_runner ??= new ChunkRunner()).Run(_job, _job.Blocks.Count, threads);
     }
 }

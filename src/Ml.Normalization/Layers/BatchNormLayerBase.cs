@@ -91,9 +91,9 @@ public abstract class BatchNormLayerBase
     }
 
     /// <summary>The scale of a test-mode pass, <c>Gamma / sqrt(RunningVariance + Epsilon)</c>, in scratch the layer keeps.</summary>
-    private protected ReadOnlySpan<float> TestScale()
+    private protected float[] TestScale()
     {
-        Span<float> scale = _testScale;
+        float[] scale = _testScale;
         TensorPrimitives.Add(RunningVariance, Epsilon, scale);
         TensorPrimitives.ReciprocalSqrt(scale, scale);
         TensorPrimitives.Multiply(scale, Gamma, scale);

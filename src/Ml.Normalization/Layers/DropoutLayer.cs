@@ -12,8 +12,14 @@ namespace Ml.Normalization.Layers;
 /// sequence of masks run after run, and <see cref="Backward"/> recomputes the last mask instead of storing it:
 /// the layer allocates nothing after construction. Not thread-safe.
 /// </remarks>
-public sealed class DropoutLayer
+public sealed unsafe class DropoutLayer
 {
+    /// <summary>Calls over fewer values than this stay on the calling thread (measured, docs/dropout.md).</summary>
+    internal const int ParallelThreshold = 1 << 19;
+
+    private readonly DropoutJob _job = new();
+    private ChunkRunner? _runner;
+    private int _maxDegreeOfParallelism = Environment.ProcessorCount;
     private readonly ulong _seed;
     private readonly uint _keepThreshold;
     private readonly float _scale;
@@ -44,6 +50,26 @@ public sealed class DropoutLayer
     /// <summary>p, the probability of dropping a unit.</summary>
     public float DropProbability { get; }
 
+    /// <summary>
+    /// The most threads a call uses, the calling thread included; default <see cref="Environment.ProcessorCount"/>,
+    /// as PyTorch uses all cores. Calls over fewer than 524288 values stay on the calling thread whatever it is. Each
+    /// element's mask depends on its index alone, so the masks and outputs are the same bit for bit at every value.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to less than 1.</exception>
+    public int MaxDegreeOfParallelism
+    {
+        get => _maxDegreeOfParallelism;
+        set
+        {
+            if (value < 1)
+            {
+                ThrowHelper.ThrowOutOfRange(nameof(value), value, "at least 1");
+            }
+
+            _maxDegreeOfParallelism = value;
+        }
+    }
+
     /// <summary>Training: <c>y = x * mask / (1 - p)</c> with a fresh mask; otherwise <c>y = x</c>.</summary>
     /// <param name="x">Input, any length.</param>
     /// <param name="y">Output, same length; may be the same memory as <paramref name="x"/>.</param>
@@ -60,7 +86,7 @@ public sealed class DropoutLayer
 
         _lastKey = DropoutMask.Key(_seed, ++_calls);
         _trainingPass.Record(x.Length);
-        NormalizationKernels.Dropout(x, y, _lastKey, _keepThreshold, _scale);
+        Run(x, y);
     }
 
     /// <summary><c>dx = dy * mask / (1 - p)</c> with the mask of the last training <see cref="Forward"/>.</summary>
@@ -71,6 +97,28 @@ public sealed class DropoutLayer
     public void Backward(ReadOnlySpan<float> dy, Span<float> dx)
     {
         _trainingPass.CheckBackward(dy, dx);
-        NormalizationKernels.Dropout(dy, dx, _lastKey, _keepThreshold, _scale);
+        Run(dy, dx);
+    }
+
+    // The mask of _lastKey over source into destination: on the calling thread below the threshold, in chunks on up to
+    // MaxDegreeOfParallelism threads above it.
+    private void Run(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        if (source.Length < ParallelThreshold || _maxDegreeOfParallelism == 1)
+        {
+            NormalizationKernels.Dropout(source, destination, _lastKey, _keepThreshold, _scale);
+            return;
+        }
+
+        fixed (float* from = source, to = destination)
+        {
+            _job.Source = from;
+            _job.Destination = to;
+            _job.Length = source.Length;
+            _job.Key = _lastKey;
+            _job.KeepThreshold = _keepThreshold;
+            _job.Scale = _scale;
+            (_runner ??= new ChunkRunner()).Run(_job, _job.Chunks, _maxDegreeOfParallelism);
+        }
     }
 }

@@ -131,8 +131,47 @@ internal static class BatchNormalizationFit
             return [new Chunk(input, 0)];
         }
 
-        long rowsPerChunk = batches / count * options.BatchSize;
-        return [.. Enumerable.Range(0, count).Select(k => new Chunk(new RowRangeView(input, k * rowsPerChunk, k == count - 1 ? rows - (k * rowsPerChunk) : rowsPerChunk), k * rowsPerChunk))];
+        var chunks = new Chunk[count];
+        long start = 0;
+        var batchesPerChunk = ChunkBatches(batches, count);
+        for (int k = 0; k < count; k++)
+        {
+            long length = k == count - 1 ? rows - start : batchesPerChunk[k] * options.BatchSize;
+            chunks[k] = new Chunk(new RowRangeView(input, start, length), start);
+            start += length;
+        }
+
+        return chunks;
+    }
+
+    // What stepping over a row without reading it costs, as a share of fitting it: measured on 1M x 64 floats, 6 ns
+    // against 42 ns for data loaded from an enumerable (1 ns against ~35 ns for ML.NET's cache).
+    private const double SkipCost = 0.14;
+
+    /// <summary>
+    /// How many of <paramref name="batches"/> each of <paramref name="count"/> chunks takes (at least one each): chunk k
+    /// first steps over the rows of the chunks before it, so it takes that much less for every thread to finish at about
+    /// the same time (with 2 threads, 54% and 46%).
+    /// </summary>
+    internal static long[] ChunkBatches(long batches, int count)
+    {
+        var weights = new double[count];
+        double before = 0;
+        for (int k = 0; k < count; k++)
+        {
+            weights[k] = Math.Max(1 - (SkipCost * before), 0.1);
+            before += weights[k];
+        }
+
+        var result = new long[count];
+        long given = 0;
+        for (int k = 0; k < count; k++)
+        {
+            result[k] = k == count - 1 ? batches - given : Math.Clamp((long)Math.Round(batches * weights[k] / before), 1, batches - given - (count - 1 - k));
+            given += result[k];
+        }
+
+        return result;
     }
 
     // Runs chunk 0 on the calling thread and every other chunk on a thread of its own (each reads its rows and runs the

@@ -189,6 +189,33 @@ public class ParallelFitTests
         Approx.Equal([.. serial.RunningVariance], [.. parallel.RunningVariance], 1e-12, 0, "variance");
     }
 
+    [Theory]
+    [InlineData(2, 2)]
+    [InlineData(3, 2)]
+    [InlineData(100, 2)]
+    [InlineData(31_250, 2)]
+    [InlineData(4, 4)]
+    [InlineData(1_000, 4)]
+    [InlineData(7, 7)]
+    public void ChunkBatches_GiveEveryBatchOnce_LaterChunksFewer(long batches, int count)
+    {
+        // Chunk k steps over the rows before it first, so it takes fewer: every thread finishes at about the same time.
+        var chunks = Ml.Normalization.Transforms.BatchNormalize.BatchNormalizationFit.ChunkBatches(batches, count);
+
+        Assert.Equal(count, chunks.Length);
+        Assert.Equal(batches, chunks.Sum());
+        Assert.All(chunks, c => Assert.True(c >= 1));
+        for (int k = 1; k < count; k++)
+        {
+            Assert.True(chunks[k] <= chunks[k - 1] + 1, $"chunk {k}: {chunks[k]} after {chunks[k - 1]}");
+        }
+
+        if (batches >= 100)
+        {
+            Assert.True(chunks[0] > chunks[^1], "the first chunk takes more than the last");
+        }
+    }
+
     [Fact]
     public void NumberOfThreads_BelowOne_IsRefused()
     {

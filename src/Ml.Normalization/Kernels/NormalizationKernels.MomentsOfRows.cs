@@ -15,7 +15,7 @@ internal static partial class NormalizationKernels
     /// The same operations in the same order per slot as one <see cref="AccumulateMoments{T}"/> call per row, so the same
     /// bits; but each slot's sums stay in registers across the rows instead of being loaded and stored once per row,
     /// which is most of the per-row work of a narrow dense fit (<c>Fitting.MiniBatchMoments</c> stages rows for it).
-    /// Slots past the last whole vector (every slot without vector hardware) are summed one at a time
+    /// Slots past the last eight (every slot without 256-bit vector hardware) are summed one at a time
     /// (<see cref="AccumulateMomentsOfRowsScalar{T}"/>, the reference the tests compare the vector path against).
     /// </remarks>
     /// <exception cref="ArgumentException"><paramref name="rows"/> is not whole rows, or a span's length differs from <paramref name="slots"/>.</exception>
@@ -36,22 +36,6 @@ internal static partial class NormalizationKernels
             for (; j <= slots - 8; j += 8)
             {
                 AccumulateEightSlots(rows, rowCount, slots, j, shift, sum, sumOfSquares);
-            }
-        }
-        else if (Vector.IsHardwareAccelerated && typeof(T) == typeof(float))
-        {
-            ref float x = ref Unsafe.As<T, float>(ref At(rows));
-            for (; j <= slots - Vector<float>.Count; j += Vector<float>.Count)
-            {
-                AccumulateWidenedColumn(ref x, rowCount, slots, j, shift, sum, sumOfSquares);
-            }
-        }
-        else if (Vector.IsHardwareAccelerated && typeof(T) == typeof(double))
-        {
-            ref double x = ref Unsafe.As<T, double>(ref At(rows));
-            for (; j <= slots - Vector<double>.Count; j += Vector<double>.Count)
-            {
-                AccumulateColumn(ref x, rowCount, slots, j, shift, sum, sumOfSquares);
             }
         }
 
@@ -102,52 +86,6 @@ internal static partial class NormalizationKernels
         sumHigh.StoreUnsafe(ref At(sum), high);
         squaresLow.StoreUnsafe(ref At(sumOfSquares), low);
         squaresHigh.StoreUnsafe(ref At(sumOfSquares), high);
-    }
-
-    // Slots [j, j + Vector<float>.Count) over every row: each float vector widened to two double vectors.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AccumulateWidenedColumn(ref float x, int rowCount, int slots, int j, ReadOnlySpan<double> shift, Span<double> sum, Span<double> sumOfSquares)
-    {
-        nuint low = (nuint)j, high = (nuint)(j + Vector<double>.Count);
-        Vector<double> shiftLow = Vector.LoadUnsafe(ref At(shift), low), shiftHigh = Vector.LoadUnsafe(ref At(shift), high);
-        Vector<double> sumLow = Vector.LoadUnsafe(ref At(sum), low), sumHigh = Vector.LoadUnsafe(ref At(sum), high);
-        Vector<double> squaresLow = Vector.LoadUnsafe(ref At(sumOfSquares), low), squaresHigh = Vector.LoadUnsafe(ref At(sumOfSquares), high);
-        nuint at = (nuint)j;
-        for (int r = 0; r < rowCount; r++, at += (nuint)slots)
-        {
-            Vector.Widen(Vector.LoadUnsafe(ref x, at), out var valuesLow, out var valuesHigh);
-            var tLow = valuesLow - shiftLow;
-            var tHigh = valuesHigh - shiftHigh;
-            sumLow += tLow;
-            sumHigh += tHigh;
-            squaresLow += tLow * tLow;
-            squaresHigh += tHigh * tHigh;
-        }
-
-        sumLow.StoreUnsafe(ref At(sum), low);
-        sumHigh.StoreUnsafe(ref At(sum), high);
-        squaresLow.StoreUnsafe(ref At(sumOfSquares), low);
-        squaresHigh.StoreUnsafe(ref At(sumOfSquares), high);
-    }
-
-    // Slots [j, j + Vector<double>.Count) over every row.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AccumulateColumn(ref double x, int rowCount, int slots, int j, ReadOnlySpan<double> shift, Span<double> sum, Span<double> sumOfSquares)
-    {
-        nuint slot = (nuint)j;
-        Vector<double> shifts = Vector.LoadUnsafe(ref At(shift), slot);
-        Vector<double> sums = Vector.LoadUnsafe(ref At(sum), slot);
-        Vector<double> squares = Vector.LoadUnsafe(ref At(sumOfSquares), slot);
-        nuint at = slot;
-        for (int r = 0; r < rowCount; r++, at += (nuint)slots)
-        {
-            var t = Vector.LoadUnsafe(ref x, at) - shifts;
-            sums += t;
-            squares += t * t;
-        }
-
-        sums.StoreUnsafe(ref At(sum), slot);
-        squares.StoreUnsafe(ref At(sumOfSquares), slot);
     }
 
     private static void CheckRowsArguments(int length, int slots, int shiftLength, int sumLength, int sumOfSquaresLength)

@@ -23,14 +23,15 @@ internal static class BatchNormalizationFit
     public static Result Run(IHost host, IDataView input, InputOutputColumnPair[] columns, NumericColumnShape[] shapes, StatisticsLayout[] layouts, FitState[] states,
         BatchNormalizingEstimator.Options options, Func<FitState[]> freshStates)
     {
-        var chunks = Chunks(input, Needed(input, columns, options), states, options);
+        var needed = Needed(input, columns, options);
+        var chunks = Chunks(input, needed, states, options);
         var progress = new SharedProgress(new FitProgressTracker("BatchNormalize", input.GetRowCount(), options.Progress, message => MlNetEnvironment.Info(host, ChannelName, message)));
         var results = new ChunkResult[chunks.Length];
         using (MlNetEnvironment.StartProgress(host, ChannelName, () => progress.RowsRead))
         {
             if (chunks.Length == 1)
             {
-                results[0] = FitChunk(host, chunks[0], columns, shapes, layouts, states, options, progress, warn: true);
+                results[0] = FitChunk(host, chunks[0], needed, columns, shapes, layouts, states, options, progress, warn: true);
             }
             else
             {
@@ -60,7 +61,7 @@ internal static class BatchNormalizationFit
                     throw;
                 }
 
-                RunInParallel(chunks.Length, k => results[k] = FitChunk(host, chunks[k], columns, shapes, layouts, chunkStates[k], options, progress, warn: k == 0));
+                RunInParallel(chunks.Length, k => results[k] = FitChunk(host, chunks[k], needed, columns, shapes, layouts, chunkStates[k], options, progress, warn: k == 0));
                 for (int k = 1; k < chunks.Length; k++)
                 {
                     for (int i = 0; i < columns.Length; i++)
@@ -218,7 +219,7 @@ internal static class BatchNormalizationFit
 
     private sealed record ChunkResult(ColumnStatistics[] Statistics, long Batches, long RowsUsed, long RowsRead);
 
-    private static ChunkResult FitChunk(IHost host, Chunk chunk, InputOutputColumnPair[] columns, NumericColumnShape[] shapes, StatisticsLayout[] layouts, FitState[] states,
+    private static ChunkResult FitChunk(IHost host, Chunk chunk, DataViewSchema.Column[] needed, InputOutputColumnPair[] columns, NumericColumnShape[] shapes, StatisticsLayout[] layouts, FitState[] states,
         BatchNormalizingEstimator.Options options, SharedProgress progress, bool warn)
     {
         var input = chunk.View;
@@ -234,7 +235,7 @@ internal static class BatchNormalizationFit
         var weightColumn = options.ExampleWeightColumnName is { } weightName ? input.Schema[weightName] : (DataViewSchema.Column?)null;
         long rowsRead = 0, rowsUsed = 0, batches = 0;
         int inBatch = 0;
-        using (var cursor = chunk.Cursor ?? input.GetRowCursor(Needed(input, columns, options)))
+        using (var cursor = chunk.Cursor ?? input.GetRowCursor(needed))
         {
             var weights = weightColumn is { } wc ? ExampleWeights.Create(cursor, wc) : null;
             var fitters = new ColumnFitter[columns.Length];

@@ -149,8 +149,9 @@ public sealed unsafe class BatchNormLayer : BatchNormLayerBase
                 return;
             }
 
+            _job.ShiftByFirstRow(x);
             RunPass(BatchNormRowsJob.Pass.Moments, threads);
-            NormalizationKernels.FinishBlockMoments(x, rows, _job.FirstSlots, _job.SecondSlots, _job.Blocks.Count, _job.Stride, BatchMean, BatchVariance);
+            NormalizationKernels.FinishBlockMoments(_job.Shift, rows, _job.MomentSums, _job.MomentSumsOfSquares, _job.Blocks.Count, _job.Stride, BatchMean, BatchVariance);
             InverseStdOfBatch();
             _job.Mean = BatchMean;
             _job.Scale = InverseStd;

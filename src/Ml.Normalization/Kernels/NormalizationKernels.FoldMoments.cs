@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Ml.Normalization.Kernels;
 
@@ -20,8 +21,10 @@ internal static partial class NormalizationKernels
     /// term with a rounding of its own size, n of them. Folded and moved at rows 8, 64, 512 and every 512 rows after
     /// (<c>Fitting.MiniBatchMoments</c>), the cancellation factor stays below about 8 and no sum takes more than 512
     /// terms before it is added to the total: a few roundings whatever the order of the values.</para>
-    /// The same roundings for every slot, whatever the vector width: this operation is O(slots) once per block, so it
-    /// is scalar.
+    /// The same roundings for every slot, whatever the vector width: four slots at a time with 256-bit vectors (the same
+    /// operations, none fused, and the NaN test as a mask), the rest one at a time (<see cref="FoldMomentsScalar"/>, the
+    /// reference the tests compare it with). Once per block of rows, but with a division per slot it was about a fifth
+    /// of the narrow dense fit's work at the default batch of 256 rows (three blocks a batch), scalar.
     /// </remarks>
     /// <exception cref="ArgumentException">A span's length differs from <c>shift.Length</c>.</exception>
     public static void FoldMoments(Span<double> shift, Span<double> blockSum, Span<double> blockSumOfSquares, Span<double> sum, Span<double> sumOfSquares, ReadOnlySpan<double> count, long rowsInEverySlot)
@@ -29,15 +32,44 @@ internal static partial class NormalizationKernels
         CheckFiniteMomentsArguments(shift.Length, shift.Length, sum.Length, sumOfSquares.Length, count.Length);
         ThrowHelper.ThrowIfLengthDiffers(shift.Length, blockSum.Length, nameof(blockSum));
         ThrowHelper.ThrowIfLengthDiffers(shift.Length, blockSumOfSquares.Length, nameof(blockSumOfSquares));
-        for (int j = 0; j < shift.Length; j++)
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref double kr = ref At(shift), br = ref At(blockSum), bqr = ref At(blockSumOfSquares), sr = ref At(sum), qr = ref At(sumOfSquares), cr = ref At(count);
+            var rows = Vector256.Create((double)rowsInEverySlot);
+            for (; j <= shift.Length - 4; j += 4)
+            {
+                nuint at = (nuint)j;
+                var k = Vector256.LoadUnsafe(ref kr, at);
+                var s1 = Vector256.LoadUnsafe(ref sr, at) + Vector256.LoadUnsafe(ref br, at);
+                var s2 = Vector256.LoadUnsafe(ref qr, at) + Vector256.LoadUnsafe(ref bqr, at);
+                var n = Vector256.LoadUnsafe(ref cr, at) + rows;
+
+                // Recentre, lane by lane; a lane whose moved shift is NaN keeps its shift and sums.
+                var moved = k + (s1 / n);
+                var keep = Vector256.Equals(moved, moved);
+                var e = moved - k;
+                var ne = n * e;
+                Vector256.ConditionalSelect(keep, s2 - (e * ((s1 + s1) - ne)), s2).StoreUnsafe(ref qr, at);
+                Vector256.ConditionalSelect(keep, s1 - ne, s1).StoreUnsafe(ref sr, at);
+                Vector256.ConditionalSelect(keep, moved, k).StoreUnsafe(ref kr, at);
+            }
+        }
+
+        FoldMomentsScalar(shift, blockSum, blockSumOfSquares, sum, sumOfSquares, count, rowsInEverySlot, j);
+        blockSum.Clear();
+        blockSumOfSquares.Clear();
+    }
+
+    /// <summary>The scalar form of <see cref="FoldMoments"/> for slots from <paramref name="firstSlot"/> on, without clearing the block.</summary>
+    internal static void FoldMomentsScalar(Span<double> shift, ReadOnlySpan<double> blockSum, ReadOnlySpan<double> blockSumOfSquares, Span<double> sum, Span<double> sumOfSquares, ReadOnlySpan<double> count, long rowsInEverySlot, int firstSlot)
+    {
+        for (int j = firstSlot; j < shift.Length; j++)
         {
             double s1 = sum[j] + blockSum[j], s2 = sumOfSquares[j] + blockSumOfSquares[j];
             Recentre(ref shift[j], ref s1, ref s2, count[j] + rowsInEverySlot);
             (sum[j], sumOfSquares[j]) = (s1, s2);
         }
-
-        blockSum.Clear();
-        blockSumOfSquares.Clear();
     }
 
     /// <summary>

@@ -32,10 +32,11 @@ public class MiniBatchMomentsTests
     [InlineData(37)]
     [InlineData(64)]
     [InlineData(5)]
-    public void StagedRows_GiveTheBitsOfOneRowAtATime_WithNaNRowsAndLateShifts(int slots)
+    public void HeldRows_GiveTheBitsOfOneRowAtATime_WithNaNRowsAndLateShifts(int slots)
     {
-        // Staged rows are summed together; NaN rows, slots whose first finite value comes late and batches that end
-        // between stages interrupt the staging. Reference: the kernels called a row at a time, as before staging.
+        // Held rows are summed together; NaN rows among them are taken again one at a time, and slots whose first finite
+        // value comes late and batches that end between holds interrupt the holding. Rows come through Add and, when a
+        // buffer is free, written to it (as ColumnFitter does). Reference: the kernels called a row at a time.
         var random = new Random(slots);
         var moments = new MiniBatchMoments<float>("x", slots);
         var reference = new RowAtATime(slots);
@@ -45,7 +46,16 @@ public class MiniBatchMomentsTests
             {
                 var row = Enumerable.Range(0, slots).Select(j =>
                     (j == 1 && r < 20) || random.Next(100) == 0 ? float.NaN : (float)((random.NextDouble() * 1e3) + (j * 1e5))).ToArray();
-                moments.Add(row);
+                if (r % 3 != 0 && moments.FreeRowBuffer is { } free)
+                {
+                    row.CopyTo(free, 0);
+                    moments.AddHeldRow();
+                }
+                else
+                {
+                    moments.Add(row);
+                }
+
                 reference.Add(row);
             }
 
@@ -58,7 +68,20 @@ public class MiniBatchMomentsTests
         }
     }
 
-    // MiniBatchMoments without staging: each row through AccumulateMoments or AccumulateFiniteMoments as it comes.
+    [Fact]
+    public void FreeRowBuffer_IsNull_UntilEverySlotHasItsShift_AndForWideColumns()
+    {
+        var moments = new MiniBatchMoments<float>("x", 2);
+        Assert.Null(moments.FreeRowBuffer); // no shift yet: the first row goes through Add
+        Assert.Throws<InvalidOperationException>(moments.AddHeldRow);
+        moments.Add([1f, float.NaN]);
+        Assert.Null(moments.FreeRowBuffer); // slot 1 still has no finite value
+        moments.Add([2f, 3f]);
+        Assert.Equal(2, moments.FreeRowBuffer!.Length);
+        Assert.Null(new MiniBatchMoments<float>("wide", 1 << 16).FreeRowBuffer); // summed a row at a time
+    }
+
+    // MiniBatchMoments without holding: each row through AccumulateMoments or AccumulateFiniteMoments as it comes.
     private sealed class RowAtATime(int slots)
     {
         private readonly double[] _shift = Enumerable.Repeat(double.NaN, slots).ToArray();

@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Ml.Normalization.Fitting;
@@ -102,7 +104,15 @@ internal sealed class ColumnFitter<T> : ColumnFitter
             return;
         }
 
-        _vectorGetter!(ref _buffer);
+        if ((_moments as MiniBatchMoments<T>)?.FreeRowBuffer is not { } free)
+        {
+            _vectorGetter!(ref _buffer);
+        }
+        else if (TryReadInto(free))
+        {
+            return;
+        }
+
         if (_buffer.Length != _slots)
         {
             throw new InvalidOperationException($"Column '{_columnName}' gave a vector of {_buffer.Length} slots, its type says {_slots}.");
@@ -117,6 +127,29 @@ internal sealed class ColumnFitter<T> : ColumnFitter
             SawSparseRows = true;
             Moments(firstRowSparse: true).Add(_buffer.GetValues(), _buffer.GetIndices());
         }
+    }
+
+    // Reads the row into the dense moments' free row buffer, handed to the getter as the values of the VBuffer it writes
+    // (ML.NET's getters write into the buffers they are handed, so the row is not copied again), and adds it there.
+    // A dense row the getter put elsewhere is copied in; a sparse row goes the general way (false, with _buffer holding it).
+    private bool TryReadInto(T[] free)
+    {
+        var row = new VBuffer<T>(_slots, free);
+        _vectorGetter!(ref row);
+        if (row.Length != _slots || !row.IsDense)
+        {
+            row.CopyTo(ref _buffer);
+            return false;
+        }
+
+        var values = row.GetValues();
+        if (!Unsafe.AreSame(ref MemoryMarshal.GetReference(values), ref free[0]))
+        {
+            values.CopyTo(free);
+        }
+
+        ((MiniBatchMoments<T>)_moments!).AddHeldRow();
+        return true;
     }
 
     // The moments, chosen at the first row: a sparse first row of a per-slot vector column makes the whole fit of the

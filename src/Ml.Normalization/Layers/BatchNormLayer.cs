@@ -100,7 +100,17 @@ public sealed unsafe class BatchNormLayer : BatchNormLayerBase
         int threads = ThreadsFor(length);
         if (!training && threads == 1)
         {
-            NormalizationKernels.Normalize(x, rows, RunningMean, TestScale(), Beta, y);
+            // A call as large as the parallel threshold streams its arrays from memory, where the walk in address order
+            // is the faster one; a smaller block stays in the cache, where the row walk shares each parameter load.
+            if (length >= ParallelThreshold)
+            {
+                NormalizationKernels.NormalizeInOrder(x, rows, RunningMean, TestScale(), Beta, y);
+            }
+            else
+            {
+                NormalizationKernels.Normalize(x, rows, RunningMean, TestScale(), Beta, y);
+            }
+
             return;
         }
 

@@ -120,7 +120,8 @@ internal sealed unsafe class BatchNormRowsJob : IChunkJob
                 NormalizationKernels.NormalizeTraining<float>(Rows(Source, first, count), end - first, Mean, Scale, Gamma, Beta, Rows(Destination, first, count));
                 break;
             case Pass.NormalizeTest:
-                NormalizationKernels.Normalize<float>(Rows(Source, first, count), end - first, Mean, Scale, Beta, Rows(Destination, first, count));
+                // Only calls over the parallel threshold come here: blocks streamed from memory, walked in address order.
+                NormalizationKernels.NormalizeInOrder<float>(Rows(Source, first, count), end - first, Mean, Scale, Beta, Rows(Destination, first, count));
                 break;
             case Pass.GradientSums:
                 NormalizationKernels.GradientBlockSums<float>(new ReadOnlySpan<float>(Gradient, length), new ReadOnlySpan<float>(Source, length), first, end, slot1, slot2);

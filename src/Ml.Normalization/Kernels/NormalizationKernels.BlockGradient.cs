@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 
 namespace Ml.Normalization.Kernels;
 
@@ -66,5 +67,16 @@ internal static partial class NormalizationKernels
             firstRow,
             endRow,
             dGamma.Length);
+    }
+
+    // total = block 0 + block 1 + ... in that order, element by element (so vector width changes no bit).
+    private static void AddBlocks<T>(ReadOnlySpan<T> blockValues, int blocks, int stride, Span<T> total)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        blockValues[..total.Length].CopyTo(total);
+        for (int b = 1; b < blocks; b++)
+        {
+            TensorPrimitives.Add(total, blockValues.Slice(b * stride, total.Length), total);
+        }
     }
 }

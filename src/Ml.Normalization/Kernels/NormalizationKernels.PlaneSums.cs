@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 
 namespace Ml.Normalization.Kernels;
 
-// The driver the per-plane reductions share (ShiftedPlaneSums, PlaneGradientSums): two sums over one contiguous span
+// The driver of the per-plane reduction PlaneGradientSums: two sums over one contiguous span
 // (a channel plane of an NCHW block), sum a and sum a * b, with a and b supplied per element by an operator. The
 // row drivers in Common sum down columns, where each column is its own lane; a plane sums to one scalar, so the
 // grouping into lanes is fixed here instead: PlaneLanes lanes, element i of a run in lane i % PlaneLanes, each lane

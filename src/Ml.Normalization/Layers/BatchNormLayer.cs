@@ -13,6 +13,9 @@ namespace Ml.Normalization.Layers;
 /// <para>Forward: <c>x_hat = (x - mean) / sqrt(var + Epsilon)</c>, <c>y = Gamma * x_hat + Beta</c>.</para>
 /// <para>Running statistics: <c>running = Momentum * running + (1 - Momentum) * batch</c>, both starting at 0
 /// (the reference's convention; PyTorch starts the variance at 1, see the ML.NET stage's options).</para>
+/// <para>The batch mean and variance are one pass of double sums of <c>(double)x - x[0]</c> per feature, rounded to float
+/// once: within 1e-6 relative of a two-pass double reference whatever the data, an outlier first row included
+/// (docs/layers.md, batch statistics precision).</para>
 /// <para>Backward gives dx, dGamma and dBeta of the last training forward pass. By default the layer keeps that
 /// pass's normalized input (rows x Features floats) for <see cref="Backward(ReadOnlySpan{float}, Span{float}, Span{float}, Span{float})"/>;
 /// buffers are reused while the batch size does not grow, so training is allocation-free after the first batch.
@@ -159,8 +162,9 @@ public sealed unsafe class BatchNormLayer : BatchNormLayerBase
                 return;
             }
 
+            _job.ShiftByFirstRow(x);
             RunPass(BatchNormRowsJob.Pass.Moments, threads);
-            NormalizationKernels.FinishBlockMoments(x, rows, _job.FirstSlots, _job.SecondSlots, _job.Blocks.Count, _job.Stride, BatchMean, BatchVariance);
+            NormalizationKernels.FinishBlockMoments(_job.Shift, rows, _job.MomentSums, _job.MomentSumsOfSquares, _job.Blocks.Count, _job.Stride, BatchMean, BatchVariance);
             InverseStdOfBatch();
             _job.Mean = BatchMean;
             _job.Scale = InverseStd;

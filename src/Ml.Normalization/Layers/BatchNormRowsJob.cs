@@ -11,11 +11,13 @@ namespace Ml.Normalization.Layers;
 internal sealed unsafe class BatchNormRowsJob : IChunkJob
 {
     private float[] _slots = [];
+    private double[] _momentSlots = [];
+    private double[] _shift = [];
 
     /// <summary>The pass the chunks compute.</summary>
     public enum Pass
     {
-        /// <summary>The shifted sums of the training forward.</summary>
+        /// <summary>The shifted sums of the training forward (double, shifted by <see cref="Shift"/>).</summary>
         Moments,
 
         /// <summary>y and x-hat with the batch statistics.</summary>
@@ -49,8 +51,8 @@ internal sealed unsafe class BatchNormRowsJob : IChunkJob
     /// <summary>Features per row.</summary>
     public int Features { get; private set; }
 
-    /// <summary>Distance between two blocks' slots, in floats: the features rounded up to a cache line, plus one line,
-    /// so no two blocks' sums share a line.</summary>
+    /// <summary>Distance between two blocks' slots, in elements: the features rounded up to a cache line of floats, plus
+    /// one line, so no two blocks' sums share a line.</summary>
     public int Stride { get; private set; }
 
     /// <summary>x, or x-hat for <see cref="Pass.GradientSums"/> and <see cref="Pass.GradientRows"/>.</summary>
@@ -80,11 +82,20 @@ internal sealed unsafe class BatchNormRowsJob : IChunkJob
     /// <summary>The dx coefficient c.</summary>
     public float[] C { get; set; } = [];
 
-    /// <summary>The first slot array (sums, or dGamma sums), <see cref="Blocks"/>.Count x <see cref="Stride"/>.</summary>
+    /// <summary>The first slot array (dGamma sums), <see cref="Blocks"/>.Count x <see cref="Stride"/>.</summary>
     public ReadOnlySpan<float> FirstSlots => _slots.AsSpan(0, Blocks.Count * Stride);
 
-    /// <summary>The second slot array (sums of squares, or dBeta sums).</summary>
+    /// <summary>The second slot array (dBeta sums).</summary>
     public ReadOnlySpan<float> SecondSlots => _slots.AsSpan(Blocks.Count * Stride, Blocks.Count * Stride);
+
+    /// <summary>The moments pass's shift: the batch's row 0, widened; set by <see cref="ShiftByFirstRow"/>.</summary>
+    public ReadOnlySpan<double> Shift => _shift.AsSpan(0, Features);
+
+    /// <summary>The moments pass's shifted sums per block, <see cref="Blocks"/>.Count x <see cref="Stride"/>.</summary>
+    public ReadOnlySpan<double> MomentSums => _momentSlots.AsSpan(0, Blocks.Count * Stride);
+
+    /// <summary>The moments pass's shifted sums of squares per block.</summary>
+    public ReadOnlySpan<double> MomentSumsOfSquares => _momentSlots.AsSpan(Blocks.Count * Stride, Blocks.Count * Stride);
 
     /// <summary>Sets the shape of the call, growing the slots if it needs more.</summary>
     public void Shape(int rows, int features)
@@ -99,6 +110,23 @@ internal sealed unsafe class BatchNormRowsJob : IChunkJob
         }
     }
 
+    /// <summary>Readies the moments pass: grows its double slots if needed and takes the batch's row 0 as the shift.</summary>
+    public void ShiftByFirstRow(ReadOnlySpan<float> x)
+    {
+        int needed = 2 * Blocks.Count * Stride;
+        if (_momentSlots.Length < needed)
+        {
+            _momentSlots = new double[needed];
+        }
+
+        if (_shift.Length < Features)
+        {
+            _shift = new double[Features];
+        }
+
+        NormalizationKernels.Widen(x[..Features], _shift.AsSpan(0, Features));
+    }
+
     /// <inheritdoc/>
     public void Run(int chunk)
     {
@@ -111,7 +139,13 @@ internal sealed unsafe class BatchNormRowsJob : IChunkJob
         switch (Current)
         {
             case Pass.Moments:
-                NormalizationKernels.ShiftedBlockSums<float>(new ReadOnlySpan<float>(Source, length), first, end, slot1, slot2);
+                NormalizationKernels.ShiftedBlockSums<float>(
+                    new ReadOnlySpan<float>(Source, length),
+                    first,
+                    end,
+                    Shift,
+                    _momentSlots.AsSpan(chunk * Stride, f),
+                    _momentSlots.AsSpan((Blocks.Count + chunk) * Stride, f));
                 break;
             case Pass.NormalizeKeepingXHat when StreamsFromMemory:
                 NormalizationKernels.NormalizeTrainingInOrder<float>(Rows(Source, first, count), end - first, Mean, Scale, Gamma, Beta, Rows(XHat, first, count), Rows(Destination, first, count));

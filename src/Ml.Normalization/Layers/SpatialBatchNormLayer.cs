@@ -16,10 +16,11 @@ namespace Ml.Normalization.Layers;
 /// <para>Running statistics: <c>running = Momentum * running + (1 - Momentum) * batch</c>, both starting at 0. Momentum is the
 /// weight of the OLD value (PyTorch's momentum is 1 - Momentum). To reproduce <c>BatchNorm2d</c>'s running statistics, set
 /// <see cref="UnbiasedRunningVariance"/> and fill <see cref="BatchNormLayerBase.RunningVariance"/> with 1 before the first batch.</para>
-/// <para>The per-channel sums are taken of <c>x - shift[c]</c>, with shift[c] the channel's first value, in float over runs
-/// of at most 1024 values (in a fixed grouping, so the results do not depend on the vector width) and in double across
-/// runs, so a large common offset (x = 1e4 + noise) neither cancels the variance away nor costs the mean its precision;
-/// the normalization subtracts the shift first for the same reason.</para>
+/// <para>The per-channel sums are double sums of <c>(double)x - shift[c]</c>, with shift[c] the channel's first value, in
+/// 16 lanes per channel (a fixed grouping, so the results do not depend on the vector width): a large common offset
+/// (x = 1e4 + noise) does not cancel the variance away, and a first value far from the rest (an outlier) costs at most
+/// a factor of n in the double sums' relative error, far below float's. The normalization subtracts the mean as two
+/// floats, <c>(x - high) - low</c> with <c>high + low</c> the double mean, so the offset keeps its precision too.</para>
 /// <para>Backward gives dx, dGamma and dBeta of the last training forward pass, from the normalized input the layer keeps
 /// (batch x Channels x spatialSize floats). Buffers are reused while the batch does not grow, so training is allocation-free
 /// after the first batch. Each channel plane is one span through fused kernels (one pass for the statistics, one
@@ -28,8 +29,10 @@ namespace Ml.Normalization.Layers;
 /// </remarks>
 public sealed class SpatialBatchNormLayer : BatchNormLayerBase
 {
-    private readonly float[] _shift;
-    private readonly float[] _shiftedMean;
+    private readonly double[] _shift;
+    private readonly float[] _meanLow;
+    private readonly double[] _laneSums;
+    private readonly double[] _laneSumsOfSquares;
     private readonly double[] _sum;
     private readonly double[] _sumOfSquares;
     private int _spatialSize;
@@ -42,8 +45,10 @@ public sealed class SpatialBatchNormLayer : BatchNormLayerBase
     public SpatialBatchNormLayer(int channels, float momentum = 0.9f, float epsilon = 1e-5f)
         : base(channels, nameof(channels), momentum, epsilon)
     {
-        _shift = new float[channels];
-        _shiftedMean = new float[channels];
+        _shift = new double[channels];
+        _meanLow = new float[channels];
+        _laneSums = new double[channels * NormalizationKernels.LaneGroup];
+        _laneSumsOfSquares = new double[channels * NormalizationKernels.LaneGroup];
         _sum = new double[channels];
         _sumOfSquares = new double[channels];
     }
@@ -97,8 +102,8 @@ public sealed class SpatialBatchNormLayer : BatchNormLayerBase
             int c = plane % Channels;
             NormalizationKernels.NormalizePlaneTraining(
                 x.Slice(offset, spatialSize),
-                _shift[c],
-                _shiftedMean[c],
+                BatchMean[c],
+                _meanLow[c],
                 InverseStd[c],
                 Gamma[c],
                 Beta[c],
@@ -162,32 +167,43 @@ public sealed class SpatialBatchNormLayer : BatchNormLayerBase
 
     private int CheckShape(int batch, int spatialSize) => NchwShape.Length(batch, Channels, spatialSize);
 
-    // Per-channel mean and biased variance of x into BatchMean/BatchVariance (float), keeping the shift and the shifted
-    // mean for the normalization, and the inverse standard deviation.
+    // Per-channel mean and biased variance of x into BatchMean/BatchVariance (float), keeping the low part of the mean
+    // for the normalization, and the inverse standard deviation.
     private void Moments(ReadOnlySpan<float> x, int batch, int spatialSize)
     {
+        const int Lanes = NormalizationKernels.LaneGroup;
         for (int c = 0; c < Channels; c++)
         {
             _shift[c] = x[c * spatialSize];
         }
 
-        Array.Clear(_sum);
-        Array.Clear(_sumOfSquares);
+        Array.Clear(_laneSums);
+        Array.Clear(_laneSumsOfSquares);
         for (int offset = 0, plane = 0; offset < x.Length; offset += spatialSize, plane++)
         {
             int c = plane % Channels;
-            var (sum, sumOfSquares) = NormalizationKernels.ShiftedPlaneSums(x.Slice(offset, spatialSize), _shift[c]);
-            _sum[c] += sum;
-            _sumOfSquares[c] += sumOfSquares;
+            NormalizationKernels.AccumulatePlaneMoments(
+                x.Slice(offset, spatialSize),
+                _shift[c],
+                _laneSums.AsSpan(c * Lanes, Lanes),
+                _laneSumsOfSquares.AsSpan(c * Lanes, Lanes));
         }
 
         double n = (double)batch * spatialSize;
         for (int c = 0; c < Channels; c++)
         {
-            double shiftedMean = _sum[c] / n;
-            double variance = Math.Max(0, (_sumOfSquares[c] / n) - (shiftedMean * shiftedMean));
-            _shiftedMean[c] = (float)shiftedMean;
-            BatchMean[c] = (float)(_shift[c] + shiftedMean);
+            double sum = 0, sumOfSquares = 0;
+            for (int l = c * Lanes; l < (c + 1) * Lanes; l++)
+            {
+                sum += _laneSums[l];
+                sumOfSquares += _laneSumsOfSquares[l];
+            }
+
+            double shiftedMean = sum / n;
+            double variance = Math.Max(0, (sumOfSquares / n) - (shiftedMean * shiftedMean));
+            double mean = _shift[c] + shiftedMean;
+            BatchMean[c] = (float)mean;
+            _meanLow[c] = (float)(mean - BatchMean[c]);
             BatchVariance[c] = (float)variance;
             InverseStd[c] = (float)(1 / Math.Sqrt(variance + Epsilon));
         }

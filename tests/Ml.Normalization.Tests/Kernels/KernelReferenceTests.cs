@@ -20,6 +20,11 @@ public class KernelReferenceTests
         Run(type, features, BatchMomentsMatchesReference<float>, BatchMomentsMatchesReference<double>);
 
     [Theory]
+    [MemberData(nameof(TypesAndNonEmptyLengths))]
+    public void ShiftedBlockSums_FollowTheDocumentedGrouping_BitForBit(string type, int features) =>
+        Run(type, features, ShiftedBlockSumsFollowTheGrouping<float>, ShiftedBlockSumsFollowTheGrouping<double>);
+
+    [Theory]
     [MemberData(nameof(TypesAndLengths))]
     public void Normalize_MatchesTheFormula_InPlaceOrNot(string type, int features) =>
         Run(type, features, NormalizeMatchesReference<float>, NormalizeMatchesReference<double>);
@@ -95,6 +100,23 @@ public class KernelReferenceTests
             double magnitude = 11;
             Approx.Equal(meanRef, ToDouble(mean), 0, 4 * rows * eps * magnitude, $"mean, rows {rows}");
             Approx.Equal(varianceRef, ToDouble(variance), 0, 8 * rows * eps * magnitude * magnitude, $"variance, rows {rows}");
+        }
+    }
+
+    private static void ShiftedBlockSumsFollowTheGrouping<T>(int features)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // Blocks that start at row 0 or later, with 0-3 rows after the last group of four.
+        foreach (var (firstRow, endRow) in new[] { (0, 1), (0, 4), (0, 7), (1, 10), (3, 16), (5, 18) })
+        {
+            var x = Data<T>(features + endRow, endRow * features, 5, 2);
+            var shift = ScalarReference.Widen(x[..features]);
+            var sum = new double[features];
+            var sumOfSquares = new double[features];
+            NormalizationKernels.ShiftedBlockSums<T>(x, firstRow, endRow, shift, sum, sumOfSquares);
+            var (sumRef, sumOfSquaresRef) = ScalarReference.ShiftedBlockSums(x, features, firstRow, endRow, shift);
+            Assert.Equal(sumRef, sum);
+            Assert.Equal(sumOfSquaresRef, sumOfSquares);
         }
     }
 

@@ -27,11 +27,6 @@ public class PlaneKernelReferenceTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void ShiftedPlaneSums_MatchTheFormula_InTheDocumentedGrouping(string type, int length) =>
-        Run(type, length, ShiftedPlaneSumsMatchReference<float>, ShiftedPlaneSumsMatchReference<double>);
-
-    [Theory]
-    [MemberData(nameof(Cases))]
     public void PlaneGradientSums_MatchTheFormula_InTheDocumentedGrouping(string type, int length) =>
         Run(type, length, PlaneGradientSumsMatchReference<float>, PlaneGradientSumsMatchReference<double>);
 
@@ -54,44 +49,6 @@ public class PlaneKernelReferenceTests
     [MemberData(nameof(Cases))]
     public void PlaneGradient_MatchesTheFormula_InPlaceOrNot(string type, int length) =>
         Run(type, length, PlaneGradientMatchesReference<float>, PlaneGradientMatchesReference<double>);
-
-    [Fact]
-    public void ShiftedPlaneSums_KeepTheVariance_OfALargeOffset()
-    {
-        // x = 1e4 + N(0, 1) in float: the shifted sums keep the variance to 1e-5 relative (unshifted float sums of
-        // squares, 1e8 each, would have nothing left of it).
-        var plane = SeededData.Normal(11, 5000, 1e4, 1);
-        var (sum, squares) = NormalizationKernels.ShiftedPlaneSums<float>(plane, plane[0]);
-        var (sumRef, squaresRef) = PlaneScalarReference.ShiftedSums(plane, plane[0]);
-        double variance = (squares / plane.Length) - Math.Pow(sum / plane.Length, 2);
-        double varianceRef = (squaresRef / plane.Length) - Math.Pow(sumRef / plane.Length, 2);
-        Assert.True(Math.Abs(variance - varianceRef) <= 1e-5 * varianceRef, $"variance {variance:R}, reference {varianceRef:R}");
-    }
-
-    private static void ShiftedPlaneSumsMatchReference<T>(int length)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        foreach (int start in Starts)
-        {
-            var buffer = Data<T>(length + start, length + start, 5, 2);
-            var plane = buffer[start..];
-            T shift = length > 0 ? plane[0] : T.Zero;
-            var (sum, squares) = NormalizationKernels.ShiftedPlaneSums(buffer.AsSpan(start), shift);
-
-            // Bit for bit the documented grouping of t = x - shift (rounded to T) ...
-            var t = Array.ConvertAll(plane, v => v - shift);
-            var (sumGrouped, squaresGrouped) = PlaneScalarReference.GroupedSums(t, t);
-            Assert.Equal(sumGrouped, sum);
-            Assert.Equal(squaresGrouped, squares);
-
-            // ... and that grouping within a few roundings per lane of the sums in double.
-            var (sumRef, squaresRef) = PlaneScalarReference.ShiftedSums(plane, shift);
-            double bound = RoundingsPerLane<T>(length) * Epsilon<T>();
-            double sumOfMagnitudes = t.Sum(v => Math.Abs(double.CreateTruncating(v)));
-            Assert.True(Math.Abs(sum - sumRef) <= bound * sumOfMagnitudes, $"sum, start {start}: {sum:R} vs {sumRef:R}");
-            Assert.True(Math.Abs(squares - squaresRef) <= 2 * bound * squaresRef, $"squares, start {start}: {squares:R} vs {squaresRef:R}");
-        }
-    }
 
     private static void PlaneGradientSumsMatchReference<T>(int length)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -119,20 +76,20 @@ public class PlaneKernelReferenceTests
     private static void NormalizePlaneTrainingMatchesReference<T>(int length)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T shift = T.CreateTruncating(4.75), shiftedMean = T.CreateTruncating(0.3), inverseStd = T.CreateTruncating(0.47);
+        T meanHigh = T.CreateTruncating(4.75), meanLow = T.CreateTruncating(0.3), inverseStd = T.CreateTruncating(0.47);
         T gamma = T.CreateTruncating(1.3), beta = T.CreateTruncating(-0.2);
         foreach (int start in Starts)
         {
             var buffer = Data<T>(length + 3, length + start, 5, 2);
-            var (xHatRef, yRef) = PlaneScalarReference.NormalizeTraining(buffer[start..], shift, shiftedMean, inverseStd, gamma, beta);
+            var (xHatRef, yRef) = PlaneScalarReference.NormalizeTraining(buffer[start..], meanHigh, meanLow, inverseStd, gamma, beta);
 
             var xHat = new T[length + start];
             var y = new T[length + start];
-            NormalizationKernels.NormalizePlaneTraining<T>(buffer.AsSpan(start), shift, shiftedMean, inverseStd, gamma, beta, xHat.AsSpan(start), y.AsSpan(start));
+            NormalizationKernels.NormalizePlaneTraining<T>(buffer.AsSpan(start), meanHigh, meanLow, inverseStd, gamma, beta, xHat.AsSpan(start), y.AsSpan(start));
             Assert.Equal(xHatRef, xHat[start..]);
             Assert.Equal(yRef, y[start..]);
 
-            NormalizationKernels.NormalizePlaneTraining<T>(buffer.AsSpan(start), shift, shiftedMean, inverseStd, gamma, beta, xHat.AsSpan(start), buffer.AsSpan(start));
+            NormalizationKernels.NormalizePlaneTraining<T>(buffer.AsSpan(start), meanHigh, meanLow, inverseStd, gamma, beta, xHat.AsSpan(start), buffer.AsSpan(start));
             Assert.Equal(yRef, buffer[start..]);
         }
     }
@@ -194,7 +151,7 @@ public class PlaneKernelReferenceTests
 
     private static readonly int[] Starts = [0, 1, 3];
 
-    // The roundings a value can collect in the grouped sums: its own (t = x - shift, or the product), one per addition
+    // The roundings a value can collect in the grouped sums: its own (the product), one per addition
     // in its lane (Run / lanes at most), one per level of the halving tree, and the double totals (negligible).
     private static double RoundingsPerLane<T>(int length)
         where T : unmanaged =>

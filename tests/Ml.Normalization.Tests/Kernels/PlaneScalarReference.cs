@@ -16,21 +16,6 @@ internal static class PlaneScalarReference
     public static int Lanes<T>()
         where T : unmanaged => 128 / System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
 
-    /// <summary>sum (x - shift) and sum (x - shift)^2 with the subtraction and the sums in double.</summary>
-    public static (double Sum, double SumOfSquares) ShiftedSums<T>(T[] plane, T shift)
-        where T : IFloatingPointIeee754<T>
-    {
-        double sum = 0, squares = 0;
-        foreach (T v in plane)
-        {
-            double t = double.CreateTruncating(v) - double.CreateTruncating(shift);
-            sum += t;
-            squares += t * t;
-        }
-
-        return (sum, squares);
-    }
-
     /// <summary>sum dy and sum dy * xHat in double.</summary>
     public static (double DBeta, double DGamma) GradientSums<T>(T[] dy, T[] xHat)
         where T : IFloatingPointIeee754<T>
@@ -82,16 +67,16 @@ internal static class PlaneScalarReference
         return (sum, products);
     }
 
-    /// <summary>xHat = ((x - shift) - shiftedMean) * inverseStd and y = (gamma * xHat) + beta, rounded after each operation.</summary>
-    public static (T[] XHat, T[] Y) NormalizeTraining<T>(T[] plane, T shift, T shiftedMean, T inverseStd, T gamma, T beta)
+    /// <summary>xHat = ((x - meanHigh) - meanLow) * inverseStd and y = (gamma * xHat) + beta, rounded after each operation.</summary>
+    public static (T[] XHat, T[] Y) NormalizeTraining<T>(T[] plane, T meanHigh, T meanLow, T inverseStd, T gamma, T beta)
         where T : IFloatingPointIeee754<T>
     {
         var xHat = new T[plane.Length];
         var y = new T[plane.Length];
         for (int i = 0; i < plane.Length; i++)
         {
-            T shifted = plane[i] - shift;
-            T centered = shifted - shiftedMean;
+            T shifted = plane[i] - meanHigh;
+            T centered = shifted - meanLow;
             xHat[i] = centered * inverseStd;
             T scaled = gamma * xHat[i];
             y[i] = scaled + beta;

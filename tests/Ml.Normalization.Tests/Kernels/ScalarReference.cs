@@ -38,6 +38,42 @@ internal static class ScalarReference
         return (mean, variance);
     }
 
+    /// <summary>Each value as a double.</summary>
+    public static double[] Widen<T>(T[] values)
+        where T : IFloatingPointIeee754<T> => Array.ConvertAll(values, double.CreateTruncating);
+
+    /// <summary>
+    /// The layer's shifted block sums in their documented grouping, one element at a time (compare bit for bit): with
+    /// t = (double)x - shift, rows in fours from firstRow, sum += (t0 + t1) + (t2 + t3) and the squares by four chained
+    /// fused multiply-adds, then the last rows one at a time.
+    /// </summary>
+    public static (double[] Sum, double[] SumOfSquares) ShiftedBlockSums<T>(T[] x, int features, int firstRow, int endRow, double[] shift)
+        where T : IFloatingPointIeee754<T>
+    {
+        var sum = new double[features];
+        var squares = new double[features];
+        for (int j = 0; j < features; j++)
+        {
+            double Deviation(int row) => double.CreateTruncating(x[(row * features) + j]) - shift[j];
+            int r = firstRow;
+            for (; r + 4 <= endRow; r += 4)
+            {
+                double t0 = Deviation(r), t1 = Deviation(r + 1), t2 = Deviation(r + 2), t3 = Deviation(r + 3);
+                sum[j] += (t0 + t1) + (t2 + t3);
+                squares[j] = Math.FusedMultiplyAdd(t3, t3, Math.FusedMultiplyAdd(t2, t2, Math.FusedMultiplyAdd(t1, t1, Math.FusedMultiplyAdd(t0, t0, squares[j]))));
+            }
+
+            for (; r < endRow; r++)
+            {
+                double t = Deviation(r);
+                sum[j] += t;
+                squares[j] = Math.FusedMultiplyAdd(t, t, squares[j]);
+            }
+        }
+
+        return (sum, squares);
+    }
+
     /// <summary>destination[i, j] = ((x[i, j] - mean[j]) * scale[j]) + offset[j], rounded after each operation.</summary>
     public static T[] Normalize<T>(T[] x, T[] mean, T[] scale, T[] offset)
         where T : IFloatingPointIeee754<T>

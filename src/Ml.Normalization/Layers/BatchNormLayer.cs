@@ -61,15 +61,7 @@ public sealed unsafe class BatchNormLayer : BatchNormLayerBase
     public int MaxDegreeOfParallelism
     {
         get => _maxDegreeOfParallelism;
-        set
-        {
-            if (value < 1)
-            {
-                ThrowHelper.ThrowOutOfRange(nameof(value), value, "at least 1");
-            }
-
-            _maxDegreeOfParallelism = value;
-        }
+        set => _maxDegreeOfParallelism = ThrowHelper.ThreadCount(value);
     }
 
     /// <summary>Number of features per row.</summary>

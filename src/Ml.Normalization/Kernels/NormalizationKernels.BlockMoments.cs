@@ -130,7 +130,8 @@ internal static partial class NormalizationKernels
         Vector512.FusedMultiplyAdd(t3, t3, q).StoreUnsafe(ref qr, column);
     }
 
-    // Features j .. j + 3 of rows row .. row + 3: ShiftedFourRows512 at half width.
+    // Features j .. j + 3 of rows row .. row + 3: ShiftedFourRows512 at half width, written out again because
+    // Vector256<T> and Vector512<T> share no interface a generic method could take in .NET 10 (ISimdVector is internal).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ShiftedFourRows256<T>(ReadOnlySpan<T> x, int row, int features, int j, ReadOnlySpan<double> shift, Span<double> sum, Span<double> sumOfSquares)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -68,7 +68,30 @@ internal static partial class NormalizationKernels
         ref double sr = ref At(laneSum);
         ref double qr = ref At(laneSumOfSquares);
         int i = 0;
-        if (Vector256.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
+        {
+            // Lanes 0-7 and 8-15 in one 512-bit register each: the same additions lane for lane, half the instructions.
+            var sum0 = Vector512.LoadUnsafe(ref sr);
+            var sum1 = Vector512.LoadUnsafe(ref sr, 8);
+            var squares0 = Vector512.LoadUnsafe(ref qr);
+            var squares1 = Vector512.LoadUnsafe(ref qr, 8);
+            var k = Vector512.Create(shift);
+            for (; i <= plane.Length - LaneGroup; i += LaneGroup)
+            {
+                var t0 = Widen512(plane, (nuint)i) - k;
+                var t1 = Widen512(plane, (nuint)(i + 8)) - k;
+                sum0 += t0;
+                sum1 += t1;
+                squares0 += t0 * t0;
+                squares1 += t1 * t1;
+            }
+
+            sum0.StoreUnsafe(ref sr);
+            sum1.StoreUnsafe(ref sr, 8);
+            squares0.StoreUnsafe(ref qr);
+            squares1.StoreUnsafe(ref qr, 8);
+        }
+        else if (Vector256.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
         {
             // Lanes 0-7 and 8-15 in registers for the whole plane.
             var low = EightLaneSums.Load(ref sr, ref qr);

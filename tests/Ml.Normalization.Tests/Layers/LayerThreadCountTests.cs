@@ -51,20 +51,7 @@ public class LayerThreadCountTests
         Assert.Equal(1, new RowBlocks(rows, features).Count);
         var (x, dy, gamma, beta) = Batch(rows, features, seed: 7);
         var outputs = Run(rows, features, x, dy, gamma, beta, threads: 2, keep: true);
-
-        var mean = new float[features];
-        var variance = new float[features];
-        NormalizationKernels.BatchMoments<float>(x, rows, mean, variance);
-        var inverseStd = new float[features];
-        System.Numerics.Tensors.TensorPrimitives.Add(variance, 1e-5f, inverseStd);
-        System.Numerics.Tensors.TensorPrimitives.ReciprocalSqrt(inverseStd, inverseStd);
-        var y = new float[x.Length];
-        var xHat = new float[x.Length];
-        NormalizationKernels.NormalizeTraining<float>(x, rows, mean, inverseStd, gamma, beta, xHat, y);
-        var dx = new float[x.Length];
-        var dGamma = new float[features];
-        var dBeta = new float[features];
-        NormalizationKernels.BatchNormBackward<float>(dy, xHat, rows, gamma, inverseStd, dx, dGamma, dBeta);
+        var (y, dx, dGamma, dBeta) = UnblockedKernels(rows, features, x, dy, gamma, beta);
 
         AssertBits(y, outputs.Y, "y");
         AssertBits(dx, outputs.Dx, "dx");
@@ -79,19 +66,7 @@ public class LayerThreadCountTests
     {
         var (x, dy, gamma, beta) = Batch(rows, features, seed: 11);
         var outputs = Run(rows, features, x, dy, gamma, beta, threads: 2, keep: true);
-        var mean = new float[features];
-        var variance = new float[features];
-        NormalizationKernels.BatchMoments<float>(x, rows, mean, variance);
-        var inverseStd = new float[features];
-        System.Numerics.Tensors.TensorPrimitives.Add(variance, 1e-5f, inverseStd);
-        System.Numerics.Tensors.TensorPrimitives.ReciprocalSqrt(inverseStd, inverseStd);
-        var y = new float[x.Length];
-        var xHat = new float[x.Length];
-        NormalizationKernels.NormalizeTraining<float>(x, rows, mean, inverseStd, gamma, beta, xHat, y);
-        var dx = new float[x.Length];
-        var dGamma = new float[features];
-        var dBeta = new float[features];
-        NormalizationKernels.BatchNormBackward<float>(dy, xHat, rows, gamma, inverseStd, dx, dGamma, dBeta);
+        var (y, dx, dGamma, dBeta) = UnblockedKernels(rows, features, x, dy, gamma, beta);
 
         // Sums over n values in float: a few ulps per term at most, scaled by the magnitudes summed.
         float tolerance = 1e-6f * MathF.Sqrt(rows) * 16f;
@@ -191,6 +166,25 @@ public class LayerThreadCountTests
         }
 
         return new Outputs(y, test, (float[])layer.RunningMean.Clone(), (float[])layer.RunningVariance.Clone(), dx, dGamma, dBeta);
+    }
+
+    // The training forward and the backward through the unblocked kernels, as the layer called them before threads.
+    private static (float[] Y, float[] Dx, float[] DGamma, float[] DBeta) UnblockedKernels(int rows, int features, float[] x, float[] dy, float[] gamma, float[] beta)
+    {
+        var mean = new float[features];
+        var variance = new float[features];
+        NormalizationKernels.BatchMoments<float>(x, rows, mean, variance);
+        var inverseStd = new float[features];
+        System.Numerics.Tensors.TensorPrimitives.Add(variance, 1e-5f, inverseStd);
+        System.Numerics.Tensors.TensorPrimitives.ReciprocalSqrt(inverseStd, inverseStd);
+        var y = new float[x.Length];
+        var xHat = new float[x.Length];
+        NormalizationKernels.NormalizeTraining<float>(x, rows, mean, inverseStd, gamma, beta, xHat, y);
+        var dx = new float[x.Length];
+        var dGamma = new float[features];
+        var dBeta = new float[features];
+        NormalizationKernels.BatchNormBackward<float>(dy, xHat, rows, gamma, inverseStd, dx, dGamma, dBeta);
+        return (y, dx, dGamma, dBeta);
     }
 
     private static (float[] X, float[] Dy, float[] Gamma, float[] Beta) Batch(int rows, int features, int seed)

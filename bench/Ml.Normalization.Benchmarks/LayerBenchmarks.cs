@@ -17,7 +17,6 @@ public class LayerBenchmarks
 {
     private const int Rows = 4096;
     private const int Features = 256;
-    private const int Length = Rows * Features;
 
     private float[] _x = [];
     private float[] _y = [];
@@ -33,18 +32,9 @@ public class LayerBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var random = new Random(42);
-        _x = new float[Length];
-        _y = new float[Length];
-        _dy = new float[Length];
-        _dx = new float[Length];
+        (_x, _y, _dy, _dx) = LayerBatch.RowMajor(Rows, Features);
         _dGamma = new float[Features];
         _dBeta = new float[Features];
-        for (int i = 0; i < Length; i++)
-        {
-            _x[i] = (float)((random.NextDouble() * 4.0) - 2.0) + (i % Features * 0.01f);
-            _dy[i] = (float)(random.NextDouble() - 0.5);
-        }
 
         _batchNorm = new BatchNormLayer(Features);
         _batchNorm.Forward(_x, _y, Rows, training: true);

@@ -50,18 +50,8 @@ public class LayerThreadsBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        int f = Features, length = Rows * f;
-        var random = new Random(42);
-        _x = new float[length];
-        _y = new float[length];
-        _dy = new float[length];
-        _dx = new float[length];
-        for (int i = 0; i < length; i++)
-        {
-            _x[i] = (float)((random.NextDouble() * 4.0) - 2.0) + (i % f * 0.01f);
-            _dy[i] = (float)(random.NextDouble() - 0.5);
-        }
-
+        int f = Features;
+        (_x, _y, _dy, _dx) = LayerBatch.RowMajor(Rows, f);
         _gamma = new float[f];
         Array.Fill(_gamma, 1f);
         _beta = new float[f];

@@ -38,17 +38,7 @@ public class SpatialLayerBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var random = new Random(42);
-        _x = new float[Length];
-        _y = new float[Length];
-        _dy = new float[Length];
-        _dx = new float[Length];
-        for (int i = 0; i < Length; i++)
-        {
-            _x[i] = (float)random.NextDouble() + (i / SpatialSize % Channels * 0.1f);
-            _dy[i] = (float)(random.NextDouble() - 0.5);
-        }
-
+        (_x, _y, _dy, _dx) = LayerBatch.Create(Length, (i, u) => (float)u + (i / SpatialSize % Channels * 0.1f));
         _dGamma = new float[Channels];
         _dBeta = new float[Channels];
         _flatDGamma = new float[FlatFeatures];

@@ -71,19 +71,10 @@ public class TorchComparisonBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        int rows = Rows, features = Features, length = rows * features;
-        var random = new Random(42);
-        _x = new float[length];
-        _y = new float[length];
-        _dy = new float[length];
-        _dx = new float[length];
+        int rows = Rows, features = Features;
+        (_x, _y, _dy, _dx) = LayerBatch.RowMajor(rows, features);
         _dGamma = new float[features];
         _dBeta = new float[features];
-        for (int i = 0; i < length; i++)
-        {
-            _x[i] = (float)((random.NextDouble() * 4.0) - 2.0) + (i % features * 0.01f);
-            _dy[i] = (float)(random.NextDouble() - 0.5);
-        }
 
         _batchNorm = new BatchNormLayer(features, Momentum, Epsilon) { MaxDegreeOfParallelism = Threads };
         _batchNorm.Forward(_x, _y, rows, training: true);

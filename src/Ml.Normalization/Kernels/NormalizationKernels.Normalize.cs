@@ -45,6 +45,35 @@ internal static partial class NormalizationKernels
         MapRows<T, NormalizeOperator<T>>(new NormalizeOperator<T>(ref At(x), ref At(mean), ref At(scale), ref At(offset), ref dr), rows, features, ref dr);
     }
 
+    /// <summary>
+    /// The same map as <see cref="Normalize{T}(ReadOnlySpan{T}, int, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T})"/>
+    /// (the same operations, so the same bits), walked in memory order (<see cref="MapInOrder{T, TOperator}"/>), for
+    /// blocks streamed from memory rather than held in the cache. Rows whose parameters would not repeat within
+    /// <see cref="MaxRepeatedParameters"/> elements take the row walk.
+    /// </summary>
+    /// <exception cref="ArgumentException">x or destination is not rows x F long, or a parameter is not F long.</exception>
+    public static void NormalizeInOrder<T>(ReadOnlySpan<T> x, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> scale, ReadOnlySpan<T> offset, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int features = mean.Length;
+        CheckNormalizeArguments(ThrowHelper.BlockLength(rows, features), x.Length, features, scale.Length, offset.Length, destination.Length);
+        int cycle = InterleavedCycle<T>(features, x.Length);
+        if (cycle == 0)
+        {
+            Normalize(x, rows, mean, scale, offset, destination);
+            return;
+        }
+
+        int repeatedLength = cycle + Vector<T>.Count;
+        Span<T> repeated = stackalloc T[3 * repeatedLength];
+        Span<T> repeatedMean = repeated[..repeatedLength], repeatedScale = repeated.Slice(repeatedLength, repeatedLength), repeatedOffset = repeated[(2 * repeatedLength)..];
+        RepeatChannels(mean, repeatedMean);
+        RepeatChannels(scale, repeatedScale);
+        RepeatChannels(offset, repeatedOffset);
+        ref T dr = ref At(destination);
+        MapInOrder<T, NormalizeOperator<T>>(new NormalizeOperator<T>(ref At(x), ref At(repeatedMean), ref At(repeatedScale), ref At(repeatedOffset), ref dr), x.Length, cycle, ref dr);
+    }
+
     // destination = ((x - mean) * scale) + offset.
     private readonly ref struct NormalizeOperator<T>(ref T x, ref T mean, ref T scale, ref T offset, ref T destination) : IRowMapOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>

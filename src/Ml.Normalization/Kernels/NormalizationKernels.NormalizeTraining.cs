@@ -48,6 +48,56 @@ internal static partial class NormalizationKernels
             ref dr);
     }
 
+    /// <summary>
+    /// The pass keeping xHat, walked in memory order (<see cref="MapInOrder{T, TOperator}"/>) for blocks streamed from
+    /// memory: the same operations, so the same bits, as the row walk.
+    /// </summary>
+    /// <exception cref="ArgumentException">A length does not fit rows x F.</exception>
+    public static void NormalizeTrainingInOrder<T>(ReadOnlySpan<T> x, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, Span<T> xHat, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ThrowHelper.ThrowIfLengthDiffers(ThrowHelper.BlockLength(rows, mean.Length), xHat.Length, nameof(xHat));
+        NormalizeTrainingInOrder<T, KeptXHat>(x, rows, mean, inverseStd, gamma, beta, xHat, destination);
+    }
+
+    /// <summary>The pass writing only <paramref name="destination"/>, walked in memory order (the same bits).</summary>
+    /// <exception cref="ArgumentException">A length does not fit rows x F.</exception>
+    public static void NormalizeTrainingInOrder<T>(ReadOnlySpan<T> x, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        NormalizeTrainingInOrder<T, RecomputedXHat>(x, rows, mean, inverseStd, gamma, beta, [], destination);
+
+    // The parameters repeated over one cycle (InterleavedCycle), or the row walk where they would not fit on the stack.
+    private static void NormalizeTrainingInOrder<T, TXHat>(ReadOnlySpan<T> x, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, Span<T> xHat, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TXHat : struct, IXHatSource
+    {
+        int features = mean.Length;
+        CheckNormalizeArguments(ThrowHelper.BlockLength(rows, features), x.Length, features, inverseStd.Length, gamma.Length, destination.Length);
+        ThrowHelper.ThrowIfLengthDiffers(features, beta.Length, nameof(beta));
+        int cycle = InterleavedCycle<T>(features, x.Length);
+        if (cycle == 0)
+        {
+            NormalizeTraining<T, TXHat>(x, rows, mean, inverseStd, gamma, beta, xHat, destination);
+            return;
+        }
+
+        int n = cycle + Vector<T>.Count;
+        Span<T> repeated = stackalloc T[4 * n];
+        Span<T> repeatedMean = repeated[..n], repeatedInverseStd = repeated.Slice(n, n), repeatedGamma = repeated.Slice(2 * n, n), repeatedBeta = repeated[(3 * n)..];
+        RepeatChannels(mean, repeatedMean);
+        RepeatChannels(inverseStd, repeatedInverseStd);
+        RepeatChannels(gamma, repeatedGamma);
+        RepeatChannels(beta, repeatedBeta);
+        ref T dr = ref At(destination);
+
+        // A kept xHat is written at the same offsets as destination (the layer places it at the same alignment).
+        MapInOrder<T, NormalizeTrainingOperator<T, TXHat>>(
+            new NormalizeTrainingOperator<T, TXHat>(ref At(x), ref At(repeatedMean), ref At(repeatedInverseStd), ref At(repeatedGamma), ref At(repeatedBeta), ref At(xHat), ref dr),
+            x.Length,
+            cycle,
+            ref dr);
+    }
+
     // xHat = (x - mean) * inverseStd, kept unless TXHat.Recomputes; destination = (gamma * xHat) + beta.
     private readonly ref struct NormalizeTrainingOperator<T, TXHat>(ref T x, ref T mean, ref T inverseStd, ref T gamma, ref T beta, ref T xHat, ref T destination) : IRowMapOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>

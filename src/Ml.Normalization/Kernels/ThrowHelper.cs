@@ -33,6 +33,17 @@ internal static class ThrowHelper
         return (int)length;
     }
 
+    /// <summary>A layer's <c>MaxDegreeOfParallelism</c> as set: <paramref name="value"/>, refused below 1.</summary>
+    public static int ThreadCount(int value)
+    {
+        if (value < 1)
+        {
+            ThrowOutOfRange(nameof(value), value, "at least 1");
+        }
+
+        return value;
+    }
+
     public static void ThrowIfLengthDiffers(int expected, int actual, string paramName)
     {
         if (expected != actual)

@@ -147,11 +147,20 @@ internal sealed unsafe class BatchNormRowsJob : IChunkJob
                     _momentSlots.AsSpan(chunk * Stride, f),
                     _momentSlots.AsSpan((Blocks.Count + chunk) * Stride, f));
                 break;
+            case Pass.NormalizeKeepingXHat when StreamsFromMemory:
+                NormalizationKernels.NormalizeTrainingInOrder<float>(Rows(Source, first, count), end - first, Mean, Scale, Gamma, Beta, Rows(XHat, first, count), Rows(Destination, first, count));
+                break;
             case Pass.NormalizeKeepingXHat:
                 NormalizationKernels.NormalizeTraining<float>(Rows(Source, first, count), end - first, Mean, Scale, Gamma, Beta, Rows(XHat, first, count), Rows(Destination, first, count));
                 break;
+            case Pass.Normalize when StreamsFromMemory:
+                NormalizationKernels.NormalizeTrainingInOrder<float>(Rows(Source, first, count), end - first, Mean, Scale, Gamma, Beta, Rows(Destination, first, count));
+                break;
             case Pass.Normalize:
                 NormalizationKernels.NormalizeTraining<float>(Rows(Source, first, count), end - first, Mean, Scale, Gamma, Beta, Rows(Destination, first, count));
+                break;
+            case Pass.NormalizeTest when StreamsFromMemory:
+                NormalizationKernels.NormalizeInOrder<float>(Rows(Source, first, count), end - first, Mean, Scale, Beta, Rows(Destination, first, count));
                 break;
             case Pass.NormalizeTest:
                 NormalizationKernels.Normalize<float>(Rows(Source, first, count), end - first, Mean, Scale, Beta, Rows(Destination, first, count));
@@ -170,6 +179,11 @@ internal sealed unsafe class BatchNormRowsJob : IChunkJob
                 break;
         }
     }
+
+    // Whether the call is at least the layer's parallel threshold: arrays that large stream from memory, where the
+    // element-wise passes walk each block in address order (the same operations as the row walk, so the same bits);
+    // smaller ones stay in the cache, where the row walk's shared parameter loads pay (docs/benchmarks.md).
+    private bool StreamsFromMemory => (long)Blocks.Rows * Features >= BatchNormLayer.ParallelThreshold;
 
     private Span<float> Rows(float* start, int firstRow, int count) => new(start + ((nint)firstRow * Features), count);
 }

@@ -59,15 +59,7 @@ public sealed unsafe class DropoutLayer
     public int MaxDegreeOfParallelism
     {
         get => _maxDegreeOfParallelism;
-        set
-        {
-            if (value < 1)
-            {
-                ThrowHelper.ThrowOutOfRange(nameof(value), value, "at least 1");
-            }
-
-            _maxDegreeOfParallelism = value;
-        }
+        set => _maxDegreeOfParallelism = ThrowHelper.ThreadCount(value);
     }
 
     /// <summary>Training: <c>y = x * mask / (1 - p)</c> with a fresh mask; otherwise <c>y = x</c>.</summary>

@@ -76,6 +76,40 @@ public class LayerThreadCountTests
         AssertClose(dx, outputs.Dx, tolerance, 1f);
     }
 
+    // Test forward at and above the threshold walks the block in address order (NormalizeInOrder), below it by rows:
+    // both are Normalize's operations, so the layer's y equals the row walk's bit for bit at every thread count.
+    [Theory]
+    [InlineData(8192, 64)]    // at the threshold, whole vectors
+    [InlineData(16384, 37)]   // above, vector tails
+    [InlineData(120000, 5)]   // above, narrower than a vector
+    [InlineData(6007, 100)]   // above, an odd row count and a last partial block
+    [InlineData(2100, 250)]   // above, parameters too long to repeat on the stack (the row walk itself)
+    [InlineData(2053, 100)]   // below
+    public void BatchNorm_TestForward_EqualsTheRowWalk_BitForBit(int rows, int features)
+    {
+        var (x, _, gamma, beta) = Batch(rows, features, seed: rows + features);
+        var random = new Random(3);
+        var runningMean = Enumerable.Range(0, features).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        var runningVariance = Enumerable.Range(0, features).Select(_ => (float)(0.5 + random.NextDouble())).ToArray();
+        var scale = new float[features];
+        System.Numerics.Tensors.TensorPrimitives.Add(runningVariance, 1e-5f, scale);
+        System.Numerics.Tensors.TensorPrimitives.ReciprocalSqrt(scale, scale);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(scale, gamma, scale);
+        var expected = new float[x.Length];
+        NormalizationKernels.Normalize<float>(x, rows, runningMean, scale, beta, expected);
+        foreach (int threads in ThreadCounts)
+        {
+            var layer = new BatchNormLayer(features) { MaxDegreeOfParallelism = threads };
+            gamma.CopyTo(layer.Gamma, 0);
+            beta.CopyTo(layer.Beta, 0);
+            runningMean.CopyTo(layer.RunningMean, 0);
+            runningVariance.CopyTo(layer.RunningVariance, 0);
+            var y = new float[x.Length];
+            layer.Forward(x, y, rows, training: false);
+            AssertBits(expected, y, $"test y, {threads} threads");
+        }
+    }
+
     [Theory]
     [InlineData(16384)]
     [InlineData(300001)]

@@ -1,0 +1,184 @@
+using System.Numerics;
+using Ml.Normalization.Kernels;
+using Ml.Normalization.Tests.TestSupport;
+
+namespace Ml.Normalization.Tests.Kernels;
+
+/// <summary>
+/// NormalizeInOrder and NormalizeTrainingInOrder (a rows x F block walked in address order, for the layers' large calls)
+/// against the row walks (Normalize, NormalizeTraining with x-hat kept or not) bit for bit: feature counts around every vector tail (and 250, whose parameters would not
+/// repeat on the stack: the row walk itself), row counts from 1, every placement of the destination (the walk aligns
+/// its stores to it), in place or not, nothing written outside the destination.
+/// </summary>
+public class InOrderWalkTests
+{
+    private const int MaxShift = 16; // elements: every offset from a 64-byte boundary
+    private static readonly int[] RowCounts = [1, 2, 3, 5, 33];
+
+    public static TheoryData<string, int> TypesAndFeatures
+    {
+        get
+        {
+            var data = new TheoryData<string, int>();
+            foreach (string type in new[] { nameof(Single), nameof(Double) })
+            {
+                foreach (int features in SeededData.SimdLengths.Where(n => n > 0).Append(250))
+                {
+                    data.Add(type, features);
+                }
+            }
+
+            return data;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TypesAndFeatures))]
+    public void NormalizeInOrder_AnyShapeAndOffset_EqualsTheRowWalk_BitForBit(string type, int features)
+    {
+        if (type == nameof(Single))
+        {
+            EqualsTheRowWalk<float>(features);
+        }
+        else
+        {
+            EqualsTheRowWalk<double>(features);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TypesAndFeatures))]
+    public void NormalizeTrainingInOrder_AnyShapeAndOffset_KeptXHatOrNot_EqualsTheRowWalk_BitForBit(string type, int features)
+    {
+        if (type == nameof(Single))
+        {
+            TrainingEqualsTheRowWalk<float>(features);
+        }
+        else
+        {
+            TrainingEqualsTheRowWalk<double>(features);
+        }
+    }
+
+    [Fact]
+    public void NormalizeTrainingInOrder_XHatOfAnotherLength_Throws() =>
+        Assert.Throws<ArgumentException>(() => NormalizationKernels.NormalizeTrainingInOrder<float>(new float[6], 2, new float[3], new float[3], new float[3], new float[3], new float[5], new float[6]));
+
+    [Fact]
+    public void NormalizeInOrder_ParameterOfAnotherLength_Throws() =>
+        Assert.Throws<ArgumentException>(() => NormalizationKernels.NormalizeInOrder<float>(new float[6], 2, new float[3], new float[2], new float[3], new float[6]));
+
+    private static void EqualsTheRowWalk<T>(int features)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var mean = As<T>(SeededData.Normal(2, features));
+        var scale = As<T>(SeededData.Normal(3, features, 1, 0.1));
+        var offset = As<T>(SeededData.Normal(4, features));
+        foreach (int rows in RowCounts)
+        {
+            var x = As<T>(SeededData.Normal(1, rows * features, 2, 3));
+            var expected = new T[x.Length];
+            NormalizationKernels.Normalize<T>(x, rows, mean, scale, offset, expected);
+            for (int shift = 0; shift < MaxShift; shift++)
+            {
+                foreach (bool inPlace in new[] { false, true })
+                {
+                    var buffer = new T[x.Length + MaxShift];
+                    var destination = buffer.AsSpan(shift, x.Length);
+                    if (inPlace)
+                    {
+                        x.CopyTo(destination);
+                        NormalizationKernels.NormalizeInOrder<T>(destination, rows, mean, scale, offset, destination);
+                    }
+                    else
+                    {
+                        NormalizationKernels.NormalizeInOrder<T>(x, rows, mean, scale, offset, destination);
+                    }
+
+                    for (int k = 0; k < x.Length; k++)
+                    {
+                        if (!expected[k].Equals(destination[k]))
+                        {
+                            Assert.Fail($"{rows} x {features}, shift {shift}, in place {inPlace}: [{k}] = {destination[k]}, expected {expected[k]}");
+                        }
+                    }
+
+                    Assert.All(buffer[..shift], v => Assert.Equal(T.Zero, v));
+                    Assert.All(buffer[(shift + x.Length)..], v => Assert.Equal(T.Zero, v));
+                }
+            }
+        }
+    }
+
+    // x-hat at the same shift as y (the layer places its cache at y's alignment), and in place (y = x) with a separate
+    // x-hat; the pass without x-hat likewise.
+    private static void TrainingEqualsTheRowWalk<T>(int features)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var mean = As<T>(SeededData.Normal(2, features));
+        var inverseStd = As<T>(SeededData.Normal(3, features, 1, 0.1));
+        var gamma = As<T>(SeededData.Normal(5, features, 1, 0.2));
+        var beta = As<T>(SeededData.Normal(4, features));
+        foreach (int rows in RowCounts)
+        {
+            var x = As<T>(SeededData.Normal(1, rows * features, 2, 3));
+            var expectedY = new T[x.Length];
+            var expectedXHat = new T[x.Length];
+            NormalizationKernels.NormalizeTraining<T>(x, rows, mean, inverseStd, gamma, beta, expectedXHat, expectedY);
+            var expectedYAlone = new T[x.Length];
+            NormalizationKernels.NormalizeTraining<T>(x, rows, mean, inverseStd, gamma, beta, expectedYAlone);
+            for (int shift = 0; shift < MaxShift; shift++)
+            {
+                foreach (bool inPlace in new[] { false, true })
+                {
+                    foreach (bool keep in new[] { true, false })
+                    {
+                        var buffer = new T[x.Length + MaxShift];
+                        var xHatBuffer = new T[x.Length + MaxShift];
+                        var destination = buffer.AsSpan(shift, x.Length);
+                        var xHat = xHatBuffer.AsSpan(shift, x.Length);
+                        ReadOnlySpan<T> source = x;
+                        if (inPlace)
+                        {
+                            x.CopyTo(destination);
+                            source = destination;
+                        }
+
+                        if (keep)
+                        {
+                            NormalizationKernels.NormalizeTrainingInOrder<T>(source, rows, mean, inverseStd, gamma, beta, xHat, destination);
+                            AssertEqual(expectedXHat, xHat, $"x-hat, {rows} x {features}, shift {shift}, in place {inPlace}");
+                        }
+                        else
+                        {
+                            NormalizationKernels.NormalizeTrainingInOrder<T>(source, rows, mean, inverseStd, gamma, beta, destination);
+                            Assert.All(xHatBuffer, v => Assert.Equal(T.Zero, v));
+                        }
+
+                        AssertEqual(keep ? expectedY : expectedYAlone, destination, $"y, {rows} x {features}, shift {shift}, in place {inPlace}, keep {keep}");
+                        Assert.All(buffer[..shift], v => Assert.Equal(T.Zero, v));
+                        Assert.All(buffer[(shift + x.Length)..], v => Assert.Equal(T.Zero, v));
+                        Assert.All(xHatBuffer[..shift], v => Assert.Equal(T.Zero, v));
+                        Assert.All(xHatBuffer[(shift + x.Length)..], v => Assert.Equal(T.Zero, v));
+                    }
+                }
+            }
+        }
+    }
+
+    private static void AssertEqual<T>(T[] expected, Span<T> actual, string what)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int k = 0; k < expected.Length; k++)
+        {
+            if (!expected[k].Equals(actual[k]))
+            {
+                Assert.Fail($"{what}: [{k}] = {actual[k]}, expected {expected[k]}");
+            }
+        }
+    }
+
+    private static T[] As<T>(float[] values)
+        where T : IFloatingPointIeee754<T> =>
+        Array.ConvertAll(values, T.CreateTruncating);
+}

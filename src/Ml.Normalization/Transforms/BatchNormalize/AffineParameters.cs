@@ -122,7 +122,8 @@ internal sealed class AffineParameters<T>(int slots) : AffineParameters
             return affine;
         }
 
-        ReadOnlySpan<double> gamma = parameters.GammaValues, beta = parameters.BetaValues;
+        var gamma = parameters.GammaValues;
+        var beta = parameters.BetaValues;
         for (int j = 0; j < mean.Length; j++)
         {
             double center = parameters.Centered ? mean[j] : 0;

@@ -70,8 +70,21 @@ public sealed class BatchNormalizationParameters
     {
     }
 
+    /// <summary>As below, with gamma and beta per unit (held once when every unit has the same, as read from a model).</summary>
     internal BatchNormalizationParameters(string outputColumnName, string? inputColumnName, double[] runningMean, double[] runningVariance,
         double[] gamma, double[] beta, double epsilon, long batchCount, long rowCount, ChannelLayout channelLayout = ChannelLayout.None, FitState? fitState = null,
+        bool centered = true)
+        : this(outputColumnName, inputColumnName, runningMean, runningVariance, UnitValues.Of(gamma), UnitValues.Of(beta), epsilon, batchCount, rowCount,
+              channelLayout, fitState, centered)
+    {
+    }
+
+    /// <summary>
+    /// The parameters, from arrays they keep (not copied: no one writes them); gamma and beta are usually the options'
+    /// one value for every unit, held once (16 bytes per slot less for a wide column).
+    /// </summary>
+    internal BatchNormalizationParameters(string outputColumnName, string? inputColumnName, double[] runningMean, double[] runningVariance,
+        UnitValues gamma, UnitValues beta, double epsilon, long batchCount, long rowCount, ChannelLayout channelLayout = ChannelLayout.None, FitState? fitState = null,
         bool centered = true)
     {
         if (!Enum.IsDefined(channelLayout))
@@ -83,8 +96,8 @@ public sealed class BatchNormalizationParameters
         CheckNotEmpty(runningMean, nameof(runningMean), channelLayout);
 
         ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, runningVariance.Length, nameof(runningVariance));
-        ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, gamma.Length, nameof(gamma));
-        ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, beta.Length, nameof(beta));
+        ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, gamma.Count, nameof(gamma));
+        ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, beta.Count, nameof(beta));
         CheckAll(runningMean, double.IsFinite, nameof(runningMean), "finite");
         CheckAll(runningVariance, v => double.IsFinite(v) && v >= 0, nameof(runningVariance), "finite and not negative");
         CheckAll(gamma, double.IsFinite, nameof(gamma), "finite");
@@ -111,8 +124,8 @@ public sealed class BatchNormalizationParameters
         (_runningMean, _runningVariance, _gamma, _beta) = (runningMean, runningVariance, gamma, beta);
         RunningMean = Array.AsReadOnly(runningMean);
         RunningVariance = Array.AsReadOnly(runningVariance);
-        Gamma = Array.AsReadOnly(gamma);
-        Beta = Array.AsReadOnly(beta);
+        Gamma = gamma.PerUnit is { } gammas ? Array.AsReadOnly(gammas) : gamma;
+        Beta = beta.PerUnit is { } betas ? Array.AsReadOnly(betas) : beta;
         Epsilon = epsilon;
         BatchCount = batchCount;
         RowCount = rowCount;
@@ -203,8 +216,8 @@ public sealed class BatchNormalizationParameters
 
     private readonly double[] _runningMean;
     private readonly double[] _runningVariance;
-    private readonly double[] _gamma;
-    private readonly double[] _beta;
+    private readonly UnitValues _gamma;
+    private readonly UnitValues _beta;
     private readonly AffineParameters?[] _scoring = new AffineParameters?[4];
 
     /// <summary>Name of the produced column.</summary>
@@ -270,7 +283,7 @@ public sealed class BatchNormalizationParameters
         var variance = Copy(runningVariance, nameof(runningVariance));
         CheckNotEmpty(variance, nameof(runningVariance), ChannelLayout.None); // the running mean is made here, of its length
         return new BatchNormalizationParameters(outputColumnName, inputColumnName, new double[variance.Length], variance,
-            Broadcast(gamma, variance.Length, 1, nameof(gamma)), new double[variance.Length], epsilon, 0, 0, ChannelLayout.None, centered: false);
+            Broadcast(gamma, variance.Length, 1, nameof(gamma)), UnitValues.Uniform(variance.Length, 0), epsilon, 0, 0, ChannelLayout.None, centered: false);
     }
 
     /// <summary>
@@ -279,7 +292,7 @@ public sealed class BatchNormalizationParameters
     /// divides by the standard deviation instead of multiplying by its reciprocal (<see cref="AffineParameters{T}.Divides"/>):
     /// decided from the values, so a saved model needs no flag, and one saved before scores the same way.
     /// </summary>
-    internal bool IsStandardization => Centered && Epsilon == 0 && Array.TrueForAll(_gamma, g => g == 1) && Array.TrueForAll(_beta, b => b == 0);
+    internal bool IsStandardization => Centered && Epsilon == 0 && _gamma.All(1) && _beta.All(0);
 
     /// <summary>Number of statistics units: slots (1 for a scalar column), or channels.</summary>
     internal int UnitCount => RunningMean.Count;
@@ -291,19 +304,22 @@ public sealed class BatchNormalizationParameters
     internal BatchNormalizationParameters ForColumns(string outputColumnName, string inputColumnName) =>
         new(outputColumnName, inputColumnName, _runningMean, _runningVariance, _gamma, _beta, Epsilon, 0, 0, ChannelLayout, null, Centered);
 
-    /// <summary>One value per slot: <paramref name="values"/> itself, its single value repeated, or <paramref name="fallback"/> when null.</summary>
+    /// <summary>
+    /// One value per slot: <paramref name="values"/> (held once if all the same), its single value, or
+    /// <paramref name="fallback"/> when null; a single value is held once, not repeated.
+    /// </summary>
     /// <exception cref="ArgumentException"><paramref name="values"/> has neither 1 value nor one per slot.</exception>
-    internal static double[] Broadcast<T>(IReadOnlyList<T>? values, int slots, double fallback, string paramName)
+    internal static UnitValues Broadcast<T>(IReadOnlyList<T>? values, int slots, double fallback, string paramName)
         where T : System.Numerics.INumberBase<T>
     {
         if (values is null)
         {
-            return Enumerable.Repeat(fallback, slots).ToArray();
+            return UnitValues.Uniform(slots, fallback);
         }
 
         if (values.Count == 1)
         {
-            return Enumerable.Repeat(double.CreateTruncating(values[0]), slots).ToArray();
+            return UnitValues.Uniform(slots, double.CreateTruncating(values[0]));
         }
 
         if (values.Count != slots)
@@ -311,7 +327,7 @@ public sealed class BatchNormalizationParameters
             throw new ArgumentException($"'{paramName}' must have 1 value or one per slot ({slots}), got {values.Count}.", paramName);
         }
 
-        return values.Select(double.CreateTruncating).ToArray();
+        return UnitValues.Of(values.Select(double.CreateTruncating).ToArray());
     }
 
     private static double[] Copy(IReadOnlyList<double> values, string paramName)
@@ -332,11 +348,11 @@ public sealed class BatchNormalizationParameters
     /// <summary>The running variances.</summary>
     internal ReadOnlySpan<double> RunningVarianceValues => _runningVariance;
 
-    /// <summary>The gammas.</summary>
-    internal ReadOnlySpan<double> GammaValues => _gamma;
+    /// <summary>The gammas, held once when every unit has the same.</summary>
+    internal UnitValues GammaValues => _gamma;
 
-    /// <summary>The betas.</summary>
-    internal ReadOnlySpan<double> BetaValues => _beta;
+    /// <summary>The betas, held once when every unit has the same.</summary>
+    internal UnitValues BetaValues => _beta;
 
     /// <summary>
     /// The scoring parameters in one precision and direction (the normalization, or its inverse), computed once and shared
@@ -362,6 +378,19 @@ public sealed class BatchNormalizationParameters
         if (values.Length < 1)
         {
             ThrowHelper.ThrowOutOfRange(paramName, values.Length, channelLayout == ChannelLayout.None ? "at least one slot long" : "at least one channel long");
+        }
+    }
+
+    private static void CheckAll(UnitValues values, Func<double, bool> valid, string paramName, string expected)
+    {
+        if (values.PerUnit is { } perUnit)
+        {
+            CheckAll(perUnit, valid, paramName, expected);
+        }
+        else if (values.Count > 0 && !valid(values[0]))
+        {
+            // Every unit's value is this one: the first is the first that fails.
+            throw new ArgumentOutOfRangeException(paramName, values[0], $"'{paramName}[0]' must be {expected}, got {values[0]}.");
         }
     }
 

@@ -48,7 +48,7 @@ internal static class FitMerge
         }
 
         var (mean, variance) = merged.Finish(first.InputColumnName, first.ChannelLayout == ChannelLayout.None ? "slot" : "channel");
-        return new BatchNormalizationParameters(first.OutputColumnName, first.InputColumnName, mean, variance, [.. first.Gamma], [.. first.Beta], first.Epsilon,
+        return new BatchNormalizationParameters(first.OutputColumnName, first.InputColumnName, mean, variance, first.GammaValues, first.BetaValues, first.Epsilon,
             shards.Sum(s => s!.BatchCount), shards.Sum(s => s!.RowCount), first.ChannelLayout, merged, first.Centered);
     }
 }

@@ -71,7 +71,7 @@ public sealed class BatchNormalizationParameters
     }
 
     /// <summary>As below, with gamma and beta per unit (held once when every unit has the same, as read from a model).</summary>
-    internal BatchNormalizationParameters(string outputColumnName, string? inputColumnName, double[] runningMean, double[] runningVariance,
+    internal BatchNormalizationParameters(string outputColumnName, string? inputColumnName, double[]? runningMean, double[] runningVariance,
         double[] gamma, double[] beta, double epsilon, long batchCount, long rowCount, ChannelLayout channelLayout = ChannelLayout.None, FitState? fitState = null,
         bool centered = true)
         : this(outputColumnName, inputColumnName, runningMean, runningVariance, UnitValues.Of(gamma), UnitValues.Of(beta), epsilon, batchCount, rowCount,
@@ -81,9 +81,12 @@ public sealed class BatchNormalizationParameters
 
     /// <summary>
     /// The parameters, from arrays they keep (not copied: no one writes them); gamma and beta are usually the options'
-    /// one value for every unit, held once (16 bytes per slot less for a wide column).
+    /// one value for every unit, held once (16 bytes per slot less for a wide column). A scale-only column's running mean
+    /// may be null: scoring does not use it, and it is made when read (<see cref="RunningMean"/>) from
+    /// <paramref name="fitState"/>, whose finish gave <paramref name="runningVariance"/>, or 0 without one (8 bytes per
+    /// slot less for a wide column).
     /// </summary>
-    internal BatchNormalizationParameters(string outputColumnName, string? inputColumnName, double[] runningMean, double[] runningVariance,
+    internal BatchNormalizationParameters(string outputColumnName, string? inputColumnName, double[]? runningMean, double[] runningVariance,
         UnitValues gamma, UnitValues beta, double epsilon, long batchCount, long rowCount, ChannelLayout channelLayout = ChannelLayout.None, FitState? fitState = null,
         bool centered = true)
     {
@@ -93,12 +96,22 @@ public sealed class BatchNormalizationParameters
         }
 
         ArgumentException.ThrowIfNullOrEmpty(outputColumnName);
-        CheckNotEmpty(runningMean, nameof(runningMean), channelLayout);
+        if (runningMean is null && centered)
+        {
+            throw new ArgumentNullException(nameof(runningMean), "Centered parameters need their running mean.");
+        }
 
-        ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, runningVariance.Length, nameof(runningVariance));
-        ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, gamma.Count, nameof(gamma));
-        ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, beta.Count, nameof(beta));
-        CheckAll(runningMean, double.IsFinite, nameof(runningMean), "finite");
+        CheckNotEmpty(runningMean ?? runningVariance, runningMean is null ? nameof(runningVariance) : nameof(runningMean), channelLayout);
+
+        int units = runningVariance.Length;
+        if (runningMean is not null)
+        {
+            ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, runningVariance.Length, nameof(runningVariance));
+            CheckAll(runningMean, double.IsFinite, nameof(runningMean), "finite");
+        }
+
+        ThrowHelper.ThrowIfLengthDiffers(units, gamma.Count, nameof(gamma));
+        ThrowHelper.ThrowIfLengthDiffers(units, beta.Count, nameof(beta));
         CheckAll(runningVariance, v => double.IsFinite(v) && v >= 0, nameof(runningVariance), "finite and not negative");
         CheckAll(gamma, double.IsFinite, nameof(gamma), "finite");
         CheckAll(beta, double.IsFinite, nameof(beta), "finite");
@@ -122,7 +135,6 @@ public sealed class BatchNormalizationParameters
         InputColumnName = inputColumnName ?? outputColumnName;
         Centered = centered;
         (_runningMean, _runningVariance, _gamma, _beta) = (runningMean, runningVariance, gamma, beta);
-        RunningMean = Array.AsReadOnly(runningMean);
         RunningVariance = Array.AsReadOnly(runningVariance);
         Gamma = gamma.PerUnit is { } gammas ? Array.AsReadOnly(gammas) : gamma;
         Beta = beta.PerUnit is { } betas ? Array.AsReadOnly(betas) : beta;
@@ -214,7 +226,8 @@ public sealed class BatchNormalizationParameters
     /// </summary>
     private const string StdRange = "in [2^-511, 2^512), about 1.49e-154 to 1.34e154, so that its square (the variance) is a normal double";
 
-    private readonly double[] _runningMean;
+    private double[]? _runningMean; // a scale-only column's: null until read
+    private IReadOnlyList<double>? _runningMeanView;
     private readonly double[] _runningVariance;
     private readonly UnitValues _gamma;
     private readonly UnitValues _beta;
@@ -227,7 +240,9 @@ public sealed class BatchNormalizationParameters
     public string InputColumnName { get; }
 
     /// <summary>Mean per slot used at scoring time, in double precision (a Single column uses it rounded to float).</summary>
-    public IReadOnlyList<double> RunningMean { get; }
+    /// <remarks>A scale-only fit's model does not keep it (its scoring does not use it): it is computed from the fit
+    /// state when first read, the same values.</remarks>
+    public IReadOnlyList<double> RunningMean => _runningMeanView ??= Array.AsReadOnly(RunningMeanArray);
 
     /// <summary>Variance per slot used at scoring time, in double precision.</summary>
     public IReadOnlyList<double> RunningVariance { get; }
@@ -282,7 +297,7 @@ public sealed class BatchNormalizationParameters
     {
         var variance = Copy(runningVariance, nameof(runningVariance));
         CheckNotEmpty(variance, nameof(runningVariance), ChannelLayout.None); // the running mean is made here, of its length
-        return new BatchNormalizationParameters(outputColumnName, inputColumnName, new double[variance.Length], variance,
+        return new BatchNormalizationParameters(outputColumnName, inputColumnName, null, variance,
             Broadcast(gamma, variance.Length, 1, nameof(gamma)), UnitValues.Uniform(variance.Length, 0), epsilon, 0, 0, ChannelLayout.None, centered: false);
     }
 
@@ -295,14 +310,14 @@ public sealed class BatchNormalizationParameters
     internal bool IsStandardization => Centered && Epsilon == 0 && _gamma.All(1) && _beta.All(0);
 
     /// <summary>Number of statistics units: slots (1 for a scalar column), or channels.</summary>
-    internal int UnitCount => RunningMean.Count;
+    internal int UnitCount => _runningVariance.Length;
 
     /// <summary>
     /// These values for another column pair, as known parameters (no fit state, batch and row counts 0): what the inverse
     /// stage keeps. The value arrays are shared; no one writes them.
     /// </summary>
     internal BatchNormalizationParameters ForColumns(string outputColumnName, string inputColumnName) =>
-        new(outputColumnName, inputColumnName, _runningMean, _runningVariance, _gamma, _beta, Epsilon, 0, 0, ChannelLayout, null, Centered);
+        new(outputColumnName, inputColumnName, Centered || FitState is null ? _runningMean : RunningMeanArray, _runningVariance, _gamma, _beta, Epsilon, 0, 0, ChannelLayout, null, Centered);
 
     /// <summary>
     /// One value per slot: <paramref name="values"/> (held once if all the same), its single value, or
@@ -343,7 +358,22 @@ public sealed class BatchNormalizationParameters
     }
 
     /// <summary>The running means, without the read-only wrapper's per-element interface calls.</summary>
-    internal ReadOnlySpan<double> RunningMeanValues => _runningMean;
+    internal ReadOnlySpan<double> RunningMeanValues => RunningMeanArray;
+
+    /// <summary>The running means to save: held, or made for the writing and not kept.</summary>
+    internal ReadOnlySpan<double> RunningMeanToWrite => Volatile.Read(ref _runningMean) ?? ComputeRunningMean();
+
+    /// <summary>Whether the running mean is held (a centered column's always; a scale-only one's once read).</summary>
+    internal bool HoldsRunningMean => Volatile.Read(ref _runningMean) is not null;
+
+    /// <summary>The running means, made once on first read when not held (a scale-only column's).</summary>
+    private double[] RunningMeanArray =>
+        Volatile.Read(ref _runningMean) ?? Interlocked.CompareExchange(ref _runningMean, ComputeRunningMean(), null) ?? _runningMean!;
+
+    // A scale-only column's running mean: its fit's, finished again from the state (the same computation, so the same
+    // bits as the fit's), or 0 for parameters given without one.
+    private double[] ComputeRunningMean() =>
+        FitState is { } state ? state.FinishMean(InputColumnName, ChannelLayout == ChannelLayout.None ? "slot" : "channel") : new double[_runningVariance.Length];
 
     /// <summary>The running variances.</summary>
     internal ReadOnlySpan<double> RunningVarianceValues => _runningVariance;

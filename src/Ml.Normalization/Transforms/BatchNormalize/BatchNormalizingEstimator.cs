@@ -342,7 +342,8 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
         var parameters = new BatchNormalizationParameters[Columns.Length];
         for (int i = 0; i < parameters.Length; i++)
         {
-            var (mean, variance) = result.Statistics[i].Finish();
+            // A scale-only model keeps no running mean (its scoring does not use it; read, it is made from the state).
+            var (mean, variance) = _options.Center ? result.Statistics[i].Finish() : (null, result.Statistics[i].FinishVariance());
             var before = previous?.Columns[i];
             parameters[i] = new BatchNormalizationParameters(Columns[i].OutputColumnName, Columns[i].InputColumnName,
                 mean, variance, gammas[i], betas[i], _options.Epsilon, result.Batches + (before?.BatchCount ?? 0), result.Rows + (before?.RowCount ?? 0),

@@ -41,7 +41,7 @@ internal static class ParametersFormat
 
     public static void WriteValues(BinaryWriter writer, BatchNormalizationParameters column)
     {
-        Write(writer, column.RunningMeanValues);
+        Write(writer, column.RunningMeanToWrite);
         Write(writer, column.RunningVarianceValues);
         WriteUnits(writer, column.GammaValues);
         WriteUnits(writer, column.BetaValues);

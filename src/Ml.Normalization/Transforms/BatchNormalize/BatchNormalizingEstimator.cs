@@ -326,7 +326,7 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
             // Before anything per unit is allocated (gamma and beta given per unit are the options' own, already held):
             // the least this column's fit holds per unit (per slot, the sparse moments' record; the dense moments are
             // checked again when the first row chooses them).
-            FitMemory.Ensure(column.Name, layouts[i].Units, layouts[i].UnitName, FitMemory.StateBytes(Rule) + FitMemory.ParameterBytes + (layouts[i].HasChannels ? 0 : SparseSlotState.Bytes),
+            FitMemory.Ensure(column.Name, layouts[i].Units, layouts[i].UnitName, FitMemory.StateBytes(Rule) + FitMemory.ParameterBytes(_options.Center) + (layouts[i].HasChannels ? 0 : SparseSlotState.Bytes),
                 "its fit state, its parameters and the open batch's moments");
             gammas[i] = BatchNormalizationParameters.Broadcast(_options.Gamma, layouts[i].Units, 1, nameof(Options.Gamma));
             betas[i] = BatchNormalizationParameters.Broadcast(_options.Beta, layouts[i].Units, 0, nameof(Options.Beta));

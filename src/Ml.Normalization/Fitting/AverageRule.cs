@@ -68,10 +68,10 @@ internal sealed class AverageRule(bool unbiasedVariance, string? weightColumn = 
         }
     }
 
-    public override void Finish(FitState state, Span<double> mean, Span<double> variance)
+    public override void Finish(FitState state, int first, Span<double> mean, Span<double> variance)
     {
-        state.Mean.CopyTo(mean);
-        state.Second.CopyTo(variance);
+        state.Mean.AsSpan(first, mean.Length).CopyTo(mean);
+        state.Second.AsSpan(first, variance.Length).CopyTo(variance);
     }
 
     protected override void WriteSettings(BinaryWriter writer) => writer.Write(UnbiasedVariance);

@@ -61,6 +61,9 @@ internal sealed class ColumnStatistics(string columnName, FitState state, string
     /// <summary>The statistics, finished by the rule.</summary>
     public (double[] Mean, double[] Variance) Finish() => state.Finish(columnName, unitName);
 
+    /// <summary>The variances alone, finished by the rule (what a scale-only model keeps).</summary>
+    public double[] FinishVariance() => state.FinishVariance(columnName, unitName);
+
     /// <exception cref="InvalidOperationException">The mean or the variance is not finite.</exception>
     public static void CheckFinite(string columnName, string unitName, int unit, double mean, double variance)
     {

@@ -10,7 +10,9 @@ namespace Ml.Normalization.Fitting;
 /// <item>the fit state: count, mean, second moment, and whole data's origin (<see cref="FitState"/>): 24, or 32 for whole
 /// data (the initial mean and variance are held once when, as in a fit from options, every unit has the same); the
 /// fitted model keeps it, for continue and merge;</item>
-/// <item>the parameters: running mean and variance, gamma, beta: 32; the model keeps them;</item>
+/// <item>the parameters: running mean and variance, 16, or the variance alone for scale-only (its mean is made from the
+/// fit state when read), 8; gamma and beta are held once when, as with the options' single values, every unit has the
+/// same (given per unit, they are the options' arrays); the model keeps them;</item>
 /// <item>while the rows stream, the moments of the open batch: per slot, dense <see cref="MiniBatchMoments{T}"/>
 /// <see cref="DenseMomentsBytes"/>, sparse <see cref="SparseBatchMoments{T}"/> at most <see cref="SparseSlotState.Bytes"/>
 /// (a record per touched slot and a 4-byte index per slot until an eighth of the slots are touched, then a record per
@@ -25,8 +27,8 @@ internal static class FitMemory
     /// </summary>
     public const int DenseMomentsBytes = 12 * sizeof(double);
 
-    /// <summary>Per unit: the running mean and variance, gamma and beta.</summary>
-    public const int ParameterBytes = 4 * sizeof(double);
+    /// <summary>Per unit: the running mean and variance, or the variance alone when not <paramref name="centered"/>.</summary>
+    public static int ParameterBytes(bool centered) => (centered ? 2 : 1) * sizeof(double);
 
     /// <summary>Per unit: the fit state of <paramref name="rule"/>.</summary>
     public static int StateBytes(StatisticsRule rule) => (rule.KeepsOrigin ? 4 : 3) * sizeof(double);

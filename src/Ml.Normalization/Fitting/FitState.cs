@@ -87,16 +87,52 @@ internal sealed class FitState
     /// <exception cref="InvalidOperationException">A statistic is beyond double's range (names the column and the unit).</exception>
     public (double[] Mean, double[] Variance) Finish(string columnName, string unitName)
     {
-        var mean = new double[Units];
-        var variance = new double[Units];
-        Rule.Finish(this, mean, variance);
-        for (int j = 0; j < Units; j++)
-        {
-            ColumnStatistics.CheckFinite(columnName, unitName, j, mean[j], variance[j]);
-            variance[j] = Math.Max(variance[j], 0);
-        }
-
+        var mean = GC.AllocateUninitializedArray<double>(Units);
+        var variance = GC.AllocateUninitializedArray<double>(Units);
+        Finish(columnName, unitName, mean, variance);
         return (mean, variance);
+    }
+
+    /// <summary>
+    /// Each unit's variance alone, as <see cref="Finish(string, string)"/> gives it (the same checks): what a scale-only
+    /// model keeps, without a mean array beside it (the means go through a small buffer).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A statistic is beyond double's range (names the column and the unit).</exception>
+    public double[] FinishVariance(string columnName, string unitName)
+    {
+        var variance = GC.AllocateUninitializedArray<double>(Units);
+        Finish(columnName, unitName, null, variance);
+        return variance;
+    }
+
+    /// <summary>Each unit's mean alone, as <see cref="Finish(string, string)"/> gives it (the same checks).</summary>
+    /// <exception cref="InvalidOperationException">A statistic is beyond double's range (names the column and the unit).</exception>
+    public double[] FinishMean(string columnName, string unitName)
+    {
+        var mean = GC.AllocateUninitializedArray<double>(Units);
+        Finish(columnName, unitName, mean, null);
+        return mean;
+    }
+
+    private const int FinishPage = 1024;
+
+    // Writes the means and variances asked for, a page of units at a time: one not asked for goes through a buffer.
+    private void Finish(string columnName, string unitName, double[]? mean, double[]? variance)
+    {
+        Span<double> meanPage = mean is null ? stackalloc double[FinishPage] : default;
+        Span<double> variancePage = variance is null ? stackalloc double[FinishPage] : default;
+        for (int first = 0; first < Units; first += FinishPage)
+        {
+            int length = Math.Min(FinishPage, Units - first);
+            var means = mean is null ? meanPage[..length] : mean.AsSpan(first, length);
+            var variances = variance is null ? variancePage[..length] : variance.AsSpan(first, length);
+            Rule.Finish(this, first, means, variances);
+            for (int i = 0; i < length; i++)
+            {
+                ColumnStatistics.CheckFinite(columnName, unitName, first + i, means[i], variances[i]);
+                variances[i] = Math.Max(variances[i], 0);
+            }
+        }
     }
 
     /// <summary>Writes the rule, then the per-unit arrays (count, mean, second, initial mean, initial variance, and the origin if the rule keeps one).</summary>

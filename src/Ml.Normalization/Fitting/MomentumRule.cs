@@ -100,11 +100,12 @@ internal sealed class MomentumRule : StatisticsRule
         }
     }
 
-    public override void Finish(FitState state, Span<double> mean, Span<double> variance)
+    public override void Finish(FitState state, int first, Span<double> mean, Span<double> variance)
     {
         var decay = new Decay(_momentum);
-        for (int j = 0; j < state.Units; j++)
+        for (int i = 0; i < mean.Length; i++)
         {
+            int j = first + i;
             double m = state.Mean[j], v = state.Second[j], t = state.Count[j];
             if (BiasCorrection && t > 0)
             {
@@ -113,8 +114,8 @@ internal sealed class MomentumRule : StatisticsRule
                 v = (v - (d * state.InitialVariance[j])) / (1 - d);
             }
 
-            mean[j] = m;
-            variance[j] = v;
+            mean[i] = m;
+            variance[i] = v;
         }
     }
 

@@ -49,7 +49,6 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
     private SlotBlock _block;
     private SparseSlotState* _slots; // _block's records, until Dispose: slot j's at j, or in the pool at _poolIndex[j] - 1
     private int[]? _poolIndex; // while the records are pooled: per slot, 1 + its record's place in the pool (0: not touched yet)
-    private int[]? _poolSlots; // while the records are pooled: the slot of each record
     private int _pooled;
     private readonly int _poolLimit;
     private readonly int _slotCount;
@@ -90,7 +89,6 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
             // is zeroed memory, which the system hands out as it is first written).
             _poolIndex = new int[slots];
             int capacity = Math.Min(_poolLimit, FirstPoolCapacity);
-            _poolSlots = new int[capacity];
             _block = new SlotBlock(capacity);
             _slots = _block.Records;
             return;
@@ -113,8 +111,8 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
 
     private const int FirstPoolCapacity = 1024;
 
-    // The slots a fit may touch before every slot gets its own record: an eighth of them (the pool's records and index
-    // then hold 8.5 bytes per slot); a column of fewer than 512 slots has a record per slot from the start.
+    // The slots a fit may touch before every slot gets its own record: an eighth of them (the pool's records
+    // then hold 8 bytes per slot, its index 4); a column of fewer than 512 slots has a record per slot from the start.
     private static int PoolLimit(int slots) => slots < 512 ? 0 : slots / 8;
 
     // A slot's record before it is touched: nothing pending, nothing folded, its running statistics from the state.
@@ -155,12 +153,10 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
             int capacity = (int)Math.Min(_poolLimit, 2L * _block.Count);
             _block.Grow(capacity);
             _slots = _block.Records;
-            Array.Resize(ref _poolSlots, capacity);
         }
 
         var record = _slots + _pooled;
         *record = StartingRecord(j);
-        _poolSlots![_pooled] = j;
         _poolIndex![j] = ++_pooled;
         return record;
     }
@@ -172,20 +168,17 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
         FitMemory.Ensure(ColumnName, _slotCount, "slot", SparseSlotState.Bytes, "the open batch's sparse moments (a record per slot)");
         var block = new SlotBlock(_slotCount);
         var slots = block.Records;
+        var index = _poolIndex!;
         for (int j = 0; j < _slotCount; j++)
         {
-            slots[j] = StartingRecord(j);
-        }
-
-        for (int r = 0; r < _pooled; r++)
-        {
-            slots[_poolSlots![r]] = _slots[r];
+            int place = index[j];
+            slots[j] = place != 0 ? _slots[place - 1] : StartingRecord(j);
         }
 
         _block.Dispose();
         _block = block;
         _slots = slots;
-        (_poolIndex, _poolSlots, _pooled) = (null, null, 0);
+        (_poolIndex, _pooled) = (null, 0);
     }
 
     /// <summary>Frees the slot records (<see cref="Complete"/> has copied what the fit keeps into its state).</summary>

@@ -97,8 +97,11 @@ internal abstract class StatisticsRule
     /// </summary>
     public abstract void Combine(FitState into, FitState later);
 
-    /// <summary>Writes each unit's mean and variance from <paramref name="state"/>; a unit without a counted batch gets its initial values.</summary>
-    public abstract void Finish(FitState state, Span<double> mean, Span<double> variance);
+    /// <summary>
+    /// Writes the mean and variance of units <paramref name="first"/> to <paramref name="first"/> + <c>mean.Length</c> - 1
+    /// from <paramref name="state"/> (unit <c>first + i</c> at <c>i</c>); a unit without a counted batch gets its initial values.
+    /// </summary>
+    public abstract void Finish(FitState state, int first, Span<double> mean, Span<double> variance);
 
     /// <summary>The first setting in which <paramref name="other"/> differs from this rule, or null when they are the same rule.</summary>
     public (string Option, string Mine, string Other)? Difference(StatisticsRule other)

@@ -4,7 +4,8 @@ namespace Ml.Normalization.Fitting;
 
 /// <summary>
 /// One read-only value per unit (slot or channel), held once when every unit has the same: a fit's initial mean and
-/// variance are the options' two numbers for every unit, and a million-slot column would otherwise keep 16 MB of copies.
+/// variance, and its gamma and beta, are the options' numbers for every unit, and a million-slot column would otherwise
+/// keep 8 MB of copies of each.
 /// </summary>
 internal sealed class UnitValues : IReadOnlyList<double>
 {
@@ -41,6 +42,15 @@ internal sealed class UnitValues : IReadOnlyList<double>
 
     /// <summary>Whether every unit has the same value, held once.</summary>
     public bool IsUniform => _values is null;
+
+    /// <summary>The values, one per unit; null when they are held once (<see cref="IsUniform"/>).</summary>
+    public double[]? PerUnit => _values;
+
+    /// <summary>Whether every unit's value equals <paramref name="value"/> (<c>==</c>: -0 equals 0, a NaN nothing).</summary>
+    public bool All(double value) => _values is null ? _value == value : Array.TrueForAll(_values, v => v == value);
+
+    /// <summary>The first unit whose value equals <paramref name="value"/> (as <see cref="double.Equals(double)"/>), or -1.</summary>
+    public int IndexOf(double value) => _values is null ? (Count > 0 && _value.Equals(value) ? 0 : -1) : Array.IndexOf(_values, value);
 
     public double this[int unit] => _values is null ? ((uint)unit < (uint)Count ? _value : throw new ArgumentOutOfRangeException(nameof(unit))) : _values[unit];
 

@@ -94,14 +94,15 @@ internal sealed class WholeDataRule(bool unbiasedVariance, string? weightColumn 
         }
     }
 
-    public override void Finish(FitState state, Span<double> mean, Span<double> variance)
+    public override void Finish(FitState state, int first, Span<double> mean, Span<double> variance)
     {
         var origin = state.Origin!;
-        for (int j = 0; j < state.Units; j++)
+        for (int i = 0; i < mean.Length; i++)
         {
+            int j = first + i;
             double t = state.Count[j];
             double divisor = UnbiasedVariance ? t - 1 : t;
-            (mean[j], variance[j]) = t == 0
+            (mean[i], variance[i]) = t == 0
                 ? (state.InitialMean[j], state.InitialVariance[j])
                 : (origin[j] + state.Mean[j], divisor > 0 ? state.Second[j] / divisor : 0);
         }

@@ -50,6 +50,24 @@ public class StatisticsRuleTests
     }
 
     [Theory]
+    [MemberData(nameof(Rules))]
+    public void FinishingTheVarianceOrTheMeanAlone_GivesFinishsBits_AcrossPages(string name)
+    {
+        // Issue 19, item 5: a scale-only model finishes its variance alone and its mean when read, a page of units at a
+        // time; 2,500 units span three pages, some never counted (their initial values).
+        var batches = Batches(seed: 4, count: 6, units: 2_500);
+        foreach (var (_, _, count) in batches)
+        {
+            Array.Fill(count, 0.0, 1_000, 30);
+        }
+
+        var state = Fit(Rule(name), batches, 0, batches.Length);
+        var (mean, variance) = state.Finish("x", "slot");
+        Assert.Equal(variance, state.FinishVariance("x", "slot"));
+        Assert.Equal(mean, state.FinishMean("x", "slot"));
+    }
+
+    [Theory]
     [InlineData("average")]
     [InlineData("whole-data")]
     public void OrderFreeRules_CombineInEitherOrder(string name)

@@ -116,14 +116,16 @@ internal sealed class AffineParameters<T>(int slots) : AffineParameters
     public static AffineParameters<T> Compute(BatchNormalizationParameters parameters, AffineDirection direction = AffineDirection.Forward)
     {
         var affine = new AffineParameters<T>(parameters.UnitCount);
-        ReadOnlySpan<double> mean = parameters.RunningMeanValues, variance = parameters.RunningVarianceValues;
+        // A scale-only column's running mean is not used (nor made, if its parameters do not hold it).
+        ReadOnlySpan<double> mean = parameters.Centered ? parameters.RunningMeanValues : default, variance = parameters.RunningVarianceValues;
         if (direction == AffineDirection.Forward && parameters.IsStandardization && affine.TryStandardize(mean, variance))
         {
             return affine;
         }
 
-        ReadOnlySpan<double> gamma = parameters.GammaValues, beta = parameters.BetaValues;
-        for (int j = 0; j < mean.Length; j++)
+        var gamma = parameters.GammaValues;
+        var beta = parameters.BetaValues;
+        for (int j = 0; j < variance.Length; j++)
         {
             double center = parameters.Centered ? mean[j] : 0;
             if (direction == AffineDirection.Inverse)

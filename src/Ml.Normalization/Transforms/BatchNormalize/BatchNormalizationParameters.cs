@@ -70,8 +70,24 @@ public sealed class BatchNormalizationParameters
     {
     }
 
-    internal BatchNormalizationParameters(string outputColumnName, string? inputColumnName, double[] runningMean, double[] runningVariance,
+    /// <summary>As below, with gamma and beta per unit (held once when every unit has the same, as read from a model).</summary>
+    internal BatchNormalizationParameters(string outputColumnName, string? inputColumnName, double[]? runningMean, double[] runningVariance,
         double[] gamma, double[] beta, double epsilon, long batchCount, long rowCount, ChannelLayout channelLayout = ChannelLayout.None, FitState? fitState = null,
+        bool centered = true)
+        : this(outputColumnName, inputColumnName, runningMean, runningVariance, UnitValues.Of(gamma), UnitValues.Of(beta), epsilon, batchCount, rowCount,
+              channelLayout, fitState, centered)
+    {
+    }
+
+    /// <summary>
+    /// The parameters, from arrays they keep (not copied: no one writes them); gamma and beta are usually the options'
+    /// one value for every unit, held once (16 bytes per slot less for a wide column). A scale-only column's running mean
+    /// may be null: scoring does not use it, and it is made when read (<see cref="RunningMean"/>) from
+    /// <paramref name="fitState"/>, whose finish gave <paramref name="runningVariance"/>, or 0 without one (8 bytes per
+    /// slot less for a wide column).
+    /// </summary>
+    internal BatchNormalizationParameters(string outputColumnName, string? inputColumnName, double[]? runningMean, double[] runningVariance,
+        UnitValues gamma, UnitValues beta, double epsilon, long batchCount, long rowCount, ChannelLayout channelLayout = ChannelLayout.None, FitState? fitState = null,
         bool centered = true)
     {
         if (!Enum.IsDefined(channelLayout))
@@ -80,12 +96,22 @@ public sealed class BatchNormalizationParameters
         }
 
         ArgumentException.ThrowIfNullOrEmpty(outputColumnName);
-        CheckNotEmpty(runningMean, nameof(runningMean), channelLayout);
+        if (runningMean is null && centered)
+        {
+            throw new ArgumentNullException(nameof(runningMean), "Centered parameters need their running mean.");
+        }
 
-        ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, runningVariance.Length, nameof(runningVariance));
-        ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, gamma.Length, nameof(gamma));
-        ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, beta.Length, nameof(beta));
-        CheckAll(runningMean, double.IsFinite, nameof(runningMean), "finite");
+        CheckNotEmpty(runningMean ?? runningVariance, runningMean is null ? nameof(runningVariance) : nameof(runningMean), channelLayout);
+
+        int units = runningVariance.Length;
+        if (runningMean is not null)
+        {
+            ThrowHelper.ThrowIfLengthDiffers(runningMean.Length, runningVariance.Length, nameof(runningVariance));
+            CheckAll(runningMean, double.IsFinite, nameof(runningMean), "finite");
+        }
+
+        ThrowHelper.ThrowIfLengthDiffers(units, gamma.Count, nameof(gamma));
+        ThrowHelper.ThrowIfLengthDiffers(units, beta.Count, nameof(beta));
         CheckAll(runningVariance, v => double.IsFinite(v) && v >= 0, nameof(runningVariance), "finite and not negative");
         CheckAll(gamma, double.IsFinite, nameof(gamma), "finite");
         CheckAll(beta, double.IsFinite, nameof(beta), "finite");
@@ -109,10 +135,9 @@ public sealed class BatchNormalizationParameters
         InputColumnName = inputColumnName ?? outputColumnName;
         Centered = centered;
         (_runningMean, _runningVariance, _gamma, _beta) = (runningMean, runningVariance, gamma, beta);
-        RunningMean = Array.AsReadOnly(runningMean);
         RunningVariance = Array.AsReadOnly(runningVariance);
-        Gamma = Array.AsReadOnly(gamma);
-        Beta = Array.AsReadOnly(beta);
+        Gamma = gamma.PerUnit is { } gammas ? Array.AsReadOnly(gammas) : gamma;
+        Beta = beta.PerUnit is { } betas ? Array.AsReadOnly(betas) : beta;
         Epsilon = epsilon;
         BatchCount = batchCount;
         RowCount = rowCount;
@@ -201,10 +226,11 @@ public sealed class BatchNormalizationParameters
     /// </summary>
     private const string StdRange = "in [2^-511, 2^512), about 1.49e-154 to 1.34e154, so that its square (the variance) is a normal double";
 
-    private readonly double[] _runningMean;
+    private double[]? _runningMean; // a scale-only column's: null until read
+    private IReadOnlyList<double>? _runningMeanView;
     private readonly double[] _runningVariance;
-    private readonly double[] _gamma;
-    private readonly double[] _beta;
+    private readonly UnitValues _gamma;
+    private readonly UnitValues _beta;
     private readonly AffineParameters?[] _scoring = new AffineParameters?[4];
 
     /// <summary>Name of the produced column.</summary>
@@ -214,7 +240,9 @@ public sealed class BatchNormalizationParameters
     public string InputColumnName { get; }
 
     /// <summary>Mean per slot used at scoring time, in double precision (a Single column uses it rounded to float).</summary>
-    public IReadOnlyList<double> RunningMean { get; }
+    /// <remarks>A scale-only fit's model does not keep it (its scoring does not use it): it is computed from the fit
+    /// state when first read, the same values.</remarks>
+    public IReadOnlyList<double> RunningMean => _runningMeanView ??= Array.AsReadOnly(RunningMeanArray);
 
     /// <summary>Variance per slot used at scoring time, in double precision.</summary>
     public IReadOnlyList<double> RunningVariance { get; }
@@ -269,8 +297,8 @@ public sealed class BatchNormalizationParameters
     {
         var variance = Copy(runningVariance, nameof(runningVariance));
         CheckNotEmpty(variance, nameof(runningVariance), ChannelLayout.None); // the running mean is made here, of its length
-        return new BatchNormalizationParameters(outputColumnName, inputColumnName, new double[variance.Length], variance,
-            Broadcast(gamma, variance.Length, 1, nameof(gamma)), new double[variance.Length], epsilon, 0, 0, ChannelLayout.None, centered: false);
+        return new BatchNormalizationParameters(outputColumnName, inputColumnName, null, variance,
+            Broadcast(gamma, variance.Length, 1, nameof(gamma)), UnitValues.Uniform(variance.Length, 0), epsilon, 0, 0, ChannelLayout.None, centered: false);
     }
 
     /// <summary>
@@ -279,31 +307,34 @@ public sealed class BatchNormalizationParameters
     /// divides by the standard deviation instead of multiplying by its reciprocal (<see cref="AffineParameters{T}.Divides"/>):
     /// decided from the values, so a saved model needs no flag, and one saved before scores the same way.
     /// </summary>
-    internal bool IsStandardization => Centered && Epsilon == 0 && Array.TrueForAll(_gamma, g => g == 1) && Array.TrueForAll(_beta, b => b == 0);
+    internal bool IsStandardization => Centered && Epsilon == 0 && _gamma.All(1) && _beta.All(0);
 
     /// <summary>Number of statistics units: slots (1 for a scalar column), or channels.</summary>
-    internal int UnitCount => RunningMean.Count;
+    internal int UnitCount => _runningVariance.Length;
 
     /// <summary>
     /// These values for another column pair, as known parameters (no fit state, batch and row counts 0): what the inverse
     /// stage keeps. The value arrays are shared; no one writes them.
     /// </summary>
     internal BatchNormalizationParameters ForColumns(string outputColumnName, string inputColumnName) =>
-        new(outputColumnName, inputColumnName, _runningMean, _runningVariance, _gamma, _beta, Epsilon, 0, 0, ChannelLayout, null, Centered);
+        new(outputColumnName, inputColumnName, Centered || FitState is null ? _runningMean : RunningMeanArray, _runningVariance, _gamma, _beta, Epsilon, 0, 0, ChannelLayout, null, Centered);
 
-    /// <summary>One value per slot: <paramref name="values"/> itself, its single value repeated, or <paramref name="fallback"/> when null.</summary>
+    /// <summary>
+    /// One value per slot: <paramref name="values"/> (held once if all the same), its single value, or
+    /// <paramref name="fallback"/> when null; a single value is held once, not repeated.
+    /// </summary>
     /// <exception cref="ArgumentException"><paramref name="values"/> has neither 1 value nor one per slot.</exception>
-    internal static double[] Broadcast<T>(IReadOnlyList<T>? values, int slots, double fallback, string paramName)
+    internal static UnitValues Broadcast<T>(IReadOnlyList<T>? values, int slots, double fallback, string paramName)
         where T : System.Numerics.INumberBase<T>
     {
         if (values is null)
         {
-            return Enumerable.Repeat(fallback, slots).ToArray();
+            return UnitValues.Uniform(slots, fallback);
         }
 
         if (values.Count == 1)
         {
-            return Enumerable.Repeat(double.CreateTruncating(values[0]), slots).ToArray();
+            return UnitValues.Uniform(slots, double.CreateTruncating(values[0]));
         }
 
         if (values.Count != slots)
@@ -311,7 +342,7 @@ public sealed class BatchNormalizationParameters
             throw new ArgumentException($"'{paramName}' must have 1 value or one per slot ({slots}), got {values.Count}.", paramName);
         }
 
-        return values.Select(double.CreateTruncating).ToArray();
+        return UnitValues.Of(values.Select(double.CreateTruncating).ToArray());
     }
 
     private static double[] Copy(IReadOnlyList<double> values, string paramName)
@@ -327,16 +358,31 @@ public sealed class BatchNormalizationParameters
     }
 
     /// <summary>The running means, without the read-only wrapper's per-element interface calls.</summary>
-    internal ReadOnlySpan<double> RunningMeanValues => _runningMean;
+    internal ReadOnlySpan<double> RunningMeanValues => RunningMeanArray;
+
+    /// <summary>The running means to save: held, or made for the writing and not kept.</summary>
+    internal ReadOnlySpan<double> RunningMeanToWrite => Volatile.Read(ref _runningMean) ?? ComputeRunningMean();
+
+    /// <summary>Whether the running mean is held (a centered column's always; a scale-only one's once read).</summary>
+    internal bool HoldsRunningMean => Volatile.Read(ref _runningMean) is not null;
+
+    /// <summary>The running means, made once on first read when not held (a scale-only column's).</summary>
+    private double[] RunningMeanArray =>
+        Volatile.Read(ref _runningMean) ?? Interlocked.CompareExchange(ref _runningMean, ComputeRunningMean(), null) ?? _runningMean!;
+
+    // A scale-only column's running mean: its fit's, finished again from the state (the same computation, so the same
+    // bits as the fit's), or 0 for parameters given without one.
+    private double[] ComputeRunningMean() =>
+        FitState is { } state ? state.FinishMean(InputColumnName, ChannelLayout == ChannelLayout.None ? "slot" : "channel") : new double[_runningVariance.Length];
 
     /// <summary>The running variances.</summary>
     internal ReadOnlySpan<double> RunningVarianceValues => _runningVariance;
 
-    /// <summary>The gammas.</summary>
-    internal ReadOnlySpan<double> GammaValues => _gamma;
+    /// <summary>The gammas, held once when every unit has the same.</summary>
+    internal UnitValues GammaValues => _gamma;
 
-    /// <summary>The betas.</summary>
-    internal ReadOnlySpan<double> BetaValues => _beta;
+    /// <summary>The betas, held once when every unit has the same.</summary>
+    internal UnitValues BetaValues => _beta;
 
     /// <summary>
     /// The scoring parameters in one precision and direction (the normalization, or its inverse), computed once and shared
@@ -362,6 +408,19 @@ public sealed class BatchNormalizationParameters
         if (values.Length < 1)
         {
             ThrowHelper.ThrowOutOfRange(paramName, values.Length, channelLayout == ChannelLayout.None ? "at least one slot long" : "at least one channel long");
+        }
+    }
+
+    private static void CheckAll(UnitValues values, Func<double, bool> valid, string paramName, string expected)
+    {
+        if (values.PerUnit is { } perUnit)
+        {
+            CheckAll(perUnit, valid, paramName, expected);
+        }
+        else if (values.Count > 0 && !valid(values[0]))
+        {
+            // Every unit's value is this one: the first is the first that fails.
+            throw new ArgumentOutOfRangeException(paramName, values[0], $"'{paramName}[0]' must be {expected}, got {values[0]}.");
         }
     }
 

@@ -316,16 +316,17 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
 
     private BatchNormalizingTransformer Fit(IDataView input, NumericColumnShape[] inputShapes, BatchNormalizingTransformer? previous)
     {
-        var gammas = new double[Columns.Length][];
-        var betas = new double[Columns.Length][];
+        var gammas = new UnitValues[Columns.Length];
+        var betas = new UnitValues[Columns.Length];
         var layouts = new StatisticsLayout[Columns.Length];
         for (int i = 0; i < Columns.Length; i++)
         {
             var column = input.Schema[Columns[i].InputColumnName];
             layouts[i] = ColumnLayouts.Resolve(column.Type, column.Name, _options.ChannelLayout, _options.ChannelCount, nameof(input));
-            // Before anything per unit is allocated: the least this column's fit holds per unit (per slot, the sparse
-            // moments' record; the dense moments are checked again when the first row chooses them).
-            FitMemory.Ensure(column.Name, layouts[i].Units, layouts[i].UnitName, FitMemory.StateBytes(Rule) + FitMemory.ParameterBytes + (layouts[i].HasChannels ? 0 : SparseSlotState.Bytes),
+            // Before anything per unit is allocated (gamma and beta given per unit are the options' own, already held):
+            // the least this column's fit holds per unit (per slot, the sparse moments' record; the dense moments are
+            // checked again when the first row chooses them).
+            FitMemory.Ensure(column.Name, layouts[i].Units, layouts[i].UnitName, FitMemory.StateBytes(Rule) + FitMemory.ParameterBytes(_options.Center) + (layouts[i].HasChannels ? 0 : SparseSlotState.Bytes),
                 "its fit state, its parameters and the open batch's moments");
             gammas[i] = BatchNormalizationParameters.Broadcast(_options.Gamma, layouts[i].Units, 1, nameof(Options.Gamma));
             betas[i] = BatchNormalizationParameters.Broadcast(_options.Beta, layouts[i].Units, 0, nameof(Options.Beta));
@@ -341,7 +342,8 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
         var parameters = new BatchNormalizationParameters[Columns.Length];
         for (int i = 0; i < parameters.Length; i++)
         {
-            var (mean, variance) = result.Statistics[i].Finish();
+            // A scale-only model keeps no running mean (its scoring does not use it; read, it is made from the state).
+            var (mean, variance) = _options.Center ? result.Statistics[i].Finish() : (null, result.Statistics[i].FinishVariance());
             var before = previous?.Columns[i];
             parameters[i] = new BatchNormalizationParameters(Columns[i].OutputColumnName, Columns[i].InputColumnName,
                 mean, variance, gammas[i], betas[i], _options.Epsilon, result.Batches + (before?.BatchCount ?? 0), result.Rows + (before?.RowCount ?? 0),

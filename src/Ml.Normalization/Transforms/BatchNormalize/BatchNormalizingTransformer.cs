@@ -80,7 +80,8 @@ public sealed class BatchNormalizingTransformer : ColumnPairTransformer, IPersis
             var state = reader.ReadCount("a fit-state flag", 0, 1) == 1 ? FitState.Read(reader, head.Units) : null;
             try
             {
-                columns[i] = new BatchNormalizationParameters(head.OutputColumnName, head.InputColumnName, values.Mean, values.Variance, values.Gamma, values.Beta,
+                // A scale-only column with a fit state keeps no running mean: it is made from the state when read.
+                columns[i] = new BatchNormalizationParameters(head.OutputColumnName, head.InputColumnName, head.Centered || state is null ? values.Mean : null, values.Variance, values.Gamma, values.Beta,
                     head.Epsilon, batches, rows, head.Layout, state, head.Centered);
             }
             catch (ArgumentException ex)

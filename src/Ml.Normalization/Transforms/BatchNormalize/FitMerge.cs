@@ -47,8 +47,9 @@ internal static class FitMerge
             merged.Combine(shards[k]!.FitState!);
         }
 
-        var (mean, variance) = merged.Finish(first.InputColumnName, first.ChannelLayout == ChannelLayout.None ? "slot" : "channel");
-        return new BatchNormalizationParameters(first.OutputColumnName, first.InputColumnName, mean, variance, [.. first.Gamma], [.. first.Beta], first.Epsilon,
+        string unitName = first.ChannelLayout == ChannelLayout.None ? "slot" : "channel";
+        var (mean, variance) = first.Centered ? merged.Finish(first.InputColumnName, unitName) : (null, merged.FinishVariance(first.InputColumnName, unitName));
+        return new BatchNormalizationParameters(first.OutputColumnName, first.InputColumnName, mean, variance, first.GammaValues, first.BetaValues, first.Epsilon,
             shards.Sum(s => s!.BatchCount), shards.Sum(s => s!.RowCount), first.ChannelLayout, merged, first.Centered);
     }
 }

@@ -1,3 +1,4 @@
+using Ml.Normalization.Fitting;
 using Ml.Normalization.Persistence;
 
 namespace Ml.Normalization.Transforms.BatchNormalize;
@@ -40,16 +41,31 @@ internal static class ParametersFormat
 
     public static void WriteValues(BinaryWriter writer, BatchNormalizationParameters column)
     {
-        Write(writer, column.RunningMeanValues);
+        Write(writer, column.RunningMeanToWrite);
         Write(writer, column.RunningVarianceValues);
-        Write(writer, column.GammaValues);
-        Write(writer, column.BetaValues);
+        WriteUnits(writer, column.GammaValues);
+        WriteUnits(writer, column.BetaValues);
 
         static void Write(BinaryWriter writer, ReadOnlySpan<double> values)
         {
             foreach (var v in values)
             {
                 writer.Write(v);
+            }
+        }
+
+        static void WriteUnits(BinaryWriter writer, UnitValues values)
+        {
+            if (values.PerUnit is { } perUnit)
+            {
+                Write(writer, perUnit);
+                return;
+            }
+
+            // Held once: written once per unit, as the format has it.
+            for (int j = 0; j < values.Count; j++)
+            {
+                writer.Write(values[0]);
             }
         }
     }

@@ -74,6 +74,37 @@ public class ScaleOnlyStageTests
     }
 
     [Fact]
+    public void ScaleOnlyModel_KeepsNoRunningMean_NorGammaAndBetaPerSlot_AndListsTheSameValues()
+    {
+        // Issue 19, item 5: what scoring does not use is not held per slot (docs/sparse.md#memory), and reads the same.
+        var ml = new MLContext(seed: 1);
+        var data = SparseData.Floats(ml, SparseData.Make(5, 90, Slots, withNaN: true), Slots, sparse: true);
+        var model = ml.Transforms.BatchNormalize([new InputOutputColumnPair("Features")], ScaleOnly).Fit(data);
+        var scaled = model.Columns[0];
+        var centered = ml.Transforms.BatchNormalize([new InputOutputColumnPair("Features")], new BatchNormalizingEstimator.Options { BatchSize = 16, Gamma = [1.5f] }).Fit(data).Columns[0];
+        Assert.True(scaled.GammaValues.IsUniform);
+        Assert.True(scaled.BetaValues.IsUniform);
+        Assert.Equal(Enumerable.Repeat(1.5, Slots), scaled.Gamma);
+        Assert.Equal(Enumerable.Repeat(0.0, Slots), scaled.Beta);
+
+        SparseData.Read<float>(model.Transform(data), "Features");
+        using var before = new MemoryStream();
+        ml.Model.Save(model, data.Schema, before);
+        Assert.False(scaled.HoldsRunningMean); // neither scoring nor saving made it
+        Assert.Equal(centered.RunningMean, scaled.RunningMean); // bit for bit: the same finish of the same state
+        Assert.True(scaled.HoldsRunningMean);
+        using var after = new MemoryStream();
+        ml.Model.Save(model, data.Schema, after);
+        Assert.Equal(before.ToArray(), after.ToArray());
+
+        before.Position = 0;
+        var loaded = Assert.IsType<BatchNormalizingTransformer>(ml.Model.Load(before, out _)).Columns[0];
+        Assert.False(loaded.HoldsRunningMean);
+        Assert.True(loaded.GammaValues.IsUniform);
+        Assert.Equal(centered.RunningMean, loaded.RunningMean);
+    }
+
+    [Fact]
     public void Scalar_IsScaledWithoutCentering()
     {
         var ml = new MLContext(seed: 1);

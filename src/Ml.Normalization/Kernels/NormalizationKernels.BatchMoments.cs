@@ -15,7 +15,8 @@ internal static partial class NormalizationKernels
     /// layer's blocked path gives the same bits on a batch of one block). The sums are double sums of
     /// <c>(double)x[i, j] - (double)x[0, j]</c>: shifting by a value of the data bounds the cancellation of
     /// <c>E[t^2] - E[t]^2</c> by the row count whatever the data (an outlier first row included), and double sums keep
-    /// that far below the result's precision. NaN or infinity in a feature makes that feature's mean and variance NaN.
+    /// that far below the result's precision. NaN in a feature makes its mean and variance NaN; an infinity makes its mean
+    /// that infinity and its variance NaN.
     /// </remarks>
     /// <exception cref="ArgumentException">Lengths do not agree: x must be rows x mean.Length, variance mean.Length.</exception>
     public static void BatchMoments<T>(ReadOnlySpan<T> x, int rows, Span<T> mean, Span<T> variance)

@@ -36,6 +36,29 @@ public class NormalizationKernelsTests
     }
 
     [Theory]
+    [InlineData(float.NaN, float.NaN)]
+    [InlineData(float.PositiveInfinity, float.PositiveInfinity)]
+    [InlineData(float.NegativeInfinity, float.NegativeInfinity)]
+    public void BatchMoments_NonFiniteValue_GivesTheDocumentedMean_AndNaNVariance_InItsFeatureOnly(float bad, float expectedMean)
+    {
+        // 9 features (a 512-bit vector, a 256-bit one and a scalar tail), 7 rows; the bad value in feature 4, row 5 (the
+        // sums' row 0 is the shift, rows 1-4 a group of four, 5-6 the rows after it).
+        const int rows = 7, features = 9;
+        var x = SeededData.Normal(5, rows * features);
+        x[(5 * features) + 4] = bad;
+        var mean = new float[features];
+        var variance = new float[features];
+        NormalizationKernels.BatchMoments<float>(x, rows, mean, variance);
+
+        Assert.Equal(expectedMean, mean[4]);
+        Assert.True(float.IsNaN(variance[4]), $"variance {variance[4]}");
+        for (int j = 0; j < features; j++)
+        {
+            Assert.True(j == 4 || (float.IsFinite(mean[j]) && float.IsFinite(variance[j])), $"feature {j}: {mean[j]}, {variance[j]}");
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(Lengths))]
     public void AccumulateMoments_FastPath_EqualsTheGeneralPath_ForFiniteRows_Single(int length) =>
         FastPathEqualsGeneralPath<float>(length);

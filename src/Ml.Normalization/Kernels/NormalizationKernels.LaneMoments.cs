@@ -162,6 +162,36 @@ internal static partial class NormalizationKernels
         ref double kr = ref At(laneShift);
         ref double sr = ref At(laneSum);
         ref double qr = ref At(laneSumOfSquares);
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+        {
+            // Eight lanes to a 512-bit register: the same additions lane for lane, half the instructions (on Zen 4 the
+            // 256-bit loop was bound by issuing them).
+            Vector512<double> k0 = Vector512.LoadUnsafe(ref kr), k1 = Vector512.LoadUnsafe(ref kr, 8), k2 = Vector512.LoadUnsafe(ref kr, 16);
+            Vector512<double> s0 = Vector512.LoadUnsafe(ref sr), s1 = Vector512.LoadUnsafe(ref sr, 8), s2 = Vector512.LoadUnsafe(ref sr, 16);
+            Vector512<double> q0 = Vector512.LoadUnsafe(ref qr), q1 = Vector512.LoadUnsafe(ref qr, 8), q2 = Vector512.LoadUnsafe(ref qr, 16);
+            for (int c = 0; c < chunks; c++)
+            {
+                nuint i = (nuint)(c * Lanes);
+                var t0 = Widen512(values, i) - k0;
+                var t1 = Widen512(values, i + 8) - k1;
+                var t2 = Widen512(values, i + 16) - k2;
+                s0 += t0;
+                s1 += t1;
+                s2 += t2;
+                q0 += t0 * t0;
+                q1 += t1 * t1;
+                q2 += t2 * t2;
+            }
+
+            s0.StoreUnsafe(ref sr);
+            s1.StoreUnsafe(ref sr, 8);
+            s2.StoreUnsafe(ref sr, 16);
+            q0.StoreUnsafe(ref qr);
+            q1.StoreUnsafe(ref qr, 8);
+            q2.StoreUnsafe(ref qr, 16);
+            return chunks * Lanes;
+        }
+
         var lanes0 = EightLaneSums.Load(ref sr, ref qr);
         var lanes8 = EightLaneSums.Load(ref Unsafe.Add(ref sr, 8), ref Unsafe.Add(ref qr, 8));
         var lanes16 = EightLaneSums.Load(ref Unsafe.Add(ref sr, 16), ref Unsafe.Add(ref qr, 16));

@@ -150,20 +150,4 @@ internal static partial class NormalizationKernels
         q = Vector256.FusedMultiplyAdd(t2, t2, q);
         Vector256.FusedMultiplyAdd(t3, t3, q).StoreUnsafe(ref qr, column);
     }
-
-    // Eight values from index on as doubles (Singles widened straight from memory, exactly).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<double> Widen512<T>(ReadOnlySpan<T> values, nuint index)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        typeof(T) == typeof(float)
-            ? Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref At(values)), index))
-            : Vector512.LoadUnsafe(ref Unsafe.As<T, double>(ref At(values)), index);
-
-    // Four values from index on as doubles.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<double> Widen256<T>(ReadOnlySpan<T> values, nuint index)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        typeof(T) == typeof(float)
-            ? Avx.ConvertToVector256Double(Vector128.LoadUnsafe(ref Unsafe.As<T, float>(ref At(values)), index))
-            : Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref At(values)), index);
 }

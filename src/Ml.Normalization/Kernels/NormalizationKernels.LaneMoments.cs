@@ -232,13 +232,29 @@ internal static partial class NormalizationKernels
         {
             ref float fr = ref Unsafe.As<T, float>(ref At(values));
             return Avx.IsSupported
-                ? (Avx.ConvertToVector256Double(Vector128.LoadUnsafe(ref fr, index)), Avx.ConvertToVector256Double(Vector128.LoadUnsafe(ref fr, index + 4)))
+                ? (Widen256(values, index), Widen256(values, index + 4))
                 : Vector256.Widen(Vector256.LoadUnsafe(ref fr, index));
         }
 
         ref double xr = ref Unsafe.As<T, double>(ref At(values));
         return (Vector256.LoadUnsafe(ref xr, index), Vector256.LoadUnsafe(ref xr, index + 4));
     }
+
+    // Eight values from index on as doubles (Singles widened straight from memory, exactly; 512-bit hardware only).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<double> Widen512<T>(ReadOnlySpan<T> values, nuint index)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        typeof(T) == typeof(float)
+            ? Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref Unsafe.As<T, float>(ref At(values)), index))
+            : Vector512.LoadUnsafe(ref Unsafe.As<T, double>(ref At(values)), index);
+
+    // Four values from index on as doubles (Singles need AVX).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<double> Widen256<T>(ReadOnlySpan<T> values, nuint index)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        typeof(T) == typeof(float)
+            ? Avx.ConvertToVector256Double(Vector128.LoadUnsafe(ref Unsafe.As<T, float>(ref At(values)), index))
+            : Vector256.LoadUnsafe(ref Unsafe.As<T, double>(ref At(values)), index);
 
     /// <summary>
     /// <c>x - shift</c>, computed where there are FMA units as <c>x * 1 - shift</c> in one rounding: the same bits as the

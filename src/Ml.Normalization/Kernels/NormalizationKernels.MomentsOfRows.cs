@@ -145,7 +145,7 @@ internal static partial class NormalizationKernels
         var one = Vector512<double>.One;
         foreach (var row in rows)
         {
-            var (x0, x1) = Load16(row, at);
+            var (x0, x1) = (Widen512<T>(row, at), Widen512<T>(row, at + 8));
             var t0 = Avx512F.FusedMultiplySubtract(x0, one, k0);
             var t1 = Avx512F.FusedMultiplySubtract(x1, one, k1);
             s0 += t0;
@@ -161,22 +161,6 @@ internal static partial class NormalizationKernels
         q1.StoreUnsafe(ref nqr, at + 8);
         var bad = (q0 - q0) + (q1 - q1);
         return bad.GetLower() + bad.GetUpper();
-    }
-
-    // Sixteen values from index on, widened to double (Singles straight from memory): two vectors of eight.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector512<double> Low, Vector512<double> High) Load16<T>(T[] row, nuint index)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ref T r = ref MemoryMarshal.GetArrayDataReference(row);
-        if (typeof(T) == typeof(float))
-        {
-            ref float fr = ref Unsafe.As<T, float>(ref r);
-            return (Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref fr, index)), Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref fr, index + 8)));
-        }
-
-        ref double dr = ref Unsafe.As<T, double>(ref r);
-        return (Vector512.LoadUnsafe(ref dr, index), Vector512.LoadUnsafe(ref dr, index + 8));
     }
 
     // Slots [j, j + 8) over every row; returns the sums of squares' q - q.

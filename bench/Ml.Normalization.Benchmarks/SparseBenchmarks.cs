@@ -33,7 +33,7 @@ public class SparseBenchmarks
     private IDataView _data = null!;
     private ITransformer _scaleOnly = null!;
     private float[] _table = null!;
-    private SparseSlotState[] _records = null!;
+    private FloorSlotRecord[] _records = null!;
 
     [Params(100_000)]
     public int Rows { get; set; }
@@ -48,7 +48,7 @@ public class SparseBenchmarks
         _data = SparseVectors(_ml, Rows, Slots, NonZeros);
         _scaleOnly = ScaleOnlyEstimator().Fit(_data);
         _table = Enumerable.Range(0, Slots).Select(j => 1f + (j % 7)).ToArray();
-        _records = new SparseSlotState[Slots];
+        _records = new FloorSlotRecord[Slots];
     }
 
     [Benchmark(Baseline = true, Description = "Cursor the input")]

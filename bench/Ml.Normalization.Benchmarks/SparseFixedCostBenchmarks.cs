@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.ML;
-using Ml.Normalization.Fitting;
 using Ml.Normalization.Transforms.BatchNormalize;
 
 namespace Ml.Normalization.Benchmarks;
@@ -31,7 +30,7 @@ public class SparseFixedCostBenchmarks
 
     private MLContext _ml = null!;
     private IDataView _data = null!;
-    private SparseSlotState[] _records = null!;
+    private FloorSlotRecord[] _records = null!;
 
     [Params(1_000, 50_000, 100_000)]
     public int Rows { get; set; }
@@ -41,7 +40,7 @@ public class SparseFixedCostBenchmarks
     {
         _ml = new MLContext(seed: 1);
         _data = SparseBenchmarks.SparseVectors(_ml, Rows, Slots, 50);
-        _records = new SparseSlotState[Slots];
+        _records = new FloorSlotRecord[Slots];
     }
 
     [Benchmark(Baseline = true, Description = "Allocate and write the per-slot state once (9 doubles per slot)")]

@@ -27,7 +27,7 @@ internal sealed class AverageRule(bool unbiasedVariance, string? weightColumn = 
 
     public override (double Mean, double Second) Start(double initialMean, double initialVariance) => (initialMean, initialVariance);
 
-    public override void Fold(ref double count, ref double mean, ref double second, ref double origin, double batchShift, double batchMeanOffset, double batchVariance, double n)
+    public override void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n)
     {
         double batchMean = batchShift + batchMeanOffset;
         if (n < 2)
@@ -36,42 +36,47 @@ internal sealed class AverageRule(bool unbiasedVariance, string? weightColumn = 
         }
 
         double variance = BatchVariance(batchVariance, n);
-        double t = ++count;
-        mean += (batchMean - mean) / t;
-        second += (variance - second) / t;
+        double t = ++unit.Count;
+        unit.Mean += (batchMean - unit.Mean) / t;
+        unit.Second += (variance - unit.Second) / t;
     }
 
     /// <summary>Batches of zeros pull the average toward 0: <c>running *= t / (t + batches)</c>.</summary>
-    public override void FoldZeroBatches(ref double count, ref double mean, ref double second, ref double origin, long batches, long rows)
+    public override void FoldZeroBatches(ref UnitMoments unit, long batches, long rows)
     {
-        double t = count;
+        double t = unit.Count;
         double factor = t / (t + batches);
-        mean *= factor;
-        second *= factor;
-        count = t + batches;
+        unit.Mean *= factor;
+        unit.Second *= factor;
+        unit.Count = t + batches;
     }
 
     public override void Combine(FitState into, FitState later)
     {
         for (int j = 0; j < into.Units; j++)
         {
-            double a = into.Count[j], b = later.Count[j];
+            ref var unit = ref into.Moments[j];
+            var other = later.Moments[j];
+            double a = unit.Count, b = other.Count;
             if (b == 0)
             {
                 continue;
             }
 
             double total = a + b;
-            into.Mean[j] = a == 0 ? later.Mean[j] : ((a * into.Mean[j]) + (b * later.Mean[j])) / total;
-            into.Second[j] = a == 0 ? later.Second[j] : ((a * into.Second[j]) + (b * later.Second[j])) / total;
-            into.Count[j] = total;
+            unit.Mean = a == 0 ? other.Mean : ((a * unit.Mean) + (b * other.Mean)) / total;
+            unit.Second = a == 0 ? other.Second : ((a * unit.Second) + (b * other.Second)) / total;
+            unit.Count = total;
         }
     }
 
     public override void Finish(FitState state, int first, Span<double> mean, Span<double> variance)
     {
-        state.Mean.AsSpan(first, mean.Length).CopyTo(mean);
-        state.Second.AsSpan(first, variance.Length).CopyTo(variance);
+        var moments = state.Moments.AsSpan(first, mean.Length);
+        for (int i = 0; i < moments.Length; i++)
+        {
+            (mean[i], variance[i]) = (moments[i].Mean, moments[i].Second);
+        }
     }
 
     protected override void WriteSettings(BinaryWriter writer) => writer.Write(UnbiasedVariance);

@@ -13,8 +13,6 @@ namespace Ml.Normalization.Fitting;
 internal sealed class ColumnStatistics(string columnName, FitState state, string unitName = "slot")
 {
     private readonly StatisticsRule _rule = state.Rule;
-    private readonly double[]? _origin = state.Origin;
-    private double _noOrigin;
 
     /// <summary>The state (live: it changes as batches are added).</summary>
     public FitState State => state;
@@ -23,40 +21,35 @@ internal sealed class ColumnStatistics(string columnName, FitState state, string
     public StatisticsRule Rule => _rule;
 
     /// <summary>Units (slots or channels) that never had a counted batch.</summary>
-    public int UnitsWithoutData => state.Count.Count(t => t == 0);
+    public int UnitsWithoutData => state.Moments.Count(m => m.Count == 0);
 
     /// <summary>Folds one batch's per-unit statistics in: each unit's mean is <c>batchShift + batchMeanOffset</c>.</summary>
     public void Add(ReadOnlySpan<double> batchShift, ReadOnlySpan<double> batchMeanOffset, ReadOnlySpan<double> batchVariance, ReadOnlySpan<double> counts)
     {
-        for (int j = 0; j < state.Units; j++)
+        var moments = state.Moments;
+        for (int j = 0; j < moments.Length; j++)
         {
-            Fold(j, ref state.Count[j], ref state.Mean[j], ref state.Second[j], batchShift[j], batchMeanOffset[j], batchVariance[j], counts[j]);
+            Fold(j, ref moments[j], batchShift[j], batchMeanOffset[j], batchVariance[j], counts[j]);
         }
     }
 
     /// <summary>
-    /// Folds one batch's statistics of unit <paramref name="unit"/> (n finite values) into its state, held by the caller
-    /// (this state's arrays, or the sparse fit's copy of them in the slot's own record); the origin, for the rules that
-    /// keep one, is always the state's.
+    /// Folds one batch's statistics of unit <paramref name="unit"/> (n finite values) into its record
+    /// <paramref name="moments"/> (the state's).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Fold(int unit, ref double count, ref double mean, ref double second, double batchShift, double batchMeanOffset, double batchVariance, double n)
+    public void Fold(int unit, ref UnitMoments moments, double batchShift, double batchMeanOffset, double batchVariance, double n)
     {
-        _rule.Fold(ref count, ref mean, ref second, ref Origin(unit), batchShift, batchMeanOffset, batchVariance, n);
-        if (!double.IsFinite(mean) || !double.IsFinite(second))
+        _rule.Fold(ref moments, batchShift, batchMeanOffset, batchVariance, n);
+        if (!double.IsFinite(moments.Mean) || !double.IsFinite(moments.Second))
         {
-            CheckFinite(columnName, unitName, unit, mean, second); // throws
+            CheckFinite(columnName, unitName, unit, moments.Mean, moments.Second); // throws
         }
     }
 
     /// <summary>Folds batches in which the unit was 0 throughout (<see cref="StatisticsRule.FoldZeroBatches"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void FoldZeroBatches(int unit, ref double count, ref double mean, ref double second, long batches, long rows) =>
-        _rule.FoldZeroBatches(ref count, ref mean, ref second, ref Origin(unit), batches, rows);
-
-    // The unit's origin in the state, for the rules that keep one; a scratch value for the others.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref double Origin(int unit) => ref _origin is null ? ref _noOrigin : ref _origin[unit];
+    public void FoldZeroBatches(ref UnitMoments moments, long batches, long rows) => _rule.FoldZeroBatches(ref moments, batches, rows);
 
     /// <summary>The statistics, finished by the rule.</summary>
     public (double[] Mean, double[] Variance) Finish() => state.Finish(columnName, unitName);

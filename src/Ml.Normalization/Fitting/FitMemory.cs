@@ -7,16 +7,15 @@ namespace Ml.Normalization.Fitting;
 /// <remarks>
 /// Per unit (slot or channel), in bytes (docs/sparse.md#memory has the table):
 /// <list type="bullet">
-/// <item>the fit state: count, mean, second moment, and whole data's origin (<see cref="FitState"/>): 24, or 32 for whole
-/// data (the initial mean and variance are held once when, as in a fit from options, every unit has the same); the
-/// fitted model keeps it, for continue and merge;</item>
+/// <item>the fit state: one 32-byte record of count, mean, second moment and whole data's origin
+/// (<see cref="UnitMoments"/>; the initial mean and variance are held once when, as in a fit from options, every unit has
+/// the same); the fitted model keeps it, for continue and merge;</item>
 /// <item>the parameters: running mean and variance, 16, or the variance alone for scale-only (its mean is made from the
 /// fit state when read), 8; gamma and beta are held once when, as with the options' single values, every unit has the
 /// same (given per unit, they are the options' arrays); the model keeps them;</item>
 /// <item>while the rows stream, the moments of the open batch: per slot, dense <see cref="MiniBatchMoments{T}"/>
-/// <see cref="DenseMomentsBytes"/>, sparse <see cref="SparseBatchMoments{T}"/> at most <see cref="SparseSlotState.Bytes"/>
-/// (a record per touched slot and a 4-byte index per slot until an eighth of the slots are touched, then a record per
-/// slot); per channel a few hundred bytes, negligible.</item>
+/// <see cref="DenseMomentsBytes"/>, sparse <see cref="SparseBatchMoments{T}"/> <see cref="SparseMomentsBytes"/> plus 40
+/// bytes per slot the open batch touches (at most its non-zeros); per channel a few hundred bytes, negligible.</item>
 /// </list>
 /// </remarks>
 internal static class FitMemory
@@ -27,11 +26,14 @@ internal static class FitMemory
     /// </summary>
     public const int DenseMomentsBytes = 12 * sizeof(double);
 
+    /// <summary>Per slot: the sparse moments' tag (the slots the open batch touches add 40 bytes each).</summary>
+    public const int SparseMomentsBytes = sizeof(int);
+
     /// <summary>Per unit: the running mean and variance, or the variance alone when not <paramref name="centered"/>.</summary>
     public static int ParameterBytes(bool centered) => (centered ? 2 : 1) * sizeof(double);
 
-    /// <summary>Per unit: the fit state of <paramref name="rule"/>.</summary>
-    public static int StateBytes(StatisticsRule rule) => (rule.KeepsOrigin ? 4 : 3) * sizeof(double);
+    /// <summary>Per unit: the fit state, one record whatever the rule.</summary>
+    public const int StateBytes = 4 * sizeof(double);
 
     /// <summary>
     /// What the process can still allocate, as the GC sees it: the memory available to it (physical memory, or the

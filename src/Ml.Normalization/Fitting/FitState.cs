@@ -4,26 +4,19 @@ namespace Ml.Normalization.Fitting;
 
 /// <summary>
 /// What a fitted column needs to continue its fit or to be combined with another chunk's fit: its
-/// <see cref="StatisticsRule"/> and, per unit (slot or channel), the rule's state and the initial values.
+/// <see cref="StatisticsRule"/> and, per unit (slot or channel), the rule's state (one <see cref="UnitMoments"/> record)
+/// and the initial values.
 /// </summary>
 /// <remarks>
-/// The arrays are the rule's per-unit state (<see cref="StatisticsRule"/> says what each holds), written in place by
-/// the fit that owns this state; a state kept in fitted parameters is never changed (continue and merge copy it).
+/// The records are the rule's per-unit state (<see cref="StatisticsRule"/> says what each value holds), written in place
+/// by the fit that owns this state; a state kept in fitted parameters is never changed (continue and merge copy it).
 /// </remarks>
 internal sealed class FitState
 {
-    private FitState(StatisticsRule rule, double[] count, double[] mean, double[] second, UnitValues initialMean, UnitValues initialVariance, double[]? origin = null)
+    private FitState(StatisticsRule rule, UnitMoments[] moments, UnitValues initialMean, UnitValues initialVariance)
     {
-        if (rule.KeepsOrigin != origin is not null)
-        {
-            throw new ArgumentException(rule.KeepsOrigin ? "The rule keeps an origin per unit." : "The rule keeps no origin.", nameof(origin));
-        }
-
         Rule = rule;
-        Origin = origin;
-        Count = count;
-        Mean = mean;
-        Second = second;
+        Moments = moments;
         InitialMean = initialMean;
         InitialVariance = initialVariance;
     }
@@ -31,14 +24,8 @@ internal sealed class FitState
     /// <summary>How the batches are combined.</summary>
     public StatisticsRule Rule { get; }
 
-    /// <summary>Per unit, the rule's count (batches or values).</summary>
-    public double[] Count { get; }
-
-    /// <summary>Per unit, the rule's mean (raw running mean, average, or mean of all values).</summary>
-    public double[] Mean { get; }
-
-    /// <summary>Per unit, the rule's second moment (raw running variance, average variance, or M2).</summary>
-    public double[] Second { get; }
+    /// <summary>Per unit, the rule's count, mean, second moment and (for the rule that keeps one) origin.</summary>
+    public UnitMoments[] Moments { get; }
 
     /// <summary>Per unit, the mean a unit without a counted batch keeps (and the momentum rule starts from); held once when the same for all.</summary>
     public UnitValues InitialMean { get; }
@@ -46,37 +33,33 @@ internal sealed class FitState
     /// <summary>Per unit, the variance a unit without a counted batch keeps; held once when the same for all.</summary>
     public UnitValues InitialVariance { get; }
 
-    /// <summary>Per unit, the value the rule's mean is relative to (<see cref="StatisticsRule.KeepsOrigin"/>); null for the other rules.</summary>
-    public double[]? Origin { get; }
-
-    public int Units => Mean.Length;
+    public int Units => Moments.Length;
 
     /// <summary>A fresh state: every unit at the rule's start from the same initial values, nothing counted.</summary>
     public static FitState Fresh(StatisticsRule rule, int units, double initialMean, double initialVariance)
     {
-        // The running mean and second moment are filled whole: no need to zero them first. The initial values are held
-        // once; the counts (and origins) are zeroed memory, which the system hands out as it is first written.
+        // Every record is written whole: no need to zero them first. The initial values are held once.
         var (mean, second) = rule.Start(initialMean, initialVariance);
-        return new FitState(rule, new double[units], Filled(units, mean), Filled(units, second), UnitValues.Uniform(units, initialMean), UnitValues.Uniform(units, initialVariance),
-            rule.KeepsOrigin ? new double[units] : null);
+        var moments = GC.AllocateUninitializedArray<UnitMoments>(units);
+        moments.AsSpan().Fill(new UnitMoments { Mean = mean, Second = second });
+        return new FitState(rule, moments, UnitValues.Uniform(units, initialMean), UnitValues.Uniform(units, initialVariance));
     }
 
     /// <summary>A fresh state whose initial values are given per unit (a fit that continues from known parameters).</summary>
     public static FitState StartingFrom(StatisticsRule rule, ReadOnlySpan<double> initialMean, ReadOnlySpan<double> initialVariance)
     {
         int units = initialMean.Length;
-        var mean = GC.AllocateUninitializedArray<double>(units);
-        var second = GC.AllocateUninitializedArray<double>(units);
+        var moments = GC.AllocateUninitializedArray<UnitMoments>(units);
         for (int j = 0; j < units; j++)
         {
-            (mean[j], second[j]) = rule.Start(initialMean[j], initialVariance[j]);
+            var (mean, second) = rule.Start(initialMean[j], initialVariance[j]);
+            moments[j] = new UnitMoments { Mean = mean, Second = second };
         }
 
-        return new FitState(rule, new double[units], mean, second, UnitValues.Of(initialMean), UnitValues.Of(initialVariance), rule.KeepsOrigin ? new double[units] : null);
+        return new FitState(rule, moments, UnitValues.Of(initialMean), UnitValues.Of(initialVariance));
     }
 
-    public FitState Copy() =>
-        new(Rule, (double[])Count.Clone(), (double[])Mean.Clone(), (double[])Second.Clone(), InitialMean, InitialVariance, (double[]?)Origin?.Clone());
+    public FitState Copy() => new(Rule, (UnitMoments[])Moments.Clone(), InitialMean, InitialVariance);
 
     /// <summary>Combines the state of the rows after this state's (any rows, for an order-free rule) into this one.</summary>
     public void Combine(FitState later) => Rule.Combine(this, later);
@@ -135,16 +118,37 @@ internal sealed class FitState
         }
     }
 
-    /// <summary>Writes the rule, then the per-unit arrays (count, mean, second, initial mean, initial variance, and the origin if the rule keeps one).</summary>
+    /// <summary>
+    /// Writes the rule, then the per-unit values a value at a time for all units: the counts, the means, the second
+    /// moments, the initial means, the initial variances, and the origins if the rule keeps them.
+    /// </summary>
     public void Write(BinaryWriter writer)
     {
         Rule.Write(writer);
-        foreach (var values in new IReadOnlyList<double>[] { Count, Mean, Second, InitialMean, InitialVariance, Origin ?? [] })
+        WriteEach(writer, m => m.Count);
+        WriteEach(writer, m => m.Mean);
+        WriteEach(writer, m => m.Second);
+        for (int j = 0; j < Units; j++)
         {
-            for (int j = 0; j < values.Count; j++)
-            {
-                writer.Write(values[j]);
-            }
+            writer.Write(InitialMean[j]);
+        }
+
+        for (int j = 0; j < Units; j++)
+        {
+            writer.Write(InitialVariance[j]);
+        }
+
+        if (Rule.KeepsOrigin)
+        {
+            WriteEach(writer, m => m.Origin);
+        }
+    }
+
+    private void WriteEach(BinaryWriter writer, Func<UnitMoments, double> value)
+    {
+        foreach (var m in Moments)
+        {
+            writer.Write(value(m));
         }
     }
 
@@ -154,22 +158,29 @@ internal sealed class FitState
     public static FitState Read(ModelBodyReader reader, int units)
     {
         var rule = StatisticsRule.Read(reader);
-        var state = new FitState(rule, reader.ReadDoubles(units, "fit-state counts"), reader.ReadDoubles(units, "fit-state means"),
-            reader.ReadDoubles(units, "fit-state second moments"), UnitValues.Of(reader.ReadDoubles(units, "fit-state initial means")), UnitValues.Of(reader.ReadDoubles(units, "fit-state initial variances")),
-            rule.KeepsOrigin ? reader.ReadDoubles(units, "fit-state origins") : null);
+        var moments = new UnitMoments[units];
+        ReadEach(reader, moments, "counts", (ref UnitMoments m, double v) => m.Count = v);
+        ReadEach(reader, moments, "means", (ref UnitMoments m, double v) => m.Mean = v);
+        ReadEach(reader, moments, "second moments", (ref UnitMoments m, double v) => m.Second = v);
+        var state = new FitState(rule, moments, UnitValues.Of(reader.ReadDoubles(units, "fit-state initial means")), UnitValues.Of(reader.ReadDoubles(units, "fit-state initial variances")));
+        if (rule.KeepsOrigin)
+        {
+            ReadEach(reader, moments, "origins", (ref UnitMoments m, double v) => m.Origin = v);
+        }
+
         for (int j = 0; j < units; j++)
         {
-            double count = state.Count[j];
-            if (!(count >= 0) || (rule.WholeCounts && count != Math.Floor(count)) || double.IsInfinity(count))
+            var m = moments[j];
+            if (!(m.Count >= 0) || (rule.WholeCounts && m.Count != Math.Floor(m.Count)) || double.IsInfinity(m.Count))
             {
-                throw reader.Corrupt($"the fit-state count of unit {j} is {count}, expected {(rule.WholeCounts ? "a whole number" : "a finite number")}, 0 or more");
+                throw reader.Corrupt($"the fit-state count of unit {j} is {m.Count}, expected {(rule.WholeCounts ? "a whole number" : "a finite number")}, 0 or more");
             }
 
-            foreach (var (values, what) in new (IReadOnlyList<double> Values, string What)[] { (state.Mean, "mean"), (state.Second, "second moment"), (state.InitialMean, "initial mean"), (state.InitialVariance, "initial variance"), (state.Origin ?? state.Mean, "origin") })
+            foreach (var (value, what) in new (double Value, string What)[] { (m.Mean, "mean"), (m.Second, "second moment"), (state.InitialMean[j], "initial mean"), (state.InitialVariance[j], "initial variance"), (m.Origin, "origin") })
             {
-                if (!double.IsFinite(values[j]))
+                if (!double.IsFinite(value))
                 {
-                    throw reader.Corrupt($"the fit-state {what} of unit {j} is {values[j]}, expected a finite value");
+                    throw reader.Corrupt($"the fit-state {what} of unit {j} is {value}, expected a finite value");
                 }
             }
         }
@@ -177,10 +188,14 @@ internal sealed class FitState
         return state;
     }
 
-    private static double[] Filled(int length, double value)
+    private delegate void Setter(ref UnitMoments moments, double value);
+
+    private static void ReadEach(ModelBodyReader reader, UnitMoments[] moments, string what, Setter set)
     {
-        var array = GC.AllocateUninitializedArray<double>(length);
-        array.AsSpan().Fill(value);
-        return array;
+        var values = reader.ReadDoubles(moments.Length, $"fit-state {what}");
+        for (int j = 0; j < moments.Length; j++)
+        {
+            set(ref moments[j], values[j]);
+        }
     }
 }

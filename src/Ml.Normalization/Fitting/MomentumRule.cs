@@ -51,7 +51,7 @@ internal sealed class MomentumRule : StatisticsRule
 
     public override (double Mean, double Second) Start(double initialMean, double initialVariance) => (initialMean, initialVariance);
 
-    public override void Fold(ref double count, ref double mean, ref double second, ref double origin, double batchShift, double batchMeanOffset, double batchVariance, double n)
+    public override void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n)
     {
         double batchMean = batchShift + batchMeanOffset;
         if (n < 2)
@@ -61,18 +61,18 @@ internal sealed class MomentumRule : StatisticsRule
 
         double variance = BatchVariance(batchVariance, n);
         double m = _momentum;
-        count++;
-        mean = (m * mean) + ((1 - m) * batchMean);
-        second = (m * second) + ((1 - m) * variance);
+        unit.Count++;
+        unit.Mean = (m * unit.Mean) + ((1 - m) * batchMean);
+        unit.Second = (m * unit.Second) + ((1 - m) * variance);
     }
 
     /// <summary><c>running *= m^batches</c>: one multiplication instead of a rounding per batch (relative difference at most about (batches + 1) * 2^-53).</summary>
-    public override void FoldZeroBatches(ref double count, ref double mean, ref double second, ref double origin, long batches, long rows)
+    public override void FoldZeroBatches(ref UnitMoments unit, long batches, long rows)
     {
         double factor = batches < PowerCacheSize ? Powers[batches] : Math.Pow(_momentum, batches);
-        mean *= factor;
-        second *= factor;
-        count += batches;
+        unit.Mean *= factor;
+        unit.Second *= factor;
+        unit.Count += batches;
     }
 
     public override void Combine(FitState into, FitState later)
@@ -80,23 +80,25 @@ internal sealed class MomentumRule : StatisticsRule
         var decay = new Decay(_momentum);
         for (int j = 0; j < into.Units; j++)
         {
-            double t2 = later.Count[j];
+            ref var unit = ref into.Moments[j];
+            var other = later.Moments[j];
+            double t2 = other.Count;
             if (t2 == 0)
             {
                 continue;
             }
 
-            if (into.Count[j] == 0 && into.InitialMean[j] == later.InitialMean[j] && into.InitialVariance[j] == later.InitialVariance[j])
+            if (unit.Count == 0 && into.InitialMean[j] == later.InitialMean[j] && into.InitialVariance[j] == later.InitialVariance[j])
             {
                 // Nothing before, from the same start: the later chunk's state is the concatenation's, bit for bit.
-                (into.Mean[j], into.Second[j], into.Count[j]) = (later.Mean[j], later.Second[j], t2);
+                unit = other;
                 continue;
             }
 
             double d = decay.Of(t2);
-            into.Mean[j] = (d * into.Mean[j]) + (later.Mean[j] - (d * later.InitialMean[j]));
-            into.Second[j] = (d * into.Second[j]) + (later.Second[j] - (d * later.InitialVariance[j]));
-            into.Count[j] += t2;
+            unit.Mean = (d * unit.Mean) + (other.Mean - (d * later.InitialMean[j]));
+            unit.Second = (d * unit.Second) + (other.Second - (d * later.InitialVariance[j]));
+            unit.Count += t2;
         }
     }
 
@@ -106,7 +108,8 @@ internal sealed class MomentumRule : StatisticsRule
         for (int i = 0; i < mean.Length; i++)
         {
             int j = first + i;
-            double m = state.Mean[j], v = state.Second[j], t = state.Count[j];
+            var unit = state.Moments[j];
+            double m = unit.Mean, v = unit.Second, t = unit.Count;
             if (BiasCorrection && t > 0)
             {
                 double d = decay.Of(t);

@@ -1,14 +1,16 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 
 namespace Ml.Normalization.Fitting;
 
 /// <summary>
 /// One column's per-slot mini-batch moments from sparse rows in O(non-zeros) per row. In a fit (constructed with its
-/// <see cref="ColumnStatistics"/>) each slot's batch is folded into the running statistics lazily, when the slot is next
-/// touched in a later batch, or at <see cref="Complete"/>; the batches it missed are folded in closed form. Memory O(slots),
-/// independent of the row count: at most a 64-byte record per slot.
+/// <see cref="ColumnStatistics"/>) each batch is folded into the state at its end, slot by slot for the slots it touched;
+/// a slot's batches without an explicit value are folded in closed form when it is next touched, or at
+/// <see cref="Complete"/>. Memory: the state's record per slot, a 4-byte tag per slot, and 40 bytes per slot the open
+/// batch touches; independent of the row count.
 /// </summary>
 /// <remarks>
 /// <para>Per slot and batch the statistics are those of the dense path (<see cref="MiniBatchMoments{T}"/>): the mean and
@@ -27,36 +29,34 @@ namespace Ml.Normalization.Fitting;
 /// as <c>running *= m^g</c> (one multiplication by <c>m^g</c> instead of g roundings: relative difference from the dense
 /// fold at most about (g + 1) * 2^-53); without momentum, as <c>running *= t / (t + g)</c>, t the slot's counted batches.
 /// </para>
-/// <para>Speed: a slot's sums, counts and running statistics share one 64-byte record (<see cref="SparseSlotState"/>) in a
-/// cache-line-aligned native block (<see cref="SlotBlock"/>), and a row's records are prefetched before its values are added, so a non-zero costs
-/// about one cache miss and nothing happens per slot at a batch's end. The closed batches a row meets are folded right
-/// after the row, in a loop of their own. Folding a slot's batch when it is next touched does the slot's operations in
-/// the same order as folding every touched slot at the batch's end, so the bits are the same (pinned by a test).
-/// The batches of a fit are all <c>BatchSize</c> rows long except the last, which lets a slot's folded rows follow from its
-/// folded batches.</para>
-/// <para>Fixed cost: a fit writes nothing per slot before its rows. A slot gets its record when first touched, from a
-/// pool found through a per-slot index (4 bytes a slot, zeroed memory the system hands out as it is written), until an
-/// eighth of the slots have been touched; then every slot gets its own record at its index, as a long fit needs. At
-/// <see cref="Complete"/> the slots never touched take their batches of zeros straight into the state. A fit of a few
-/// rows of a wide column therefore costs about what writing its state once does (issue 21, item 5), and a record's
-/// operations, hence the bits, are the same in either layout (pinned by a test).</para>
+/// <para>Layout and speed: the open batch's sums of a slot live in a pool of the slots that batch has touched
+/// (<see cref="OpenSlotSums"/>, found through the slot's tag, which otherwise holds how many batches the slot has
+/// folded), so a non-zero costs a tag read and an add into a small, cached pool. The state is one 32-byte record per
+/// slot (<see cref="UnitMoments"/>); at a batch's end the pool's slots fold into their records in one loop that asks
+/// the cache for the records a few slots ahead, so each touched slot costs about one cache miss per batch, however many
+/// values it had. Per slot, the operations are the same, in the same order, as folding every slot at every batch's
+/// end (the batches it missed first, in closed form): the bits do not depend on when a slot is reached. The batches of
+/// a fit are all <c>BatchSize</c> rows long except the last, which lets a slot's folded rows follow from its folded
+/// batches.</para>
+/// <para>Fixed cost: a fit writes nothing per slot before its rows but the tags, zeroed memory the system hands out as
+/// it is first written; at <see cref="Complete"/> every slot takes the batches it missed since it was last touched
+/// straight into its record. A fit of a few rows of a wide column therefore costs about what writing its state once
+/// does (issue 21, item 5).</para>
 /// </remarks>
-internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
+internal sealed class SparseBatchMoments<T> : MomentAccumulator<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private const int FoldQueueLength = 256;
+    private const int FirstPoolCapacity = 1024;
 
-    private SlotBlock _block;
-    private SparseSlotState* _slots; // _block's records, until Dispose: slot j's at j, or in the pool at _poolIndex[j] - 1
-    private int[]? _poolIndex; // while the records are pooled: per slot, 1 + its record's place in the pool (0: not touched yet)
-    private int _pooled;
-    private readonly int _poolLimit;
+    // At a batch's end, the records this many pool entries ahead are asked for before the current one is folded.
+    private const int PrefetchDistance = 8;
+
     private readonly int _slotCount;
     private readonly ColumnStatistics? _statistics;
-    private readonly ClosedBatch[] _toFold = new ClosedBatch[FoldQueueLength];
-    private int _toFoldCount;
-    private int[]? _touched; // the training pass: the slots its open batch touched
-    private int _touchedCount;
+    private readonly UnitMoments[]? _moments; // a fit: the state's records, folded into in place
+    private int[] _tags; // per slot: >= 0, not in the open batch, its folded batches (the training pass: 0); < 0, ~its place in the pool
+    private OpenSlotSums[] _pool = new OpenSlotSums[FirstPoolCapacity];
+    private int _pooled;
     private long _rowsInBatch;
     private int _batchesClosed;
     private long _rowsClosed;
@@ -64,153 +64,53 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
     private bool _closedShortBatch;
 
     /// <summary>
-    /// Moments of column <paramref name="columnName"/>'s <paramref name="slots"/> slots. With <paramref name="statistics"/> (a fit): folded into them lazily,
-    /// starting from their state (a fresh one, or a previous fit's to continue). Without (the training
+    /// Moments of column <paramref name="columnName"/>'s <paramref name="slots"/> slots. With <paramref name="statistics"/> (a fit): folded into them at
+    /// each batch's end, starting from their state (a fresh one, or a previous fit's to continue). Without (the training
     /// pass): each batch's statistics are written out by <see cref="EndBatch(Span{double}, Span{double}, Span{double})"/>.
     /// </summary>
     public SparseBatchMoments(string columnName, int slots, ColumnStatistics? statistics = null)
-        : this(columnName, slots, statistics, PoolLimit(slots))
-    {
-    }
-
-    /// <summary>
-    /// As above, with the records pooled until <paramref name="poolLimit"/> slots have been touched (0: a record per slot
-    /// from the start), for tests of both layouts.
-    /// </summary>
-    internal SparseBatchMoments(string columnName, int slots, ColumnStatistics? statistics, int poolLimit)
         : base(columnName, slots, slots)
     {
         _slotCount = slots;
         _statistics = statistics;
-        _poolLimit = statistics is null ? 0 : Math.Min(poolLimit, slots);
-        if (_poolLimit > 0)
-        {
-            // A record for each slot touched so far: nothing per slot is written until a slot is touched (the index
-            // is zeroed memory, which the system hands out as it is first written).
-            _poolIndex = new int[slots];
-            int capacity = Math.Min(_poolLimit, FirstPoolCapacity);
-            _block = new SlotBlock(capacity);
-            _slots = _block.Records;
-            return;
-        }
-
-        // Not zeroed here: every record is written whole below.
-        _block = new SlotBlock(slots);
-        _slots = _block.Records;
-        if (statistics is null)
-        {
-            new Span<SparseSlotState>(_slots, slots).Clear();
-            return;
-        }
-
-        for (int j = 0; j < slots; j++)
-        {
-            _slots[j] = StartingRecord(j);
-        }
+        _moments = statistics?.State.Moments;
+        _tags = new int[slots];
     }
 
-    private const int FirstPoolCapacity = 1024;
-
-    // The slots a fit may touch before every slot gets its own record: an eighth of them (the pool's records
-    // then hold 8 bytes per slot, its index 4); a column of fewer than 512 slots has a record per slot from the start.
-    private static int PoolLimit(int slots) => slots < 512 ? 0 : slots / 8;
-
-    // A slot's record before it is touched: nothing pending, nothing folded, its running statistics from the state.
-    private SparseSlotState StartingRecord(int j)
-    {
-        var state = _statistics!.State;
-        return new SparseSlotState { Mean = state.Mean[j], Second = state.Second[j], Count = state.Count[j] };
-    }
-
-    // Slot j's record, made when the slot is first touched.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private SparseSlotState* Touch(int j)
-    {
-        if (_poolIndex is not { } index)
-        {
-            return _slots + j;
-        }
-
-        int place = index[j];
-        return place != 0 ? _slots + (place - 1) : AddToPool(j);
-    }
-
-    // The record of slot j, which has been touched.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private SparseSlotState* Existing(int j) => _poolIndex is { } index ? _slots + (index[j] - 1) : _slots + j;
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private SparseSlotState* AddToPool(int j)
-    {
-        if (_pooled == _poolLimit)
-        {
-            Unpool();
-            return _slots + j;
-        }
-
-        if (_pooled == _block.Count)
-        {
-            int capacity = (int)Math.Min(_poolLimit, 2L * _block.Count);
-            _block.Grow(capacity);
-            _slots = _block.Records;
-        }
-
-        var record = _slots + _pooled;
-        *record = StartingRecord(j);
-        _poolIndex![j] = ++_pooled;
-        return record;
-    }
-
-    // Gives every slot its own record, at its index: the untouched ones from the state, the pooled ones moved there.
-    private void Unpool()
-    {
-        // Checked again here: the pool and the state have taken memory since the estimator's check.
-        FitMemory.Ensure(ColumnName, _slotCount, "slot", SparseSlotState.Bytes, "the open batch's sparse moments (a record per slot)");
-        var block = new SlotBlock(_slotCount);
-        var slots = block.Records;
-        var index = _poolIndex!;
-        for (int j = 0; j < _slotCount; j++)
-        {
-            int place = index[j];
-            slots[j] = place != 0 ? _slots[place - 1] : StartingRecord(j);
-        }
-
-        _block.Dispose();
-        _block = block;
-        _slots = slots;
-        (_poolIndex, _pooled) = (null, 0);
-    }
-
-    /// <summary>Frees the slot records (<see cref="Complete"/> has copied what the fit keeps into its state).</summary>
+    /// <summary>Lets go of the tags and the pool (the state keeps what the fit made).</summary>
     public override void Dispose()
     {
-        _slots = null;
-        _block.Dispose();
+        _tags = [];
+        _pool = [];
+        _pooled = 0;
     }
 
     /// <summary>Adds a sparse row: <paramref name="values"/> at <paramref name="indices"/> (strictly ascending, within the slots), every other slot 0.</summary>
     /// <exception cref="InvalidOperationException">The indices are not strictly ascending within the slots (a malformed
     /// VBuffer, <see cref="SparseIndices"/>): nothing is added.</exception>
-    public override void Add(ReadOnlySpan<T> values, ReadOnlySpan<int> indices)
+    public override unsafe void Add(ReadOnlySpan<T> values, ReadOnlySpan<int> indices)
     {
-        // The records are raw memory, and a slot counted twice in a row would skew its statistics: every index is checked
-        // before any record is touched. The row's records are scattered over the whole block, so the same pass asks the
-        // cache for all of them before the first is read.
-        bool prefetch = Sse.IsSupported && _poolIndex is null;
+        // A slot counted twice in a row would skew its statistics, and an index out of range must not reach the tags
+        // unchecked: every index is checked before any sum changes. The row's tags are scattered over the whole table,
+        // so the same pass asks the cache for all of them before the first is read.
+        bool prefetch = Sse.IsSupported;
         int previous = -1;
-        foreach (int j in indices)
+        fixed (int* tags = _tags)
         {
-            if (!SparseIndices.Follows(previous, j, _slotCount))
+            foreach (int j in indices)
             {
-                SparseIndices.Throw(previous, j, _slotCount, ColumnName);
-            }
+                if (!SparseIndices.Follows(previous, j, _slotCount))
+                {
+                    SparseIndices.Throw(previous, j, _slotCount, ColumnName);
+                }
 
-            if (prefetch)
-            {
-                Sse.Prefetch0(_slots + j);
-            }
+                if (prefetch)
+                {
+                    Sse.Prefetch0(tags + j);
+                }
 
-            previous = j;
+                previous = j;
+            }
         }
 
         for (int i = 0; i < values.Length; i++)
@@ -218,7 +118,6 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
             AddValue(indices[i], values[i]);
         }
 
-        FoldQueued();
         _rowsInBatch++;
     }
 
@@ -235,63 +134,62 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
             AddValue(j, row[j]);
         }
 
-        FoldQueued();
         _rowsInBatch++;
     }
 
-    /// <summary>Adds an explicit value of slot <paramref name="j"/>: counted as explicit, and in the sums when finite.</summary>
+    /// <summary>Adds an explicit value of slot <paramref name="j"/> (checked to be a slot): counted as explicit, and in the sums when finite.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AddValue(int j, T value)
     {
-        ref var slot = ref *Touch(j);
-        if (_statistics is null)
-        {
-            if (slot.Explicit == 0)
-            {
-                _touched ??= new int[_slotCount];
-                _touched[_touchedCount++] = j;
-            }
-        }
-        else
-        {
-            int batch = _batchesClosed + 1;
-            if (slot.Explicit != 0 && slot.Pending != batch)
-            {
-                QueueFold(ref slot, j); // the slot's last batch, closed since
-            }
-
-            slot.Pending = batch;
-        }
-
-        int earlier = slot.Explicit++; // the slot's explicit values in the batch's earlier rows
+        int tag = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tags), j);
+        ref var open = ref tag < 0 ? ref _pool[~tag] : ref Open(j, tag);
+        int earlier = open.Explicit++; // the slot's explicit values in the batch's earlier rows
         if (!T.IsFinite(value))
         {
             return;
         }
 
         double x = double.CreateTruncating(value);
-        if (slot.Finite == 0)
+        if (open.Finite == 0)
         {
             // The dense path's shift, the batch's first finite value: this one, unless an earlier row left the slot an
             // implicit 0 (every earlier explicit value was NaN or infinite).
-            slot.Shift = earlier == _rowsInBatch ? x : 0;
+            open.Shift = earlier == _rowsInBatch ? x : 0;
         }
 
-        double t = x - slot.Shift;
-        slot.Sum += t;
-        slot.SumOfSquares += t * t;
-        if ((++slot.Finite & 7) == 0 && IsRecentrePoint(slot.Finite))
+        double t = x - open.Shift;
+        open.Sum += t;
+        open.SumOfSquares += t * t;
+        if ((++open.Finite & 7) == 0 && IsRecentrePoint(open.Finite))
         {
-            Kernels.NormalizationKernels.Recentre(ref slot.Shift, ref slot.Sum, ref slot.SumOfSquares, slot.Finite);
+            Kernels.NormalizationKernels.Recentre(ref open.Shift, ref open.Sum, ref open.SumOfSquares, open.Finite);
         }
     }
 
+    // Slot j's first value in the open batch: a pool entry of its own, which remembers the slot's folded batches.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ref OpenSlotSums Open(int j, int folded)
+    {
+        if (_pooled == _pool.Length)
+        {
+            int capacity = (int)Math.Min(_slotCount, 2L * _pool.Length);
+            FitMemory.Ensure(ColumnName, capacity, "touched slot", Unsafe.SizeOf<OpenSlotSums>(), "the sums of the slots the open batch touched");
+            Array.Resize(ref _pool, capacity);
+        }
+
+        int place = _pooled++;
+        _tags[j] = ~place;
+        ref var open = ref _pool[place];
+        open = new OpenSlotSums { Slot = j, Folded = folded };
+        return ref open;
+    }
+
     // 8, 64, 512, 4096, ...: the slot's finite explicit values at which its shift moves. Geometric throughout, unlike
-    // BlockSchedule's every-512 after 512: the record has no room for a next-fold count, and in-place moves need none.
+    // BlockSchedule's every-512 after 512: in-place moves need no next-fold count.
     private static bool IsRecentrePoint(int finite) =>
         (finite & (finite - 1)) == 0 && BitOperations.TrailingZeroCount(finite) % 3 == 0;
 
-    /// <summary>Closes the batch. Nothing is folded now: each touched slot folds it when next touched, or at <see cref="Complete"/>.</summary>
+    /// <summary>Closes the batch: every slot it touched folds the batches it missed, then this one, into its record.</summary>
     public override void EndBatch(ColumnStatistics statistics)
     {
         if (!ReferenceEquals(statistics, _statistics))
@@ -314,9 +212,38 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
             _closedShortBatch = _rowsInBatch < _fullBatchRows;
         }
 
-        _batchesClosed = checked(_batchesClosed + 1);
+        int batch = checked(_batchesClosed + 1);
+        FoldPool(batch);
+        _batchesClosed = batch;
         _rowsClosed += _rowsInBatch;
         _rowsInBatch = 0;
+    }
+
+    // Folds each pooled slot's batches since its last fold (implicit zeros throughout), then batch p, the one closing.
+    private unsafe void FoldPool(int p)
+    {
+        var moments = _moments!;
+        var pool = _pool.AsSpan(0, _pooled);
+        long rowsBefore = (p - 1) * _fullBatchRows;
+        fixed (UnitMoments* records = moments)
+        {
+            for (int i = 0; i < pool.Length; i++)
+            {
+                if (Sse.IsSupported && i + PrefetchDistance < pool.Length)
+                {
+                    Sse.Prefetch0(records + pool[i + PrefetchDistance].Slot);
+                }
+
+                ref readonly var open = ref pool[i];
+                ref var unit = ref moments[open.Slot];
+                CatchUp(ref unit, open.Folded, p - 1, rowsBefore);
+                var (shift, meanOffset, variance, n) = Statistics(in open, _rowsInBatch);
+                _statistics!.Fold(open.Slot, ref unit, shift, meanOffset, variance, n);
+                _tags[open.Slot] = p;
+            }
+        }
+
+        _pooled = 0;
     }
 
     /// <summary>Closes the batch as the training pass reads it, each mean whole (below), its shift 0.</summary>
@@ -335,13 +262,12 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
         mean.Clear();
         variance.Clear();
         count.Fill(_rowsInBatch);
-        for (int i = 0; i < _touchedCount; i++)
+        foreach (ref readonly var open in _pool.AsSpan(0, _pooled))
         {
-            int j = _touched![i];
-            ref var slot = ref _slots[j];
-            var (shift, meanOffset, v, n) = SlotStatistics(ref slot, _rowsInBatch);
+            var (shift, meanOffset, v, n) = Statistics(in open, _rowsInBatch);
+            int j = open.Slot;
             (mean[j], variance[j], count[j]) = (shift + meanOffset, v, n);
-            Clear(ref slot);
+            _tags[j] = 0;
         }
 
         if (_rowsInBatch == 0)
@@ -350,127 +276,46 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
             variance.Fill(double.NaN);
         }
 
-        _touchedCount = 0;
+        _pooled = 0;
         _rowsInBatch = 0;
     }
 
     /// <summary>
-    /// After the last <see cref="EndBatch(ColumnStatistics)"/>: folds every slot's pending batch and the batches it missed
-    /// (values of a batch that was never closed are dropped), then writes the running statistics into the state.
+    /// After the last <see cref="EndBatch(ColumnStatistics)"/>: every slot folds the batches it missed since it was last
+    /// touched (the values of a batch that was never closed are dropped), so the state holds the whole fit.
     /// </summary>
     public override void Complete(ColumnStatistics statistics)
     {
-        var state = statistics.State;
-        if (_poolIndex is { } index)
+        foreach (ref readonly var open in _pool.AsSpan(0, _pooled))
         {
-            // The untouched slots were 0 in every batch: their state takes the batches at once, with no record.
-            for (int j = 0; j < _slotCount; j++)
-            {
-                int place = index[j];
-                if (place != 0)
-                {
-                    CompleteSlot(ref _slots[place - 1], j, state);
-                }
-                else if (_batchesClosed > 0)
-                {
-                    _statistics!.FoldZeroBatches(j, ref state.Count[j], ref state.Mean[j], ref state.Second[j], _batchesClosed, _rowsClosed);
-                }
-            }
-
-            return;
+            _tags[open.Slot] = open.Folded; // a batch never closed: dropped
         }
 
+        _pooled = 0;
+        var moments = statistics.State.Moments;
         for (int j = 0; j < _slotCount; j++)
         {
-            CompleteSlot(ref _slots[j], j, state);
+            CatchUp(ref moments[j], _tags[j], _batchesClosed, _rowsClosed);
         }
     }
 
-    // Folds the slot's pending batch (if closed) and the batches it missed since, then writes its running statistics into the state.
-    private void CompleteSlot(ref SparseSlotState slot, int j, FitState state)
-    {
-        if (slot.Explicit != 0)
-        {
-            if (slot.Pending <= _batchesClosed)
-            {
-                FoldPending(ref slot, j);
-            }
-            else
-            {
-                Clear(ref slot);
-            }
-        }
-
-        CatchUp(ref slot, j, _batchesClosed, _rowsClosed);
-        state.Mean[j] = slot.Mean;
-        state.Second[j] = slot.Second;
-        state.Count[j] = slot.Count;
-    }
-
-    // Moves the slot's closed pending batch out of its record, to be folded after the row: the loop over a row's values
-    // stays short (its cache misses overlap), and the folds run in a loop of their own over records already in cache.
-    // A slot occurs once per row, so its batches are still folded in order.
+    // Folds the batches after the slot's last fold (its folded batches) up to batch upTo, which ends at row upToRows: all
+    // its values there were implicit zeros. Every batch before upTo is full, so the slot's folded rows are its folded
+    // batches times the batch size.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void QueueFold(ref SparseSlotState slot, int j)
+    private void CatchUp(ref UnitMoments unit, int folded, long upTo, long upToRows)
     {
-        if (_toFoldCount == FoldQueueLength)
-        {
-            FoldQueued();
-        }
-
-        _toFold[_toFoldCount++] = ClosedBatch.Of(ref slot, j);
-        Clear(ref slot);
-    }
-
-    private void FoldQueued()
-    {
-        for (int i = 0; i < _toFoldCount; i++)
-        {
-            ref readonly var batch = ref _toFold[i];
-            FoldBatch(ref *Existing(batch.Slot), in batch);
-        }
-
-        _toFoldCount = 0;
-    }
-
-    // Folds the slot's pending batch (still in its record, at Complete).
-    private void FoldPending(ref SparseSlotState slot, int j)
-    {
-        FoldBatch(ref slot, ClosedBatch.Of(ref slot, j));
-        Clear(ref slot);
-    }
-
-    // Folds a slot's closed batch p: first the batches it missed before p, then p's statistics.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void FoldBatch(ref SparseSlotState slot, in ClosedBatch batch)
-    {
-        long p = batch.Batch;
-        CatchUp(ref slot, batch.Slot, p - 1, (p - 1) * _fullBatchRows);
-        long rows = p == _batchesClosed ? _rowsClosed - ((p - 1) * _fullBatchRows) : _fullBatchRows;
-        var (shift, meanOffset, variance, n) = Statistics(in batch, rows);
-        _statistics!.Fold(batch.Slot, ref slot.Count, ref slot.Mean, ref slot.Second, shift, meanOffset, variance, n);
-        slot.Folded = (int)p;
-    }
-
-    // Folds the batches after the slot's last fold up to batch upTo, which ends at row upToRows: all its values there were
-    // implicit zeros. Every batch before upTo is full, so the slot's folded rows are its folded batches times the batch size.
-    private void CatchUp(ref SparseSlotState slot, int j, long upTo, long upToRows)
-    {
-        long gap = upTo - slot.Folded;
+        long gap = upTo - folded;
         if (gap > 0)
         {
-            _statistics!.FoldZeroBatches(j, ref slot.Count, ref slot.Mean, ref slot.Second, gap, upToRows - (slot.Folded * _fullBatchRows));
-            slot.Folded = (int)upTo;
+            _statistics!.FoldZeroBatches(ref unit, gap, upToRows - (folded * _fullBatchRows));
         }
     }
-
-    private static (double Shift, double MeanOffset, double Variance, double Count) SlotStatistics(ref SparseSlotState slot, long rowsInBatch) =>
-        Statistics(ClosedBatch.Of(ref slot, 0), rowsInBatch);
 
     // The batch's statistics of the slot: its explicit finite values' moments (relative to their shift), joined by the
     // batch's implicit zeros in closed form (Chan's combination: nothing cancels, whatever the shift).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (double Shift, double MeanOffset, double Variance, double Count) Statistics(in ClosedBatch batch, long rowsInBatch)
+    private static (double Shift, double MeanOffset, double Variance, double Count) Statistics(in OpenSlotSums batch, long rowsInBatch)
     {
         double shift = batch.Shift;
         double explicitCount = batch.Finite;
@@ -496,19 +341,4 @@ internal sealed unsafe class SparseBatchMoments<T> : MomentAccumulator<T>
         return (shift, meanOffset, variance, n);
     }
 
-    private readonly record struct ClosedBatch(int Slot, int Batch, int Finite, int Explicit, double Shift, double Sum, double SumOfSquares)
-    {
-        /// <summary>Slot <paramref name="j"/>'s pending batch, from its record.</summary>
-        public static ClosedBatch Of(ref SparseSlotState slot, int j) =>
-            new(j, slot.Pending, slot.Finite, slot.Explicit, slot.Shift, slot.Sum, slot.SumOfSquares);
-    }
-
-    private static void Clear(ref SparseSlotState slot)
-    {
-        slot.Sum = 0;
-        slot.SumOfSquares = 0;
-        slot.Finite = 0;
-        slot.Explicit = 0;
-        slot.Shift = 0;
-    }
 }

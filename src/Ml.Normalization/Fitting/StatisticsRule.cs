@@ -11,9 +11,9 @@ namespace Ml.Normalization.Fitting;
 /// telling which of its settings another rule differs in, and writing its settings into the model.
 /// </summary>
 /// <remarks>
-/// <para>The state a rule works on is three numbers per unit, held by the caller (<see cref="FitState"/>'s arrays, or the
-/// sparse fit's slot records): <c>count</c>, <c>mean</c> and <c>second</c>, whose meaning is the rule's, and the unit's
-/// initial mean and variance, which stand for a unit that never had a counted batch.</para>
+/// <para>The state a rule works on is one record per unit (<see cref="UnitMoments"/>, in <see cref="FitState.Moments"/>):
+/// <c>count</c>, <c>mean</c>, <c>second</c> and, for a rule that keeps one, <c>origin</c>, whose meaning is the rule's,
+/// and the unit's initial mean and variance, which stand for a unit that never had a counted batch.</para>
 /// <para>Folding is combining with the state of a single batch. Fitting a column, continuing a fit and merging the
 /// fits of consecutive chunks are therefore one operation; a rule whose result does not depend on the order of the
 /// batches (<see cref="IsOrderFree"/>) combines chunks in any order.</para>
@@ -72,7 +72,7 @@ internal abstract class StatisticsRule
     public abstract (double Mean, double Second) Start(double initialMean, double initialVariance);
 
     /// <summary>
-    /// Whether the rule keeps a per-unit origin (<see cref="FitState.Origin"/>) that its mean is relative to, so that a
+    /// Whether the rule keeps a per-unit origin (<see cref="UnitMoments.Origin"/>) that its mean is relative to, so that a
     /// large common offset does not round away the digits its variance needs.
     /// </summary>
     public virtual bool KeepsOrigin => false;
@@ -80,15 +80,14 @@ internal abstract class StatisticsRule
     /// <summary>
     /// Folds one batch's statistics of a unit into its state: n finite values, their mean
     /// <c>batchShift + batchMeanOffset</c> (the shift being one of the values, the offset small) and biased variance.
-    /// <paramref name="origin"/> is the unit's origin when the rule keeps one (<see cref="KeepsOrigin"/>).
     /// </summary>
-    public abstract void Fold(ref double count, ref double mean, ref double second, ref double origin, double batchShift, double batchMeanOffset, double batchVariance, double n);
+    public abstract void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n);
 
     /// <summary>
     /// Folds <paramref name="batches"/> batches of <paramref name="rows"/> rows in all, in which the unit was 0
     /// throughout, into its state at once (the sparse fit, which skips the slots a batch did not touch).
     /// </summary>
-    public abstract void FoldZeroBatches(ref double count, ref double mean, ref double second, ref double origin, long batches, long rows);
+    public abstract void FoldZeroBatches(ref UnitMoments unit, long batches, long rows);
 
     /// <summary>
     /// Combines <paramref name="later"/>, the state of a chunk of rows, into <paramref name="into"/>, the state of the

@@ -38,7 +38,7 @@ internal sealed class WholeDataRule(bool unbiasedVariance, string? weightColumn 
     /// <summary>The mean is kept relative to the unit's origin, its first batch's shift (one of its values).</summary>
     public override bool KeepsOrigin => true;
 
-    public override void Fold(ref double count, ref double mean, ref double second, ref double origin, double batchShift, double batchMeanOffset, double batchVariance, double n)
+    public override void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n)
     {
         // Any positive n counts: a whole count of values, or with example weights their weight sum (a batch whose
         // weights are all below 1 still holds its values).
@@ -47,78 +47,78 @@ internal sealed class WholeDataRule(bool unbiasedVariance, string? weightColumn 
             return;
         }
 
-        if (count == 0)
+        if (unit.Count == 0)
         {
-            origin = batchShift;
+            unit.Origin = batchShift;
         }
 
         // The batch's (n, mean relative to the origin, M2 = n * biased variance). Shift and origin are both values of
         // the unit, so their difference is exact for values of one magnitude (Sterbenz), whatever the offset they share.
-        CombineMoments(ref count, ref mean, ref second, n, (batchShift - origin) + batchMeanOffset, batchVariance * n);
+        CombineMoments(ref unit, n, (batchShift - unit.Origin) + batchMeanOffset, batchVariance * n);
     }
 
     /// <summary>Chan's update with <paramref name="rows"/> zeros (mean 0, M2 0).</summary>
-    public override void FoldZeroBatches(ref double count, ref double mean, ref double second, ref double origin, long batches, long rows)
+    public override void FoldZeroBatches(ref UnitMoments unit, long batches, long rows)
     {
         if (rows > 0)
         {
-            if (count == 0)
+            if (unit.Count == 0)
             {
-                origin = 0;
+                unit.Origin = 0;
             }
 
-            CombineMoments(ref count, ref mean, ref second, rows, -origin, 0);
+            CombineMoments(ref unit, rows, -unit.Origin, 0);
         }
     }
 
     public override void Combine(FitState into, FitState later)
     {
-        var intoOrigin = into.Origin!;
-        var laterOrigin = later.Origin!;
         for (int j = 0; j < into.Units; j++)
         {
-            double b = later.Count[j];
-            if (b == 0)
+            ref var unit = ref into.Moments[j];
+            var other = later.Moments[j];
+            if (other.Count == 0)
             {
                 continue;
             }
 
-            if (into.Count[j] == 0)
+            if (unit.Count == 0)
             {
-                (into.Count[j], into.Mean[j], into.Second[j], intoOrigin[j]) = (b, later.Mean[j], later.Second[j], laterOrigin[j]);
+                unit = other;
                 continue;
             }
 
             // The later chunk's mean, moved to this chunk's origin.
-            CombineMoments(ref into.Count[j], ref into.Mean[j], ref into.Second[j], b, (laterOrigin[j] - intoOrigin[j]) + later.Mean[j], later.Second[j]);
+            CombineMoments(ref unit, other.Count, (other.Origin - unit.Origin) + other.Mean, other.Second);
         }
     }
 
     public override void Finish(FitState state, int first, Span<double> mean, Span<double> variance)
     {
-        var origin = state.Origin!;
         for (int i = 0; i < mean.Length; i++)
         {
             int j = first + i;
-            double t = state.Count[j];
+            var unit = state.Moments[j];
+            double t = unit.Count;
             double divisor = UnbiasedVariance ? t - 1 : t;
             (mean[i], variance[i]) = t == 0
                 ? (state.InitialMean[j], state.InitialVariance[j])
-                : (origin[j] + state.Mean[j], divisor > 0 ? state.Second[j] / divisor : 0);
+                : (unit.Origin + unit.Mean, divisor > 0 ? unit.Second / divisor : 0);
         }
     }
 
     /// <summary>
-    /// Chan et al.'s pairwise update: (<paramref name="count"/>, <paramref name="mean"/>, <paramref name="m2"/>) becomes the
-    /// count, mean and sum of squared deviations of its values together with another disjoint set's (n, mean, M2).
+    /// Chan et al.'s pairwise update: the unit's (count, mean, M2) becomes the count, mean and sum of squared deviations
+    /// of its values together with another disjoint set's (n, mean, M2), that mean relative to the unit's origin.
     /// </summary>
-    public static void CombineMoments(ref double count, ref double mean, ref double m2, double otherCount, double otherMean, double otherM2)
+    private static void CombineMoments(ref UnitMoments unit, double otherCount, double otherMean, double otherM2)
     {
+        double count = unit.Count;
         double total = count + otherCount;
-        double delta = otherMean - mean;
-        mean += delta * (otherCount / total);
-        m2 += otherM2 + (delta * delta * (count * otherCount / total));
-        count = total;
+        double delta = otherMean - unit.Mean;
+        unit.Mean += delta * (otherCount / total);
+        unit.Second += otherM2 + (delta * delta * (count * otherCount / total));
+        unit.Count = total;
     }
 
     protected override void WriteSettings(BinaryWriter writer) => writer.Write(UnbiasedVariance);

@@ -14,8 +14,8 @@ public class FitMemoryTests
     [Fact]
     public void Fit_OfAColumnWiderThanTheProcessCanHold_IsRefusedBeforeAllocating()
     {
-        // 2^30 slots need 2^30 * 96 bytes = 96 GiB: more than any machine the suite runs on.
-        const int slots = 1 << 30;
+        // int.MaxValue slots need 2^31 * 44 bytes = 88 GiB: more than any machine the suite runs on.
+        const int slots = int.MaxValue;
         var ml = new MLContext(seed: 1);
         var data = SparseView(ml, slots);
 
@@ -24,23 +24,26 @@ public class FitMemoryTests
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.Contains("'Hashed'", error.Message);
-        Assert.Contains("1,073,741,824 slots", error.Message);
-        Assert.Contains("96.0 GiB (96 bytes per slot)", error.Message);
+        Assert.Contains("2,147,483,647 slots", error.Message);
+        Assert.Contains("88.0 GiB (44 bytes per slot)", error.Message);
         Assert.True(allocated < 64 << 20, $"allocated {allocated:N0} bytes before refusing");
     }
 
-    [Fact]
-    public void Fit_OfWholeData_CountsItsOrigin()
+    [Theory]
+    [InlineData(false, false, 44)] // the state's 32-byte record + the variance 8 + the sparse moments' tag 4
+    [InlineData(true, false, 44)] // whole data: its origin is in the same record
+    [InlineData(false, true, 52)] // centering: the running mean 8 more
+    public void Fit_CountsTheStateRecord_TheParameters_AndTheSparseTag(bool wholeData, bool center, int bytesPerSlot)
     {
         var ml = new MLContext(seed: 1);
-        FitMemory.AvailableBytesInThisFlow.Value = () => 1_000_000L * 100;
+        var options = new BatchNormalizingEstimator.Options { Center = center, WholeDataStatistics = wholeData };
+        FitMemory.AvailableBytesInThisFlow.Value = () => 1_000_000L * (bytesPerSlot - 1);
         try
         {
-            var options = new BatchNormalizingEstimator.Options { Center = false, WholeDataStatistics = true };
             var error = Assert.Throws<InsufficientMemoryException>(() => ml.Transforms.BatchNormalize("Hashed", options: options).Fit(SparseView(ml, 1_000_000)));
-            Assert.Contains("(104 bytes per slot)", error.Message); // 32 state + 8 scale-only parameters + 64 sparse moments
+            Assert.Contains($"({bytesPerSlot} bytes per slot)", error.Message);
 
-            options.WholeDataStatistics = false; // 96 bytes per slot: fits in 100
+            FitMemory.AvailableBytesInThisFlow.Value = () => 1_000_000L * bytesPerSlot;
             Assert.NotNull(ml.Transforms.BatchNormalize("Hashed", options: options).Fit(SparseView(ml, 1_000_000)));
         }
         finally

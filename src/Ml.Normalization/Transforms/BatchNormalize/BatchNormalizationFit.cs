@@ -45,7 +45,7 @@ internal static class BatchNormalizationFit
                     {
                         for (int i = 0; i < columns.Length; i++)
                         {
-                            FitMemory.Ensure(columns[i].InputColumnName, layouts[i].Units, layouts[i].UnitName, FitMemory.StateBytes(states[i].Rule), $"the fit state of thread {k + 1}");
+                            FitMemory.Ensure(columns[i].InputColumnName, layouts[i].Units, layouts[i].UnitName, FitMemory.StateBytes, $"the fit state of thread {k + 1}");
                         }
 
                         chunkStates[k] = freshStates();

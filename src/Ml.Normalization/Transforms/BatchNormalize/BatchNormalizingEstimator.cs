@@ -324,9 +324,9 @@ public sealed class BatchNormalizingEstimator : ColumnPairEstimator<BatchNormali
             var column = input.Schema[Columns[i].InputColumnName];
             layouts[i] = ColumnLayouts.Resolve(column.Type, column.Name, _options.ChannelLayout, _options.ChannelCount, nameof(input));
             // Before anything per unit is allocated (gamma and beta given per unit are the options' own, already held):
-            // the least this column's fit holds per unit (per slot, the sparse moments' record; the dense moments are
+            // the least this column's fit holds per unit (per slot, the sparse moments' tag; the dense moments are
             // checked again when the first row chooses them).
-            FitMemory.Ensure(column.Name, layouts[i].Units, layouts[i].UnitName, FitMemory.StateBytes(Rule) + FitMemory.ParameterBytes(_options.Center) + (layouts[i].HasChannels ? 0 : SparseSlotState.Bytes),
+            FitMemory.Ensure(column.Name, layouts[i].Units, layouts[i].UnitName, FitMemory.StateBytes + FitMemory.ParameterBytes(_options.Center) + (layouts[i].HasChannels ? 0 : FitMemory.SparseMomentsBytes),
                 "its fit state, its parameters and the open batch's moments");
             gammas[i] = BatchNormalizationParameters.Broadcast(_options.Gamma, layouts[i].Units, 1, nameof(Options.Gamma));
             betas[i] = BatchNormalizationParameters.Broadcast(_options.Beta, layouts[i].Units, 0, nameof(Options.Beta));

@@ -170,7 +170,7 @@ internal sealed class ColumnFitter<T> : ColumnFitter
         }
 
         bool sparse = firstRowSparse && _isVector;
-        FitMemory.Ensure(_columnName, _slots, "slot", sparse ? SparseSlotState.Bytes : FitMemory.DenseMomentsBytes, $"the open batch's {(sparse ? "sparse" : "dense")} moments");
+        FitMemory.Ensure(_columnName, _slots, "slot", sparse ? FitMemory.SparseMomentsBytes : FitMemory.DenseMomentsBytes, $"the open batch's {(sparse ? "sparse" : "dense")} moments");
         return sparse ? new SparseBatchMoments<T>(_columnName, _slots, _statistics) : new MiniBatchMoments<T>(_columnName, _slots);
     }
 

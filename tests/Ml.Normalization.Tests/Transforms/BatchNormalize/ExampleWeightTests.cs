@@ -113,7 +113,7 @@ public class ExampleWeightTests
             Assert.Equal(runningMean, fit.RunningMean[j], 1e-12 * Math.Abs(runningMean));
             Assert.Equal(runningVariance, fit.RunningVariance[j], 1e-12 * runningVariance);
             Assert.Equal(9, t); // 10 batches (the last of 12 rows), one of weight 0
-            Assert.Equal(t, fit.FitState!.Count[j]);
+            Assert.Equal(t, fit.FitState!.Moments[j].Count);
         }
     }
 

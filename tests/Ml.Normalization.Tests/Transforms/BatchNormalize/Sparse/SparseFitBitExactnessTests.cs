@@ -173,7 +173,7 @@ public class SparseFitBitExactnessTests
     private static string Hash(BatchNormalizationParameters parameters)
     {
         var state = parameters.FitState!;
-        var all = new[] { state.Mean, state.Second, state.Count, parameters.RunningMean.ToArray(), parameters.RunningVariance.ToArray() }
+        var all = new[] { state.Means(), state.Seconds(), state.Counts(), parameters.RunningMean.ToArray(), parameters.RunningVariance.ToArray() }
             .SelectMany(a => a).SelectMany(BitConverter.GetBytes).ToArray();
         return Convert.ToHexString(SHA256.HashData(all))[..16];
     }

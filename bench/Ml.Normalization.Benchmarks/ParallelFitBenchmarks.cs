@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using BenchmarkDotNet.Attributes;
 using Microsoft.ML;
 
@@ -7,6 +8,11 @@ namespace Ml.Normalization.Benchmarks;
 /// The fit on 1 and 2 threads (issue 21, item 1), beside NormalizeMeanVariance's fit, in one run: 1M x 64 floats in
 /// memory, and FeaturizeText over 50,000 short texts in front (its getters run on the fit's threads).
 /// </summary>
+/// <remarks>
+/// The memory floor runs beside them: summing 1M x 64 floats (256 MB, the values the fit reads, in one array) on 1 and
+/// 2 threads, with no cursor. On a machine whose memory bandwidth one core saturates, no fit of these rows can beat it
+/// on any thread count.
+/// </remarks>
 [MemoryDiagnoser]
 [SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 6)]
 public class ParallelFitBenchmarks
@@ -14,12 +20,19 @@ public class ParallelFitBenchmarks
     private MLContext _ml = null!;
     private IDataView _vectors = null!;
     private IDataView _texts = null!;
+    private float[] _values = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         _ml = new MLContext(seed: 1);
         _vectors = BenchData.Vectors(_ml, 1_000_000, 64);
+        _values = new float[1_000_000 * 64];
+        new Random(3).NextBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_values.AsSpan()));
+        for (int i = 0; i < _values.Length; i++)
+        {
+            _values[i] = _values[i] is var v && float.IsFinite(v) ? v % 8 : 1;
+        }
         var random = new Random(5);
         string[] words = [.. Enumerable.Range(0, 2000).Select(i => $"w{i}")];
         var texts = Enumerable.Range(0, 50_000).Select(_ => new Text { Body = string.Join(' ', Enumerable.Range(0, 20).Select(_ => words[random.Next(words.Length)])) });
@@ -34,6 +47,18 @@ public class ParallelFitBenchmarks
 
     [Benchmark(Description = "1M x 64: NormalizeMeanVariance Fit")]
     public object VectorsMeanVariance() => _ml.Transforms.NormalizeMeanVariance("Out", "Features", fixZero: false).Fit(_vectors);
+
+    [Benchmark(Description = "1M x 64: memory floor, sum 256 MB, 1 thread")]
+    public float MemoryFloorOneThread() => TensorPrimitives.Sum<float>(_values);
+
+    [Benchmark(Description = "1M x 64: memory floor, sum 256 MB, 2 threads")]
+    public float MemoryFloorTwoThreads()
+    {
+        int half = _values.Length / 2;
+        var sums = new float[2];
+        Parallel.For(0, 2, k => sums[k] = TensorPrimitives.Sum<float>(_values.AsSpan(k * half, half)));
+        return sums[0] + sums[1];
+    }
 
     // The pipeline a user fits: FeaturizeText's own fit (its dictionary) is serial in both; the text is featurized again
     // for BatchNormalize's fit, scale-only as wide sparse columns are normalized. ML.NET feeds even one cursor of

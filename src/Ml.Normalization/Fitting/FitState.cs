@@ -158,8 +158,13 @@ internal sealed class FitState
     public static FitState Read(ModelBodyReader reader, int units)
     {
         var rule = StatisticsRule.Read(reader);
+        var counts = reader.ReadDoubles(units, "fit-state counts"); // checks the body holds them before the records are allocated
         var moments = new UnitMoments[units];
-        ReadEach(reader, moments, "counts", (ref UnitMoments m, double v) => m.Count = v);
+        for (int j = 0; j < units; j++)
+        {
+            moments[j].Count = counts[j];
+        }
+
         ReadEach(reader, moments, "means", (ref UnitMoments m, double v) => m.Mean = v);
         ReadEach(reader, moments, "second moments", (ref UnitMoments m, double v) => m.Second = v);
         var state = new FitState(rule, moments, UnitValues.Of(reader.ReadDoubles(units, "fit-state initial means")), UnitValues.Of(reader.ReadDoubles(units, "fit-state initial variances")));

@@ -12,9 +12,9 @@ namespace Ml.Normalization.Fitting;
 /// first row that has any (so batches are independent, and a continued fit needs no shift; and a first value far from
 /// the rest of a row's thousands does not cancel the variance away); the shifts are taken from that row before it is
 /// added, so it can take the vector path too. The sums are kept per lane
-/// (<see cref="NormalizationKernels.AccumulateLaneMoments{T}"/>): 16 lanes per channel for channels-first rows, whose
-/// channel planes are contiguous, and lcm(C, 8) lanes for channels-last rows, lane l holding channel l mod C. A row with
-/// a non-finite value takes a scalar path that adds each finite value to the same lane in the same order, so the
+/// (<see cref="NormalizationKernels.AccumulateLaneMoments{T}"/>, each square added by a fused multiply-add): 32 lanes
+/// per channel for channels-first rows, whose channel planes are contiguous, and lcm(C, 16) lanes for channels-last rows,
+/// lane l holding channel l mod C. A row with a non-finite value takes a scalar path that adds each finite value to the same lane in the same order, so the
 /// statistics do not depend on the path or on the vector width. After every row the lane sums are added to each
 /// channel's block sums, and on <see cref="BlockSchedule"/> the blocks to the batch's totals, whose shift then moves to
 /// the channel's mean so far (<see cref="NormalizationKernels.Recentre"/>), as <see cref="MiniBatchMoments{T}"/> does
@@ -56,7 +56,9 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
         }
         else
         {
-            _lanes = checked(channels / Gcd(channels, NormalizationKernels.InterleavedLaneGroup) * NormalizationKernels.InterleavedLaneGroup);
+            // Two lane groups' worth: RGB gets 48 lanes, six 512-bit vectors of sums in flight, not three.
+            const int Period = 2 * NormalizationKernels.InterleavedLaneGroup;
+            _lanes = checked(channels / Gcd(channels, Period) * Period);
             totalLanes = _lanes;
         }
 
@@ -206,7 +208,7 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
         _everyChannelHasShift = false;
     }
 
-    // Channels first: channel c has lanes c * 16 .. c * 16 + 15; channels last: lanes c, c + C, c + 2C, ... below P.
+    // Channels first: channel c has lanes c * 32 .. c * 32 + 31; channels last: lanes c, c + C, c + 2C, ... below P.
     private (int First, int End, int Stride) LanesOf(int channel) => _layout.Layout == ChannelLayout.ChannelsFirst
         ? (channel * _lanes, (channel + 1) * _lanes, 1)
         : (channel, _lanes, _layout.Units);
@@ -227,7 +229,7 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
 
             double t = x - _laneShift[lane]; // the channel has its shift: TakeShifts saw this row first
             _laneSum[lane] += t;
-            _laneSumOfSquares[lane] += t * t;
+            _laneSumOfSquares[lane] = double.FusedMultiplyAdd(t, t, _laneSumOfSquares[lane]);
             _laneCount[lane] += 1;
         }
     }

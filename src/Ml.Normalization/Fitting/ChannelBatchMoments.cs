@@ -94,8 +94,9 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
             _laneSumOfSquares.CopyTo(_savedSumOfSquares, 0);
             if (_layout.Layout == ChannelLayout.ChannelsFirst)
             {
+                // The last plane first: the getter has just written the row, and its end is what the cache still holds.
                 int s = _layout.SpatialSize;
-                for (int c = 0; c < _layout.Units; c++)
+                for (int c = _layout.Units - 1; c >= 0; c--)
                 {
                     var lanes = new Range(c * _lanes, (c + 1) * _lanes);
                     NormalizationKernels.AccumulatePlaneMoments(row.Slice(c * s, s), _shift[c], _laneSum.AsSpan(lanes), _laneSumOfSquares.AsSpan(lanes));

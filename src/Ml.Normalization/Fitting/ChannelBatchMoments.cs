@@ -38,7 +38,9 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
     private readonly double[] _totalCount;
     private readonly double[] _totalSum;
     private readonly double[] _totalSumOfSquares;
+    private readonly double[] _zeroShift;
     private bool _everyChannelHasShift;
+    private bool _anyShift;
     private long _finiteRowsInBatch;
     private long _rowsInBatch;
     private long _nextFold = BlockSchedule.First;
@@ -68,6 +70,7 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
         _laneSum = new double[totalLanes];
         _laneSumOfSquares = new double[totalLanes];
         _laneCount = new double[totalLanes];
+        _zeroShift = new double[layout.Layout == ChannelLayout.ChannelsFirst ? 0 : totalLanes];
         _savedSum = new double[totalLanes];
         _savedSumOfSquares = new double[totalLanes];
         _blockCount = new double[channels];
@@ -207,6 +210,7 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
         _totalSumOfSquares.AsSpan().Clear();
         _shift.AsSpan().Fill(double.NaN); // the next batch takes its own first values
         _everyChannelHasShift = false;
+        _anyShift = false;
     }
 
     // Channels first: channel c has lanes c * 32 .. c * 32 + 31; channels last: lanes c, c + C, c + 2C, ... below P.
@@ -241,6 +245,11 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
     {
         int s = _layout.SpatialSize, channels = _layout.Units;
         bool first = _layout.Layout == ChannelLayout.ChannelsFirst;
+        if (!_anyShift)
+        {
+            TakeShiftsFromLanes(row, first);
+        }
+
         for (int c = 0; c < channels; c++)
         {
             if (!double.IsNaN(_shift[c]))
@@ -271,8 +280,47 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
         _everyChannelHasShift = NormalizationKernels.AllFinite<double>(_shift);
     }
 
+    // A batch's first row, every channel without a shift: the channels' sums from the lane kernel (zero shifts, into the
+    // spare lane buffers), each folded in lane order, one vector pass instead of a scalar one (which cost 1-2% of a
+    // fit of 256 image rows). A channel whose sum is not finite (a NaN or an infinity in it, or an overflow) is left to
+    // the scalar loop, which skips such values.
+    private void TakeShiftsFromLanes(ReadOnlySpan<T> row, bool first)
+    {
+        int s = _layout.SpatialSize;
+        _savedSum.AsSpan().Clear();
+        _savedSumOfSquares.AsSpan().Clear();
+        if (first)
+        {
+            for (int c = 0; c < _layout.Units; c++)
+            {
+                var lanes = new Range(c * _lanes, (c + 1) * _lanes);
+                NormalizationKernels.AccumulatePlaneMoments(row.Slice(c * s, s), 0.0, _savedSum.AsSpan(lanes), _savedSumOfSquares.AsSpan(lanes));
+            }
+        }
+        else
+        {
+            NormalizationKernels.AccumulateLaneMoments(row, _zeroShift, _savedSum, _savedSumOfSquares);
+        }
+
+        for (int c = 0; c < _layout.Units; c++)
+        {
+            double sum = 0;
+            var (firstLane, end, stride) = LanesOf(c);
+            for (int l = firstLane; l < end; l += stride)
+            {
+                sum += _savedSum[l];
+            }
+
+            if (double.IsFinite(sum))
+            {
+                SetShift(c, sum / s);
+            }
+        }
+    }
+
     private void SetShift(int channel, double value)
     {
+        _anyShift = true;
         _shift[channel] = value;
         var (first, end, stride) = LanesOf(channel);
         for (int l = first; l < end; l += stride)

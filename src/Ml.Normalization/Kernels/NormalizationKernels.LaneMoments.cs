@@ -137,10 +137,24 @@ internal static partial class NormalizationKernels
             }
         }
 
-        // The last, partial group of lanes (all of the plane without 256-bit vectors), lane by lane in the same order.
-        // Not on UpdateSlots: at most 31 values, where the call and a copy of the shift per lane for its operator
-        // measured 20% slower on 10 x 10 planes.
-        for (int l = 0; i < plane.Length; i++)
+        // The last, partial group of lanes (all of the plane without 256-bit vectors): each lane takes at most one value
+        // more, whole eights of lanes a vector at a time (a 7 x 7 or 28 x 28 plane leaves 17 or 16 values), the rest
+        // lane by lane. Not on UpdateSlots: the call and a copy of the shift per lane for its operator measured 20%
+        // slower on 10 x 10 planes.
+        int l = 0;
+        if (Vector256.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
+        {
+            var k = Vector256.Create(shift);
+            for (; i <= plane.Length - InterleavedLaneGroup; i += InterleavedLaneGroup, l += InterleavedLaneGroup)
+            {
+                var lanes = EightLaneSums.Load(ref Unsafe.Add(ref sr, l), ref Unsafe.Add(ref qr, l));
+                var (x0, x1) = Load8(plane, (nuint)i);
+                lanes.Add(Deviation(x0, k), Deviation(x1, k));
+                lanes.Store(ref Unsafe.Add(ref sr, l), ref Unsafe.Add(ref qr, l));
+            }
+        }
+
+        for (; i < plane.Length; i++)
         {
             double t = double.CreateTruncating(plane[i]) - shift;
             laneSum[l] += t;

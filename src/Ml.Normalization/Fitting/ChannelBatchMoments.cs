@@ -13,12 +13,13 @@ namespace Ml.Normalization.Fitting;
 /// the rest of a row's thousands does not cancel the variance away); the shifts are taken from that row before it is
 /// added, so it can take the vector path too. The sums are kept per lane
 /// (<see cref="NormalizationKernels.AccumulateLaneMoments{T}"/>, each square added by a fused multiply-add): 32 lanes
-/// per channel for channels-first rows, whose channel planes are contiguous, and lcm(C, 16) lanes for channels-last rows,
-/// lane l holding channel l mod C. A row with a non-finite value takes a scalar path that adds each finite value to the same lane in the same order, so the
-/// statistics do not depend on the path or on the vector width. After every row the lane sums are added to each
-/// channel's block sums, and on <see cref="BlockSchedule"/> the blocks to the batch's totals, whose shift then moves to
-/// the channel's mean so far (<see cref="NormalizationKernels.Recentre"/>), as <see cref="MiniBatchMoments{T}"/> does
-/// per slot.
+/// per channel for channels-first rows, whose channel planes are contiguous, and lcm(C, 16) lanes for channels-last
+/// rows, lane l holding channel l mod C. A row with a non-finite value takes a scalar path that adds each finite value
+/// to the same lane in the same order, so the statistics do not depend on the path or on the vector width. After every
+/// row the lane sums are added to each channel's block sums, and on <see cref="BlockSchedule"/> the blocks to the
+/// batch's totals, whose shift then moves to the channel's mean so far (<see cref="NormalizationKernels.Recentre"/>), as
+/// <see cref="MiniBatchMoments{T}"/> does per slot. A batch's first shifts come from the lane kernel too (zero shifts),
+/// except for a channel with a non-finite value in that row.
 /// </remarks>
 internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -280,8 +281,8 @@ internal sealed class ChannelBatchMoments<T> : MomentAccumulator<T>
         _everyChannelHasShift = NormalizationKernels.AllFinite<double>(_shift);
     }
 
-    // A batch's first row, every channel without a shift: the channels' sums from the lane kernel (zero shifts, into the
-    // spare lane buffers), each folded in lane order, one vector pass instead of a scalar one (which cost 1-2% of a
+    // A batch's first row, every channel without a shift: the channels' sums from the lane kernel (zero shifts, into
+    // the spare lane buffers), each folded in lane order, one vector pass instead of a scalar one (which cost 1-2% of a
     // fit of 256 image rows). A channel whose sum is not finite (a NaN or an infinity in it, or an overflow) is left to
     // the scalar loop, which skips such values.
     private void TakeShiftsFromLanes(ReadOnlySpan<T> row, bool first)

@@ -58,15 +58,14 @@ public class LaneMomentsTests
     [InlineData(1000)]
     public void AccumulatePlaneMoments_EqualsTheLaneKernel_WithOneShift(int length)
     {
-        foreach (var type in new[] { "float", "double" })
+        foreach (var (type, lanes) in new[] { ("float", NormalizationKernels.LaneGroup), ("double", NormalizationKernels.LaneGroup), ("float", NormalizationKernels.ShortPlaneLaneGroup), ("double", NormalizationKernels.ShortPlaneLaneGroup) })
         {
             var random = new Random(length);
             var values = Enumerable.Range(0, length).Select(_ => (random.NextDouble() * 100) - 20).ToArray();
             double shift = 7.25;
-            const int Lanes = NormalizationKernels.LaneGroup;
-            var (sum, squares) = (Enumerable.Range(0, Lanes).Select(l => l * 0.5).ToArray(), Enumerable.Range(0, Lanes).Select(l => l * 3.0).ToArray());
+            var (sum, squares) = (Enumerable.Range(0, lanes).Select(l => l * 0.5).ToArray(), Enumerable.Range(0, lanes).Select(l => l * 3.0).ToArray());
             var (expectedSum, expectedSquares) = ((double[])sum.Clone(), (double[])squares.Clone());
-            var laneShift = Enumerable.Repeat(shift, Lanes).ToArray();
+            var laneShift = Enumerable.Repeat(shift, lanes).ToArray();
             if (type == "float")
             {
                 var floats = Array.ConvertAll(values, v => (float)v);

@@ -165,13 +165,17 @@ public sealed class SpatialBatchNormLayer : BatchNormLayerBase
         }
     }
 
+    // Planes below this many values (14 x 14 and smaller) sum into 16 lanes a channel, longer ones into 32.
+    private const int ShortPlane = 256;
+
     private int CheckShape(int batch, int spatialSize) => NchwShape.Length(batch, Channels, spatialSize);
 
     // Per-channel mean and biased variance of x into BatchMean/BatchVariance (float), keeping the low part of the mean
     // for the normalization, and the inverse standard deviation.
     private void Moments(ReadOnlySpan<float> x, int batch, int spatialSize)
     {
-        const int Lanes = NormalizationKernels.LaneGroup;
+        // Short planes take fewer lanes: the kernel loads and stores a channel's lane sums for every plane.
+        int lanes = spatialSize < ShortPlane ? NormalizationKernels.ShortPlaneLaneGroup : NormalizationKernels.LaneGroup;
         for (int c = 0; c < Channels; c++)
         {
             _shift[c] = x[c * spatialSize];
@@ -185,15 +189,15 @@ public sealed class SpatialBatchNormLayer : BatchNormLayerBase
             NormalizationKernels.AccumulatePlaneMoments(
                 x.Slice(offset, spatialSize),
                 _shift[c],
-                _laneSums.AsSpan(c * Lanes, Lanes),
-                _laneSumsOfSquares.AsSpan(c * Lanes, Lanes));
+                _laneSums.AsSpan(c * lanes, lanes),
+                _laneSumsOfSquares.AsSpan(c * lanes, lanes));
         }
 
         double n = (double)batch * spatialSize;
         for (int c = 0; c < Channels; c++)
         {
             double sum = 0, sumOfSquares = 0;
-            for (int l = c * Lanes; l < (c + 1) * Lanes; l++)
+            for (int l = c * lanes; l < (c + 1) * lanes; l++)
             {
                 sum += _laneSums[l];
                 sumOfSquares += _laneSumsOfSquares[l];

@@ -262,8 +262,10 @@ public class BatchNormalizingEstimatorTests
             return GC.GetAllocatedBytesForCurrentThread() - before;
         }
 
+        // Besides a few per-fit bytes, the progress log's message once a second of a long fit (a Debug build under load
+        // takes seconds here): 16 KB covers a dozen; one allocated byte per row would be 180 KB more.
         long smallBytes = Allocated(small), largeBytes = Allocated(large);
-        Assert.True(largeBytes < smallBytes * 1.1, $"20k rows: {smallBytes} B, 200k rows: {largeBytes} B");
+        Assert.True(largeBytes < (smallBytes * 1.1) + 16_384, $"20k rows: {smallBytes} B, 200k rows: {largeBytes} B");
     }
 
     [Fact]

@@ -56,6 +56,19 @@ internal static partial class NormalizationKernels
         where T : unmanaged, IFloatingPointIeee754<T> =>
         GradientRows<T, RecomputedXHat>(dy, x, rows, mean, inverseStd, a, b, c, dx);
 
+    /// <summary>
+    /// The dx pass of <see cref="GradientRows{T}"/> walked in memory order (<see cref="MapInOrder{T, TOperator}"/>), for
+    /// blocks streamed from memory: the same operations, so the same bits, as the row walk. dx may be dy.
+    /// </summary>
+    public static void GradientRowsInOrder<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> xHat, int rows, ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<T> c, Span<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        GradientRowsInOrder<T, KeptXHat>(dy, xHat, rows, [], [], a, b, c, dx);
+
+    /// <summary>The dx pass with xHat recomputed from x (<see cref="GradientRowsFromInput{T}"/>), walked in memory order: the same bits.</summary>
+    public static void GradientRowsFromInputInOrder<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<T> c, Span<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        GradientRowsInOrder<T, RecomputedXHat>(dy, x, rows, mean, inverseStd, a, b, c, dx);
+
     private static void GradientBlockSums<T, TXHat>(ReadOnlySpan<T> dy, ReadOnlySpan<T> source, int firstRow, int endRow, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, Span<T> dGamma, Span<T> dBeta)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TXHat : struct, IXHatSource

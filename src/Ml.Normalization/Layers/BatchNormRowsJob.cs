@@ -171,8 +171,14 @@ internal sealed unsafe class BatchNormRowsJob : IChunkJob
             case Pass.GradientSumsFromInput:
                 NormalizationKernels.GradientBlockSumsFromInput<float>(new ReadOnlySpan<float>(Gradient, length), new ReadOnlySpan<float>(Source, length), first, end, Mean, Scale, slot1, slot2);
                 break;
+            case Pass.GradientRows when StreamsFromMemory:
+                NormalizationKernels.GradientRowsInOrder<float>(Rows(Gradient, first, count), Rows(Source, first, count), end - first, Gamma, Beta, C, Rows(Destination, first, count));
+                break;
             case Pass.GradientRows:
                 NormalizationKernels.GradientRows<float>(Rows(Gradient, first, count), Rows(Source, first, count), end - first, Gamma, Beta, C, Rows(Destination, first, count));
+                break;
+            case Pass.GradientRowsFromInput when StreamsFromMemory:
+                NormalizationKernels.GradientRowsFromInputInOrder<float>(Rows(Gradient, first, count), Rows(Source, first, count), end - first, Mean, Scale, Gamma, Beta, C, Rows(Destination, first, count));
                 break;
             case Pass.GradientRowsFromInput:
                 NormalizationKernels.GradientRowsFromInput<float>(Rows(Gradient, first, count), Rows(Source, first, count), end - first, Mean, Scale, Gamma, Beta, C, Rows(Destination, first, count));
@@ -181,7 +187,7 @@ internal sealed unsafe class BatchNormRowsJob : IChunkJob
     }
 
     // Whether the call is at least the layer's parallel threshold: arrays that large stream from memory, where the
-    // element-wise passes walk each block in address order (the same operations as the row walk, so the same bits);
+    // element-wise passes (normalize, dx) walk each block in address order (the same operations as the row walk, so the same bits);
     // smaller ones stay in the cache, where the row walk's shared parameter loads pay (docs/benchmarks.md).
     private bool StreamsFromMemory => (long)Blocks.Rows * Features >= BatchNormLayer.ParallelThreshold;
 

@@ -5,8 +5,9 @@ using Ml.Normalization.Tests.TestSupport;
 namespace Ml.Normalization.Tests.Kernels;
 
 /// <summary>
-/// NormalizeInOrder and NormalizeTrainingInOrder (a rows x F block walked in address order, for the layers' large calls)
-/// against the row walks (Normalize, NormalizeTraining with x-hat kept or not) bit for bit: feature counts around every vector tail (and 250, whose parameters would not
+/// NormalizeInOrder, NormalizeTrainingInOrder and the dx pass's GradientRowsInOrder (a rows x F block walked in address
+/// order, for the layers' large calls) against the row walks (Normalize, NormalizeTraining with x-hat kept or not,
+/// GradientRows from x-hat or from x) bit for bit: feature counts around every vector tail (and 250, whose parameters would not
 /// repeat on the stack: the row walk itself), row counts from 1, every placement of the destination (the walk aligns
 /// its stores to it), in place or not, nothing written outside the destination.
 /// </summary>
@@ -57,6 +58,20 @@ public class InOrderWalkTests
         else
         {
             TrainingEqualsTheRowWalk<double>(features);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TypesAndFeatures))]
+    public void GradientRowsInOrder_AnyShapeAndOffset_KeptXHatOrX_EqualsTheRowWalk_BitForBit(string type, int features)
+    {
+        if (type == nameof(Single))
+        {
+            GradientEqualsTheRowWalk<float>(features);
+        }
+        else
+        {
+            GradientEqualsTheRowWalk<double>(features);
         }
     }
 
@@ -160,6 +175,62 @@ public class InOrderWalkTests
                         Assert.All(buffer[(shift + x.Length)..], v => Assert.Equal(T.Zero, v));
                         Assert.All(xHatBuffer[..shift], v => Assert.Equal(T.Zero, v));
                         Assert.All(xHatBuffer[(shift + x.Length)..], v => Assert.Equal(T.Zero, v));
+                    }
+                }
+            }
+        }
+    }
+
+    // The dx pass from a kept x-hat and from x (x-hat recomputed), at every placement of dx, and in place (dx = dy).
+    private static void GradientEqualsTheRowWalk<T>(int features)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var mean = As<T>(SeededData.Normal(2, features));
+        var inverseStd = As<T>(SeededData.Normal(3, features, 1, 0.1));
+        var a = As<T>(SeededData.Normal(5, features, 1, 0.2));
+        var b = As<T>(SeededData.Normal(4, features, 0, 0.01));
+        var c = As<T>(SeededData.Normal(6, features, 0, 0.01));
+        foreach (int rows in RowCounts)
+        {
+            var source = As<T>(SeededData.Normal(1, rows * features, 2, 3));
+            var dy = As<T>(SeededData.Normal(7, rows * features, 0, 0.5));
+            foreach (bool fromInput in new[] { false, true })
+            {
+                var expected = new T[dy.Length];
+                if (fromInput)
+                {
+                    NormalizationKernels.GradientRowsFromInput<T>(dy, source, rows, mean, inverseStd, a, b, c, expected);
+                }
+                else
+                {
+                    NormalizationKernels.GradientRows<T>(dy, source, rows, a, b, c, expected);
+                }
+
+                for (int shift = 0; shift < MaxShift; shift++)
+                {
+                    foreach (bool inPlace in new[] { false, true })
+                    {
+                        var buffer = new T[dy.Length + MaxShift];
+                        var dx = buffer.AsSpan(shift, dy.Length);
+                        ReadOnlySpan<T> gradient = dy;
+                        if (inPlace)
+                        {
+                            dy.CopyTo(dx);
+                            gradient = dx;
+                        }
+
+                        if (fromInput)
+                        {
+                            NormalizationKernels.GradientRowsFromInputInOrder<T>(gradient, source, rows, mean, inverseStd, a, b, c, dx);
+                        }
+                        else
+                        {
+                            NormalizationKernels.GradientRowsInOrder<T>(gradient, source, rows, a, b, c, dx);
+                        }
+
+                        AssertEqual(expected, dx, $"dx, {rows} x {features}, from x {fromInput}, shift {shift}, in place {inPlace}");
+                        Assert.All(buffer[..shift], v => Assert.Equal(T.Zero, v));
+                        Assert.All(buffer[(shift + dy.Length)..], v => Assert.Equal(T.Zero, v));
                     }
                 }
             }

@@ -95,21 +95,39 @@ internal static partial class NormalizationKernels
         public Vector<T> P4;
     }
 
-    /// <summary>Where the backward kernels get xHat: kept from the forward pass, or recomputed from its input.</summary>
+    /// <summary>Where the backward kernels get xHat: kept from the forward pass, or recomputed from its input; and how
+    /// the forward pass writes a kept xHat.</summary>
     private interface IXHatSource
     {
         /// <summary>True: the source is x and xHat = (x - mean) * inverseStd; false: the source is xHat.</summary>
         static abstract bool Recomputes { get; }
+
+        /// <summary>True: the forward pass writes the kept xHat's aligned vectors with non-temporal stores
+        /// (<see cref="StoreStreaming{T}"/>), past the caches.</summary>
+        static abstract bool Streams { get; }
     }
 
     private readonly struct KeptXHat : IXHatSource
     {
         public static bool Recomputes => false;
+
+        public static bool Streams => false;
+    }
+
+    // Kept, and written past the caches: for an xHat so large that it would only evict the pass's input and output from
+    // the last-level cache before Backward reads it (NormalizeTrainingStreamingXHat).
+    private readonly struct StreamedXHat : IXHatSource
+    {
+        public static bool Recomputes => false;
+
+        public static bool Streams => true;
     }
 
     private readonly struct RecomputedXHat : IXHatSource
     {
         public static bool Recomputes => true;
+
+        public static bool Streams => false;
     }
 
     // Where the backward kernels read xHat at an index of a row-major block: from the xHat the forward pass kept, or

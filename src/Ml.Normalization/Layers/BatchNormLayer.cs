@@ -32,6 +32,14 @@ public sealed unsafe class BatchNormLayer : BatchNormLayerBase
     /// microseconds, more than it saves below about this size (measured, docs/layers.md).</summary>
     internal const int ParallelThreshold = 1 << 19;
 
+    /// <summary>A training forward over at least this many values (16 MB of floats per array) writes its kept x-hat with
+    /// non-temporal stores, past the caches. Such a pass writes 32 MB (y and x-hat), more than three quarters of a
+    /// 32 MB last-level cache (the bound above which glibc's memcpy streams its stores too): ordinary stores would
+    /// first read each x-hat line from memory and then evict x and y to hold it, and x-hat's first blocks are evicted
+    /// again before a Backward reads them. Below it x-hat stays cached for a Backward that follows soon (streaming
+    /// measured 1.2-1.3x slower at 2 and 4 MB arrays; docs/benchmarks.md). Same values either way.</summary>
+    internal const int XHatStreamingThreshold = 1 << 22;
+
     private readonly BatchNormRowsJob _job = new();
     private readonly float[] _a;
     private readonly float[] _b;

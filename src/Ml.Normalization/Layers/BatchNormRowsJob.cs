@@ -147,6 +147,9 @@ internal sealed unsafe class BatchNormRowsJob : IChunkJob
                     _momentSlots.AsSpan(chunk * Stride, f),
                     _momentSlots.AsSpan((Blocks.Count + chunk) * Stride, f));
                 break;
+            case Pass.NormalizeKeepingXHat when StreamsXHat:
+                NormalizationKernels.NormalizeTrainingStreamingXHat<float>(Rows(Source, first, count), end - first, Mean, Scale, Gamma, Beta, Rows(XHat, first, count), Rows(Destination, first, count));
+                break;
             case Pass.NormalizeKeepingXHat when StreamsFromMemory:
                 NormalizationKernels.NormalizeTrainingInOrder<float>(Rows(Source, first, count), end - first, Mean, Scale, Gamma, Beta, Rows(XHat, first, count), Rows(Destination, first, count));
                 break;
@@ -190,6 +193,9 @@ internal sealed unsafe class BatchNormRowsJob : IChunkJob
     // element-wise passes (normalize, dx) walk each block in address order (the same operations as the row walk, so the same bits);
     // smaller ones stay in the cache, where the row walk's shared parameter loads pay (docs/benchmarks.md).
     private bool StreamsFromMemory => (long)Blocks.Rows * Features >= BatchNormLayer.ParallelThreshold;
+
+    // Whether the call's x-hat is written past the caches (BatchNormLayer.XHatStreamingThreshold).
+    private bool StreamsXHat => (long)Blocks.Rows * Features >= BatchNormLayer.XHatStreamingThreshold;
 
     private Span<float> Rows(float* start, int firstRow, int count) => new(start + ((nint)firstRow * Features), count);
 }

@@ -138,6 +138,15 @@ internal sealed unsafe class BatchNormRowsJob : IChunkJob
         Span<float> slot2 = _slots.AsSpan((Blocks.Count + chunk) * Stride, f);
         switch (Current)
         {
+            case Pass.Moments when StreamsFromMemory:
+                NormalizationKernels.ShiftedBlockSumsPrefetching<float>(
+                    new ReadOnlySpan<float>(Source, length),
+                    first,
+                    end,
+                    Shift,
+                    _momentSlots.AsSpan(chunk * Stride, f),
+                    _momentSlots.AsSpan((Blocks.Count + chunk) * Stride, f));
+                break;
             case Pass.Moments:
                 NormalizationKernels.ShiftedBlockSums<float>(
                     new ReadOnlySpan<float>(Source, length),
@@ -190,7 +199,7 @@ internal sealed unsafe class BatchNormRowsJob : IChunkJob
     }
 
     // Whether the call is at least the layer's parallel threshold: arrays that large stream from memory, where the
-    // element-wise passes (normalize, dx) walk each block in address order (the same operations as the row walk, so the same bits);
+    // moments pass prefetches a page ahead and the element-wise passes (normalize, dx) walk each block in address order (the same operations as the row walk, so the same bits);
     // smaller ones stay in the cache, where the row walk's shared parameter loads pay (docs/benchmarks.md).
     private bool StreamsFromMemory => (long)Blocks.Rows * Features >= BatchNormLayer.ParallelThreshold;
 

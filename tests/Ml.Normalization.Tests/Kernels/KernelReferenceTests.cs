@@ -21,7 +21,7 @@ public class KernelReferenceTests
 
     [Theory]
     [MemberData(nameof(TypesAndNonEmptyLengths))]
-    public void ShiftedBlockSums_FollowTheDocumentedGrouping_BitForBit(string type, int features) =>
+    public void ShiftedBlockSums_PrefetchingOrNot_FollowTheDocumentedGrouping_BitForBit(string type, int features) =>
         Run(type, features, ShiftedBlockSumsFollowTheGrouping<float>, ShiftedBlockSumsFollowTheGrouping<double>);
 
     [Theory]
@@ -115,6 +115,11 @@ public class KernelReferenceTests
             var sumOfSquares = new double[features];
             NormalizationKernels.ShiftedBlockSums<T>(x, firstRow, endRow, shift, sum, sumOfSquares);
             var (sumRef, sumOfSquaresRef) = ScalarReference.ShiftedBlockSums(x, features, firstRow, endRow, shift);
+            Assert.Equal(sumRef, sum);
+            Assert.Equal(sumOfSquaresRef, sumOfSquares);
+
+            // The layers' large calls prefetch a page ahead (a hint past the block's end included): the same sums.
+            NormalizationKernels.ShiftedBlockSumsPrefetching<T>(x, firstRow, endRow, shift, sum, sumOfSquares);
             Assert.Equal(sumRef, sum);
             Assert.Equal(sumOfSquaresRef, sumOfSquares);
         }

@@ -83,8 +83,8 @@ internal static partial class NormalizationKernels
     {
         dGamma.Clear();
         dBeta.Clear();
-        ReduceRows<T, GradientSumsOperator<T, TXHat>>(
-            new GradientSumsOperator<T, TXHat>(ref At(dy), new(ref At(source), ref At(mean), ref At(inverseStd)), ref At(dGamma), ref At(dBeta)),
+        ReduceRows<T, GradientSumsOperator<T, TXHat, NoPrefetch>>(
+            new GradientSumsOperator<T, TXHat, NoPrefetch>(ref At(dy), new(ref At(source), ref At(mean), ref At(inverseStd)), ref At(dGamma), ref At(dBeta)),
             0,
             rows,
             dGamma.Length);
@@ -142,9 +142,10 @@ internal static partial class NormalizationKernels
     }
 
     // dBeta += dy, dGamma += dy * xHat, xHat kept or recomputed (XHatReader).
-    private readonly ref struct GradientSumsOperator<T, TXHat>(ref T dy, XHatReader<T, TXHat> xHat, ref T dGamma, ref T dBeta) : IRowReduceOperator<T>
+    private readonly ref struct GradientSumsOperator<T, TXHat, TPrefetch>(ref T dy, XHatReader<T, TXHat> xHat, ref T dGamma, ref T dBeta) : IRowReduceOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
         where TXHat : struct, IXHatSource
+        where TPrefetch : struct, IPrefetch
     {
         private readonly ref T _dy = ref dy;
         private readonly XHatReader<T, TXHat> _xHat = xHat;
@@ -180,6 +181,13 @@ internal static partial class NormalizationKernels
                 + (d1 * _xHat.LoadScalar(index + f, column))
                 + (d2 * _xHat.LoadScalar(index + (2 * f), column))
                 + (d3 * _xHat.LoadScalar(index + (3 * f), column));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Prefetch(nuint index, nuint count)
+        {
+            PrefetchAhead<T, TPrefetch>(ref _dy, index, count);
+            _xHat.Prefetch<TPrefetch>(index, count);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -72,6 +72,10 @@ internal static partial class NormalizationKernels
 
         /// <summary>Adds one element (the rows left over after the blocks of four).</summary>
         void AccumulateScalar(nuint index, nuint column);
+
+        /// <summary>Hints the <paramref name="count"/> values from <paramref name="index"/> on (a group of four rows)
+        /// ahead of the reads, or nothing (<see cref="IPrefetch"/>).</summary>
+        void Prefetch(nuint index, nuint count);
     }
 
     /// <summary>An update of per-slot double state by one value per slot, called by <see cref="UpdateSlots{T, TOperator}"/>.</summary>
@@ -159,6 +163,12 @@ internal static partial class NormalizationKernels
         public Vector<T> Load(nuint index, nuint column) => TXHat.Recomputes
             ? (Vector.LoadUnsafe(ref _source, index) - Vector.LoadUnsafe(ref _mean, column)) * Vector.LoadUnsafe(ref _inverseStd, column)
             : Vector.LoadUnsafe(ref _source, index);
+
+        /// <summary>Prefetches the source's <paramref name="count"/> values from <paramref name="index"/> on, <typeparamref name="TPrefetch"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Prefetch<TPrefetch>(nuint index, nuint count)
+            where TPrefetch : struct, IPrefetch =>
+            PrefetchAhead<T, TPrefetch>(ref _source, index, count);
 
         /// <summary>One element's xHat, with the same operations.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -352,6 +362,7 @@ internal static partial class NormalizationKernels
         for (; i <= rows - 4; i += 4)
         {
             nuint row = (nuint)i * f;
+            op.Prefetch(row, 4 * f);
             nuint j = 0;
             if (wide)
             {

@@ -177,8 +177,14 @@ internal sealed unsafe class BatchNormRowsJob : IChunkJob
             case Pass.NormalizeTest:
                 NormalizationKernels.Normalize<float>(Rows(Source, first, count), end - first, Mean, Scale, Beta, Rows(Destination, first, count));
                 break;
+            case Pass.GradientSums when StreamsFromMemory:
+                NormalizationKernels.GradientBlockSumsPrefetching<float>(new ReadOnlySpan<float>(Gradient, length), new ReadOnlySpan<float>(Source, length), first, end, slot1, slot2);
+                break;
             case Pass.GradientSums:
                 NormalizationKernels.GradientBlockSums<float>(new ReadOnlySpan<float>(Gradient, length), new ReadOnlySpan<float>(Source, length), first, end, slot1, slot2);
+                break;
+            case Pass.GradientSumsFromInput when StreamsFromMemory:
+                NormalizationKernels.GradientBlockSumsFromInputPrefetching<float>(new ReadOnlySpan<float>(Gradient, length), new ReadOnlySpan<float>(Source, length), first, end, Mean, Scale, slot1, slot2);
                 break;
             case Pass.GradientSumsFromInput:
                 NormalizationKernels.GradientBlockSumsFromInput<float>(new ReadOnlySpan<float>(Gradient, length), new ReadOnlySpan<float>(Source, length), first, end, Mean, Scale, slot1, slot2);

@@ -55,13 +55,22 @@ public class TorchComparisonBenchmarks
     private Tensor _gradY = null!;
     private Tensor _noise = null!;
 
-    /// <summary>Rows x features of the batch.</summary>
-    [Params("4096x256", "65536x64", "256x64")]
+    /// <summary>Rows x features of the batch: <see cref="Shapes"/>.</summary>
+    [ParamsSource(nameof(Shapes))]
     public string Shape { get; set; } = "4096x256";
 
     /// <summary>Threads on both sides.</summary>
     [Params(1, 2)]
     public int Threads { get; set; }
+
+    /// <summary>
+    /// 4096x256, 65536x64 and 256x64, or those listed (comma-separated) in the environment variable
+    /// TORCH_COMPARISON_SHAPES, e.g. <c>TORCH_COMPARISON_SHAPES=65536x64</c> for one shape's cells in a third of the time.
+    /// </summary>
+    public static IEnumerable<string> Shapes =>
+        Environment.GetEnvironmentVariable("TORCH_COMPARISON_SHAPES") is { Length: > 0 } listed
+            ? listed.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : ["4096x256", "65536x64", "256x64"];
 
     private int Rows => int.Parse(Shape.Split('x')[0], System.Globalization.CultureInfo.InvariantCulture);
 

@@ -83,8 +83,8 @@ internal static partial class NormalizationKernels
     {
         dGamma.Clear();
         dBeta.Clear();
-        ReduceRows<T, GradientSumsOperator<T, TXHat>>(
-            new GradientSumsOperator<T, TXHat>(ref At(dy), new(ref At(source), ref At(mean), ref At(inverseStd)), ref At(dGamma), ref At(dBeta)),
+        ReduceRows<T, GradientSumsOperator<T, TXHat, NoPrefetch>>(
+            new GradientSumsOperator<T, TXHat, NoPrefetch>(ref At(dy), new(ref At(source), ref At(mean), ref At(inverseStd)), ref At(dGamma), ref At(dBeta)),
             0,
             rows,
             dGamma.Length);
@@ -105,10 +105,47 @@ internal static partial class NormalizationKernels
             ref dr);
     }
 
-    // dBeta += dy, dGamma += dy * xHat, xHat kept or recomputed (XHatReader).
-    private readonly ref struct GradientSumsOperator<T, TXHat>(ref T dy, XHatReader<T, TXHat> xHat, ref T dGamma, ref T dBeta) : IRowReduceOperator<T>
+    // GradientRows walked in address order (MapInOrder): the per-feature coefficients (and mean and inverseStd when xHat
+    // is recomputed) repeated over one cycle on the stack, or the row walk where they would not fit (InterleavedCycle).
+    // The same operator, so the same bits. Every value is read before its vector is stored, so dx may be dy.
+    private static void GradientRowsInOrder<T, TXHat>(ReadOnlySpan<T> dy, ReadOnlySpan<T> source, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<T> c, Span<T> dx)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TXHat : struct, IXHatSource
+    {
+        int features = a.Length;
+        int cycle = InterleavedCycle<T>(features, dy.Length);
+        if (cycle == 0)
+        {
+            GradientRows<T, TXHat>(dy, source, rows, mean, inverseStd, a, b, c, dx);
+            return;
+        }
+
+        int n = cycle + Vector<T>.Count;
+        Span<T> repeated = stackalloc T[(TXHat.Recomputes ? 5 : 3) * n];
+        Span<T> repeatedA = repeated[..n], repeatedB = repeated.Slice(n, n), repeatedC = repeated.Slice(2 * n, n);
+        Span<T> repeatedMean = TXHat.Recomputes ? repeated.Slice(3 * n, n) : [], repeatedInverseStd = TXHat.Recomputes ? repeated.Slice(4 * n, n) : [];
+        RepeatChannels(a, repeatedA);
+        RepeatChannels(b, repeatedB);
+        RepeatChannels(c, repeatedC);
+        if (TXHat.Recomputes)
+        {
+            RepeatChannels(mean, repeatedMean);
+            RepeatChannels(inverseStd, repeatedInverseStd);
+        }
+
+        ref T dr = ref At(dx);
+        MapInOrder<T, GradientRowsOperator<T, TXHat>>(
+            new GradientRowsOperator<T, TXHat>(ref At(dy), new(ref At(source), ref At(repeatedMean), ref At(repeatedInverseStd)), ref At(repeatedA), ref At(repeatedB), ref At(repeatedC), ref dr),
+            dy.Length,
+            cycle,
+            ref dr);
+    }
+
+    // dBeta += dy, dGamma += dy * xHat, xHat kept or recomputed (XHatReader).
+    private readonly ref struct GradientSumsOperator<T, TXHat, TPrefetch>(ref T dy, XHatReader<T, TXHat> xHat, ref T dGamma, ref T dBeta) : IRowReduceOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TXHat : struct, IXHatSource
+        where TPrefetch : struct, IPrefetch
     {
         private readonly ref T _dy = ref dy;
         private readonly XHatReader<T, TXHat> _xHat = xHat;
@@ -144,6 +181,13 @@ internal static partial class NormalizationKernels
                 + (d1 * _xHat.LoadScalar(index + f, column))
                 + (d2 * _xHat.LoadScalar(index + (2 * f), column))
                 + (d3 * _xHat.LoadScalar(index + (3 * f), column));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Prefetch(nuint index, nuint count)
+        {
+            PrefetchAhead<T, TPrefetch>(ref _dy, index, count);
+            _xHat.Prefetch<TPrefetch>(index, count);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -13,7 +13,15 @@ internal static partial class NormalizationKernels
     /// </summary>
     public static void GradientBlockSums<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> xHat, int firstRow, int endRow, Span<T> dGamma, Span<T> dBeta)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        GradientBlockSums<T, KeptXHat>(dy, xHat, firstRow, endRow, [], [], dGamma, dBeta);
+        GradientBlockSums<T, KeptXHat, NoPrefetch>(dy, xHat, firstRow, endRow, [], [], dGamma, dBeta);
+
+    /// <summary>
+    /// <see cref="GradientBlockSums{T}"/> for blocks streamed from memory: each group of four rows prefetches dy's and
+    /// xHat's lines a page ahead (<see cref="PrefetchPageAhead"/>). The same operations, so the same sums.
+    /// </summary>
+    public static void GradientBlockSumsPrefetching<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> xHat, int firstRow, int endRow, Span<T> dGamma, Span<T> dBeta)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        GradientBlockSums<T, KeptXHat, PrefetchPageAhead>(dy, xHat, firstRow, endRow, [], [], dGamma, dBeta);
 
     /// <summary>
     /// <see cref="GradientBlockSums{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, int, Span{T}, Span{T})"/> with xHat
@@ -21,7 +29,12 @@ internal static partial class NormalizationKernels
     /// </summary>
     public static void GradientBlockSumsFromInput<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int firstRow, int endRow, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, Span<T> dGamma, Span<T> dBeta)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        GradientBlockSums<T, RecomputedXHat>(dy, x, firstRow, endRow, mean, inverseStd, dGamma, dBeta);
+        GradientBlockSums<T, RecomputedXHat, NoPrefetch>(dy, x, firstRow, endRow, mean, inverseStd, dGamma, dBeta);
+
+    /// <summary><see cref="GradientBlockSumsFromInput{T}"/> prefetching dy's and x's lines a page ahead: the same sums.</summary>
+    public static void GradientBlockSumsFromInputPrefetching<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int firstRow, int endRow, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, Span<T> dGamma, Span<T> dBeta)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        GradientBlockSums<T, RecomputedXHat, PrefetchPageAhead>(dy, x, firstRow, endRow, mean, inverseStd, dGamma, dBeta);
 
     /// <summary>
     /// The coefficients of the dx pass from the blocks' sums (<see cref="GradientBlockSums{T}"/>), added in block order
@@ -56,14 +69,28 @@ internal static partial class NormalizationKernels
         where T : unmanaged, IFloatingPointIeee754<T> =>
         GradientRows<T, RecomputedXHat>(dy, x, rows, mean, inverseStd, a, b, c, dx);
 
-    private static void GradientBlockSums<T, TXHat>(ReadOnlySpan<T> dy, ReadOnlySpan<T> source, int firstRow, int endRow, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, Span<T> dGamma, Span<T> dBeta)
+    /// <summary>
+    /// The dx pass of <see cref="GradientRows{T}"/> walked in memory order (<see cref="MapInOrder{T, TOperator}"/>), for
+    /// blocks streamed from memory: the same operations, so the same bits, as the row walk. dx may be dy.
+    /// </summary>
+    public static void GradientRowsInOrder<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> xHat, int rows, ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<T> c, Span<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        GradientRowsInOrder<T, KeptXHat>(dy, xHat, rows, [], [], a, b, c, dx);
+
+    /// <summary>The dx pass with xHat recomputed from x (<see cref="GradientRowsFromInput{T}"/>), walked in memory order: the same bits.</summary>
+    public static void GradientRowsFromInputInOrder<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<T> c, Span<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        GradientRowsInOrder<T, RecomputedXHat>(dy, x, rows, mean, inverseStd, a, b, c, dx);
+
+    private static void GradientBlockSums<T, TXHat, TPrefetch>(ReadOnlySpan<T> dy, ReadOnlySpan<T> source, int firstRow, int endRow, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, Span<T> dGamma, Span<T> dBeta)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TXHat : struct, IXHatSource
+        where TPrefetch : struct, IPrefetch
     {
         dGamma.Clear();
         dBeta.Clear();
-        ReduceRows<T, GradientSumsOperator<T, TXHat>>(
-            new GradientSumsOperator<T, TXHat>(ref At(dy), new(ref At(source), ref At(mean), ref At(inverseStd)), ref At(dGamma), ref At(dBeta)),
+        ReduceRows<T, GradientSumsOperator<T, TXHat, TPrefetch>>(
+            new GradientSumsOperator<T, TXHat, TPrefetch>(ref At(dy), new(ref At(source), ref At(mean), ref At(inverseStd)), ref At(dGamma), ref At(dBeta)),
             firstRow,
             endRow,
             dGamma.Length);

@@ -72,6 +72,10 @@ internal static partial class NormalizationKernels
 
         /// <summary>Adds one element (the rows left over after the blocks of four).</summary>
         void AccumulateScalar(nuint index, nuint column);
+
+        /// <summary>Hints the <paramref name="count"/> values from <paramref name="index"/> on (a group of four rows)
+        /// ahead of the reads, or nothing (<see cref="IPrefetch"/>).</summary>
+        void Prefetch(nuint index, nuint count);
     }
 
     /// <summary>An update of per-slot double state by one value per slot, called by <see cref="UpdateSlots{T, TOperator}"/>.</summary>
@@ -95,21 +99,39 @@ internal static partial class NormalizationKernels
         public Vector<T> P4;
     }
 
-    /// <summary>Where the backward kernels get xHat: kept from the forward pass, or recomputed from its input.</summary>
+    /// <summary>Where the backward kernels get xHat: kept from the forward pass, or recomputed from its input; and how
+    /// the forward pass writes a kept xHat.</summary>
     private interface IXHatSource
     {
         /// <summary>True: the source is x and xHat = (x - mean) * inverseStd; false: the source is xHat.</summary>
         static abstract bool Recomputes { get; }
+
+        /// <summary>True: the forward pass writes the kept xHat's aligned vectors with non-temporal stores
+        /// (<see cref="StoreStreaming{T}"/>), past the caches.</summary>
+        static abstract bool Streams { get; }
     }
 
     private readonly struct KeptXHat : IXHatSource
     {
         public static bool Recomputes => false;
+
+        public static bool Streams => false;
+    }
+
+    // Kept, and written past the caches: for an xHat so large that it would only evict the pass's input and output from
+    // the last-level cache before Backward reads it (NormalizeTrainingStreamingXHat).
+    private readonly struct StreamedXHat : IXHatSource
+    {
+        public static bool Recomputes => false;
+
+        public static bool Streams => true;
     }
 
     private readonly struct RecomputedXHat : IXHatSource
     {
         public static bool Recomputes => true;
+
+        public static bool Streams => false;
     }
 
     // Where the backward kernels read xHat at an index of a row-major block: from the xHat the forward pass kept, or
@@ -141,6 +163,12 @@ internal static partial class NormalizationKernels
         public Vector<T> Load(nuint index, nuint column) => TXHat.Recomputes
             ? (Vector.LoadUnsafe(ref _source, index) - Vector.LoadUnsafe(ref _mean, column)) * Vector.LoadUnsafe(ref _inverseStd, column)
             : Vector.LoadUnsafe(ref _source, index);
+
+        /// <summary>Prefetches the source's <paramref name="count"/> values from <paramref name="index"/> on, <typeparamref name="TPrefetch"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Prefetch<TPrefetch>(nuint index, nuint count)
+            where TPrefetch : struct, IPrefetch =>
+            PrefetchAhead<T, TPrefetch>(ref _source, index, count);
 
         /// <summary>One element's xHat, with the same operations.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -334,6 +362,7 @@ internal static partial class NormalizationKernels
         for (; i <= rows - 4; i += 4)
         {
             nuint row = (nuint)i * f;
+            op.Prefetch(row, 4 * f);
             nuint j = 0;
             if (wide)
             {

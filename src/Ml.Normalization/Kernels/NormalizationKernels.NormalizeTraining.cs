@@ -60,6 +60,22 @@ internal static partial class NormalizationKernels
         NormalizeTrainingInOrder<T, KeptXHat>(x, rows, mean, inverseStd, gamma, beta, xHat, destination);
     }
 
+    /// <summary>
+    /// <see cref="NormalizeTrainingInOrder{T}(ReadOnlySpan{T}, int, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, Span{T})"/>
+    /// writing xHat's vectors with non-temporal stores where they are aligned (<see cref="StoreStreaming{T}"/>), for
+    /// an xHat far larger than the caches, which ordinary stores would first read from memory and then keep in the
+    /// cache in place of the input and output (the same values; measured in docs/benchmarks.md). The stores are fenced
+    /// before the call returns. xHat must not move during the call (the layers' cache is pinned).
+    /// </summary>
+    /// <exception cref="ArgumentException">A length does not fit rows x F.</exception>
+    public static void NormalizeTrainingStreamingXHat<T>(ReadOnlySpan<T> x, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, Span<T> xHat, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ThrowHelper.ThrowIfLengthDiffers(ThrowHelper.BlockLength(rows, mean.Length), xHat.Length, nameof(xHat));
+        NormalizeTrainingInOrder<T, StreamedXHat>(x, rows, mean, inverseStd, gamma, beta, xHat, destination);
+        FenceStreamingStores();
+    }
+
     /// <summary>The pass writing only <paramref name="destination"/>, walked in memory order (the same bits).</summary>
     /// <exception cref="ArgumentException">A length does not fit rows x F.</exception>
     public static void NormalizeTrainingInOrder<T>(ReadOnlySpan<T> x, int rows, ReadOnlySpan<T> mean, ReadOnlySpan<T> inverseStd, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, Span<T> destination)
@@ -131,7 +147,11 @@ internal static partial class NormalizationKernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Store(Vector<T> value, in ColumnVectors<T> column, nuint index)
         {
-            if (!TXHat.Recomputes)
+            if (TXHat.Streams)
+            {
+                StoreStreaming(value, ref _xHat, index);
+            }
+            else if (!TXHat.Recomputes)
             {
                 value.StoreUnsafe(ref _xHat, index);
             }

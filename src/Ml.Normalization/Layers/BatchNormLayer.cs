@@ -32,6 +32,17 @@ public sealed unsafe class BatchNormLayer : BatchNormLayerBase
     /// microseconds, more than it saves below about this size (measured, docs/layers.md).</summary>
     internal const int ParallelThreshold = 1 << 19;
 
+    /// <summary>Calls over at least this many values (16 MB of floats per array) stream from memory past any cache: a
+    /// training forward then writes its kept x-hat with non-temporal stores, and the passes that only read (the batch
+    /// sums, the gradient sums) prefetch a page ahead. A training forward this large writes 32 MB (y and x-hat), more
+    /// than three quarters of a 32 MB last-level cache (the bound above which glibc's memcpy streams its stores too):
+    /// ordinary stores would first read each x-hat line from memory and then evict x and y to hold it, and x-hat's first
+    /// blocks are evicted again before a Backward reads them. Below it the arrays may stay cached: x-hat keeps ordinary
+    /// stores for a Backward that follows soon (streaming measured 1.2-1.3x slower at 2 and 4 MB arrays), and the
+    /// prefetch hints would only cost instructions (the backward given x measured about 1.1x slower with them at
+    /// 4096 x 256). Same values either way (docs/benchmarks.md).</summary>
+    internal const int BeyondCacheThreshold = 1 << 22;
+
     private readonly BatchNormRowsJob _job = new();
     private readonly float[] _a;
     private readonly float[] _b;

@@ -138,6 +138,15 @@ internal sealed unsafe class BatchNormRowsJob : IChunkJob
         Span<float> slot2 = _slots.AsSpan((Blocks.Count + chunk) * Stride, f);
         switch (Current)
         {
+            case Pass.Moments when BeyondCache:
+                NormalizationKernels.ShiftedBlockSumsPrefetching<float>(
+                    new ReadOnlySpan<float>(Source, length),
+                    first,
+                    end,
+                    Shift,
+                    _momentSlots.AsSpan(chunk * Stride, f),
+                    _momentSlots.AsSpan((Blocks.Count + chunk) * Stride, f));
+                break;
             case Pass.Moments:
                 NormalizationKernels.ShiftedBlockSums<float>(
                     new ReadOnlySpan<float>(Source, length),
@@ -146,6 +155,9 @@ internal sealed unsafe class BatchNormRowsJob : IChunkJob
                     Shift,
                     _momentSlots.AsSpan(chunk * Stride, f),
                     _momentSlots.AsSpan((Blocks.Count + chunk) * Stride, f));
+                break;
+            case Pass.NormalizeKeepingXHat when BeyondCache:
+                NormalizationKernels.NormalizeTrainingStreamingXHat<float>(Rows(Source, first, count), end - first, Mean, Scale, Gamma, Beta, Rows(XHat, first, count), Rows(Destination, first, count));
                 break;
             case Pass.NormalizeKeepingXHat when StreamsFromMemory:
                 NormalizationKernels.NormalizeTrainingInOrder<float>(Rows(Source, first, count), end - first, Mean, Scale, Gamma, Beta, Rows(XHat, first, count), Rows(Destination, first, count));
@@ -165,14 +177,26 @@ internal sealed unsafe class BatchNormRowsJob : IChunkJob
             case Pass.NormalizeTest:
                 NormalizationKernels.Normalize<float>(Rows(Source, first, count), end - first, Mean, Scale, Beta, Rows(Destination, first, count));
                 break;
+            case Pass.GradientSums when BeyondCache:
+                NormalizationKernels.GradientBlockSumsPrefetching<float>(new ReadOnlySpan<float>(Gradient, length), new ReadOnlySpan<float>(Source, length), first, end, slot1, slot2);
+                break;
             case Pass.GradientSums:
                 NormalizationKernels.GradientBlockSums<float>(new ReadOnlySpan<float>(Gradient, length), new ReadOnlySpan<float>(Source, length), first, end, slot1, slot2);
+                break;
+            case Pass.GradientSumsFromInput when BeyondCache:
+                NormalizationKernels.GradientBlockSumsFromInputPrefetching<float>(new ReadOnlySpan<float>(Gradient, length), new ReadOnlySpan<float>(Source, length), first, end, Mean, Scale, slot1, slot2);
                 break;
             case Pass.GradientSumsFromInput:
                 NormalizationKernels.GradientBlockSumsFromInput<float>(new ReadOnlySpan<float>(Gradient, length), new ReadOnlySpan<float>(Source, length), first, end, Mean, Scale, slot1, slot2);
                 break;
+            case Pass.GradientRows when StreamsFromMemory:
+                NormalizationKernels.GradientRowsInOrder<float>(Rows(Gradient, first, count), Rows(Source, first, count), end - first, Gamma, Beta, C, Rows(Destination, first, count));
+                break;
             case Pass.GradientRows:
                 NormalizationKernels.GradientRows<float>(Rows(Gradient, first, count), Rows(Source, first, count), end - first, Gamma, Beta, C, Rows(Destination, first, count));
+                break;
+            case Pass.GradientRowsFromInput when StreamsFromMemory:
+                NormalizationKernels.GradientRowsFromInputInOrder<float>(Rows(Gradient, first, count), Rows(Source, first, count), end - first, Mean, Scale, Gamma, Beta, C, Rows(Destination, first, count));
                 break;
             case Pass.GradientRowsFromInput:
                 NormalizationKernels.GradientRowsFromInput<float>(Rows(Gradient, first, count), Rows(Source, first, count), end - first, Mean, Scale, Gamma, Beta, C, Rows(Destination, first, count));
@@ -181,9 +205,13 @@ internal sealed unsafe class BatchNormRowsJob : IChunkJob
     }
 
     // Whether the call is at least the layer's parallel threshold: arrays that large stream from memory, where the
-    // element-wise passes walk each block in address order (the same operations as the row walk, so the same bits);
+    // element-wise passes (normalize, dx) walk each block in address order (the same operations as the row walk, so the same bits);
     // smaller ones stay in the cache, where the row walk's shared parameter loads pay (docs/benchmarks.md).
     private bool StreamsFromMemory => (long)Blocks.Rows * Features >= BatchNormLayer.ParallelThreshold;
+
+    // Whether the call's arrays are beyond any cache (BatchNormLayer.BeyondCacheThreshold): x-hat written past the
+    // caches, the sums prefetched a page ahead.
+    private bool BeyondCache => (long)Blocks.Rows * Features >= BatchNormLayer.BeyondCacheThreshold;
 
     private Span<float> Rows(float* start, int firstRow, int count) => new(start + ((nint)firstRow * Features), count);
 }

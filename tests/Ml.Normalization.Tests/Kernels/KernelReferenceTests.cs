@@ -21,7 +21,7 @@ public class KernelReferenceTests
 
     [Theory]
     [MemberData(nameof(TypesAndNonEmptyLengths))]
-    public void ShiftedBlockSums_FollowTheDocumentedGrouping_BitForBit(string type, int features) =>
+    public void ShiftedBlockSums_PrefetchingOrNot_FollowTheDocumentedGrouping_BitForBit(string type, int features) =>
         Run(type, features, ShiftedBlockSumsFollowTheGrouping<float>, ShiftedBlockSumsFollowTheGrouping<double>);
 
     [Theory]
@@ -103,6 +103,37 @@ public class KernelReferenceTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(TypesAndNonEmptyLengths))]
+    public void GradientBlockSums_Prefetching_ChangesNoBit(string type, int features) =>
+        Run(type, features, GradientBlockSumsPrefetchingChangeNoBit<float>, GradientBlockSumsPrefetchingChangeNoBit<double>);
+
+    // The backward's block sums with and without the page-ahead prefetch of the layers' large calls, from x-hat and
+    // from x, over blocks that start at row 0 or later with 0-3 rows after the last group of four.
+    private static void GradientBlockSumsPrefetchingChangeNoBit<T>(int features)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var mean = Data<T>(2, features, 0, 1);
+        var inverseStd = Data<T>(3, features, 1, 0.1);
+        foreach (var (firstRow, endRow) in new[] { (0, 1), (0, 4), (0, 7), (1, 10), (3, 16), (5, 18), (0, 300) })
+        {
+            var dy = Data<T>(7, endRow * features, 0, 0.5);
+            var source = Data<T>(8, endRow * features, 2, 3);
+            var dGamma = new T[features];
+            var dBeta = new T[features];
+            var dGammaPrefetching = new T[features];
+            var dBetaPrefetching = new T[features];
+            NormalizationKernels.GradientBlockSums<T>(dy, source, firstRow, endRow, dGamma, dBeta);
+            NormalizationKernels.GradientBlockSumsPrefetching<T>(dy, source, firstRow, endRow, dGammaPrefetching, dBetaPrefetching);
+            Assert.Equal(dGamma, dGammaPrefetching);
+            Assert.Equal(dBeta, dBetaPrefetching);
+            NormalizationKernels.GradientBlockSumsFromInput<T>(dy, source, firstRow, endRow, mean, inverseStd, dGamma, dBeta);
+            NormalizationKernels.GradientBlockSumsFromInputPrefetching<T>(dy, source, firstRow, endRow, mean, inverseStd, dGammaPrefetching, dBetaPrefetching);
+            Assert.Equal(dGamma, dGammaPrefetching);
+            Assert.Equal(dBeta, dBetaPrefetching);
+        }
+    }
+
     private static void ShiftedBlockSumsFollowTheGrouping<T>(int features)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -115,6 +146,11 @@ public class KernelReferenceTests
             var sumOfSquares = new double[features];
             NormalizationKernels.ShiftedBlockSums<T>(x, firstRow, endRow, shift, sum, sumOfSquares);
             var (sumRef, sumOfSquaresRef) = ScalarReference.ShiftedBlockSums(x, features, firstRow, endRow, shift);
+            Assert.Equal(sumRef, sum);
+            Assert.Equal(sumOfSquaresRef, sumOfSquares);
+
+            // The layers' large calls prefetch a page ahead (a hint past the block's end included): the same sums.
+            NormalizationKernels.ShiftedBlockSumsPrefetching<T>(x, firstRow, endRow, shift, sum, sumOfSquares);
             Assert.Equal(sumRef, sum);
             Assert.Equal(sumOfSquaresRef, sumOfSquares);
         }

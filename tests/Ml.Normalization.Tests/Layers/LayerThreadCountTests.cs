@@ -23,6 +23,7 @@ public class LayerThreadCountTests
         { 6007, 100 },   // above, an odd row count and a last partial block
         { 120000, 5 },   // above, narrower than a vector
         { 2048, 256 },   // at the threshold, whole vectors
+        { 65536, 64 },   // at the x-hat streaming threshold (x-hat written with non-temporal stores)
     };
 
     [Theory]

@@ -32,6 +32,16 @@ internal static class StageEntry
         return entry.AsSpan(HeaderSize, (int)BitConverter.ToInt64(entry, CbModel)).ToArray();
     }
 
+    /// <summary>
+    /// Every entry of a model zip, name and content (as hex, to compare by value), without the zip's own metadata: two
+    /// saves of one model differ in their entries' timestamps when a two-second boundary falls between them.
+    /// </summary>
+    public static (string Name, string Content)[] Contents(byte[] modelZip)
+    {
+        using var zip = new ZipArchive(new MemoryStream(modelZip), ZipArchiveMode.Read);
+        return [.. zip.Entries.Select(e => (e.FullName, Convert.ToHexString(Read(e))))];
+    }
+
     /// <summary>The format version the stage's header says its body was written in (every stage of that signature: the same one).</summary>
     public static uint FormatVersion(byte[] modelZip, string modelSignature)
     {

@@ -22,9 +22,9 @@ public class BatchNormalizeBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var parts = Shape.Split('x');
+        var (rows, features) = BenchShape.Parse(Shape);
         _ml = new MLContext(seed: 1);
-        _data = BenchData.Vectors(_ml, int.Parse(parts[0]), int.Parse(parts[1]));
+        _data = BenchData.Vectors(_ml, rows, features);
         _batchNormalize = _ml.Transforms.BatchNormalize("Out", "Features").Fit(_data);
         _meanVariance = _ml.Transforms.NormalizeMeanVariance("Out", "Features", fixZero: false).Fit(_data);
     }

@@ -42,9 +42,9 @@ public class LayerThreadsBenchmarks
     [Params(1, 2)]
     public int Threads { get; set; }
 
-    private int Rows => int.Parse(Shape.Split('x')[0], System.Globalization.CultureInfo.InvariantCulture);
+    private int Rows => BenchShape.Parse(Shape).Rows;
 
-    private int Features => int.Parse(Shape.Split('x')[1], System.Globalization.CultureInfo.InvariantCulture);
+    private int Features => BenchShape.Parse(Shape).Features;
 
     /// <summary>Seeded data; one training forward on each side.</summary>
     [GlobalSetup]

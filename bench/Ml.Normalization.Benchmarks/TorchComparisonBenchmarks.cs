@@ -72,9 +72,9 @@ public class TorchComparisonBenchmarks
             ? listed.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             : ["4096x256", "65536x64", "256x64"];
 
-    private int Rows => int.Parse(Shape.Split('x')[0], System.Globalization.CultureInfo.InvariantCulture);
+    private int Rows => BenchShape.Parse(Shape).Rows;
 
-    private int Features => int.Parse(Shape.Split('x')[1], System.Globalization.CultureInfo.InvariantCulture);
+    private int Features => BenchShape.Parse(Shape).Features;
 
     /// <summary>Seeded data, both libraries' state, one training forward on each so backward has its input.</summary>
     [GlobalSetup]

@@ -127,6 +127,22 @@ internal sealed unsafe class BatchNormRowsJob : IChunkJob
         NormalizationKernels.Widen(x[..Features], _shift.AsSpan(0, Features));
     }
 
+    // The moments pass of one chunk: its rows' shifted sums into the chunk's double slots, a page ahead when beyond the cache.
+    private void AddMoments(int chunk, int first, int end, int length)
+    {
+        var source = new ReadOnlySpan<float>(Source, length);
+        var sum = _momentSlots.AsSpan(chunk * Stride, Features);
+        var sumOfSquares = _momentSlots.AsSpan((Blocks.Count + chunk) * Stride, Features);
+        if (BeyondCache)
+        {
+            NormalizationKernels.ShiftedBlockSumsPrefetching<float>(source, first, end, Shift, sum, sumOfSquares);
+        }
+        else
+        {
+            NormalizationKernels.ShiftedBlockSums<float>(source, first, end, Shift, sum, sumOfSquares);
+        }
+    }
+
     /// <inheritdoc/>
     public void Run(int chunk)
     {
@@ -138,23 +154,8 @@ internal sealed unsafe class BatchNormRowsJob : IChunkJob
         Span<float> slot2 = _slots.AsSpan((Blocks.Count + chunk) * Stride, f);
         switch (Current)
         {
-            case Pass.Moments when BeyondCache:
-                NormalizationKernels.ShiftedBlockSumsPrefetching<float>(
-                    new ReadOnlySpan<float>(Source, length),
-                    first,
-                    end,
-                    Shift,
-                    _momentSlots.AsSpan(chunk * Stride, f),
-                    _momentSlots.AsSpan((Blocks.Count + chunk) * Stride, f));
-                break;
             case Pass.Moments:
-                NormalizationKernels.ShiftedBlockSums<float>(
-                    new ReadOnlySpan<float>(Source, length),
-                    first,
-                    end,
-                    Shift,
-                    _momentSlots.AsSpan(chunk * Stride, f),
-                    _momentSlots.AsSpan((Blocks.Count + chunk) * Stride, f));
+                AddMoments(chunk, first, end, length);
                 break;
             case Pass.NormalizeKeepingXHat when BeyondCache:
                 NormalizationKernels.NormalizeTrainingStreamingXHat<float>(Rows(Source, first, count), end - first, Mean, Scale, Gamma, Beta, Rows(XHat, first, count), Rows(Destination, first, count));

@@ -160,17 +160,13 @@ internal sealed class FitState
         var rule = StatisticsRule.Read(reader);
         var counts = reader.ReadDoubles(units, "fit-state counts"); // checks the body holds them before the records are allocated
         var moments = new UnitMoments[units];
-        for (int j = 0; j < units; j++)
-        {
-            moments[j].Count = counts[j];
-        }
-
-        ReadEach(reader, moments, "means", (ref UnitMoments m, double v) => m.Mean = v);
-        ReadEach(reader, moments, "second moments", (ref UnitMoments m, double v) => m.Second = v);
+        Set(moments, counts, (ref UnitMoments m, double v) => m.Count = v);
+        Set(moments, reader.ReadDoubles(units, "fit-state means"), (ref UnitMoments m, double v) => m.Mean = v);
+        Set(moments, reader.ReadDoubles(units, "fit-state second moments"), (ref UnitMoments m, double v) => m.Second = v);
         var state = new FitState(rule, moments, UnitValues.Of(reader.ReadDoubles(units, "fit-state initial means")), UnitValues.Of(reader.ReadDoubles(units, "fit-state initial variances")));
         if (rule.KeepsOrigin)
         {
-            ReadEach(reader, moments, "origins", (ref UnitMoments m, double v) => m.Origin = v);
+            Set(moments, reader.ReadDoubles(units, "fit-state origins"), (ref UnitMoments m, double v) => m.Origin = v);
         }
 
         for (int j = 0; j < units; j++)
@@ -195,9 +191,8 @@ internal sealed class FitState
 
     private delegate void Setter(ref UnitMoments moments, double value);
 
-    private static void ReadEach(ModelBodyReader reader, UnitMoments[] moments, string what, Setter set)
+    private static void Set(UnitMoments[] moments, double[] values, Setter set)
     {
-        var values = reader.ReadDoubles(moments.Length, $"fit-state {what}");
         for (int j = 0; j < moments.Length; j++)
         {
             set(ref moments[j], values[j]);

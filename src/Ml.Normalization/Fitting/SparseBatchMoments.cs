@@ -51,7 +51,6 @@ internal sealed class SparseBatchMoments<T> : MomentAccumulator<T>
     // At a batch's end, the records this many pool entries ahead are asked for before the current one is folded.
     private const int PrefetchDistance = 8;
 
-    private readonly int _slotCount;
     private readonly ColumnStatistics? _statistics;
     private readonly UnitMoments[]? _moments; // a fit: the state's records, folded into in place
     private int[] _tags; // per slot: >= 0, not in the open batch, its folded batches (the training pass: 0); < 0, ~its place in the pool
@@ -71,7 +70,6 @@ internal sealed class SparseBatchMoments<T> : MomentAccumulator<T>
     public SparseBatchMoments(string columnName, int slots, ColumnStatistics? statistics = null)
         : base(columnName, slots, slots)
     {
-        _slotCount = slots;
         _statistics = statistics;
         _moments = statistics?.State.Moments;
         _tags = new int[slots];
@@ -99,9 +97,9 @@ internal sealed class SparseBatchMoments<T> : MomentAccumulator<T>
         {
             foreach (int j in indices)
             {
-                if (!SparseIndices.Follows(previous, j, _slotCount))
+                if (!SparseIndices.Follows(previous, j, Slots))
                 {
-                    SparseIndices.Throw(previous, j, _slotCount, ColumnName);
+                    SparseIndices.Throw(previous, j, Slots, ColumnName);
                 }
 
                 if (prefetch)
@@ -124,9 +122,9 @@ internal sealed class SparseBatchMoments<T> : MomentAccumulator<T>
     /// <summary>Adds a dense row (every slot explicit), in O(slots).</summary>
     public override void Add(ReadOnlySpan<T> row)
     {
-        if (row.Length != _slotCount)
+        if (row.Length != Slots)
         {
-            throw new ArgumentException($"Expected {_slotCount} values, got {row.Length}.", nameof(row));
+            throw new ArgumentException($"Expected {Slots} values, got {row.Length}.", nameof(row));
         }
 
         for (int j = 0; j < row.Length; j++)
@@ -172,7 +170,7 @@ internal sealed class SparseBatchMoments<T> : MomentAccumulator<T>
     {
         if (_pooled == _pool.Length)
         {
-            int capacity = (int)Math.Min(_slotCount, 2L * _pool.Length);
+            int capacity = (int)Math.Min(Slots, 2L * _pool.Length);
             FitMemory.Ensure(ColumnName, capacity, "touched slot", Unsafe.SizeOf<OpenSlotSums>(), "the sums of the slots the open batch touched");
             Array.Resize(ref _pool, capacity);
         }
@@ -293,7 +291,7 @@ internal sealed class SparseBatchMoments<T> : MomentAccumulator<T>
 
         _pooled = 0;
         var moments = statistics.State.Moments;
-        for (int j = 0; j < _slotCount; j++)
+        for (int j = 0; j < Slots; j++)
         {
             CatchUp(ref moments[j], _tags[j], _batchesClosed, _rowsClosed);
         }

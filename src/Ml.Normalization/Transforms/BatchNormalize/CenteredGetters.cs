@@ -3,6 +3,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Ml.Normalization.Fitting;
 using Ml.Normalization.Kernels;
+using Ml.Normalization.MlNetInterop;
 
 namespace Ml.Normalization.Transforms.BatchNormalize;
 
@@ -15,7 +16,8 @@ namespace Ml.Normalization.Transforms.BatchNormalize;
 /// Which map a getter applies is fixed when its cursor is made (the parameters' layout and form do not change), so each
 /// case is its own delegate with no per-row branching; only a per-slot multiply reads <see cref="AffineParameters{T}.Rescale"/>
 /// per row, as the training view may add it at a mini-batch. The values are read per row too: the training view rewrites
-/// them in place. Rows are normalized in the caller's buffer, where the source wrote them (<see cref="DenseRowReader{T}"/>).
+/// them in place. Rows are normalized into the caller's buffer, from where the source wrote them there or from the user's
+/// own array (<see cref="DenseRowReader{T}"/>).
 /// </remarks>
 internal static class CenteredGetters
 {
@@ -24,7 +26,7 @@ internal static class CenteredGetters
     {
         var (mean, scale, offset) = (affine.Mean, affine.Scale, affine.Offset);
         var column = row.Schema[sourceIndex];
-        var reader = new DenseRowReader<T>(row.GetGetter<VBuffer<T>>(column), layout.Slots, column.Name);
+        var reader = new DenseRowReader<T>(row.GetGetter<VBuffer<T>>(column), InMemoryRows.TryOpen<T>(row, column), layout.Slots, column.Name);
         int slots = layout.Slots;
         if (mean.Length != slots && layout.Layout == ChannelLayout.ChannelsFirst)
         {
@@ -33,13 +35,13 @@ internal static class CenteredGetters
             return affine.Divides
                 ? (ValueGetter<VBuffer<T>>)((ref VBuffer<T> dst) =>
                 {
-                    var values = reader.Read(ref dst);
-                    StandardizePlanes(values, plane, mean, scale);
+                    var values = reader.Read(ref dst, out var source);
+                    StandardizePlanes(source, values, plane, mean, scale);
                 })
                 : (ValueGetter<VBuffer<T>>)((ref VBuffer<T> dst) =>
                 {
-                    var values = reader.Read(ref dst);
-                    NormalizePlanes(values, plane, mean, scale, offset);
+                    var values = reader.Read(ref dst, out var source);
+                    NormalizePlanes(source, values, plane, mean, scale, offset);
                 });
         }
 
@@ -50,13 +52,13 @@ internal static class CenteredGetters
             return affine.Divides
                 ? (ValueGetter<VBuffer<T>>)((ref VBuffer<T> dst) =>
                 {
-                    var values = reader.Read(ref dst);
-                    NormalizationKernels.StandardizeInterleaved<T>(values, mean, scale, values);
+                    var values = reader.Read(ref dst, out var source);
+                    NormalizationKernels.StandardizeInterleaved<T>(source, mean, scale, values);
                 })
                 : (ValueGetter<VBuffer<T>>)((ref VBuffer<T> dst) =>
                 {
-                    var values = reader.Read(ref dst);
-                    NormalizationKernels.NormalizeInterleaved<T>(values, mean, scale, offset, values);
+                    var values = reader.Read(ref dst, out var source);
+                    NormalizationKernels.NormalizeInterleaved<T>(source, mean, scale, offset, values);
                 });
         }
 
@@ -64,21 +66,21 @@ internal static class CenteredGetters
         {
             return (ValueGetter<VBuffer<T>>)((ref VBuffer<T> dst) =>
             {
-                var values = reader.Read(ref dst);
-                NormalizationKernels.Standardize<T>(values, mean, scale, values);
+                var values = reader.Read(ref dst, out var source);
+                NormalizationKernels.Standardize<T>(source, mean, scale, values);
             });
         }
 
         return (ValueGetter<VBuffer<T>>)((ref VBuffer<T> dst) =>
         {
-            var values = reader.Read(ref dst);
+            var values = reader.Read(ref dst, out var source);
             if (affine.Rescale is { } rescale)
             {
-                NormalizationKernels.NormalizeRescaled<T>(values, mean, scale, rescale, offset, values);
+                NormalizationKernels.NormalizeRescaled<T>(source, mean, scale, rescale, offset, values);
             }
             else
             {
-                NormalizationKernels.Normalize<T>(values, mean, scale, offset, values);
+                NormalizationKernels.Normalize<T>(source, mean, scale, offset, values);
             }
         });
     }
@@ -103,23 +105,21 @@ internal static class CenteredGetters
             });
     }
 
-    private static void StandardizePlanes<T>(Span<T> row, int plane, T[] mean, T[] std)
+    private static void StandardizePlanes<T>(ReadOnlySpan<T> row, Span<T> destination, int plane, T[] mean, T[] std)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int c = 0; c < mean.Length; c++)
         {
-            var values = row.Slice(c * plane, plane);
-            NormalizationKernels.StandardizePlane(values, mean[c], std[c], values);
+            NormalizationKernels.StandardizePlane(row.Slice(c * plane, plane), mean[c], std[c], destination.Slice(c * plane, plane));
         }
     }
 
-    private static void NormalizePlanes<T>(Span<T> row, int plane, T[] mean, T[] scale, T[] offset)
+    private static void NormalizePlanes<T>(ReadOnlySpan<T> row, Span<T> destination, int plane, T[] mean, T[] scale, T[] offset)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int c = 0; c < mean.Length; c++)
         {
-            var values = row.Slice(c * plane, plane);
-            NormalizationKernels.NormalizePlane(values, mean[c], scale[c], offset[c], values);
+            NormalizationKernels.NormalizePlane(row.Slice(c * plane, plane), mean[c], scale[c], offset[c], destination.Slice(c * plane, plane));
         }
     }
 }

@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Ml.Normalization.Fitting;
+using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Transforms.Stages;
 
 namespace Ml.Normalization.Transforms.BatchNormalize;
@@ -12,7 +13,8 @@ namespace Ml.Normalization.Transforms.BatchNormalize;
 /// <summary>
 /// Reads one column from a cursor, row by row, into its <see cref="MomentAccumulator{T}"/>: memory O(units), whatever the
 /// row count. The moments are chosen at the first row: per channel (<see cref="StatisticsLayout"/>), or per slot,
-/// sparse (O(non-zeros) per row) when the first row of a per-slot vector column is sparse, else dense.
+/// sparse (O(non-zeros) per row) when the first row of a per-slot vector column is sparse, else dense. A vector column
+/// of ML.NET's view of a user's objects is read from their arrays, not copied out by its getter (<see cref="InMemoryRows"/>).
 /// </summary>
 internal abstract class ColumnFitter : IDisposable
 {
@@ -58,6 +60,7 @@ internal sealed class ColumnFitter<T> : ColumnFitter
 {
     private readonly ValueGetter<VBuffer<T>>? _vectorGetter;
     private readonly ValueGetter<T>? _scalarGetter;
+    private readonly InMemoryColumn<T>? _rows;
     private readonly string _columnName;
     private readonly int _slots;
     private readonly StatisticsLayout _layout;
@@ -79,6 +82,7 @@ internal sealed class ColumnFitter<T> : ColumnFitter
         _isVector = shape.IsVector;
         if (_isVector)
         {
+            _rows = InMemoryRows.TryOpen<T>(cursor, column);
             _vectorGetter = cursor.GetGetter<VBuffer<T>>(column);
         }
         else
@@ -89,7 +93,7 @@ internal sealed class ColumnFitter<T> : ColumnFitter
         _slots = shape.Size;
         _layout = layout;
         _statistics = statistics;
-        if (_isVector && layout.HasChannels)
+        if (_isVector && layout.HasChannels && _rows is null)
         {
             // Image rows (600 KB at 3 x 224 x 224) are written into a pooled buffer: a new one every fit was a fresh
             // large-object array whose pages faulted in on the getter's first write, 7% of a fit's time.
@@ -113,6 +117,12 @@ internal sealed class ColumnFitter<T> : ColumnFitter
             return;
         }
 
+        if (_rows is not null)
+        {
+            AddInMemoryRow(_rows.Current);
+            return;
+        }
+
         if ((_moments as MiniBatchMoments<T>)?.FreeRowBuffer is not { } free)
         {
             _vectorGetter!(ref _buffer);
@@ -124,7 +134,7 @@ internal sealed class ColumnFitter<T> : ColumnFitter
 
         if (_buffer.Length != _slots)
         {
-            throw new InvalidOperationException($"Column '{_columnName}' gave a vector of {_buffer.Length} slots, its type says {_slots}.");
+            ThrowLength(_buffer.Length);
         }
 
         if (_buffer.IsDense)
@@ -137,6 +147,23 @@ internal sealed class ColumnFitter<T> : ColumnFitter
             Moments(firstRowSparse: true).Add(_buffer.GetValues(), _buffer.GetIndices());
         }
     }
+
+    // The row as the user's object holds it, dense, as the getter would give it. The moments copy it into the buffer they
+    // hold rows in, as the getter would have: reading eight rows in place from memory, slot by slot, was slower than
+    // this one sequential copy (measured, 1M x 64 floats: 40-43 ms against 33-35 ms a fit).
+    private void AddInMemoryRow(T[]? row)
+    {
+        if ((row?.Length ?? 0) != _slots)
+        {
+            ThrowLength(row?.Length ?? 0);
+        }
+
+        Moments(firstRowSparse: false).Add(row);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowLength(int length) =>
+        throw new InvalidOperationException($"Column '{_columnName}' gave a vector of {length} slots, its type says {_slots}.");
 
     // Reads the row into the dense moments' free row buffer, handed to the getter as the values of the VBuffer it writes
     // (ML.NET's getters write into the buffers they are handed, so the row is not copied again), and adds it there.

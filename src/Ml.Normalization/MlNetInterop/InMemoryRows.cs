@@ -1,0 +1,134 @@
+using System.Linq.Expressions;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace Ml.Normalization.MlNetInterop;
+
+/// <summary>
+/// Reads a vector column of ML.NET's view of a user's objects (<c>mlContext.Data.LoadFromEnumerable</c>) straight from
+/// the array the object holds, where ML.NET's getter would first copy it into the caller's buffer: the fit reads every
+/// row once and the transform writes its output from it, so the copy is a whole extra pass over the data (for 1M x 64
+/// floats, about as long as the fit's own arithmetic).
+/// </summary>
+/// <remarks>
+/// <para>There is no public route: the view's type, the cursor it wraps, its current object and the member behind a
+/// column are internal (<c>DataViewConstructionUtils</c>). The read is the getter's, minus the copy: the getter asks the
+/// cursor for its current object, reads the member and copies the array whole (whatever its length; a null array is an
+/// empty vector); here the caller reads the array itself and must not write to it.</para>
+/// <para>Only members whose read has no side effect qualify: a field, or an auto-property (its getter only reads its
+/// field) of type exactly <c>T[]</c>. A computed column, a property with code, <c>VBuffer</c> members, nullable items
+/// and any other view take the getter.</para>
+/// </remarks>
+internal static class InMemoryRows
+{
+    private static readonly MethodInfo OpenOfRow = typeof(InMemoryRows).GetMethod(nameof(Open), BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo SliceOfRow = typeof(InMemoryRows).GetMethod(nameof(Slice), BindingFlags.NonPublic | BindingFlags.Static)!;
+
+    /// <summary>
+    /// The arrays behind <paramref name="column"/> for the rows of <paramref name="row"/>, which must be a cursor of
+    /// ML.NET's view of a user's objects as that view handed it out; null when the row or the column does not qualify.
+    /// </summary>
+    public static InMemoryColumn<T>? TryOpen<T>(DataViewRow row, DataViewSchema.Column column)
+        where T : unmanaged
+    {
+        var type = row.GetType();
+        if (!type.IsGenericType || type.GetGenericTypeDefinition() != typeof(DataViewConstructionUtils.DataViewBase<>.WrappedCursor))
+        {
+            return null;
+        }
+
+        var open = OpenOfRow.MakeGenericMethod(type.GetGenericArguments()[0], typeof(T));
+        return (InMemoryColumn<T>?)open.Invoke(null, [row, column]);
+    }
+
+    /// <summary>
+    /// Rows <c>[start, start + count)</c> of <paramref name="view"/> as a view of their own, when it is ML.NET's view of
+    /// a user's array (no stepping over the rows before <paramref name="start"/>); else null.
+    /// </summary>
+    public static IDataView? TrySlice(IDataView view, long start, long count)
+    {
+        var type = view.GetType();
+        if (!type.IsGenericType || type.GetGenericTypeDefinition() != typeof(DataViewConstructionUtils.StreamingDataView<>))
+        {
+            return null;
+        }
+
+        return (IDataView?)SliceOfRow.MakeGenericMethod(type.GetGenericArguments()[0]).Invoke(null, [view, start, count]);
+    }
+
+    /// <summary>Whether <see cref="TrySlice"/> slices <paramref name="view"/>.</summary>
+    public static bool CanSlice(IDataView view) => TrySlice(view, 0, 0) is not null;
+
+    private static IDataView? Slice<TRow>(DataViewConstructionUtils.StreamingDataView<TRow> view, long start, long count)
+        where TRow : class
+    {
+        var segment = view._data switch
+        {
+            TRow[] array => new ArraySegment<TRow>(array),
+            ArraySegment<TRow> slice => slice,
+            _ => (ArraySegment<TRow>?)null,
+        };
+        if (segment is not { } rows || start < 0 || count < 0 || start + count > rows.Count)
+        {
+            return null;
+        }
+
+        return new DataViewConstructionUtils.StreamingDataView<TRow>(view.Host, rows.Slice((int)start, (int)count), view._schemaDefn);
+    }
+
+    private static InMemoryColumn<T>? Open<TRow, T>(DataViewConstructionUtils.DataViewBase<TRow>.WrappedCursor row, DataViewSchema.Column column)
+        where TRow : class
+        where T : unmanaged
+    {
+        var cursor = row._toWrap;
+        var definition = cursor.DataView._schemaDefn;
+        if (column.Index < 0 || column.Index >= definition.Columns.Length || row.Schema[column.Index].Name != column.Name)
+        {
+            return null;
+        }
+
+        var member = definition.Columns[column.Index];
+        if (member.IsComputed || ReadOf<TRow, T>(member.MemberInfo) is not { } read)
+        {
+            return null;
+        }
+
+        return new InMemoryColumn<TRow, T>(cursor, read, column.Name);
+    }
+
+    // A field, or an auto-property: its getter is the compiler's and only reads its field.
+    private static Func<TRow, T[]?>? ReadOf<TRow, T>(MemberInfo member)
+    {
+        var instance = Expression.Parameter(typeof(TRow), "row");
+        Expression? read = member switch
+        {
+            FieldInfo { IsStatic: false } field when field.FieldType == typeof(T[]) => Expression.Field(instance, field),
+            PropertyInfo { GetMethod: { IsStatic: false } getter } property when property.PropertyType == typeof(T[]) && getter.IsDefined(typeof(CompilerGeneratedAttribute))
+                => Expression.Property(instance, property),
+            _ => null,
+        };
+        return read is null ? null : Expression.Lambda<Func<TRow, T[]?>>(read, instance).Compile();
+    }
+}
+
+/// <summary>A vector column's arrays, row by row, as the user's objects hold them (<see cref="InMemoryRows"/>).</summary>
+/// <typeparam name="T">The item type.</typeparam>
+internal abstract class InMemoryColumn<T>
+{
+    /// <summary>The current row's array (null is an empty vector), as the getter would copy it; read it, never write it,
+    /// and do not keep it past the row (an enumerator may hand out one object again, rewritten).</summary>
+    /// <exception cref="InvalidOperationException">The cursor is not on a row.</exception>
+    public abstract T[]? Current { get; }
+}
+
+internal sealed class InMemoryColumn<TRow, T>(DataViewConstructionUtils.DataViewBase<TRow>.DataViewCursorBase cursor, Func<TRow, T[]?> read, string columnName)
+    : InMemoryColumn<T>
+    where TRow : class
+{
+    public override T[]? Current => cursor.GetCurrentRowObject() is { } row ? read(row) : ThrowNoRow();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private T[] ThrowNoRow() => throw new InvalidOperationException($"Column '{columnName}' was read while its cursor was not on a row.");
+}

@@ -90,13 +90,16 @@ internal static class InMemoryRows
         }
 
         var member = definition.Columns[column.Index];
-        if (member.IsComputed || ReadOf<TRow, T>(member.MemberInfo) is not { } read)
+        if (member.IsComputed || Reads.GetOrAdd((member.MemberInfo, typeof(TRow), typeof(T)), key => ReadOf<TRow, T>(key.Member)) is not Func<TRow, T[]?> read)
         {
             return null;
         }
 
         return new InMemoryColumn<TRow, T>(cursor, read, column.Name);
     }
+
+    // Each member's compiled read, made once: a cursor is made per pass, and compiling costs far more than a pass of a few rows.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(MemberInfo Member, Type Row, Type Item), Delegate?> Reads = new();
 
     // A field, or an auto-property: its getter is the compiler's and only reads its field.
     private static Func<TRow, T[]?>? ReadOf<TRow, T>(MemberInfo member)

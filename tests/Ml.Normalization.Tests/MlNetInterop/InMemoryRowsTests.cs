@@ -25,6 +25,17 @@ public class InMemoryRowsTests
         public float[] Features { get; set; } = [];
     }
 
+    public class BaseRow
+    {
+        [VectorType(Size)]
+        public float[] Features { get; set; } = [];
+    }
+
+    public sealed class DerivedRow : BaseRow
+    {
+        public float Label { get; set; }
+    }
+
     public sealed class ComputedPropertyRow
     {
         private float[] _values = [];
@@ -57,6 +68,15 @@ public class InMemoryRowsTests
     {
         var rows = Enumerable.Range(0, 5).Select(i => new PropertyRow { Features = Values(i) }).ToList();
         AssertReadsInPlace(new MLContext(1).Data.LoadFromEnumerable(rows), i => rows[i].Features);
+    }
+
+    [Fact]
+    public void TryOpen_OfAnInheritedAutoProperty_ReadsTheObjectsOwnArray()
+    {
+        var rows = Enumerable.Range(0, 5).Select(i => new DerivedRow { Features = Values(i), Label = i }).ToArray();
+        AssertReadsInPlace(new MLContext(1).Data.LoadFromEnumerable(rows), i => rows[i].Features);
+        var bases = Enumerable.Range(0, 5).Select(i => new BaseRow { Features = Values(i) }).ToArray();
+        AssertReadsInPlace(new MLContext(1).Data.LoadFromEnumerable(bases), i => bases[i].Features);
     }
 
     private static void AssertReadsInPlace(IDataView view, Func<int, float[]> expected)

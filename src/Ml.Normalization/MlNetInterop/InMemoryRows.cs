@@ -25,6 +25,7 @@ internal static class InMemoryRows
 {
     private static readonly MethodInfo OpenOfRow = typeof(InMemoryRows).GetMethod(nameof(Open), BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly MethodInfo SliceOfRow = typeof(InMemoryRows).GetMethod(nameof(Slice), BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo SliceableOfRow = typeof(InMemoryRows).GetMethod(nameof(Sliceable), BindingFlags.NonPublic | BindingFlags.Static)!;
 
     /// <summary>
     /// The arrays behind <paramref name="column"/> for the rows of <paramref name="row"/>, which must be a cursor of
@@ -45,38 +46,44 @@ internal static class InMemoryRows
 
     /// <summary>
     /// Rows <c>[start, start + count)</c> of <paramref name="view"/> as a view of their own, when it is ML.NET's view of
-    /// a user's array (no stepping over the rows before <paramref name="start"/>); else null.
+    /// a user's array (no stepping over the rows before <paramref name="start"/>) and they are within its rows; else null.
     /// </summary>
-    public static IDataView? TrySlice(IDataView view, long start, long count)
+    public static IDataView? TrySlice(IDataView view, long start, long count) =>
+        StreamingRowType(view) is { } row ? (IDataView?)SliceOfRow.MakeGenericMethod(row).Invoke(null, [view, start, count]) : null;
+
+    /// <summary>Whether <see cref="TrySlice"/> slices <paramref name="view"/> (a range within its rows).</summary>
+    public static bool CanSlice(IDataView view) =>
+        StreamingRowType(view) is { } row && (bool)SliceableOfRow.MakeGenericMethod(row).Invoke(null, [view])!;
+
+    // TRow of ML.NET's view of an enumerable of TRow, else null.
+    private static Type? StreamingRowType(IDataView view)
     {
         var type = view.GetType();
-        if (!type.IsGenericType || type.GetGenericTypeDefinition() != typeof(DataViewConstructionUtils.StreamingDataView<>))
-        {
-            return null;
-        }
-
-        return (IDataView?)SliceOfRow.MakeGenericMethod(type.GetGenericArguments()[0]).Invoke(null, [view, start, count]);
+        return type.IsGenericType && type.GetGenericTypeDefinition() == typeof(DataViewConstructionUtils.StreamingDataView<>) ? type.GetGenericArguments()[0] : null;
     }
 
-    /// <summary>Whether <see cref="TrySlice"/> slices <paramref name="view"/>.</summary>
-    public static bool CanSlice(IDataView view) => TrySlice(view, 0, 0) is not null;
+    private static bool Sliceable<TRow>(DataViewConstructionUtils.StreamingDataView<TRow> view)
+        where TRow : class => Rows(view) is not null;
 
     private static IDataView? Slice<TRow>(DataViewConstructionUtils.StreamingDataView<TRow> view, long start, long count)
         where TRow : class
     {
-        var segment = view._data switch
-        {
-            TRow[] array => new ArraySegment<TRow>(array),
-            ArraySegment<TRow> slice => slice,
-            _ => (ArraySegment<TRow>?)null,
-        };
-        if (segment is not { } rows || start < 0 || count < 0 || start + count > rows.Count)
+        if (Rows(view) is not { } rows || start < 0 || count < 0 || start + count > rows.Count)
         {
             return null;
         }
 
         return new DataViewConstructionUtils.StreamingDataView<TRow>(view.Host, rows.Slice((int)start, (int)count), view._schemaDefn);
     }
+
+    // The array the view enumerates, or the part of one a slice does.
+    private static ArraySegment<TRow>? Rows<TRow>(DataViewConstructionUtils.StreamingDataView<TRow> view)
+        where TRow : class => view._data switch
+        {
+            TRow[] array => new ArraySegment<TRow>(array),
+            ArraySegment<TRow> slice => slice,
+            _ => (ArraySegment<TRow>?)null,
+        };
 
     private static InMemoryColumn<T>? Open<TRow, T>(DataViewConstructionUtils.DataViewBase<TRow>.WrappedCursor row, DataViewSchema.Column column)
         where TRow : class

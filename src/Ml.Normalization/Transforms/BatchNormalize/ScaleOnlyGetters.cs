@@ -3,6 +3,7 @@ using System.Numerics.Tensors;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Ml.Normalization.Fitting;
+using Ml.Normalization.MlNetInterop;
 using Ml.Normalization.Transforms.Stages;
 
 namespace Ml.Normalization.Transforms.BatchNormalize;
@@ -10,7 +11,8 @@ namespace Ml.Normalization.Transforms.BatchNormalize;
 /// <summary>
 /// Getters of scale-only BatchNormalize (<see cref="BatchNormalizationParameters.Centered"/> false): <c>y = x * Scale</c>
 /// per slot (then <c>* Rescale</c> for a scale beyond the type's range), no mean, no offset. Sparse rows stay sparse with
-/// the same indices, dense rows stay dense; NaN stays NaN. The same products as ONNX's <c>Mul</c>, bit for bit.
+/// the same indices, dense rows stay dense; NaN stays NaN. The same products as ONNX's <c>Mul</c>, bit for bit. Rows of a
+/// user's arrays (<see cref="InMemoryRows"/>) are read in place.
 /// </summary>
 internal static class ScaleOnlyGetters
 {
@@ -28,6 +30,11 @@ internal static class ScaleOnlyGetters
         var scale = affine.Scale;
         var source = row.GetGetter<VBuffer<T>>(row.Schema[sourceIndex]);
         string columnName = row.Schema[sourceIndex].Name;
+        if (InMemoryRows.TryOpen<T>(row, row.Schema[sourceIndex]) is { } rows)
+        {
+            return FromUsersArrays(rows, columnName, affine);
+        }
+
         VBuffer<T> buffer = default;
         ValueGetter<VBuffer<T>> getter = (ref VBuffer<T> dst) =>
         {
@@ -75,6 +82,30 @@ internal static class ScaleOnlyGetters
             }
         };
         return getter;
+    }
+
+    // Dense rows read in place from the user's arrays (InMemoryRows), without the getter's copy: the same products.
+    private static ValueGetter<VBuffer<T>> FromUsersArrays<T>(InMemoryColumn<T> rows, string columnName, AffineParameters<T> affine)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var scale = affine.Scale;
+        return (ref VBuffer<T> dst) =>
+        {
+            ReadOnlySpan<T> values = rows.Current;
+            if (values.Length != scale.Length)
+            {
+                throw new InvalidOperationException($"BatchNormalize: column '{columnName}' gave a vector of {values.Length} slots, the model has {scale.Length}.");
+            }
+
+            var editor = VBufferEditor.Create(ref dst, values.Length);
+            TensorPrimitives.Multiply(values, scale, editor.Values);
+            if (affine.Rescale is { } rescale)
+            {
+                TensorPrimitives.Multiply(editor.Values, rescale, editor.Values);
+            }
+
+            dst = editor.Commit();
+        };
     }
 
     private static Delegate Scalar<T>(DataViewRow row, int sourceIndex, AffineParameters<T> affine)

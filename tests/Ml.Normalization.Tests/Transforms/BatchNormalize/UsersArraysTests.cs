@@ -148,6 +148,25 @@ public class UsersArraysTests
         Assert.Equal(copies, rows.Select(r => r.Features));
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(67)]
+    public void ScaleOnlyTransform_FromUsersArrays_EqualsTheTransformThroughGetters_AndLeavesThemUnchanged(int slots)
+    {
+        var ml = new MLContext(seed: 1);
+        var (view, rows) = Singles(ml, slots, ChannelLayout.None);
+        var copies = rows.Select(r => (float[])r.Features.Clone()).ToArray();
+        var options = Options(ChannelLayout.None, wholeData: false);
+        options.Center = false;
+        var model = ml.Transforms.BatchNormalize([new InputOutputColumnPair("Out", "Features")], options).Fit(view);
+
+        var direct = TestData.ReadVectors(model.Transform(view), "Out");
+        var throughGetters = TestData.ReadVectors(model.Transform(new RowRangeView(view, 0, Rows)), "Out");
+
+        Assert.Equal(throughGetters, direct);
+        Assert.Equal(copies, rows.Select(r => r.Features));
+    }
+
     [Fact]
     public void Transform_FromUsersArrays_GivesEachRowItsOwnBuffer_WhenTheCallerPassesAFreshOne()
     {
@@ -181,12 +200,16 @@ public class UsersArraysTests
         var ml = new MLContext(seed: 1);
         var (view, rows) = Singles(ml, 9, ChannelLayout.None);
         var model = ml.Transforms.BatchNormalize([new InputOutputColumnPair("Out", "Features")], Options(ChannelLayout.None, wholeData: false)).Fit(view);
+        var scaleOnlyOptions = Options(ChannelLayout.None, wholeData: false);
+        scaleOnlyOptions.Center = false;
+        var scaleOnly = ml.Transforms.BatchNormalize([new InputOutputColumnPair("Out", "Features")], scaleOnlyOptions).Fit(new RowRangeView(view, 0, 40));
         rows[40].Features = length < 0 ? null! : new float[length];
 
         var fit = Assert.Throws<InvalidOperationException>(() => Fit(ml, view, Options(ChannelLayout.None, wholeData: false)));
         var transform = Assert.Throws<InvalidOperationException>(() => TestData.ReadVectors(model.Transform(view), "Out"));
+        var scaleOnlyTransform = Assert.Throws<InvalidOperationException>(() => TestData.ReadVectors(scaleOnly.Transform(view), "Out"));
 
-        foreach (var error in new[] { fit, transform })
+        foreach (var error in new[] { fit, transform, scaleOnlyTransform })
         {
             Assert.Contains("'Features'", error.Message);
             Assert.Contains($"{Math.Max(length, 0)} slots", error.Message);

@@ -8,9 +8,9 @@ namespace Ml.Normalization.MlNetInterop;
 
 /// <summary>
 /// Reads a vector column of ML.NET's view of a user's objects (<c>mlContext.Data.LoadFromEnumerable</c>) straight from
-/// the array the object holds, where ML.NET's getter would first copy it into the caller's buffer: the fit reads every
-/// row once and the transform writes its output from it, so the copy is a whole extra pass over the data (for 1M x 64
-/// floats, about as long as the fit's own arithmetic).
+/// the array the object holds, where ML.NET's getter would first copy it into the caller's buffer: the transform writes
+/// its output from it, where the copy was a whole extra pass over the data (1M x 64 floats: 0.7x the transform's time),
+/// and the fit copies it once, sequentially, into the buffer it sums rows in (a 3 x 224 x 224 per-channel fit: 0.75x).
 /// </summary>
 /// <remarks>
 /// <para>There is no public route: the view's type, the cursor it wraps, its current object and the member behind a
@@ -121,24 +121,4 @@ internal static class InMemoryRows
         };
         return read is null ? null : Expression.Lambda<Func<TRow, T[]?>>(read, instance).Compile();
     }
-}
-
-/// <summary>A vector column's arrays, row by row, as the user's objects hold them (<see cref="InMemoryRows"/>).</summary>
-/// <typeparam name="T">The item type.</typeparam>
-internal abstract class InMemoryColumn<T>
-{
-    /// <summary>The current row's array (null is an empty vector), as the getter would copy it; read it, never write it,
-    /// and do not keep it past the row (an enumerator may hand out one object again, rewritten).</summary>
-    /// <exception cref="InvalidOperationException">The cursor is not on a row.</exception>
-    public abstract T[]? Current { get; }
-}
-
-internal sealed class InMemoryColumn<TRow, T>(DataViewConstructionUtils.DataViewBase<TRow>.DataViewCursorBase cursor, Func<TRow, T[]?> read, string columnName)
-    : InMemoryColumn<T>
-    where TRow : class
-{
-    public override T[]? Current => cursor.GetCurrentRowObject() is { } row ? read(row) : ThrowNoRow();
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private T[] ThrowNoRow() => throw new InvalidOperationException($"Column '{columnName}' was read while its cursor was not on a row.");
 }

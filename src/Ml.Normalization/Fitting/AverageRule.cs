@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Ml.Normalization.Persistence;
 
 namespace Ml.Normalization.Fitting;
@@ -27,29 +28,13 @@ internal sealed class AverageRule(bool unbiasedVariance, string? weightColumn = 
 
     public override (double Mean, double Second) Start(double initialMean, double initialVariance) => (initialMean, initialVariance);
 
-    public override void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n)
-    {
-        double batchMean = batchShift + batchMeanOffset;
-        if (n < 2)
-        {
-            return;
-        }
-
-        double variance = BatchVariance(batchVariance, n);
-        double t = ++unit.Count;
-        unit.Mean += (batchMean - unit.Mean) / t;
-        unit.Second += (variance - unit.Second) / t;
-    }
+    public override void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n) =>
+        new Folding(UnbiasedVariance).Fold(ref unit, batchShift, batchMeanOffset, batchVariance, n);
 
     /// <summary>Batches of zeros pull the average toward 0: <c>running *= t / (t + batches)</c>.</summary>
-    public override void FoldZeroBatches(ref UnitMoments unit, long batches, long rows)
-    {
-        double t = unit.Count;
-        double factor = t / (t + batches);
-        unit.Mean *= factor;
-        unit.Second *= factor;
-        unit.Count = t + batches;
-    }
+    public override void FoldZeroBatches(ref UnitMoments unit, long batches, long rows) => new Folding(UnbiasedVariance).FoldZeroBatches(ref unit, batches, rows);
+
+    public override void Run<TLoop>(ref TLoop loop) => loop.Run(new Folding(UnbiasedVariance));
 
     public override void Combine(FitState into, FitState later)
     {
@@ -82,4 +67,33 @@ internal sealed class AverageRule(bool unbiasedVariance, string? weightColumn = 
     protected override void WriteSettings(BinaryWriter writer) => writer.Write(UnbiasedVariance);
 
     public static AverageRule ReadSettings(ModelBodyReader reader, bool weighted) => new(ReadFlag(reader, "an unbiased-variance flag"), ReadWeightColumn(reader, weighted));
+
+    /// <summary>The rule's per-unit arithmetic (<see cref="IUnitFold"/>).</summary>
+    private readonly struct Folding(bool unbiasedVariance) : IUnitFold
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n)
+        {
+            double batchMean = batchShift + batchMeanOffset;
+            if (n < 2)
+            {
+                return;
+            }
+
+            double variance = BatchVariance(unbiasedVariance, batchVariance, n);
+            double t = ++unit.Count;
+            unit.Mean += (batchMean - unit.Mean) / t;
+            unit.Second += (variance - unit.Second) / t;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void FoldZeroBatches(ref UnitMoments unit, long batches, long rows)
+        {
+            double t = unit.Count;
+            double factor = t / (t + batches);
+            unit.Mean *= factor;
+            unit.Second *= factor;
+            unit.Count = t + batches;
+        }
+    }
 }

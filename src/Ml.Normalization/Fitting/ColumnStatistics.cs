@@ -47,6 +47,25 @@ internal sealed class ColumnStatistics(string columnName, FitState state, string
         }
     }
 
+    /// <summary>
+    /// <see cref="Fold(int, ref UnitMoments, double, double, double, double)"/> with the rule's arithmetic given as a struct
+    /// (<see cref="Run"/>), inlined in the caller's loop: the same operations, so the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Fold<TFold>(in TFold fold, int unit, ref UnitMoments moments, double batchShift, double batchMeanOffset, double batchVariance, double n)
+        where TFold : struct, IUnitFold
+    {
+        fold.Fold(ref moments, batchShift, batchMeanOffset, batchVariance, n);
+        if (!double.IsFinite(moments.Mean) || !double.IsFinite(moments.Second))
+        {
+            CheckFinite(columnName, unitName, unit, moments.Mean, moments.Second); // throws
+        }
+    }
+
+    /// <summary>Runs <paramref name="loop"/> with the rule's per-unit arithmetic as a struct (<see cref="StatisticsRule.Run"/>).</summary>
+    public void Run<TLoop>(ref TLoop loop)
+        where TLoop : struct, IUnitFoldLoop => _rule.Run(ref loop);
+
     /// <summary>Folds batches in which the unit was 0 throughout (<see cref="StatisticsRule.FoldZeroBatches"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void FoldZeroBatches(ref UnitMoments moments, long batches, long rows) => _rule.FoldZeroBatches(ref moments, batches, rows);

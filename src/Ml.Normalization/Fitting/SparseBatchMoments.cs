@@ -165,15 +165,14 @@ internal sealed class SparseBatchMoments<T> : MomentAccumulator<T>
         }
     }
 
-    // Slot j's first value in the open batch: a pool entry of its own, which remembers the slot's folded batches.
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    // Slot j's first value in the open batch: a pool entry of its own, which remembers the slot's folded batches. Most
+    // non-zeros of a wide column are their slot's first in the batch, so this is inlined; growing the pool is not.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref OpenSlotSums Open(int j, int folded)
     {
         if (_pooled == _pool.Length)
         {
-            int capacity = (int)Math.Min(Slots, 2L * _pool.Length);
-            FitMemory.Ensure(ColumnName, capacity, "touched slot", Unsafe.SizeOf<OpenSlotSums>(), "the sums of the slots the open batch touched");
-            Array.Resize(ref _pool, capacity);
+            GrowPool();
         }
 
         int place = _pooled++;
@@ -181,6 +180,14 @@ internal sealed class SparseBatchMoments<T> : MomentAccumulator<T>
         ref var open = ref _pool[place];
         open = new OpenSlotSums { Slot = j, Folded = folded };
         return ref open;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void GrowPool()
+    {
+        int capacity = (int)Math.Min(Slots, 2L * _pool.Length);
+        FitMemory.Ensure(ColumnName, capacity, "touched slot", Unsafe.SizeOf<OpenSlotSums>(), "the sums of the slots the open batch touched");
+        Array.Resize(ref _pool, capacity);
     }
 
     // 8, 64, 512, 4096, ...: the slot's finite explicit values at which its shift moves. Geometric throughout, unlike

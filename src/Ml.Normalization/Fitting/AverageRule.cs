@@ -38,10 +38,12 @@ internal sealed class AverageRule(bool unbiasedVariance, string? weightColumn = 
 
     public override void Combine(FitState into, FitState later)
     {
-        for (int j = 0; j < into.Units; j++)
+        var moments = into.Moments;
+        var laterMoments = later.Moments;
+        for (int j = 0; j < moments.Length; j++)
         {
-            ref var unit = ref into.Moments[j];
-            var other = later.Moments[j];
+            ref var unit = ref moments[j];
+            var other = laterMoments[j];
             double a = unit.Count, b = other.Count;
             if (b == 0)
             {
@@ -57,7 +59,7 @@ internal sealed class AverageRule(bool unbiasedVariance, string? weightColumn = 
 
     public override void Finish(FitState state, int first, Span<double> mean, Span<double> variance)
     {
-        var moments = state.Moments.AsSpan(first, mean.Length);
+        var moments = state.Moments.Slice(first, mean.Length);
         for (int i = 0; i < moments.Length; i++)
         {
             (mean[i], variance[i]) = (moments[i].Mean, moments[i].Second);

@@ -21,7 +21,19 @@ internal sealed class ColumnStatistics(string columnName, FitState state, string
     public StatisticsRule Rule => _rule;
 
     /// <summary>Units (slots or channels) that never had a counted batch.</summary>
-    public int UnitsWithoutData => state.Moments.Count(m => m.Count == 0);
+    public int UnitsWithoutData
+    {
+        get
+        {
+            int without = 0;
+            foreach (var m in state.Moments)
+            {
+                without += m.Count == 0 ? 1 : 0;
+            }
+
+            return without;
+        }
+    }
 
     /// <summary>Folds one batch's per-unit statistics in: each unit's mean is <c>batchShift + batchMeanOffset</c>.</summary>
     public void Add(ReadOnlySpan<double> batchShift, ReadOnlySpan<double> batchMeanOffset, ReadOnlySpan<double> batchVariance, ReadOnlySpan<double> counts)

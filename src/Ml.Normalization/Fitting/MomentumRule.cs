@@ -63,10 +63,12 @@ internal sealed class MomentumRule : StatisticsRule
     public override void Combine(FitState into, FitState later)
     {
         var decay = new Decay(_momentum);
-        for (int j = 0; j < into.Units; j++)
+        var moments = into.Moments;
+        var laterMoments = later.Moments;
+        for (int j = 0; j < moments.Length; j++)
         {
-            ref var unit = ref into.Moments[j];
-            var other = later.Moments[j];
+            ref var unit = ref moments[j];
+            var other = laterMoments[j];
             double t2 = other.Count;
             if (t2 == 0)
             {
@@ -90,10 +92,11 @@ internal sealed class MomentumRule : StatisticsRule
     public override void Finish(FitState state, int first, Span<double> mean, Span<double> variance)
     {
         var decay = new Decay(_momentum);
+        var moments = state.Moments;
         for (int i = 0; i < mean.Length; i++)
         {
             int j = first + i;
-            var unit = state.Moments[j];
+            var unit = moments[j];
             double m = unit.Mean, v = unit.Second, t = unit.Count;
             if (BiasCorrection && t > 0)
             {

@@ -53,7 +53,6 @@ internal sealed class SparseBatchMoments<T> : MomentAccumulator<T>
     private const int PrefetchDistance = 16;
 
     private readonly ColumnStatistics? _statistics;
-    private readonly UnitMoments[]? _moments; // a fit: the state's records, folded into in place
     private int[] _tags; // per slot: >= 0, not in the open batch, its folded batches (the training pass: 0); < 0, ~its place in the pool
     private OpenSlotSums[] _pool = new OpenSlotSums[FirstPoolCapacity];
     private int _pooled;
@@ -72,7 +71,6 @@ internal sealed class SparseBatchMoments<T> : MomentAccumulator<T>
         : base(columnName, slots, slots)
     {
         _statistics = statistics;
-        _moments = statistics?.State.Moments;
         _tags = new int[slots];
     }
 
@@ -280,7 +278,7 @@ internal sealed class SparseBatchMoments<T> : MomentAccumulator<T>
         }
 
         _pooled = 0;
-        var loop = new CatchUpAll(this, statistics.State.Moments);
+        var loop = new CatchUpAll(this, statistics.State);
         statistics.Run(ref loop);
     }
 
@@ -323,7 +321,7 @@ internal sealed class SparseBatchMoments<T> : MomentAccumulator<T>
             where TFold : struct, IUnitFold
         {
             var statistics = moments._statistics!;
-            var records = moments._moments!;
+            var records = statistics.State.Moments;
             var tags = moments._tags;
             var pool = moments._pool.AsSpan(0, moments._pooled);
             long rowsInBatch = moments._rowsInBatch;
@@ -337,11 +335,7 @@ internal sealed class SparseBatchMoments<T> : MomentAccumulator<T>
                 {
                     if (prefetch && i + PrefetchDistance < pool.Length)
                     {
-                        // Both ends of the record: a managed array's 32-byte records start 16 bytes into a cache
-                        // line, so every other one ends in the next line.
-                        var ahead = first + pool[i + PrefetchDistance].Slot;
-                        Sse.Prefetch0(ahead);
-                        Sse.Prefetch0((byte*)ahead + (sizeof(UnitMoments) - 1));
+                        Sse.Prefetch0(first + pool[i + PrefetchDistance].Slot); // a whole record: FitState aligns them
                     }
 
                     ref readonly var open = ref pool[i];
@@ -363,13 +357,14 @@ internal sealed class SparseBatchMoments<T> : MomentAccumulator<T>
 
     /// <summary>
     /// <see cref="Complete"/>'s pass: every slot takes the batches it missed since it was last touched (its tag: its
-    /// folded batches), in closed form, into <paramref name="records"/>.
+    /// folded batches), in closed form, into <paramref name="state"/>'s records.
     /// </summary>
-    private readonly struct CatchUpAll(SparseBatchMoments<T> moments, UnitMoments[] records) : IUnitFoldLoop
+    private readonly struct CatchUpAll(SparseBatchMoments<T> moments, FitState state) : IUnitFoldLoop
     {
         public void Run<TFold>(in TFold fold)
             where TFold : struct, IUnitFold
         {
+            var records = state.Moments;
             var tags = moments._tags;
             long batches = moments._batchesClosed;
             long rows = moments._rowsClosed;

@@ -49,10 +49,12 @@ internal sealed class WholeDataRule(bool unbiasedVariance, string? weightColumn 
 
     public override void Combine(FitState into, FitState later)
     {
-        for (int j = 0; j < into.Units; j++)
+        var moments = into.Moments;
+        var laterMoments = later.Moments;
+        for (int j = 0; j < moments.Length; j++)
         {
-            ref var unit = ref into.Moments[j];
-            var other = later.Moments[j];
+            ref var unit = ref moments[j];
+            var other = laterMoments[j];
             if (other.Count == 0)
             {
                 continue;
@@ -71,10 +73,11 @@ internal sealed class WholeDataRule(bool unbiasedVariance, string? weightColumn 
 
     public override void Finish(FitState state, int first, Span<double> mean, Span<double> variance)
     {
+        var moments = state.Moments;
         for (int i = 0; i < mean.Length; i++)
         {
             int j = first + i;
-            var unit = state.Moments[j];
+            var unit = moments[j];
             double t = unit.Count;
             double divisor = UnbiasedVariance ? t - 1 : t;
             (mean[i], variance[i]) = t == 0

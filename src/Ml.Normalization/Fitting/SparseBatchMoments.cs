@@ -32,9 +32,10 @@ namespace Ml.Normalization.Fitting;
 /// <para>Layout and speed: the open batch's sums of a slot live in a pool of the slots that batch has touched
 /// (<see cref="OpenSlotSums"/>, found through the slot's tag, which otherwise holds how many batches the slot has
 /// folded), so a non-zero costs a tag read and an add into a small, cached pool. The state is one 32-byte record per
-/// slot (<see cref="UnitMoments"/>); at a batch's end the pool's slots fold into their records in one loop that asks
-/// the cache for the records a few slots ahead, so each touched slot costs about one cache miss per batch, however many
-/// values it had. Per slot, the operations are the same, in the same order, as folding every slot at every batch's
+/// slot (<see cref="UnitMoments"/>, each within one cache line: <see cref="FitState"/> aligns them); at a batch's end
+/// the pool's slots fold into their records in one loop that asks the cache for the records a few slots ahead, so each
+/// touched slot costs about one cache miss per batch, however many values it had. The rule's arithmetic is inlined in
+/// that loop (<see cref="StatisticsRule.Run"/>): no virtual call per slot. Per slot, the operations are the same, in the same order, as folding every slot at every batch's
 /// end (the batches it missed first, in closed form): the bits do not depend on when a slot is reached. The batches of
 /// a fit are all <c>BatchSize</c> rows long except the last, which lets a slot's folded rows follow from its folded
 /// batches.</para>

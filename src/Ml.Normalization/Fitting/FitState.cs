@@ -15,20 +15,24 @@ namespace Ml.Normalization.Fitting;
 /// it).</para>
 /// <para>Each record starts on a 32-byte boundary, so none spans two cache lines: a managed array's elements start 16
 /// bytes into a line, which would put every other 32-byte record across two, and the sparse fit, which reaches its
-/// touched slots' records at random, would fetch (and write back) both. The records live in a pinned array of doubles,
-/// from its first 32-byte boundary on; pinned, it never moves, so that boundary stays where it is.</para>
+/// touched slots' records at random, would fetch (and write back) both. The records live in an array of doubles, from
+/// its first 32-byte boundary on. That array is not pinned: a large one (any state of more than about 2,700 units) sits
+/// in the large object heap, which the GC does not move unless asked to compact it, and reuses freed memory there; a
+/// pinned one would come from fresh memory every fit, whose first writes cost more than the fit of a few rows does
+/// (issue 21, item 5). An array the GC does move (a small state, or a compaction asked for) keeps its values and may
+/// lose the alignment: the offset is kept, not recomputed.</para>
 /// </remarks>
 internal sealed class FitState
 {
-    private readonly double[] _records; // pinned; the records from _start on
+    private readonly double[] _records; // the records from _start on
     private readonly int _start;
 
     private FitState(StatisticsRule rule, int units, UnitValues initialMean, UnitValues initialVariance)
     {
         Rule = rule;
         Units = units;
-        // A pinned array of doubles starts on an 8-byte boundary: 3 doubles more leave room to reach a 32-byte one.
-        _records = GC.AllocateUninitializedArray<double>(checked((units * RecordDoubles) + RecordDoubles - 1), pinned: true);
+        // An array of doubles starts on an 8-byte boundary: 3 doubles more leave room to reach a 32-byte one.
+        _records = GC.AllocateUninitializedArray<double>(checked((units * RecordDoubles) + RecordDoubles - 1));
         _start = FirstAligned(_records);
         InitialMean = initialMean;
         InitialVariance = initialVariance;
@@ -36,10 +40,10 @@ internal sealed class FitState
 
     private const int RecordDoubles = 4;
 
-    // The first element of the pinned array on a 32-byte boundary.
-    private static unsafe int FirstAligned(double[] pinned)
+    // The first element on a 32-byte boundary where the array is now (the address is only looked at, not kept).
+    private static unsafe int FirstAligned(double[] array)
     {
-        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
+        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
         return (int)((-address & ((RecordDoubles * sizeof(double)) - 1)) / sizeof(double));
     }
 

@@ -78,10 +78,6 @@ internal sealed class ColumnStatistics(string columnName, FitState state, string
     public void Run<TLoop>(ref TLoop loop)
         where TLoop : struct, IUnitFoldLoop => _rule.Run(ref loop);
 
-    /// <summary>Folds batches in which the unit was 0 throughout (<see cref="StatisticsRule.FoldZeroBatches"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void FoldZeroBatches(ref UnitMoments moments, long batches, long rows) => _rule.FoldZeroBatches(ref moments, batches, rows);
-
     /// <summary>The statistics, finished by the rule.</summary>
     public (double[] Mean, double[] Variance) Finish() => state.Finish(columnName, unitName);
 

@@ -35,10 +35,10 @@ namespace Ml.Normalization.Fitting;
 /// slot (<see cref="UnitMoments"/>, each within one cache line: <see cref="FitState"/> aligns them); at a batch's end
 /// the pool's slots fold into their records in one loop that asks the cache for the records a few slots ahead, so each
 /// touched slot costs about one cache miss per batch, however many values it had. The rule's arithmetic is inlined in
-/// that loop (<see cref="StatisticsRule.Run"/>): no virtual call per slot. Per slot, the operations are the same, in the same order, as folding every slot at every batch's
-/// end (the batches it missed first, in closed form): the bits do not depend on when a slot is reached. The batches of
-/// a fit are all <c>BatchSize</c> rows long except the last, which lets a slot's folded rows follow from its folded
-/// batches.</para>
+/// that loop (<see cref="StatisticsRule.Run"/>): no virtual call per slot. Per slot, the operations are the same, in
+/// the same order, as folding every slot at every batch's end (the batches it missed first, in closed form): the bits
+/// do not depend on when a slot is reached. The batches of a fit are all <c>BatchSize</c> rows long except the last,
+/// which lets a slot's folded rows follow from its folded batches.</para>
 /// <para>Fixed cost: a fit writes nothing per slot before its rows but the tags, zeroed memory the system hands out as
 /// it is first written; at <see cref="Complete"/> every slot takes the batches it missed since it was last touched
 /// straight into its record. A fit of a few rows of a wide column therefore costs about what writing its state once

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Ml.Normalization.Persistence;
 
 namespace Ml.Normalization.Fitting;
@@ -27,36 +28,22 @@ internal sealed class AverageRule(bool unbiasedVariance, string? weightColumn = 
 
     public override (double Mean, double Second) Start(double initialMean, double initialVariance) => (initialMean, initialVariance);
 
-    public override void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n)
-    {
-        double batchMean = batchShift + batchMeanOffset;
-        if (n < 2)
-        {
-            return;
-        }
-
-        double variance = BatchVariance(batchVariance, n);
-        double t = ++unit.Count;
-        unit.Mean += (batchMean - unit.Mean) / t;
-        unit.Second += (variance - unit.Second) / t;
-    }
+    public override void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n) =>
+        new Folding(UnbiasedVariance).Fold(ref unit, batchShift, batchMeanOffset, batchVariance, n);
 
     /// <summary>Batches of zeros pull the average toward 0: <c>running *= t / (t + batches)</c>.</summary>
-    public override void FoldZeroBatches(ref UnitMoments unit, long batches, long rows)
-    {
-        double t = unit.Count;
-        double factor = t / (t + batches);
-        unit.Mean *= factor;
-        unit.Second *= factor;
-        unit.Count = t + batches;
-    }
+    public override void FoldZeroBatches(ref UnitMoments unit, long batches, long rows) => new Folding(UnbiasedVariance).FoldZeroBatches(ref unit, batches, rows);
+
+    public override void Run<TLoop>(ref TLoop loop) => loop.Run(new Folding(UnbiasedVariance));
 
     public override void Combine(FitState into, FitState later)
     {
-        for (int j = 0; j < into.Units; j++)
+        var moments = into.Moments;
+        var laterMoments = later.Moments;
+        for (int j = 0; j < moments.Length; j++)
         {
-            ref var unit = ref into.Moments[j];
-            var other = later.Moments[j];
+            ref var unit = ref moments[j];
+            var other = laterMoments[j];
             double a = unit.Count, b = other.Count;
             if (b == 0)
             {
@@ -72,7 +59,7 @@ internal sealed class AverageRule(bool unbiasedVariance, string? weightColumn = 
 
     public override void Finish(FitState state, int first, Span<double> mean, Span<double> variance)
     {
-        var moments = state.Moments.AsSpan(first, mean.Length);
+        var moments = state.Moments.Slice(first, mean.Length);
         for (int i = 0; i < moments.Length; i++)
         {
             (mean[i], variance[i]) = (moments[i].Mean, moments[i].Second);
@@ -82,4 +69,33 @@ internal sealed class AverageRule(bool unbiasedVariance, string? weightColumn = 
     protected override void WriteSettings(BinaryWriter writer) => writer.Write(UnbiasedVariance);
 
     public static AverageRule ReadSettings(ModelBodyReader reader, bool weighted) => new(ReadFlag(reader, "an unbiased-variance flag"), ReadWeightColumn(reader, weighted));
+
+    /// <summary>The rule's per-unit arithmetic (<see cref="IUnitFold"/>).</summary>
+    private readonly struct Folding(bool unbiasedVariance) : IUnitFold
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n)
+        {
+            double batchMean = batchShift + batchMeanOffset;
+            if (n < 2)
+            {
+                return;
+            }
+
+            double variance = BatchVariance(unbiasedVariance, batchVariance, n);
+            double t = ++unit.Count;
+            unit.Mean += (batchMean - unit.Mean) / t;
+            unit.Second += (variance - unit.Second) / t;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void FoldZeroBatches(ref UnitMoments unit, long batches, long rows)
+        {
+            double t = unit.Count;
+            double factor = t / (t + batches);
+            unit.Mean *= factor;
+            unit.Second *= factor;
+            unit.Count = t + batches;
+        }
+    }
 }

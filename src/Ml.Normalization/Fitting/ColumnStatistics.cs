@@ -21,7 +21,19 @@ internal sealed class ColumnStatistics(string columnName, FitState state, string
     public StatisticsRule Rule => _rule;
 
     /// <summary>Units (slots or channels) that never had a counted batch.</summary>
-    public int UnitsWithoutData => state.Moments.Count(m => m.Count == 0);
+    public int UnitsWithoutData
+    {
+        get
+        {
+            int without = 0;
+            foreach (var m in state.Moments)
+            {
+                without += m.Count == 0 ? 1 : 0;
+            }
+
+            return without;
+        }
+    }
 
     /// <summary>Folds one batch's per-unit statistics in: each unit's mean is <c>batchShift + batchMeanOffset</c>.</summary>
     public void Add(ReadOnlySpan<double> batchShift, ReadOnlySpan<double> batchMeanOffset, ReadOnlySpan<double> batchVariance, ReadOnlySpan<double> counts)
@@ -47,9 +59,24 @@ internal sealed class ColumnStatistics(string columnName, FitState state, string
         }
     }
 
-    /// <summary>Folds batches in which the unit was 0 throughout (<see cref="StatisticsRule.FoldZeroBatches"/>).</summary>
+    /// <summary>
+    /// <see cref="Fold(int, ref UnitMoments, double, double, double, double)"/> with the rule's arithmetic given as a struct
+    /// (<see cref="Run"/>), inlined in the caller's loop: the same operations, so the same bits.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void FoldZeroBatches(ref UnitMoments moments, long batches, long rows) => _rule.FoldZeroBatches(ref moments, batches, rows);
+    public void Fold<TFold>(in TFold fold, int unit, ref UnitMoments moments, double batchShift, double batchMeanOffset, double batchVariance, double n)
+        where TFold : struct, IUnitFold
+    {
+        fold.Fold(ref moments, batchShift, batchMeanOffset, batchVariance, n);
+        if (!double.IsFinite(moments.Mean) || !double.IsFinite(moments.Second))
+        {
+            CheckFinite(columnName, unitName, unit, moments.Mean, moments.Second); // throws
+        }
+    }
+
+    /// <summary>Runs <paramref name="loop"/> with the rule's per-unit arithmetic as a struct (<see cref="StatisticsRule.Run"/>).</summary>
+    public void Run<TLoop>(ref TLoop loop)
+        where TLoop : struct, IUnitFoldLoop => _rule.Run(ref loop);
 
     /// <summary>The statistics, finished by the rule.</summary>
     public (double[] Mean, double[] Variance) Finish() => state.Finish(columnName, unitName);

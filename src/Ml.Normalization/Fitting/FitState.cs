@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Ml.Normalization.Persistence;
 
 namespace Ml.Normalization.Fitting;
@@ -8,24 +10,51 @@ namespace Ml.Normalization.Fitting;
 /// and the initial values.
 /// </summary>
 /// <remarks>
-/// The records are the rule's per-unit state (<see cref="StatisticsRule"/> says what each value holds), written in place
-/// by the fit that owns this state; a state kept in fitted parameters is never changed (continue and merge copy it).
+/// <para>The records are the rule's per-unit state (<see cref="StatisticsRule"/> says what each value holds), written in
+/// place by the fit that owns this state; a state kept in fitted parameters is never changed (continue and merge copy
+/// it).</para>
+/// <para>Each record starts on a 32-byte boundary, so none spans two cache lines: a managed array's elements start 16
+/// bytes into a line, which would put every other 32-byte record across two, and the sparse fit, which reaches its
+/// touched slots' records at random, would fetch (and write back) both. The records live in an array of doubles, from
+/// its first 32-byte boundary on. That array is not pinned: a large one (any state of more than about 2,700 units) sits
+/// in the large object heap, which the GC does not move unless asked to compact it, and reuses freed memory there; a
+/// pinned one would come from fresh memory every fit, whose first writes cost more than the fit of a few rows does
+/// (issue 21, item 5). An array the GC does move (a small state, or a compaction asked for) keeps its values and may
+/// lose the alignment: the offset is kept, not recomputed.</para>
 /// </remarks>
 internal sealed class FitState
 {
-    private FitState(StatisticsRule rule, UnitMoments[] moments, UnitValues initialMean, UnitValues initialVariance)
+    private readonly double[] _records; // the records from _start on
+    private readonly int _start;
+
+    private FitState(StatisticsRule rule, int units, UnitValues initialMean, UnitValues initialVariance)
     {
         Rule = rule;
-        Moments = moments;
+        Units = units;
+        // An array of doubles starts on an 8-byte boundary: 3 doubles more leave room to reach a 32-byte one.
+        _records = GC.AllocateUninitializedArray<double>(checked((units * RecordDoubles) + RecordDoubles - 1));
+        _start = FirstAligned(_records);
         InitialMean = initialMean;
         InitialVariance = initialVariance;
+    }
+
+    private const int RecordDoubles = 4;
+
+    // The first element on a 32-byte boundary where the array is now (the address is only looked at, not kept).
+    private static unsafe int FirstAligned(double[] array)
+    {
+        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+        return (int)((-address & ((RecordDoubles * sizeof(double)) - 1)) / sizeof(double));
     }
 
     /// <summary>How the batches are combined.</summary>
     public StatisticsRule Rule { get; }
 
-    /// <summary>Per unit, the rule's count, mean, second moment and (for the rule that keeps one) origin.</summary>
-    public UnitMoments[] Moments { get; }
+    /// <summary>
+    /// Per unit, the rule's count, mean, second moment and (for the rule that keeps one) origin: one record, on a
+    /// 32-byte boundary.
+    /// </summary>
+    public Span<UnitMoments> Moments => MemoryMarshal.Cast<double, UnitMoments>(_records.AsSpan(_start, Units * RecordDoubles));
 
     /// <summary>Per unit, the mean a unit without a counted batch keeps (and the momentum rule starts from); held once when the same for all.</summary>
     public UnitValues InitialMean { get; }
@@ -33,33 +62,39 @@ internal sealed class FitState
     /// <summary>Per unit, the variance a unit without a counted batch keeps; held once when the same for all.</summary>
     public UnitValues InitialVariance { get; }
 
-    public int Units => Moments.Length;
+    public int Units { get; }
 
     /// <summary>A fresh state: every unit at the rule's start from the same initial values, nothing counted.</summary>
     public static FitState Fresh(StatisticsRule rule, int units, double initialMean, double initialVariance)
     {
         // Every record is written whole: no need to zero them first. The initial values are held once.
         var (mean, second) = rule.Start(initialMean, initialVariance);
-        var moments = GC.AllocateUninitializedArray<UnitMoments>(units);
-        moments.AsSpan().Fill(new UnitMoments { Mean = mean, Second = second });
-        return new FitState(rule, moments, UnitValues.Uniform(units, initialMean), UnitValues.Uniform(units, initialVariance));
+        var state = new FitState(rule, units, UnitValues.Uniform(units, initialMean), UnitValues.Uniform(units, initialVariance));
+        state.Moments.Fill(new UnitMoments { Mean = mean, Second = second });
+        return state;
     }
 
     /// <summary>A fresh state whose initial values are given per unit (a fit that continues from known parameters).</summary>
     public static FitState StartingFrom(StatisticsRule rule, ReadOnlySpan<double> initialMean, ReadOnlySpan<double> initialVariance)
     {
         int units = initialMean.Length;
-        var moments = GC.AllocateUninitializedArray<UnitMoments>(units);
+        var state = new FitState(rule, units, UnitValues.Of(initialMean), UnitValues.Of(initialVariance));
+        var moments = state.Moments;
         for (int j = 0; j < units; j++)
         {
             var (mean, second) = rule.Start(initialMean[j], initialVariance[j]);
             moments[j] = new UnitMoments { Mean = mean, Second = second };
         }
 
-        return new FitState(rule, moments, UnitValues.Of(initialMean), UnitValues.Of(initialVariance));
+        return state;
     }
 
-    public FitState Copy() => new(Rule, (UnitMoments[])Moments.Clone(), InitialMean, InitialVariance);
+    public FitState Copy()
+    {
+        var copy = new FitState(Rule, Units, InitialMean, InitialVariance);
+        Moments.CopyTo(copy.Moments);
+        return copy;
+    }
 
     /// <summary>Combines the state of the rows after this state's (any rows, for an order-free rule) into this one.</summary>
     public void Combine(FitState later) => Rule.Combine(this, later);
@@ -159,11 +194,14 @@ internal sealed class FitState
     {
         var rule = StatisticsRule.Read(reader);
         var counts = reader.ReadDoubles(units, "fit-state counts"); // checks the body holds them before the records are allocated
-        var moments = new UnitMoments[units];
+        var means = reader.ReadDoubles(units, "fit-state means");
+        var seconds = reader.ReadDoubles(units, "fit-state second moments");
+        var state = new FitState(rule, units, UnitValues.Of(reader.ReadDoubles(units, "fit-state initial means")), UnitValues.Of(reader.ReadDoubles(units, "fit-state initial variances")));
+        var moments = state.Moments;
+        moments.Clear(); // the origin stays 0 for a rule that keeps none
         Set(moments, counts, (ref UnitMoments m, double v) => m.Count = v);
-        Set(moments, reader.ReadDoubles(units, "fit-state means"), (ref UnitMoments m, double v) => m.Mean = v);
-        Set(moments, reader.ReadDoubles(units, "fit-state second moments"), (ref UnitMoments m, double v) => m.Second = v);
-        var state = new FitState(rule, moments, UnitValues.Of(reader.ReadDoubles(units, "fit-state initial means")), UnitValues.Of(reader.ReadDoubles(units, "fit-state initial variances")));
+        Set(moments, means, (ref UnitMoments m, double v) => m.Mean = v);
+        Set(moments, seconds, (ref UnitMoments m, double v) => m.Second = v);
         if (rule.KeepsOrigin)
         {
             Set(moments, reader.ReadDoubles(units, "fit-state origins"), (ref UnitMoments m, double v) => m.Origin = v);
@@ -191,7 +229,7 @@ internal sealed class FitState
 
     private delegate void Setter(ref UnitMoments moments, double value);
 
-    private static void Set(UnitMoments[] moments, double[] values, Setter set)
+    private static void Set(Span<UnitMoments> moments, double[] values, Setter set)
     {
         for (int j = 0; j < moments.Length; j++)
         {

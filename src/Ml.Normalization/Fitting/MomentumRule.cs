@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Ml.Normalization.Persistence;
 
 namespace Ml.Normalization.Fitting;
@@ -51,37 +52,23 @@ internal sealed class MomentumRule : StatisticsRule
 
     public override (double Mean, double Second) Start(double initialMean, double initialVariance) => (initialMean, initialVariance);
 
-    public override void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n)
-    {
-        double batchMean = batchShift + batchMeanOffset;
-        if (n < 2)
-        {
-            return;
-        }
-
-        double variance = BatchVariance(batchVariance, n);
-        double m = _momentum;
-        unit.Count++;
-        unit.Mean = (m * unit.Mean) + ((1 - m) * batchMean);
-        unit.Second = (m * unit.Second) + ((1 - m) * variance);
-    }
+    public override void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n) =>
+        new Folding(this).Fold(ref unit, batchShift, batchMeanOffset, batchVariance, n);
 
     /// <summary><c>running *= m^batches</c>: one multiplication instead of a rounding per batch (relative difference at most about (batches + 1) * 2^-53).</summary>
-    public override void FoldZeroBatches(ref UnitMoments unit, long batches, long rows)
-    {
-        double factor = batches < PowerCacheSize ? Powers[batches] : Math.Pow(_momentum, batches);
-        unit.Mean *= factor;
-        unit.Second *= factor;
-        unit.Count += batches;
-    }
+    public override void FoldZeroBatches(ref UnitMoments unit, long batches, long rows) => new Folding(this).FoldZeroBatches(ref unit, batches, rows);
+
+    public override void Run<TLoop>(ref TLoop loop) => loop.Run(new Folding(this));
 
     public override void Combine(FitState into, FitState later)
     {
         var decay = new Decay(_momentum);
-        for (int j = 0; j < into.Units; j++)
+        var moments = into.Moments;
+        var laterMoments = later.Moments;
+        for (int j = 0; j < moments.Length; j++)
         {
-            ref var unit = ref into.Moments[j];
-            var other = later.Moments[j];
+            ref var unit = ref moments[j];
+            var other = laterMoments[j];
             double t2 = other.Count;
             if (t2 == 0)
             {
@@ -105,10 +92,11 @@ internal sealed class MomentumRule : StatisticsRule
     public override void Finish(FitState state, int first, Span<double> mean, Span<double> variance)
     {
         var decay = new Decay(_momentum);
+        var moments = state.Moments;
         for (int i = 0; i < mean.Length; i++)
         {
             int j = first + i;
-            var unit = state.Moments[j];
+            var unit = moments[j];
             double m = unit.Mean, v = unit.Second, t = unit.Count;
             if (BiasCorrection && t > 0)
             {
@@ -152,6 +140,39 @@ internal sealed class MomentumRule : StatisticsRule
         }
 
         return powers;
+    }
+
+    /// <summary>The rule's per-unit arithmetic (<see cref="IUnitFold"/>).</summary>
+    private readonly struct Folding(MomentumRule rule) : IUnitFold
+    {
+        private readonly double _momentum = rule._momentum;
+        private readonly bool _unbiasedVariance = rule.UnbiasedVariance;
+        private readonly double[] _powers = rule.Powers;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n)
+        {
+            double batchMean = batchShift + batchMeanOffset;
+            if (n < 2)
+            {
+                return;
+            }
+
+            double variance = BatchVariance(_unbiasedVariance, batchVariance, n);
+            double m = _momentum;
+            unit.Count++;
+            unit.Mean = (m * unit.Mean) + ((1 - m) * batchMean);
+            unit.Second = (m * unit.Second) + ((1 - m) * variance);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void FoldZeroBatches(ref UnitMoments unit, long batches, long rows)
+        {
+            double factor = (ulong)batches < (ulong)_powers.Length ? _powers[batches] : Math.Pow(_momentum, batches);
+            unit.Mean *= factor;
+            unit.Second *= factor;
+            unit.Count += batches;
+        }
     }
 
     /// <summary>m^t for the units of one pass, which mostly share their counted batches: one Pow per distinct t.</summary>

@@ -90,6 +90,13 @@ internal abstract class StatisticsRule
     public abstract void FoldZeroBatches(ref UnitMoments unit, long batches, long rows);
 
     /// <summary>
+    /// Runs <paramref name="loop"/> with this rule's <see cref="Fold"/> and <see cref="FoldZeroBatches"/> as a struct
+    /// (<see cref="IUnitFold"/>), which the loop's code inlines: one virtual call for the whole loop.
+    /// </summary>
+    public abstract void Run<TLoop>(ref TLoop loop)
+        where TLoop : struct, IUnitFoldLoop;
+
+    /// <summary>
     /// Combines <paramref name="later"/>, the state of a chunk of rows, into <paramref name="into"/>, the state of the
     /// rows before it (any rows, for an order-free rule): afterwards <paramref name="into"/> is the state of both.
     /// <paramref name="later"/> was made by a rule of the same settings.
@@ -164,7 +171,7 @@ internal abstract class StatisticsRule
         weighted ? reader.ReadString("an example-weight column name") : null;
 
     /// <summary>A batch's variance as the running rules take it: its biased variance, times n/(n - 1) when unbiased.</summary>
-    protected double BatchVariance(double biasedVariance, double n) => UnbiasedVariance ? biasedVariance * n / (n - 1) : biasedVariance;
+    protected static double BatchVariance(bool unbiasedVariance, double biasedVariance, double n) => unbiasedVariance ? biasedVariance * n / (n - 1) : biasedVariance;
 
     protected static bool ReadFlag(ModelBodyReader reader, string what)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Ml.Normalization.Persistence;
 
 namespace Ml.Normalization.Fitting;
@@ -38,45 +39,22 @@ internal sealed class WholeDataRule(bool unbiasedVariance, string? weightColumn 
     /// <summary>The mean is kept relative to the unit's origin, its first batch's shift (one of its values).</summary>
     public override bool KeepsOrigin => true;
 
-    public override void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n)
-    {
-        // Any positive n counts: a whole count of values, or with example weights their weight sum (a batch whose
-        // weights are all below 1 still holds its values).
-        if (!(n > 0))
-        {
-            return;
-        }
-
-        if (unit.Count == 0)
-        {
-            unit.Origin = batchShift;
-        }
-
-        // The batch's (n, mean relative to the origin, M2 = n * biased variance). Shift and origin are both values of
-        // the unit, so their difference is exact for values of one magnitude (Sterbenz), whatever the offset they share.
-        CombineMoments(ref unit, n, (batchShift - unit.Origin) + batchMeanOffset, batchVariance * n);
-    }
+    public override void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n) =>
+        default(Folding).Fold(ref unit, batchShift, batchMeanOffset, batchVariance, n);
 
     /// <summary>Chan's update with <paramref name="rows"/> zeros (mean 0, M2 0).</summary>
-    public override void FoldZeroBatches(ref UnitMoments unit, long batches, long rows)
-    {
-        if (rows > 0)
-        {
-            if (unit.Count == 0)
-            {
-                unit.Origin = 0;
-            }
+    public override void FoldZeroBatches(ref UnitMoments unit, long batches, long rows) => default(Folding).FoldZeroBatches(ref unit, batches, rows);
 
-            CombineMoments(ref unit, rows, -unit.Origin, 0);
-        }
-    }
+    public override void Run<TLoop>(ref TLoop loop) => loop.Run(default(Folding));
 
     public override void Combine(FitState into, FitState later)
     {
-        for (int j = 0; j < into.Units; j++)
+        var moments = into.Moments;
+        var laterMoments = later.Moments;
+        for (int j = 0; j < moments.Length; j++)
         {
-            ref var unit = ref into.Moments[j];
-            var other = later.Moments[j];
+            ref var unit = ref moments[j];
+            var other = laterMoments[j];
             if (other.Count == 0)
             {
                 continue;
@@ -95,10 +73,11 @@ internal sealed class WholeDataRule(bool unbiasedVariance, string? weightColumn 
 
     public override void Finish(FitState state, int first, Span<double> mean, Span<double> variance)
     {
+        var moments = state.Moments;
         for (int i = 0; i < mean.Length; i++)
         {
             int j = first + i;
-            var unit = state.Moments[j];
+            var unit = moments[j];
             double t = unit.Count;
             double divisor = UnbiasedVariance ? t - 1 : t;
             (mean[i], variance[i]) = t == 0
@@ -111,6 +90,7 @@ internal sealed class WholeDataRule(bool unbiasedVariance, string? weightColumn 
     /// Chan et al.'s pairwise update: the unit's (count, mean, M2) becomes the count, mean and sum of squared deviations
     /// of its values together with another disjoint set's (n, mean, M2), that mean relative to the unit's origin.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CombineMoments(ref UnitMoments unit, double otherCount, double otherMean, double otherM2)
     {
         double count = unit.Count;
@@ -124,4 +104,42 @@ internal sealed class WholeDataRule(bool unbiasedVariance, string? weightColumn 
     protected override void WriteSettings(BinaryWriter writer) => writer.Write(UnbiasedVariance);
 
     public static WholeDataRule ReadSettings(ModelBodyReader reader, bool weighted) => new(ReadFlag(reader, "an unbiased-variance flag"), ReadWeightColumn(reader, weighted));
+
+    /// <summary>The rule's per-unit arithmetic (<see cref="IUnitFold"/>).</summary>
+    private readonly struct Folding : IUnitFold
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n)
+        {
+            // Any positive n counts: a whole count of values, or with example weights their weight sum (a batch whose
+            // weights are all below 1 still holds its values).
+            if (!(n > 0))
+            {
+                return;
+            }
+
+            if (unit.Count == 0)
+            {
+                unit.Origin = batchShift;
+            }
+
+            // The batch's (n, mean relative to the origin, M2 = n * biased variance). Shift and origin are both values of
+            // the unit, so their difference is exact for values of one magnitude (Sterbenz), whatever the offset they share.
+            CombineMoments(ref unit, n, (batchShift - unit.Origin) + batchMeanOffset, batchVariance * n);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void FoldZeroBatches(ref UnitMoments unit, long batches, long rows)
+        {
+            if (rows > 0)
+            {
+                if (unit.Count == 0)
+                {
+                    unit.Origin = 0;
+                }
+
+                CombineMoments(ref unit, rows, -unit.Origin, 0);
+            }
+        }
+    }
 }

@@ -139,7 +139,7 @@ public class SparseBatchMomentsTests
             }
 
             moments.Complete(statistics);
-            return statistics.State.Moments;
+            return statistics.State.Moments.ToArray();
         }
 
         var direct = Fit(j => j);

@@ -28,12 +28,6 @@ internal sealed class AverageRule(bool unbiasedVariance, string? weightColumn = 
 
     public override (double Mean, double Second) Start(double initialMean, double initialVariance) => (initialMean, initialVariance);
 
-    public override void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n) =>
-        new Folding(UnbiasedVariance).Fold(ref unit, batchShift, batchMeanOffset, batchVariance, n);
-
-    /// <summary>Batches of zeros pull the average toward 0: <c>running *= t / (t + batches)</c>.</summary>
-    public override void FoldZeroBatches(ref UnitMoments unit, long batches, long rows) => new Folding(UnbiasedVariance).FoldZeroBatches(ref unit, batches, rows);
-
     public override void Run<TLoop>(ref TLoop loop) => loop.Run(new Folding(UnbiasedVariance));
 
     public override void Combine(FitState into, FitState later)
@@ -88,6 +82,7 @@ internal sealed class AverageRule(bool unbiasedVariance, string? weightColumn = 
             unit.Second += (variance - unit.Second) / t;
         }
 
+        /// <summary>Batches of zeros pull the average toward 0: <c>running *= t / (t + batches)</c>.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void FoldZeroBatches(ref UnitMoments unit, long batches, long rows)
         {

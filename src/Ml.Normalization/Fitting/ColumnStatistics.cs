@@ -38,30 +38,14 @@ internal sealed class ColumnStatistics(string columnName, FitState state, string
     /// <summary>Folds one batch's per-unit statistics in: each unit's mean is <c>batchShift + batchMeanOffset</c>.</summary>
     public void Add(ReadOnlySpan<double> batchShift, ReadOnlySpan<double> batchMeanOffset, ReadOnlySpan<double> batchVariance, ReadOnlySpan<double> counts)
     {
-        var moments = state.Moments;
-        for (int j = 0; j < moments.Length; j++)
-        {
-            Fold(j, ref moments[j], batchShift[j], batchMeanOffset[j], batchVariance[j], counts[j]);
-        }
+        var loop = new BatchFold(this, batchShift, batchMeanOffset, batchVariance, counts);
+        _rule.Run(ref loop);
     }
 
     /// <summary>
     /// Folds one batch's statistics of unit <paramref name="unit"/> (n finite values) into its record
-    /// <paramref name="moments"/> (the state's).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Fold(int unit, ref UnitMoments moments, double batchShift, double batchMeanOffset, double batchVariance, double n)
-    {
-        _rule.Fold(ref moments, batchShift, batchMeanOffset, batchVariance, n);
-        if (!double.IsFinite(moments.Mean) || !double.IsFinite(moments.Second))
-        {
-            CheckFinite(columnName, unitName, unit, moments.Mean, moments.Second); // throws
-        }
-    }
-
-    /// <summary>
-    /// <see cref="Fold(int, ref UnitMoments, double, double, double, double)"/> with the rule's arithmetic given as a struct
-    /// (<see cref="Run"/>), inlined in the caller's loop: the same operations, so the same bits.
+    /// <paramref name="moments"/> (the state's) with the rule's arithmetic <paramref name="fold"/> (<see cref="Run"/>),
+    /// and refuses a result that is not finite.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Fold<TFold>(in TFold fold, int unit, ref UnitMoments moments, double batchShift, double batchMeanOffset, double batchVariance, double n)
@@ -76,7 +60,7 @@ internal sealed class ColumnStatistics(string columnName, FitState state, string
 
     /// <summary>Runs <paramref name="loop"/> with the rule's per-unit arithmetic as a struct (<see cref="StatisticsRule.Run"/>).</summary>
     public void Run<TLoop>(ref TLoop loop)
-        where TLoop : struct, IUnitFoldLoop => _rule.Run(ref loop);
+        where TLoop : struct, IUnitFoldLoop, allows ref struct => _rule.Run(ref loop);
 
     /// <summary>The statistics, finished by the rule.</summary>
     public (double[] Mean, double[] Variance) Finish() => state.Finish(columnName, unitName);
@@ -91,6 +75,23 @@ internal sealed class ColumnStatistics(string columnName, FitState state, string
         if (statistic is not null)
         {
             throw new InvalidOperationException($"BatchNormalize cannot fit input column '{columnName}', {unitName} {unit}: its {statistic} is beyond the range of Double. Scale the column's values down before normalizing.");
+        }
+    }
+
+    // Add's loop: every unit, in order.
+    private readonly ref struct BatchFold(ColumnStatistics statistics, ReadOnlySpan<double> batchShift, ReadOnlySpan<double> batchMeanOffset, ReadOnlySpan<double> batchVariance, ReadOnlySpan<double> counts)
+        : IUnitFoldLoop
+    {
+        private readonly ReadOnlySpan<double> _batchShift = batchShift, _batchMeanOffset = batchMeanOffset, _batchVariance = batchVariance, _counts = counts;
+
+        public void Run<TFold>(in TFold fold)
+            where TFold : struct, IUnitFold
+        {
+            var moments = statistics.State.Moments;
+            for (int j = 0; j < moments.Length; j++)
+            {
+                statistics.Fold(in fold, j, ref moments[j], _batchShift[j], _batchMeanOffset[j], _batchVariance[j], _counts[j]);
+            }
         }
     }
 }

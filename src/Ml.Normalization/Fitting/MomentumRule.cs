@@ -52,12 +52,6 @@ internal sealed class MomentumRule : StatisticsRule
 
     public override (double Mean, double Second) Start(double initialMean, double initialVariance) => (initialMean, initialVariance);
 
-    public override void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n) =>
-        new Folding(this).Fold(ref unit, batchShift, batchMeanOffset, batchVariance, n);
-
-    /// <summary><c>running *= m^batches</c>: one multiplication instead of a rounding per batch (relative difference at most about (batches + 1) * 2^-53).</summary>
-    public override void FoldZeroBatches(ref UnitMoments unit, long batches, long rows) => new Folding(this).FoldZeroBatches(ref unit, batches, rows);
-
     public override void Run<TLoop>(ref TLoop loop) => loop.Run(new Folding(this));
 
     public override void Combine(FitState into, FitState later)
@@ -165,6 +159,7 @@ internal sealed class MomentumRule : StatisticsRule
             unit.Second = (m * unit.Second) + ((1 - m) * variance);
         }
 
+        /// <summary><c>running *= m^batches</c>: one multiplication instead of a rounding per batch (relative difference at most about (batches + 1) * 2^-53).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void FoldZeroBatches(ref UnitMoments unit, long batches, long rows)
         {

@@ -342,12 +342,7 @@ internal sealed class SparseBatchMoments<T> : MomentAccumulator<T>
                     ref readonly var open = ref pool[i];
                     int slot = open.Slot;
                     ref var unit = ref records[slot];
-                    long gap = before - open.Folded;
-                    if (gap > 0)
-                    {
-                        fold.FoldZeroBatches(ref unit, gap, rowsBefore - (open.Folded * fullBatchRows));
-                    }
-
+                    CatchUp(in fold, ref unit, open.Folded, before, rowsBefore, fullBatchRows);
                     var (shift, meanOffset, variance, n) = Statistics(in open, rowsInBatch);
                     statistics.Fold(in fold, slot, ref unit, shift, meanOffset, variance, n);
                     tags[slot] = batch;
@@ -372,13 +367,22 @@ internal sealed class SparseBatchMoments<T> : MomentAccumulator<T>
             long fullBatchRows = moments._fullBatchRows;
             for (int j = 0; j < tags.Length; j++)
             {
-                int folded = tags[j];
-                long gap = batches - folded;
-                if (gap > 0)
-                {
-                    fold.FoldZeroBatches(ref records[j], gap, rows - (folded * fullBatchRows));
-                }
+                CatchUp(in fold, ref records[j], tags[j], batches, rows, fullBatchRows);
             }
+        }
+    }
+
+    // Folds the batches after the slot's last fold (its folded batches) up to batch upTo, which ends at row upToRows: all
+    // its values there were implicit zeros. Every batch before upTo is full, so the slot's folded rows are its folded
+    // batches times the batch size.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CatchUp<TFold>(in TFold fold, ref UnitMoments unit, int folded, long upTo, long upToRows, long fullBatchRows)
+        where TFold : struct, IUnitFold
+    {
+        long gap = upTo - folded;
+        if (gap > 0)
+        {
+            fold.FoldZeroBatches(ref unit, gap, upToRows - (folded * fullBatchRows));
         }
     }
 }

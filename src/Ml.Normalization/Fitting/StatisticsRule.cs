@@ -78,23 +78,11 @@ internal abstract class StatisticsRule
     public virtual bool KeepsOrigin => false;
 
     /// <summary>
-    /// Folds one batch's statistics of a unit into its state: n finite values, their mean
-    /// <c>batchShift + batchMeanOffset</c> (the shift being one of the values, the offset small) and biased variance.
-    /// </summary>
-    public abstract void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n);
-
-    /// <summary>
-    /// Folds <paramref name="batches"/> batches of <paramref name="rows"/> rows in all, in which the unit was 0
-    /// throughout, into its state at once (the sparse fit, which skips the slots a batch did not touch).
-    /// </summary>
-    public abstract void FoldZeroBatches(ref UnitMoments unit, long batches, long rows);
-
-    /// <summary>
-    /// Runs <paramref name="loop"/> with this rule's <see cref="Fold"/> and <see cref="FoldZeroBatches"/> as a struct
-    /// (<see cref="IUnitFold"/>), which the loop's code inlines: one virtual call for the whole loop.
+    /// Runs <paramref name="loop"/> with this rule's per-unit arithmetic as a struct (<see cref="IUnitFold"/>), which the
+    /// loop's code inlines: one virtual call for the whole loop.
     /// </summary>
     public abstract void Run<TLoop>(ref TLoop loop)
-        where TLoop : struct, IUnitFoldLoop;
+        where TLoop : struct, IUnitFoldLoop, allows ref struct;
 
     /// <summary>
     /// Combines <paramref name="later"/>, the state of a chunk of rows, into <paramref name="into"/>, the state of the

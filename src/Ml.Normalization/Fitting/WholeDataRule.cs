@@ -39,12 +39,6 @@ internal sealed class WholeDataRule(bool unbiasedVariance, string? weightColumn 
     /// <summary>The mean is kept relative to the unit's origin, its first batch's shift (one of its values).</summary>
     public override bool KeepsOrigin => true;
 
-    public override void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n) =>
-        default(Folding).Fold(ref unit, batchShift, batchMeanOffset, batchVariance, n);
-
-    /// <summary>Chan's update with <paramref name="rows"/> zeros (mean 0, M2 0).</summary>
-    public override void FoldZeroBatches(ref UnitMoments unit, long batches, long rows) => default(Folding).FoldZeroBatches(ref unit, batches, rows);
-
     public override void Run<TLoop>(ref TLoop loop) => loop.Run(default(Folding));
 
     public override void Combine(FitState into, FitState later)
@@ -128,6 +122,7 @@ internal sealed class WholeDataRule(bool unbiasedVariance, string? weightColumn 
             CombineMoments(ref unit, n, (batchShift - unit.Origin) + batchMeanOffset, batchVariance * n);
         }
 
+        /// <summary>Chan's update with <paramref name="rows"/> zeros (mean 0, M2 0).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void FoldZeroBatches(ref UnitMoments unit, long batches, long rows)
         {

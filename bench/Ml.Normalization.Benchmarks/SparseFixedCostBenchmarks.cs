@@ -18,6 +18,11 @@ namespace Ml.Normalization.Benchmarks;
 /// (page faults), so the baseline is mostly that, and so is every O(slots) cost of a fit. The floor is
 /// <see cref="SparseBenchmarks"/>' "update": the cursor plus adding each value into its slot's 64-byte record, the row's
 /// records prefetched first.
+/// <para>Every call starts from the same memory: a full, compacting collection that returns the free memory to the
+/// system (<see cref="GCCollectionMode.Aggressive"/>) runs before each iteration, so every fit and every baseline writes
+/// its per-slot arrays into new pages. Without it, whether a call got new pages or memory the GC had kept depended on
+/// the process's GC history: a fit's 32 MB state costs about 100 ms more on new pages on this VM, and the difference
+/// of two fits (per non-zero) swung by that much from run to run (session 11).</para>
 /// </remarks>
 [MemoryDiagnoser]
 [SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 9)]
@@ -42,6 +47,9 @@ public class SparseFixedCostBenchmarks
         _data = SparseBenchmarks.SparseVectors(_ml, Rows, Slots, 50);
         _records = new FloorSlotRecord[Slots];
     }
+
+    [IterationSetup]
+    public void FromReturnedMemory() => GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
     [Benchmark(Baseline = true, Description = "Allocate and write the per-slot state once (9 doubles per slot)")]
     public object AllocateAndWriteState()

@@ -70,13 +70,11 @@ internal sealed class AverageRule(bool unbiasedVariance, string? weightColumn = 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n)
         {
-            double batchMean = batchShift + batchMeanOffset;
-            if (n < 2)
+            if (!RunningBatch(unbiasedVariance, batchShift, batchMeanOffset, batchVariance, n, out double batchMean, out double variance))
             {
                 return;
             }
 
-            double variance = BatchVariance(unbiasedVariance, batchVariance, n);
             double t = ++unit.Count;
             unit.Mean += (batchMean - unit.Mean) / t;
             unit.Second += (variance - unit.Second) / t;

@@ -146,13 +146,11 @@ internal sealed class MomentumRule : StatisticsRule
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Fold(ref UnitMoments unit, double batchShift, double batchMeanOffset, double batchVariance, double n)
         {
-            double batchMean = batchShift + batchMeanOffset;
-            if (n < 2)
+            if (!RunningBatch(_unbiasedVariance, batchShift, batchMeanOffset, batchVariance, n, out double batchMean, out double variance))
             {
                 return;
             }
 
-            double variance = BatchVariance(_unbiasedVariance, batchVariance, n);
             double m = _momentum;
             unit.Count++;
             unit.Mean = (m * unit.Mean) + ((1 - m) * batchMean);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Ml.Normalization.Persistence;
 
 namespace Ml.Normalization.Fitting;
@@ -158,8 +159,18 @@ internal abstract class StatisticsRule
     protected static string? ReadWeightColumn(ModelBodyReader reader, bool weighted) =>
         weighted ? reader.ReadString("an example-weight column name") : null;
 
-    /// <summary>A batch's variance as the running rules take it: its biased variance, times n/(n - 1) when unbiased.</summary>
-    protected static double BatchVariance(bool unbiasedVariance, double biasedVariance, double n) => unbiasedVariance ? biasedVariance * n / (n - 1) : biasedVariance;
+    /// <summary>
+    /// A batch as the running rules (momentum, plain average) fold it: it counts when it has at least 2 finite values
+    /// (with example weights, a weight sum of at least 2), and then its mean is <c>batchShift + batchMeanOffset</c> and its
+    /// variance the biased one, times n/(n - 1) when unbiased.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    protected static bool RunningBatch(bool unbiasedVariance, double batchShift, double batchMeanOffset, double biasedVariance, double n, out double mean, out double variance)
+    {
+        mean = batchShift + batchMeanOffset;
+        variance = unbiasedVariance ? biasedVariance * n / (n - 1) : biasedVariance;
+        return n >= 2;
+    }
 
     protected static bool ReadFlag(ModelBodyReader reader, string what)
     {
